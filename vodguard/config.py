@@ -1,0 +1,83 @@
+"""Settings: one class, read from ``VODGUARD_*`` environment variables and flags, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Tests build one from ``tmp_path`` instead of touching ``os.environ``."""
+
+    model_config = SettingsConfigDict(env_prefix="VODGUARD_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    # Public base URL used in MediaUrl, playback and evidence links; derived from host/port when empty.
+    public_url: str = ""
+    database_url: str = ""  # empty: SQLite (WAL) under data_dir
+    queue_url: str = ""  # empty: SqliteHuey under data_dir; redis://... for many machines
+    storage_url: str = ""  # empty: local blob folder under data_dir; s3://bucket?endpoint=...
+
+    # Transport
+    max_body_bytes: int = 1 << 20  # API 3.0 JSON bodies; uploads go through the object endpoint
+    max_upload_bytes: int = 8 << 30
+    clock_skew_seconds: int = 300
+    request_rate_per_app: int = 200  # all actions together, per second
+    review_rate_per_app: int = 20  # ReviewAudioVideo per second (spec §5)
+
+    # Uploads
+    storage_region: str = "ap-guangzhou"
+    upload_session_seconds: int = 24 * 3600  # how long an ApplyUpload session and its temp credential live
+
+    # Media playback URLs
+    playback_url_seconds: int = 3600
+    url_sign_key: str = ""  # generated and kept in data_dir when empty
+
+    # Events
+    pull_hold_seconds: float = 5.0
+    push_timeout_seconds: float = 10.0
+    push_retry_hours: float = 48.0
+
+    # Workers and moderation
+    workers: int = Field(default=1, ge=0)
+    evidence_days: int = 7
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{self.data_dir / 'vodguard.db'}"
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def prepare(self) -> None:
+        """Create the data directory and refuse to start when it is not writable."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.data_dir, os.W_OK):
+            raise SystemExit(f"data directory {self.data_dir} is not writable (set --data-dir or VODGUARD_DATA_DIR)")

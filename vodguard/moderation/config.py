@@ -1,0 +1,57 @@
+"""Engine settings: sampling rates, limits on untrusted media, model choices and operator-supplied models.
+
+Plain data with defaults that suit a 2-core machine; the server builds one from ``Settings``, the CLI from flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on untrusted media; going over one is a ``MediaLimitExceeded`` (ErrCodeExt SourceFileError)."""
+
+    max_file_bytes: int = 8 << 30
+    max_image_bytes: int = 5 << 20  # ReviewImage (spec §5); the CLI may raise it
+    max_duration_seconds: float = 4 * 3600
+    max_pixels: int = 40_000_000  # per frame or image: decompression bombs
+    max_frames: int = 20_000  # sampled frames per file
+    max_gif_frames: int = 2_000
+    wall_seconds: float = 3600  # default deadline for one file
+
+
+@dataclass(frozen=True)
+class CustomModel:
+    """An operator-supplied ONNX model: ``labels`` maps an output class name/index to ``Label`` or ``Label.SubLabel``.
+
+    ``kind`` is ``image`` (input NCHW float RGB of ``input_size``) or ``audio`` (16 kHz mono waveform windows).
+    """
+
+    path: Path
+    kind: str
+    labels: dict[str, str]
+    input_size: int = 224
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    window_seconds: float = 1.0
+    min_confidence: float = 50.0
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    models_dir: Path = Path("data/models")  # cache for converted or joined weights
+    frame_interval: float = 1.0  # at least one picture frame every N seconds
+    ocr_interval: float = 2.0  # OCR runs on fewer frames than the picture detectors
+    scene_threshold: float = 0.35  # mean absolute difference (0..1) that counts as a scene change
+    dedupe_hamming: int = 4  # perceptual-hash distance at or under which a frame is a near-duplicate
+    asr_model: str = "tiny.en"  # "tiny.en" (English, bundled) or "base" (multilingual, bundled in two parts)
+    asr_model_path: Path | None = None  # a CTranslate2 Whisper directory of the operator's
+    asr_language: str | None = None  # None: detect (multilingual models only)
+    nudenet_path: Path | None = None
+    efficientnet_path: Path | None = None  # a state dict or an ONNX file
+    ocr_tiles: bool = False
+    custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
+    limits: Limits = field(default_factory=Limits)
+    threads: int = 2

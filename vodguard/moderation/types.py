@@ -1,0 +1,171 @@
+"""The engine's vocabulary: frames and audio in, findings out, results shaped like the wire (spec §3.3–3.6).
+
+Everything here is plain data. Detectors take ``Frame``/``AudioTrack`` and return ``Finding``; the policy turns
+findings into ``Segment``; ``MediaResult``/``ImageResult`` carry the segments plus the evidence files the caller
+stores. ``to_wire()`` gives the PascalCase dicts of the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
+FORMS = ("Image", "OCR", "ASR", "Voice")
+SUGGESTION_RANK = {"pass": 0, "review": 1, "block": 2}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded picture: RGB ``uint8`` array of shape (H, W, 3), its time in seconds and its index in the sample."""
+
+    image: np.ndarray
+    time: float
+    index: int = 0
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    """The whole audio of a file as 16 kHz mono ``float32`` in [-1, 1]."""
+
+    samples: np.ndarray
+    sample_rate: int = 16000
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """What text moderation found in one piece of text."""
+
+    label: str
+    sub_label: str
+    confidence: float  # 0..100
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One detector hit before the policy: a label at a time (or a time range) with a confidence 0..100."""
+
+    form: str  # Image / OCR / ASR / Voice
+    label: str
+    sub_label: str
+    confidence: float
+    start: float = 0.0
+    end: float = 0.0
+    box: tuple[int, int, int, int] | None = None  # x1, y1, x2, y2 in the frame's pixels
+    text: str = ""
+    keywords: tuple[str, ...] = ()
+    frame_index: int | None = None  # which sampled frame, for the thumbnail
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Confidence at or above ``review`` gives review, at or above ``block`` gives block."""
+
+    review: float
+    block: float
+
+
+@dataclass(frozen=True)
+class Template:
+    """A review template as the engine sees it: which labels to report and how strict to be per label."""
+
+    definition: int
+    labels: frozenset[str]
+    thresholds: dict[str, Thresholds] = field(default_factory=dict)
+    early_exit: bool = False  # stop at the first confident block
+
+
+@dataclass
+class Segment:
+    """A reported segment (spec §3.4 / §3.6). ``thumbnail`` is the evidence file name, filled by the engine."""
+
+    form: str
+    label: str
+    sub_label: str
+    suggestion: str  # review / block
+    confidence: float
+    start: float = 0.0
+    end: float = 0.0
+    box: tuple[int, int, int, int] | None = None
+    text: str = ""
+    keywords: tuple[str, ...] = ()
+    thumbnail: str = ""
+    url: str = ""
+    url_expire_time: str = ""
+
+    def to_wire(self, *, timed: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Confidence": round(self.confidence, 2),
+            "Suggestion": self.suggestion,
+            "Label": self.label,
+            "SubLabel": self.sub_label,
+            "Form": self.form,
+            "AreaCoordSet": list(self.box) if self.box else [],
+            "Text": self.text,
+            "KeywordSet": list(self.keywords),
+        }
+        if timed:
+            out = {
+                "StartTimeOffset": round(self.start, 3),
+                "EndTimeOffset": round(self.end, 3),
+                **out,
+                "Url": self.url,
+                "PicUrlExpireTime": self.url_expire_time,
+            }
+        return out
+
+
+@dataclass
+class EvidenceFile:
+    """A file the caller should store next to the result (segment thumbnails)."""
+
+    name: str
+    data: bytes
+    content_type: str = "image/jpeg"
+
+
+@dataclass
+class StageTiming:
+    name: str
+    seconds: float
+    items: int = 0
+
+
+@dataclass
+class ModerationResult:
+    """What ``moderate_media``/``moderate_image`` return: the verdict, every segment, and the evidence files."""
+
+    suggestion: str
+    label: str
+    form: str
+    segments: list[Segment]
+    evidence: list[EvidenceFile] = field(default_factory=list)
+    duration: float = 0.0
+    timings: list[StageTiming] = field(default_factory=list)
+
+    def to_wire(self, *, timed: bool = True, inline: int = 10) -> dict[str, Any]:
+        """ReviewAudioVideoTaskOutput (``timed``) or ReviewImageResult, with the first ``inline`` segments."""
+        return {
+            "Suggestion": self.suggestion,
+            "Label": self.label if self.suggestion != "pass" else "",
+            "Form": self.form if self.suggestion != "pass" else "",
+            "SegmentSet": [s.to_wire(timed=timed) for s in self.segments[:inline]],
+        }
+
+    def all_segments_wire(self, *, timed: bool = True) -> list[dict[str, Any]]:
+        return [s.to_wire(timed=timed) for s in self.segments]

@@ -1,0 +1,145 @@
+"""Blob stores: where media bytes, covers and evidence files live.
+
+``BlobStore`` is the contract; ``LocalBlobStore`` keeps files under the data directory. Writes are atomic: bytes go
+to a temporary file first and are renamed into place, so a reader never sees a half-written blob.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    size: int
+    md5: str
+
+
+class BlobStore(Protocol):
+    def put_stream(self, key: str, stream: BinaryIO, *, limit: int | None = None) -> BlobInfo:
+        """Store the stream under ``key`` atomically; raise ``BlobTooLarge`` past ``limit`` bytes, storing nothing."""
+
+    def concat(self, key: str, parts: Iterable[str]) -> BlobInfo:
+        """Store the concatenation of existing blobs under ``key`` atomically."""
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def local_path(self, key: str) -> Path:
+        """A filesystem path holding the blob (downloaded first on remote stores)."""
+
+    def size(self, key: str) -> int: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; missing keys are ignored."""
+
+    def delete_prefix(self, prefix: str) -> None: ...
+
+    def read_range(self, key: str, start: int, end: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+        """Yield bytes ``start..end`` inclusive."""
+
+
+class BlobTooLarge(Exception):
+    """The stream was longer than the limit the caller set."""
+
+
+def _safe_key(key: str) -> str:
+    parts = [p for p in key.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise ValueError(f"invalid blob key {key!r}")
+    return "/".join(parts)
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._tmp = root / ".tmp"
+        self._tmp.mkdir(exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _safe_key(key)
+
+    def _write(self, key: str, chunks: Iterable[bytes], limit: int | None) -> BlobInfo:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        md5 = hashlib.md5()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=self._tmp)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise BlobTooLarge(f"more than {limit} bytes")
+                    md5.update(chunk)
+                    out.write(chunk)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return BlobInfo(size=size, md5=md5.hexdigest())
+
+    def put_stream(self, key: str, stream: BinaryIO, *, limit: int | None = None) -> BlobInfo:
+        return self._write(key, iter(lambda: stream.read(1 << 20), b""), limit)
+
+    def put_bytes(self, key: str, data: bytes) -> BlobInfo:
+        return self._write(key, [data], None)
+
+    def concat(self, key: str, parts: Iterable[str]) -> BlobInfo:
+        def chunks() -> Iterator[bytes]:
+            for part in parts:
+                with self._path(part).open("rb") as f:
+                    yield from iter(lambda: f.read(1 << 20), b"")
+
+        return self._write(key, chunks(), None)
+
+    def open(self, key: str) -> BinaryIO:
+        return self._path(key).open("rb")
+
+    def local_path(self, key: str) -> Path:
+        return self._path(key)
+
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        path = self._path(prefix)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+    def read_range(self, key: str, start: int, end: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+        with self._path(key).open("rb") as f:
+            f.seek(start)
+            remaining = end - start + 1
+            while remaining > 0:
+                data = f.read(min(chunk, remaining))
+                if not data:
+                    break
+                remaining -= len(data)
+                yield data
+
+
+def open_blob_store(storage_url: str, default_root: Path) -> LocalBlobStore:
+    """Pick the blob store from the settings; the one place that knows the backends."""
+    if not storage_url:
+        return LocalBlobStore(default_root)
+    if storage_url.startswith("file://"):
+        return LocalBlobStore(Path(storage_url.removeprefix("file://")))
+    raise SystemExit(f"VODGUARD_STORAGE_URL {storage_url!r}: only local storage is supported in this version")

@@ -1,0 +1,222 @@
+"""SQLAlchemy models: the whole persistent state. Times are naive UTC ``datetime`` values.
+
+Every row that belongs to an app carries ``app_id``; services always filter by it, which is what makes apps walls.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class App(Base):
+    """A sub-application (SubAppId): the wall around media, templates, events and tasks."""
+
+    __tablename__ = "apps"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    publish_mode: Mapped[str] = mapped_column(String(8), default="post")  # "pre" or "post" moderation
+    console_password: Mapped[str] = mapped_column(String(256), default="")  # pbkdf2 hash, empty = keys only
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    secret_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_key: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class Media(Base):
+    """A stored file. The row exists only once its bytes are complete in the blob store."""
+
+    __tablename__ = "media"
+    file_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(256), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    media_type: Mapped[str] = mapped_column(String(16))  # extension, e.g. mp4
+    category: Mapped[str] = mapped_column(String(8))  # Video / Audio / Image
+    class_id: Mapped[int] = mapped_column(Integer, default=0)
+    blob_key: Mapped[str] = mapped_column(String(512))
+    storage_path: Mapped[str] = mapped_column(String(512))  # MediaStoragePath as the app sees it, leading "/"
+    cover_blob_key: Mapped[str] = mapped_column(String(512), default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    md5: Mapped[str] = mapped_column(String(32), default="")
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # MediaMetaData, PascalCase
+    status: Mapped[str] = mapped_column(String(16), default="Normal")  # Normal / Forbidden
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_type: Mapped[str] = mapped_column(String(16), default="Upload")
+    source_context: Mapped[str] = mapped_column(String(256), default="")
+    session_context: Mapped[str] = mapped_column(Text, default="")
+    storage_region: Mapped[str] = mapped_column(String(32), default="")
+    expire_time: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # latest MediaReviewInfo
+    cover_review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("app_id", "storage_path", name="uq_media_app_path"),)
+
+
+class UploadSession(Base):
+    """An ApplyUpload session: where the bytes go, who may put them there, and until when."""
+
+    __tablename__ = "upload_sessions"
+    session_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the ApplyUpload fields to apply on commit
+    media_key: Mapped[str] = mapped_column(String(512))  # object key, no leading "/"
+    cover_key: Mapped[str] = mapped_column(String(512), default="")
+    bucket: Mapped[str] = mapped_column(String(64))
+    temp_secret_id: Mapped[str] = mapped_column(String(64), index=True)
+    temp_secret_key: Mapped[str] = mapped_column(String(64))
+    temp_token: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    committed_file_id: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StagedObject(Base):
+    """An object PUT to the COS endpoint, waiting for CommitUpload (bytes under the staging prefix)."""
+
+    __tablename__ = "staged_objects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_key: Mapped[str] = mapped_column(ForeignKey("upload_sessions.session_key"), index=True)
+    object_key: Mapped[str] = mapped_column(String(512))
+    blob_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("session_key", "object_key", name="uq_staged_object"),)
+
+
+class MultipartUpload(Base):
+    __tablename__ = "multipart_uploads"
+    upload_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_key: Mapped[str] = mapped_column(ForeignKey("upload_sessions.session_key"), index=True)
+    object_key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MultipartPart(Base):
+    __tablename__ = "multipart_parts"
+    upload_id: Mapped[str] = mapped_column(ForeignKey("multipart_uploads.upload_id"), primary_key=True)
+    part_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blob_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UsedSignature(Base):
+    """One-time client upload signatures already spent (kept until they expire)."""
+
+    __tablename__ = "used_signatures"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ReviewTemplate(Base):
+    __tablename__ = "review_templates"
+    definition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    comment: Mapped[str] = mapped_column(String(256), default="")
+    labels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # label -> {"review": x, "block": y}
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ProcedureTemplate(Base):
+    __tablename__ = "procedure_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(String(256), default="")
+    review_definition: Mapped[int | None] = mapped_column(Integer, default=None)
+    review_contents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("app_id", "name", name="uq_procedure_app_name"),)
+
+
+class EventConfig(Base):
+    __tablename__ = "event_configs"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8), default="PULL")
+    notification_url: Mapped[str] = mapped_column(String(1024), default="")
+    upload_switch: Mapped[str] = mapped_column(String(3), default="OFF")
+    delete_switch: Mapped[str] = mapped_column(String(3), default="OFF")
+    persistence_switch: Mapped[str] = mapped_column(String(3), default="OFF")
+    sign_key: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Event(Base):
+    """The outbox: written in the transaction that makes the change it reports."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
+    event_type: Mapped[str] = mapped_column(String(48))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # EventContent without EventHandle
+    order_key: Mapped[str] = mapped_column(String(64), default="")  # FileId: push delivery keeps this order
+    mode: Mapped[str] = mapped_column(String(8))  # PULL or PUSH, fixed when written
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # PULL: invisible until visible_at (set 30 s ahead when handed out); handle changes on every hand-out.
+    visible_at: Mapped[datetime] = mapped_column(DateTime)
+    handle: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # PUSH: next attempt time, a dispatcher lease, attempts made.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(512), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)  # confirmed (PULL) or delivered (PUSH)
+    __table_args__ = (Index("ix_events_pending", "app_id", "done_at", "visible_at"),)
+
+
+class Task(Base):
+    """A moderation task. This row is the truth; the queue only carries its id."""
+
+    __tablename__ = "tasks"
+    task_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    task_type: Mapped[str] = mapped_column(String(32), default="ReviewAudioVideo")
+    file_id: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="WAITING")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    definition: Mapped[int] = mapped_column(Integer, default=10)
+    review_contents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    session_id: Mapped[str] = mapped_column(String(64), default="")
+    session_context: Mapped[str] = mapped_column(Text, default="")
+    ext_info: Mapped[str] = mapped_column(Text, default="")
+    err_code_ext: Mapped[str] = mapped_column(String(64), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    begin_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    finish_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    __table_args__ = (Index("ix_tasks_claim", "status", "priority", "created_at"),)
