@@ -1,0 +1,49 @@
+"""The template's policy: which findings count, what each one suggests, and the verdict over segments.
+
+Pure functions on plain data; the detectors report confidences, and only this module turns them into
+review/block. A template's own thresholds win over ``presets.DEFAULT_THRESHOLDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS, FORM_CEILINGS
+from vodguard.moderation.types import SUGGESTION_RANK, Finding, Segment, Template, Thresholds
+
+_FALLBACK = Thresholds(review=50.0, block=90.0)
+
+
+def thresholds_for(template: Template, label: str) -> Thresholds:
+    """The thresholds that apply to ``label`` under ``template``."""
+    return template.thresholds.get(label) or DEFAULT_THRESHOLDS.get(label, _FALLBACK)
+
+
+def suggest(finding: Finding, template: Template) -> str | None:
+    """``block``, ``review``, or ``None`` (label not in the template, or confidence below review)."""
+    if finding.label not in template.labels:
+        return None
+    limits = thresholds_for(template, finding.label)
+    if finding.confidence >= limits.block:
+        suggestion = "block"
+    elif finding.confidence >= limits.review:
+        suggestion = "review"
+    else:
+        return None
+    ceiling = FORM_CEILINGS.get(finding.form)
+    if ceiling is not None and SUGGESTION_RANK[suggestion] > SUGGESTION_RANK[ceiling]:
+        suggestion = ceiling
+    return suggestion
+
+
+def strength(segment: Segment) -> tuple[int, float]:
+    """Sort key of how strong a segment is: its suggestion first, then its confidence."""
+    return SUGGESTION_RANK[segment.suggestion], segment.confidence
+
+
+def verdict(segments: Sequence[Segment]) -> tuple[str, str, str]:
+    """(Suggestion, Label, Form): the worst suggestion, and the label and form of the strongest segment."""
+    if not segments:
+        return "pass", "", ""
+    strongest = max(segments, key=strength)
+    return strongest.suggestion, strongest.label, strongest.form

@@ -1,0 +1,90 @@
+"""Preset review templates and the default strictness of each label.
+
+Template 10 is the cloud's preset (spec §3.7): Porn, Terror, Polity and Moan for audio/video, the same without
+Moan for images. ``ALL_LABELS`` is what ``vodguard review --labels all`` uses.
+
+Default thresholds are review at 50 and block at 90 on the detectors' 0..100 confidence, except where the
+evidence behind a label is weaker than its name suggests:
+
+* Terror comes from an ImageNet classifier's weapon classes, keyword lists and an impulsive-sound score. A
+  rifle in a hunting clip or a war film scores like one in propaganda, so Terror asks a human from 60 and
+  blocks only at 95.
+* Polity is keyword matching on OCR/ASR text; news and commentary use the same names as propaganda, so it
+  blocks only at 95 and anything less is for a human to read.
+* Moan has no sound model offline (research/voice.md): it is spotted in transcribed words, which is indirect,
+  so it blocks only at 95.
+
+Whatever its confidence, the Voice form (impulsive sounds, measured at roughly 40-60 % recall and 8-20 % false
+positives) may ask for review but never blocks on its own: ``FORM_CEILINGS`` caps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from vodguard.moderation.types import LABELS, Template, Thresholds
+
+PRESET_DEFINITION = 10
+MEDIA_PRESET_LABELS = frozenset({"Porn", "Terror", "Polity", "Moan"})
+IMAGE_PRESET_LABELS = frozenset({"Porn", "Terror", "Polity"})
+IMAGE_LABELS = frozenset(LABELS) - {"Moan"}  # spec §3.5: there is no Moan for images
+
+_STANDARD = Thresholds(review=50.0, block=90.0)
+DEFAULT_THRESHOLDS: Mapping[str, Thresholds] = MappingProxyType(
+    {
+        "Porn": _STANDARD,
+        "Terror": Thresholds(review=60.0, block=95.0),
+        "Polity": Thresholds(review=50.0, block=95.0),
+        "Ad": _STANDARD,
+        "Illegal": _STANDARD,
+        "Abuse": _STANDARD,
+        "Moan": Thresholds(review=50.0, block=95.0),
+    }
+)
+
+# The strongest suggestion a form may give alone, whatever the confidence.
+FORM_CEILINGS: Mapping[str, str] = MappingProxyType({"Voice": "review"})
+
+
+def labels_template(labels: Iterable[str], *, definition: int = 0, early_exit: bool = False) -> Template:
+    """A template of exactly ``labels`` with default thresholds; unknown labels raise ``ValueError``."""
+    chosen = frozenset(labels)
+    unknown = sorted(chosen - set(LABELS))
+    if unknown:
+        raise ValueError(f"unknown label(s) {', '.join(unknown)}; known labels are {', '.join(LABELS)}")
+    if not chosen:
+        raise ValueError("a template needs at least one label")
+    return Template(
+        definition=definition,
+        labels=chosen,
+        thresholds={label: DEFAULT_THRESHOLDS[label] for label in chosen},
+        early_exit=early_exit,
+    )
+
+
+def preset_template(*, image: bool = False) -> Template:
+    """Template 10 as the cloud defines it for audio/video, or for images when ``image`` is true."""
+    labels = IMAGE_PRESET_LABELS if image else MEDIA_PRESET_LABELS
+    return labels_template(labels, definition=PRESET_DEFINITION)
+
+
+def parse_labels(text: str) -> frozenset[str]:
+    """Labels from a comma-separated list such as ``Porn,Ad``, or every label for ``all`` (any case)."""
+    if text.strip().lower() == "all":
+        return frozenset(LABELS)
+    by_lower = {label.lower(): label for label in LABELS}
+    out: set[str] = set()
+    for raw in text.split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        if name.lower() not in by_lower:
+            raise ValueError(f"unknown label {name!r}; known labels are {', '.join(LABELS)} or 'all'")
+        out.add(by_lower[name.lower()])
+    if not out:
+        raise ValueError("no label given; use e.g. Porn,Ad or all")
+    return frozenset(out)
+
+
+ALL_LABELS: Template = labels_template(LABELS)
