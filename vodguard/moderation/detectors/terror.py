@@ -1,0 +1,120 @@
+"""Terror signal from ImageNet's weapon and military classes (EfficientNet-Lite0), plus a frame embedding.
+
+There is no weapon, gore or flag model that runs offline here, so this detector sums the softmax of the
+ImageNet classes that show weapons or military equipment into three sub-labels. It says "a gun-like object
+is in the picture", not "this is terror": hunting, museums, air shows and war films score alike, and a space
+rocket puts about half its mass on missile + projectile. The policy's Terror thresholds (review 60, block
+95) reflect that.
+
+Each frame is looked at as one or more squares of the size the network was trained on (three across a 16:9
+frame), and a sub-label's score is its best square; the finding's box is that square.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+import numpy as np
+
+from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.detectors.efficientnet import (
+    EfficientNetLite0,
+    center_view,
+    softmax,
+    square_views,
+    to_input,
+)
+from vodguard.moderation.types import Finding, Frame
+
+# ImageNet index → SubLabel. The indices are checked against the class names in the tests.
+TERROR_CLASSES: Mapping[int, str] = MappingProxyType(
+    {
+        413: "Weapon",  # assault rifle
+        763: "Weapon",  # revolver
+        764: "Weapon",  # rifle
+        597: "Weapon",  # holster: rarely seen without a handgun in it
+        657: "Explosive",  # missile
+        744: "Explosive",  # projectile
+        471: "Military",  # cannon
+        847: "Military",  # tank
+        652: "Military",  # military uniform
+        465: "Military",  # bulletproof vest
+        895: "Military",  # warplane
+        403: "Military",  # aircraft carrier
+        833: "Military",  # submarine
+    }
+)
+SUB_LABELS = ("Weapon", "Military", "Explosive")
+MIN_CONFIDENCE = 30.0
+_BATCH = 16
+
+
+def sub_label_scores(probs: np.ndarray) -> np.ndarray:
+    """(N, 3) summed probabilities of each of ``SUB_LABELS`` for (N, 1000) softmax outputs."""
+    out = np.zeros((len(probs), len(SUB_LABELS)), np.float32)
+    for index, sub_label in TERROR_CLASSES.items():
+        out[:, SUB_LABELS.index(sub_label)] += probs[:, index]
+    return out
+
+
+class TerrorDetector:
+    """Weapon / military / explosive objects in frames, as ``Terror`` findings of form Image."""
+
+    name = "terror"
+    labels = frozenset({"Terror"})
+
+    def __init__(self, config: EngineConfig, *, min_confidence: float = MIN_CONFIDENCE) -> None:
+        self._model = EfficientNetLite0(config)
+        self._min_confidence = min_confidence
+
+    def _infer(self, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        logits, embeddings = [], []
+        for start in range(0, len(inputs), _BATCH):
+            lg, em = self._model.run(np.stack(inputs[start : start + _BATCH]))
+            logits.append(lg)
+            embeddings.append(em)
+        if not logits:
+            return np.zeros((0, 1000), np.float32), np.zeros((0, 1280), np.float32)
+        return np.concatenate(logits), np.concatenate(embeddings)
+
+    def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
+        """(N, 1000) ImageNet class probabilities of each frame's center crop."""
+        logits, _ = self._infer([to_input(f.image, center_view(f.width, f.height)) for f in frames])
+        return softmax(logits)
+
+    def embed(self, frames: Sequence[Frame]) -> np.ndarray:
+        """(N, 1280) pooled features of each frame's center crop (near-duplicate search, linear probes)."""
+        _, embeddings = self._infer([to_input(f.image, center_view(f.width, f.height)) for f in frames])
+        return embeddings
+
+    def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
+        """Terror findings (Weapon, Military, Explosive) at or above the floor, one per frame and kind."""
+        views = [
+            (i, box) for i, frame in enumerate(frames) for box in square_views(frame.width, frame.height)
+        ]
+        logits, _ = self._infer([to_input(frames[i].image, box) for i, box in views])
+        scores = sub_label_scores(softmax(logits)) * 100.0
+        best: dict[tuple[int, str], tuple[float, tuple[int, int, int, int]]] = {}
+        for (i, box), row in zip(views, scores, strict=True):
+            for sub_label, confidence in zip(SUB_LABELS, row, strict=True):
+                if confidence >= self._min_confidence and confidence > best.get((i, sub_label), (-1.0,))[0]:
+                    best[(i, sub_label)] = (float(confidence), box)
+        findings = []
+        for i, frame in enumerate(frames):
+            for sub_label in SUB_LABELS:
+                hit = best.get((i, sub_label))
+                if hit is not None:
+                    findings.append(
+                        Finding(
+                            form="Image",
+                            label="Terror",
+                            sub_label=sub_label,
+                            confidence=round(hit[0], 2),
+                            start=frame.time,
+                            end=frame.time,
+                            box=hit[1],
+                            frame_index=frame.index,
+                        )
+                    )
+        return findings
