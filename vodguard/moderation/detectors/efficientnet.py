@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import pickle
 import tempfile
@@ -35,6 +36,7 @@ from vodguard.moderation.errors import ModelUnavailable
 
 INPUT_SIZE = 224
 CROP_FRACTION = 224 / (224 + 32)  # TF eval crop: the central 87.5 % of the short side, then resize to 224
+MAX_VIEWS = 5  # square views per frame, at most
 CONVERTER_VERSION = 1  # bump when the graph changes, so stale caches are not reused
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _BN_EPS = 1e-3
@@ -287,15 +289,21 @@ def class_names() -> tuple[str, ...]:
 def square_views(width: int, height: int) -> list[tuple[int, int, int, int]]:
     """Square crops (x1, y1, x2, y2) of the TF eval size that together cover a frame along its long side.
 
-    A square frame gets the one standard center crop; a 16:9 frame gets three overlapping squares, so a weapon
-    at the edge of the picture is still seen at the scale the network was trained on.
+    The standard center crop is always one of them, and a square-ish frame gets only that one. A wider frame
+    (4:3, 16:9) gets an odd number of overlapping squares from edge to edge, so a weapon at the side of the
+    picture is still seen at the scale the network was trained on.
     """
     side = max(1, round(min(width, height) * CROP_FRACTION))
     long, short = max(width, height), min(width, height)
-    count = max(1, -(-long // side))  # ceil
-    across = (
-        [round(i * (long - side) / (count - 1)) for i in range(count)] if count > 1 else [(long - side) // 2]
-    )
+    margin = short - side  # what the center crop leaves out across; leave no more than that along
+    # Enough squares to cover the long side, give or take a quarter square; odd, so the middle one is the
+    # center crop; capped so a panorama or banner does not cost dozens of runs.
+    count = max(1, math.ceil((long - margin) / side - 0.25))
+    count = min(count + 1 - count % 2, MAX_VIEWS)
+    if count == 1:
+        across = [(long - side) // 2]
+    else:
+        across = [i * (long - side) // (count - 1) for i in range(count)]
     top = (short - side) // 2
     if width >= height:
         return [(a, top, a + side, top + side) for a in across]

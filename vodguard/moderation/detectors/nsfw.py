@@ -1,0 +1,219 @@
+"""Porn in pictures: NudeNet 3.4.2's bundled ``320n.onnx`` body-part detector on onnxruntime.
+
+The model is a YOLOv8n-style detector with a 320x320 input and 18 classes (exposed and covered body parts,
+faces). Preprocessing matches NudeNet's own geometry: pad the picture at the bottom and right to a black
+square, resize to 320 (bilinear), scale to 0..1. The channels are RGB, as the model was trained; NudeNet
+3.4.2's ``_read_image`` swaps them twice and feeds BGR (upstream issue notAI-tech/NudeNet#203), which on
+the astronaut test photo lowers the face score from 0.81 to 0.72 and adds a wrong FACE_MALE. NudeNet runs
+one picture per call; here all the pictures of a call go through batched session runs.
+
+A 320-pixel view of a 1280x720 frame shrinks a person far from the camera to a few pixels, so frames whose
+long side is over 640 are also looked at as 2x2 overlapping tiles; tile boxes are mapped back to the frame
+and merged with the full-frame ones by per-class non-maximum suppression.
+
+What counts:
+
+* exposed female or male genitalia, female breast, buttocks, anus → ``Porn`` with that part as sub-label and
+  confidence = score x 100;
+* covered female breast or genitalia (lingerie, swimwear) → ``Porn``/``SexyBehavior`` only at score 0.5 or
+  more, with confidence = score x 60, so it can ask for review under the default thresholds (50) but never
+  block on its own;
+* faces, feet, belly, armpits, male breast and covered buttocks are not findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import cv2
+import numpy as np
+
+from vodguard.moderation.detectors.base import resolve_weights
+from vodguard.moderation.types import Finding, Frame
+
+Box = tuple[int, int, int, int]
+
+CLASSES = (
+    "FEMALE_GENITALIA_COVERED",
+    "FACE_FEMALE",
+    "BUTTOCKS_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_BREAST_EXPOSED",
+    "ANUS_EXPOSED",
+    "FEET_EXPOSED",
+    "BELLY_COVERED",
+    "FEET_COVERED",
+    "ARMPITS_COVERED",
+    "ARMPITS_EXPOSED",
+    "FACE_MALE",
+    "BELLY_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "ANUS_COVERED",
+    "FEMALE_BREAST_COVERED",
+    "BUTTOCKS_COVERED",
+)
+# class → (SubLabel, confidence factor, minimum raw score)
+PORN_CLASSES: Mapping[str, tuple[str, float, float]] = MappingProxyType(
+    {
+        "FEMALE_GENITALIA_EXPOSED": ("Genitalia", 100.0, 0.30),
+        "MALE_GENITALIA_EXPOSED": ("Genitalia", 100.0, 0.30),
+        "FEMALE_BREAST_EXPOSED": ("Breast", 100.0, 0.30),
+        "BUTTOCKS_EXPOSED": ("Buttocks", 100.0, 0.30),
+        "ANUS_EXPOSED": ("Anus", 100.0, 0.30),
+        "FEMALE_BREAST_COVERED": ("SexyBehavior", 60.0, 0.50),
+        "FEMALE_GENITALIA_COVERED": ("SexyBehavior", 60.0, 0.50),
+    }
+)
+INPUT_SIZE = 320
+TILE_ABOVE = 640  # frames with a longer side than this are also scanned as 2x2 tiles
+TILE_OVERLAP = 0.2  # of the frame's side: a figure on a tile border is whole in at least one tile
+NMS_IOU = 0.45  # NudeNet's own value
+CONTAINED = 0.7  # a box this much inside a stronger one of its class is the same part cut by a tile border
+_BATCH = 8
+_RULES = [(CLASSES.index(name), rule) for name, rule in PORN_CLASSES.items()]
+_FLOOR = min(rule[2] for rule in PORN_CLASSES.values())
+
+
+def tile_boxes(width: int, height: int, overlap: float = TILE_OVERLAP) -> list[Box]:
+    """Four overlapping tiles (x1, y1, x2, y2) covering a frame, each a bit more than half of each side."""
+    tile_w = min(width, round(width * (0.5 + overlap / 2)))
+    tile_h = min(height, round(height * (0.5 + overlap / 2)))
+    return [(x, y, x + tile_w, y + tile_h) for y in (0, height - tile_h) for x in (0, width - tile_w)]
+
+
+def views_of(width: int, height: int, *, tiles: bool = True) -> list[Box]:
+    """The regions of a frame the detector looks at: the whole frame, plus 2x2 tiles when it is large."""
+    whole = (0, 0, width, height)
+    if tiles and max(width, height) > TILE_ABOVE:
+        return [whole, *tile_boxes(width, height)]
+    return [whole]
+
+
+def letterbox(image: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, float]:
+    """(3, size, size) float32 input in 0..1 and the factor from input pixels back to image pixels."""
+    h, w = image.shape[:2]
+    side = max(h, w)
+    padded = cv2.copyMakeBorder(image, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    resized = cv2.resize(padded, (size, size), interpolation=cv2.INTER_LINEAR)
+    return resized.transpose(2, 0, 1).astype(np.float32) / 255.0, side / size
+
+
+def decode(output: np.ndarray, *, scale: float, offset: tuple[int, int], floor: float) -> np.ndarray:
+    """Rows (x1, y1, x2, y2, score, class) in frame pixels from one (4 + classes, anchors) model output."""
+    scores = output[4:]
+    classes = scores.argmax(axis=0)
+    best = scores[classes, np.arange(scores.shape[1])]
+    keep = best >= floor
+    cx, cy, w, h = (output[i, keep] for i in range(4))
+    ox, oy = offset
+    rows = np.stack(
+        [
+            (cx - w / 2) * scale + ox,
+            (cy - h / 2) * scale + oy,
+            (cx + w / 2) * scale + ox,
+            (cy + h / 2) * scale + oy,
+            best[keep],
+            classes[keep].astype(np.float32),
+        ],
+        axis=1,
+    )
+    return rows.astype(np.float32).reshape(-1, 6)
+
+
+def _overlaps(box: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """IoU of ``box`` with each of ``others``, and the share of each of ``others`` inside ``box``."""
+    x1 = np.maximum(box[0], others[:, 0])
+    y1 = np.maximum(box[1], others[:, 1])
+    x2 = np.minimum(box[2], others[:, 2])
+    y2 = np.minimum(box[3], others[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    iou = inter / np.maximum(area + areas - inter, 1e-9)
+    return iou, inter / np.maximum(areas, 1e-9)
+
+
+def merge_boxes(rows: np.ndarray, *, iou: float = NMS_IOU, contained: float = CONTAINED) -> np.ndarray:
+    """Per-class non-maximum suppression of decode() rows; also drops boxes mostly inside a stronger one."""
+    kept = []
+    for cls in np.unique(rows[:, 5]):
+        group = rows[rows[:, 5] == cls]
+        group = group[np.argsort(-group[:, 4], kind="stable")]
+        while len(group):
+            top, group = group[0], group[1:]
+            kept.append(top)
+            if len(group):
+                overlap, inside = _overlaps(top, group)
+                group = group[(overlap < iou) & (inside < contained)]
+    if not kept:
+        return np.zeros((0, 6), np.float32)
+    out = np.stack(kept)
+    return out[np.argsort(-out[:, 4], kind="stable")]
+
+
+def _clip_box(row: np.ndarray, width: int, height: int) -> Box:
+    x1, y1, x2, y2 = (int(round(float(v))) for v in row[:4])
+    return max(0, x1), max(0, y1), min(width, x2), min(height, y2)
+
+
+class NsfwDetector:
+    """Exposed body parts in frames, as ``Porn`` findings of form Image with the part's box."""
+
+    name = "nsfw"
+    labels = frozenset({"Porn"})
+
+    def __init__(self, weights: Path | None = None, *, tiles: bool = True, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        path = resolve_weights(
+            weights, package="nudenet", relative="320n.onnx", pip_name="nudenet", setting="nudenet_path"
+        )
+        options = ort.SessionOptions()
+        # One thread per session was faster than two on the 2-core host; workers run frames in parallel.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        self._tiles = tiles
+
+    def detect(self, frames: Sequence[Frame]) -> list[np.ndarray]:
+        """Per frame, the merged rows (x1, y1, x2, y2, score, class index) of every class at score >= 0.3."""
+        jobs: list[tuple[int, Box]] = [
+            (i, view) for i, f in enumerate(frames) for view in views_of(f.width, f.height, tiles=self._tiles)
+        ]
+        per_frame: list[list[np.ndarray]] = [[] for _ in frames]
+        for start in range(0, len(jobs), _BATCH):
+            chunk = jobs[start : start + _BATCH]
+            inputs, scales = [], []
+            for i, (x1, y1, x2, y2) in chunk:
+                tensor, scale = letterbox(np.ascontiguousarray(frames[i].image[y1:y2, x1:x2]))
+                inputs.append(tensor)
+                scales.append(scale)
+            outputs = self._session.run(None, {self._input: np.stack(inputs)})[0]
+            for (i, view), output, scale in zip(chunk, outputs, scales, strict=True):
+                per_frame[i].append(decode(output, scale=scale, offset=view[:2], floor=_FLOOR))
+        return [merge_boxes(np.concatenate(rows)) for rows in per_frame]
+
+    def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
+        """Porn findings (Genitalia, Breast, Buttocks, Anus, SexyBehavior) with boxes, strongest first."""
+        findings = []
+        for frame, rows in zip(frames, self.detect(frames), strict=True):
+            for row in rows:
+                for cls, (sub_label, factor, minimum) in _RULES:
+                    if int(row[5]) == cls and row[4] >= minimum:
+                        findings.append(
+                            Finding(
+                                form="Image",
+                                label="Porn",
+                                sub_label=sub_label,
+                                confidence=round(float(row[4]) * factor, 2),
+                                start=frame.time,
+                                end=frame.time,
+                                box=_clip_box(row, frame.width, frame.height),
+                                frame_index=frame.index,
+                            )
+                        )
+        return findings
