@@ -1,0 +1,349 @@
+"""``vodguard review PATH...``: moderate local files with the engine, no server needed.
+
+Exit status: 0 when every file passes, 1 when the worst is review, 2 when the worst is block, 3 when a file
+could not be moderated (unreadable, over a limit, a model missing), 4 on a bad option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup, escape
+
+from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.moderation.config import EngineConfig, Limits
+from vodguard.moderation.errors import ModerationError
+from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
+from vodguard.moderation.types import FORMS, SUGGESTION_RANK, ModerationResult, Template
+
+EXIT_ERROR = 3
+EXIT_USAGE = 4
+CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local file may be bigger
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+
+_EPILOG = """\
+templates:
+  Only the preset template 10 exists outside the server (custom templates live in its database).
+  It reviews Porn, Terror, Polity and Moan in audio/video, and Porn, Terror, Polity in images.
+  For other labels use --labels, e.g. --labels Porn,Ad,Abuse or --labels all
+  (labels: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan).
+
+exit status:
+  0 every file passes, 1 the worst is review, 2 the worst is block,
+  3 a file could not be moderated (the error is printed), 4 a bad option.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``review`` sub-command to the CLI."""
+    parser = sub.add_parser(
+        "review",
+        help="moderate local video, audio and image files",
+        description="Moderate local files offline with the same engine as the server.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to moderate")
+    parser.add_argument(
+        "--template",
+        type=int,
+        default=PRESET_DEFINITION,
+        metavar="N",
+        help="review template; only the preset 10 is known here (default 10)",
+    )
+    parser.add_argument(
+        "--labels",
+        metavar="LIST",
+        help="comma-separated labels to review instead of the template's, or 'all'",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
+    parser.add_argument("--html", type=Path, metavar="REPORT", help="also write a self-contained HTML report")
+    add_data_dir(parser)
+    parser.set_defaults(func=run)
+
+
+@dataclass
+class FileOutcome:
+    """One file's result or error, as the report and the JSON lines need it."""
+
+    path: Path
+    result: ModerationResult | None = None
+    kind: str = "media"  # media / image
+    error: tuple[str, str] | None = None  # (Code, Message)
+    seconds: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"Path": str(self.path), "Error": {"Code": self.error[0], "Message": self.error[1]}}
+        assert self.result is not None
+        res = self.result
+        timed = self.kind == "media"
+        return {
+            "Path": str(self.path),
+            "Suggestion": res.suggestion,
+            "Label": res.label,
+            "Form": res.form,
+            "SegmentSet": res.all_segments_wire(timed=timed),
+        }
+
+
+def is_image(path: Path) -> bool:
+    """Whether the file is a still or animated picture (JPEG, PNG, GIF, BMP, WebP), by its first bytes."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def _templates(args: argparse.Namespace) -> tuple[Template, Template]:
+    """(media template, image template) from --template and --labels; ``ValueError`` names what is wrong."""
+    if args.template != PRESET_DEFINITION:
+        raise ValueError(
+            f"--template {args.template}: only the preset template {PRESET_DEFINITION} is known outside the "
+            "server; choose labels with --labels instead"
+        )
+    if args.labels:
+        chosen = labels_template(parse_labels(args.labels), definition=args.template)
+        return chosen, chosen
+    return preset_template(), preset_template(image=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Moderate every path and print the results; the exit status is the worst outcome."""
+    try:
+        media_template, image_template = _templates(args)
+    except ValueError as exc:
+        print(f"vodguard review: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = settings_from(args)
+    config = EngineConfig(models_dir=settings.models_dir, limits=Limits(max_image_bytes=CLI_MAX_IMAGE_BYTES))
+    from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
+
+    engine = Engine(config)
+    show_progress = not args.json and sys.stderr.isatty()
+    outcomes: list[FileOutcome] = []
+    with _progress(show_progress) as track:
+        for path in args.paths:
+            outcome = _moderate(engine, path, media_template, image_template, track(path))
+            outcomes.append(outcome)
+            if args.json:
+                print(json.dumps(outcome.to_json(), ensure_ascii=False), flush=True)
+    if not args.json:
+        _print_summary(outcomes)
+    if args.html:
+        write_report(args.html, outcomes)
+        if not args.json:
+            print(f"report written to {args.html}")
+    return exit_status(outcomes)
+
+
+def exit_status(outcomes: list[FileOutcome]) -> int:
+    """3 if any file failed, else the worst suggestion's rank (0 pass, 1 review, 2 block)."""
+    if any(o.error is not None for o in outcomes):
+        return EXIT_ERROR
+    return max((SUGGESTION_RANK[o.result.suggestion] for o in outcomes if o.result is not None), default=0)
+
+
+def _moderate(
+    engine: Any, path: Path, media: Template, image: Template, progress: Callable[[str, float], None] | None
+) -> FileOutcome:
+    start = time.perf_counter()
+    outcome = FileOutcome(path=path)
+    try:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        if is_image(path):
+            outcome.kind = "image"
+            outcome.result = engine.moderate_image(path, image)
+        else:
+            outcome.result = engine.moderate_media(path, media, progress=progress)
+    except ModerationError as exc:
+        outcome.error = (exc.code, str(exc) or type(exc).__name__)
+    except OSError as exc:
+        outcome.error = ("SourceFileError", str(exc))
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[Path], Callable[[str, float], None] | None]]:
+    """A factory of per-file progress callbacks drawing rich bars on stderr, or of ``None`` when disabled."""
+    if not enabled:
+        yield lambda _path: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+    def for_file(path: Path) -> Callable[[str, float], None]:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(f"{path.name} · {stage}", total=1.0)
+            bars.update(tasks[stage], completed=fraction)
+
+        return update
+
+    with bars:
+        yield for_file
+
+
+def _clock(seconds: float) -> str:
+    minutes, sec = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes):02d}:{sec:04.1f}"
+
+
+def _print_summary(outcomes: list[FileOutcome]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False)
+    colours = {"pass": "green", "review": "yellow", "block": "red"}
+    for outcome in outcomes:
+        name = escape(str(outcome.path))
+        if outcome.error is not None:
+            code, message = outcome.error
+            console.print(f"[bold]{name}[/]  [magenta]ERROR[/] {escape(code)}: {escape(message)}")
+            continue
+        res = outcome.result
+        assert res is not None
+        head = f"[bold]{name}[/]  [{colours[res.suggestion]}]{res.suggestion.upper()}[/]"
+        if res.suggestion != "pass":
+            head += f"  {res.label}/{res.form}"
+        if outcome.kind == "media" and res.duration > 0:
+            head += (
+                f"  ({res.duration:.1f} s in {outcome.seconds:.1f} s, {res.duration / outcome.seconds:.1f}x)"
+            )
+        console.print(head)
+        for seg in res.segments:
+            when = f"{_clock(seg.start)}-{_clock(seg.end)}  " if outcome.kind == "media" else ""
+            line = (
+                f"  {when}[{colours[seg.suggestion]}]{seg.suggestion:<6}[/] {seg.label:<7} {seg.form:<5} "
+                f"{seg.confidence:5.1f}"
+            )
+            if seg.sub_label:
+                line += f"  {escape(seg.sub_label)}"
+            if seg.keywords:
+                line += f"  [{escape(', '.join(seg.keywords))}]"
+            if seg.text:
+                text = seg.text if len(seg.text) <= 80 else seg.text[:77] + "..."
+                line += f'  "{escape(text)}"'
+            console.print(line)
+
+
+# --- the HTML report ------------------------------------------------------------------------------------
+
+
+def highlight(text: str, keywords: Iterable[str]) -> Markup:
+    """``text`` HTML-escaped, with every occurrence of a keyword (any case) wrapped in ``<mark>``."""
+    words = sorted({k for k in keywords if k}, key=len, reverse=True)  # longest first: "ab" wins over "a"
+    if not text or not words:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    out = Markup()
+    pos = 0
+    for match in pattern.finditer(text):
+        out += (
+            escape(text[pos : match.start()]) + Markup("<mark>") + escape(match.group()) + Markup("</mark>")
+        )
+        pos = match.end()
+    return out + escape(text[pos:])
+
+
+def _report_file(outcome: FileOutcome) -> dict[str, Any]:
+    base: dict[str, Any] = {"path": str(outcome.path), "seconds": outcome.seconds}
+    if outcome.error is not None:
+        return {**base, "error": {"Code": outcome.error[0], "Message": outcome.error[1]}}
+    res = outcome.result
+    assert res is not None
+    timed = outcome.kind == "media"
+    thumbs = {e.name: e for e in res.evidence}
+    segments = []
+    for seg in res.segments:
+        evidence = thumbs.get(seg.thumbnail)
+        uri = ""
+        if evidence is not None:
+            uri = f"data:{evidence.content_type};base64,{base64.b64encode(evidence.data).decode('ascii')}"
+        span = max(res.duration, 1e-9)
+        segments.append(
+            {
+                "when": f"{_clock(seg.start)}-{_clock(seg.end)}",
+                "left": round(100 * min(seg.start, span) / span, 3),
+                "width": round(max(0.4, 100 * (seg.end - seg.start) / span), 3),
+                "suggestion": seg.suggestion,
+                "label": seg.label,
+                "sub_label": seg.sub_label,
+                "form": seg.form,
+                "confidence": f"{seg.confidence:.1f}",
+                "thumbnail": uri,
+                "text": highlight(seg.text, seg.keywords),
+                "keywords": ", ".join(seg.keywords),
+            }
+        )
+    lanes = [
+        {"form": form, "segments": [s for s in segments if s["form"] == form]}
+        for form in FORMS
+        if any(s["form"] == form for s in segments)
+    ]
+    return {
+        **base,
+        "error": None,
+        "suggestion": res.suggestion,
+        "label": res.label,
+        "form": res.form,
+        "timed": timed,
+        "duration": res.duration,
+        "duration_clock": _clock(res.duration),
+        "segments": segments,
+        "lanes": lanes,
+    }
+
+
+def render_report(outcomes: list[FileOutcome]) -> str:
+    """One self-contained HTML page (inline CSS, thumbnails as data URIs) for all the outcomes."""
+    source = resources.files("vodguard.commands").joinpath("report.html").read_text(encoding="utf-8")
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        key = "error" if o.error is not None else o.result.suggestion if o.result else "error"
+        counts[key] = counts.get(key, 0) + 1
+    totals = [(name, counts[name]) for name in ("pass", "review", "block", "error") if name in counts]
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return env.from_string(source).render(
+        files=[_report_file(o) for o in outcomes], totals=totals, generated=generated
+    )
+
+
+def write_report(path: Path, outcomes: list[FileOutcome]) -> None:
+    """Write the HTML report to ``path`` (through a temporary file, so a failed run leaves no half report)."""
+    html = render_report(outcomes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)

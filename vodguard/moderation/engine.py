@@ -1,0 +1,518 @@
+"""The engine: decode a file, run the detectors its template needs, and turn their findings into a result.
+
+A file goes through two paths at once, which keeps both cores of a small machine busy:
+
+* pictures: one thread decodes and samples frames into a short queue while the calling thread runs the frame
+  detectors on batches of them, and OCR on the sparser ``ocr_interval`` subset;
+* audio: a second thread decodes the audio track and runs speech (ASR), sound (Voice) and custom audio models.
+
+onnxruntime, CTranslate2 and FFmpeg release the GIL while they work, so the threads overlap for real.
+Detectors are loaded on first use, once per ``Engine``, and shared by every call and thread (they keep no
+per-call state).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vodguard.moderation import decode
+from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.errors import DeadlineExceeded, ModerationError, SourceFileError
+from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails
+from vodguard.moderation.policy import suggest, verdict
+from vodguard.moderation.presets import IMAGE_LABELS
+from vodguard.moderation.segments import gaps_for, merge_findings
+from vodguard.moderation.types import (
+    AudioTrack,
+    Finding,
+    Frame,
+    ModerationResult,
+    StageTiming,
+    Template,
+)
+
+Progress = Callable[[str, float], None]
+
+BATCH = 8  # frames per detector call: big enough to amortise the call, small enough for timely progress
+# Labels whose evidence is often text: they make OCR read the frames and ASR transcribe the speech.
+TEXT_LABELS = frozenset({"Terror", "Polity", "Ad", "Illegal", "Abuse"})
+SPEECH_LABELS = TEXT_LABELS | {"Moan"}
+_PICTURE_FORMS = frozenset({"Image", "OCR"})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which detectors one call runs, by the names ``Engine`` loads them under."""
+
+    frame_detectors: tuple[str, ...] = ()
+    ocr: bool = False
+    audio_detectors: tuple[str, ...] = ()
+
+    @property
+    def pictures(self) -> bool:
+        return bool(self.frame_detectors) or self.ocr
+
+    @property
+    def audio(self) -> bool:
+        return bool(self.audio_detectors)
+
+
+def plan_for(labels: Iterable[str], config: EngineConfig, *, image: bool = False) -> Plan:
+    """The detectors that can report any of ``labels``: nothing runs that no wanted label needs."""
+    wanted = frozenset(labels)
+    frame: list[str] = []
+    if "Porn" in wanted:
+        frame.append("nsfw")
+    if "Terror" in wanted:
+        frame.append("terror")
+    audio: list[str] = []
+    if not image:
+        if wanted & SPEECH_LABELS:
+            audio.append("asr")
+        if "Terror" in wanted:
+            audio.append("voice")
+    for i, model in enumerate(config.custom_models):
+        if not wanted & {target.split(".", 1)[0] for target in model.labels.values()}:
+            continue
+        if model.kind == "image":
+            frame.append(f"custom:{i}")
+        elif model.kind == "audio" and not image:
+            audio.append(f"custom:{i}")
+    return Plan(frame_detectors=tuple(frame), ocr=bool(wanted & TEXT_LABELS), audio_detectors=tuple(audio))
+
+
+class _Timings:
+    """Seconds and items per stage, added up from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stages: dict[str, StageTiming] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str, items: int = 0) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - start, items)
+
+    def add(self, name: str, seconds: float, items: int = 0) -> None:
+        with self._lock:
+            timing = self._stages.setdefault(name, StageTiming(name, 0.0, 0))
+            timing.seconds += seconds
+            timing.items += items
+
+    def as_list(self) -> list[StageTiming]:
+        with self._lock:
+            return list(self._stages.values())
+
+
+class _Run:
+    """The state of one moderation call, shared by its threads."""
+
+    def __init__(self, template: Template, progress: Progress | None, deadline: float) -> None:
+        self.template = template
+        self.deadline = deadline
+        self.stop = threading.Event()  # early exit, or the other path failed
+        self.timings = _Timings()
+        self.keeper = FrameKeeper()
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._findings: list[Finding] = []
+        # form -> frame index -> time of the next frame that form looked at: a frame stands for the time until
+        # then (the sampler drops near-duplicates, so a still shot is one frame however long it lasts)
+        self._covers: dict[str, dict[int, float]] = {}
+        self._last_seen: dict[str, int] = {}
+
+    def check(self) -> None:
+        """Raise ``DeadlineExceeded`` once the wall-time budget is spent."""
+        if time.monotonic() > self.deadline:
+            self.stop.set()
+            raise DeadlineExceeded(
+                "moderation ran past its deadline; the file is too long for the time budget"
+            )
+
+    def report(self, stage: str, fraction: float) -> None:
+        if self._progress is not None:
+            with self._lock:  # callers need not be thread-safe
+                self._progress(stage, min(1.0, max(0.0, fraction)))
+
+    def add(self, findings: Iterable[Finding], frames: Sequence[Frame] = ()) -> None:
+        """Record findings, keep the frames evidence may need, and stop on a block if the template says so."""
+        by_index = {frame.index: frame for frame in frames}
+        kept: list[Finding] = []
+        for finding in findings:
+            frame = by_index.get(finding.frame_index) if finding.frame_index is not None else None
+            if frame is not None and finding.start == 0.0 and finding.end == 0.0 and frame.time:
+                # a frame detector that left the time out: the frame knows it
+                finding = dataclasses.replace(finding, start=frame.time, end=frame.time)
+            kept.append(finding)
+            suggestion = suggest(finding, self.template)
+            if suggestion is None:
+                continue
+            if frame is not None and finding.form in _PICTURE_FORMS:
+                self.keeper.keep(frame)
+            if suggestion == "block" and self.template.early_exit:
+                self.stop.set()
+        with self._lock:
+            self._findings.extend(kept)
+
+    def looked_at(self, form: str, frames: Sequence[Frame]) -> None:
+        """Note, in time order, the frames that detectors of ``form`` looked at."""
+        with self._lock:
+            covers = self._covers.setdefault(form, {})
+            for frame in frames:
+                last = self._last_seen.get(form)
+                if last is not None:
+                    covers[last] = frame.time
+                self._last_seen[form] = frame.index
+
+    def findings(self, duration: float = 0.0) -> list[Finding]:
+        """Every finding so far; a frame's point finding is stretched over the time its frame stands for."""
+        with self._lock:
+            out = []
+            for finding in self._findings:
+                covers = self._covers.get(finding.form)
+                if covers is not None and finding.frame_index is not None and finding.end == finding.start:
+                    end = covers.get(finding.frame_index, max(duration, finding.start))
+                    finding = dataclasses.replace(finding, end=max(end, finding.start))
+                out.append(finding)
+            return out
+
+
+class Engine:
+    """Loads the detectors that the config and labels need, lazily and once; safe to share between threads."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config if config is not None else EngineConfig()
+        self._lock = threading.Lock()
+        self._loaded: dict[str, Any] = {}
+        self._loading: dict[str, threading.Lock] = {}
+
+    # --- detectors ---------------------------------------------------------------------------------------
+
+    def detector(self, name: str) -> Any:
+        """The detector called ``name`` (see ``plan_for``), loaded on first use."""
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name]
+            lock = self._loading.setdefault(name, threading.Lock())
+        with lock:  # one load per name; other names load in parallel
+            with self._lock:
+                if name in self._loaded:
+                    return self._loaded[name]
+            made = self._build(name)
+            with self._lock:
+                self._loaded[name] = made
+            return made
+
+    def _build(self, name: str) -> Any:
+        cfg = self.config
+        if name == "text":
+            from vodguard.moderation.text import get_text_moderator
+
+            return get_text_moderator()
+        if name == "nsfw":
+            from vodguard.moderation.detectors.nsfw import NsfwDetector
+
+            return NsfwDetector(cfg.nudenet_path)
+        if name == "terror":
+            from vodguard.moderation.detectors.terror import TerrorDetector
+
+            return TerrorDetector(cfg)
+        if name == "ocr":
+            from vodguard.moderation.detectors.ocr import OcrDetector
+
+            return OcrDetector(self.detector("text"))
+        if name == "transcriber":
+            from vodguard.moderation.detectors.asr import Transcriber
+
+            return Transcriber(cfg)
+        if name == "asr":
+            from vodguard.moderation.detectors.asr import AsrDetector
+
+            return AsrDetector(self.detector("text"), self.detector("transcriber"))
+        if name == "voice":
+            from vodguard.moderation.detectors.voice import VoiceDetector
+
+            return VoiceDetector()
+        if name.startswith("custom:"):
+            from vodguard.moderation.detectors.custom import CustomAudioModel, CustomImageModel
+
+            model = cfg.custom_models[int(name.split(":", 1)[1])]
+            return CustomImageModel(model) if model.kind == "image" else CustomAudioModel(model)
+        raise KeyError(f"no detector called {name!r}")
+
+    def _load(self, names: Iterable[str], run: _Run) -> None:
+        with run.timings.stage("load_models"):
+            for name in names:
+                self.detector(name)
+
+    # --- audio/video -------------------------------------------------------------------------------------
+
+    def moderate_media(
+        self,
+        source: Path,
+        template: Template,
+        *,
+        progress: Progress | None = None,
+        deadline: float | None = None,
+    ) -> ModerationResult:
+        """Moderate an audio or video file (ReviewAudioVideoTaskOutput-shaped result).
+
+        ``deadline`` is a ``time.monotonic()`` instant (default: now plus ``limits.wall_seconds``); past it
+        the call raises ``DeadlineExceeded``. ``progress(stage, fraction)`` may be called from any of the
+        call's threads, never two at once.
+        """
+        source = Path(source)
+        if not source.is_file():
+            raise SourceFileError(f"{source} does not exist or is not a file")
+        limits = self.config.limits
+        run = _Run(
+            template, progress, deadline if deadline is not None else time.monotonic() + limits.wall_seconds
+        )
+        with run.timings.stage("probe"):
+            info = decode.probe(source, limits)
+        wanted = plan_for(template.labels, self.config)
+        plan = Plan(
+            frame_detectors=wanted.frame_detectors if info.has_video else (),
+            ocr=wanted.ocr and info.has_video,
+            audio_detectors=wanted.audio_detectors if info.has_audio else (),
+        )
+        # picture models load here, audio ones in the audio thread, so the two loads overlap
+        self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
+        run.check()
+        duration = float(info.duration or 0.0)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vodguard-engine") as pool:
+            audio_job = pool.submit(self._audio_path, source, info, plan, run) if plan.audio else None
+            try:
+                if plan.pictures:
+                    frames = decode.sample_frames(
+                        source,
+                        info,
+                        interval=self.config.frame_interval,
+                        scene_threshold=self.config.scene_threshold,
+                        dedupe_hamming=self.config.dedupe_hamming,
+                        limits=limits,
+                        deadline=run.deadline,
+                    )
+                    self._picture_path(frames, plan, run, duration, pool)
+            except BaseException:
+                run.stop.set()  # the audio path gives up at its next check
+                raise
+            if audio_job is not None:
+                audio_job.result()
+        return self._finish(run, duration, gaps_for(self.config.frame_interval, self.config.ocr_interval))
+
+    def _picture_path(
+        self, frames: Iterable[Frame], plan: Plan, run: _Run, duration: float, pool: ThreadPoolExecutor | None
+    ) -> None:
+        """Run the frame detectors (and OCR on its subset) on batches of frames as the decoder yields them."""
+        detectors = [(name, self.detector(name)) for name in plan.frame_detectors]
+        ocr = self.detector("ocr") if plan.ocr else None
+        next_ocr = 0.0
+        # OCR frames: the first frame at or after each ocr_interval tick; half a frame interval of slack stops
+        # a sampler's jitter from skipping a tick.
+        slack = self.config.frame_interval / 2
+        for batch in _batches(_decoded(frames, run, pool), BATCH):
+            run.check()
+            if detectors:
+                run.looked_at("Image", batch)
+            for name, detector in detectors:
+                with run.timings.stage(name, len(batch)):
+                    run.add(detector(batch), batch)
+            if ocr is not None:
+                chosen = []
+                for frame in batch:
+                    if frame.time + slack >= next_ocr:
+                        chosen.append(frame)
+                        next_ocr = frame.time + self.config.ocr_interval
+                if chosen:
+                    run.looked_at("OCR", chosen)
+                    with run.timings.stage("ocr", len(chosen)):
+                        run.add(ocr(chosen), chosen)
+            if duration > 0:
+                run.report("pictures", batch[-1].time / duration)
+            if run.stop.is_set():
+                break
+        run.report("pictures", 1.0)
+
+    def _audio_path(self, source: Path, info: decode.MediaInfo, plan: Plan, run: _Run) -> None:
+        """Decode the audio track and run the audio detectors on it, one after the other."""
+        try:
+            self._load(plan.audio_detectors, run)
+            run.check()
+            with run.timings.stage("decode_audio"):
+                track: AudioTrack | None = decode.load_audio(source, info, self.config.limits, run.deadline)
+            if track is None:
+                return
+            run.report("audio", 0.1)
+            for i, name in enumerate(plan.audio_detectors):
+                if run.stop.is_set():
+                    return
+                run.check()
+                with run.timings.stage(name, 1):
+                    run.add(self.detector(name)(track))
+                run.report("audio", 0.1 + 0.9 * (i + 1) / len(plan.audio_detectors))
+        except BaseException:
+            run.stop.set()  # the picture path gives up at its next batch
+            raise
+
+    def _finish(self, run: _Run, duration: float, gaps: dict[str, float] | float) -> ModerationResult:
+        with run.timings.stage("segments"):
+            merged = merge_findings(run.findings(duration), run.template, gaps=gaps)
+            evidence = attach_thumbnails(merged, run.keeper)
+        segments = [m.segment for m in merged]
+        suggestion, label, form = verdict(segments)
+        return ModerationResult(
+            suggestion=suggestion,
+            label=label,
+            form=form,
+            segments=segments,
+            evidence=evidence,
+            duration=duration,
+            timings=run.timings.as_list(),
+        )
+
+    # --- images ------------------------------------------------------------------------------------------
+
+    def moderate_image(self, source: Path | bytes, template: Template) -> ModerationResult:
+        """Moderate a picture, an animated GIF frame by frame (ReviewImageResult-shaped result)."""
+        limits = self.config.limits
+        labels = template.labels & IMAGE_LABELS
+        image_template = dataclasses.replace(template, labels=labels)
+        run = _Run(image_template, None, time.monotonic() + limits.wall_seconds)
+        plan = plan_for(labels, self.config, image=True)
+        self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
+        with run.timings.stage("decode"):
+            frames = decode.load_image_frames(source, limits, deadline=run.deadline)
+        if plan.pictures:
+            self._picture_path(frames, plan, run, 0.0, None)
+        # one picture: every hit of one kind is one segment, however many GIF frames carry it
+        return self._finish(run, 0.0, float("inf"))
+
+
+def _batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
+    batch: list[Frame] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_END = object()
+
+
+def _decoded(frames: Iterable[Frame], run: _Run, pool: ThreadPoolExecutor | None) -> Iterator[Frame]:
+    """The frames, decoded ahead in a pool thread when there is one, timed as the ``decode`` stage."""
+    if pool is None:
+        yield from frames
+        return
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=2 * BATCH)
+    halt = threading.Event()  # the consumer is gone: stop decoding
+
+    def produce() -> None:
+        iterator = iter(frames)
+        try:
+            while not (halt.is_set() or run.stop.is_set()):
+                start = time.perf_counter()
+                try:
+                    frame = next(iterator)
+                except StopIteration:
+                    break
+                run.timings.add("decode", time.perf_counter() - start, 1)
+                while not halt.is_set():
+                    try:
+                        ahead.put(frame, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+            item: Any = _END
+        except BaseException as exc:  # handed to the consumer, which raises it in the calling thread
+            item = exc
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()  # a generator over a container closes the file now, not at garbage collection
+        while not halt.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    job = pool.submit(produce)
+    try:
+        while True:
+            try:
+                item = ahead.get(timeout=0.5)
+            except queue.Empty:
+                if job.done() and ahead.empty():  # the producer died without a word: surface why
+                    job.result()
+                    return
+                continue
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        halt.set()
+        job.result()
+
+
+_DEFAULT_LOCK = threading.Lock()
+_DEFAULT_ENGINES: list[tuple[EngineConfig, Engine]] = []
+
+
+def default_engine(config: EngineConfig | None = None) -> Engine:
+    """A process-wide engine per config, so repeated module-level calls load each model once."""
+    config = config if config is not None else EngineConfig()
+    with _DEFAULT_LOCK:
+        for known, engine in _DEFAULT_ENGINES:
+            if known == config:
+                return engine
+        engine = Engine(config)
+        _DEFAULT_ENGINES.append((config, engine))
+        return engine
+
+
+def moderate_media(
+    source: Path,
+    template: Template,
+    progress: Progress | None = None,
+    deadline: float | None = None,
+    config: EngineConfig | None = None,
+) -> ModerationResult:
+    """``Engine.moderate_media`` on the shared engine for ``config``."""
+    return default_engine(config).moderate_media(source, template, progress=progress, deadline=deadline)
+
+
+def moderate_image(
+    source: Path | bytes, template: Template, config: EngineConfig | None = None
+) -> ModerationResult:
+    """``Engine.moderate_image`` on the shared engine for ``config``."""
+    return default_engine(config).moderate_image(source, template)
+
+
+__all__ = [
+    "Engine",
+    "ModerationError",
+    "Plan",
+    "default_engine",
+    "moderate_image",
+    "moderate_media",
+    "plan_for",
+]
