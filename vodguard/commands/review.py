@@ -223,7 +223,7 @@ def _print_summary(outcomes: list[FileOutcome]) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     colours = {"pass": "green", "review": "yellow", "block": "red"}
     for outcome in outcomes:
         name = escape(str(outcome.path))
