@@ -80,4 +80,6 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(self.data_dir, os.W_OK):
-            raise SystemExit(f"data directory {self.data_dir} is not writable (set --data-dir or VODGUARD_DATA_DIR)")
+            raise SystemExit(
+                f"data directory {self.data_dir} is not writable (set --data-dir or VODGUARD_DATA_DIR)"
+            )

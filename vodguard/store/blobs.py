@@ -43,6 +43,12 @@ class BlobStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> None: ...
 
+    def temp_file(self) -> Path: ...
+
+    def adopt(self, key: str, path: Path) -> None: ...
+
+    def move(self, src: str, dst: str) -> BlobInfo: ...
+
     def read_range(self, key: str, start: int, end: int, chunk: int = 1 << 16) -> Iterator[bytes]:
         """Yield bytes ``start..end`` inclusive."""
 
@@ -101,6 +107,29 @@ class LocalBlobStore:
                     yield from iter(lambda: f.read(1 << 20), b"")
 
         return self._write(key, chunks(), None)
+
+    def temp_file(self) -> Path:
+        """A fresh path in the store's scratch folder, on the same filesystem (so ``adopt`` is a rename)."""
+        fd, tmp = tempfile.mkstemp(dir=self._tmp)
+        os.close(fd)
+        return Path(tmp)
+
+    def adopt(self, key: str, path: Path) -> None:
+        """Move a finished file (from ``temp_file``) under ``key`` atomically."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+
+    def move(self, src: str, dst: str) -> BlobInfo:
+        """Rename a blob; returns its size and MD5 (read once more, since callers need the digest)."""
+        target = self._path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(src), target)
+        md5 = hashlib.md5()
+        with target.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                md5.update(chunk)
+        return BlobInfo(size=target.stat().st_size, md5=md5.hexdigest())
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")

@@ -85,7 +85,9 @@ class UploadSession(Base):
     __tablename__ = "upload_sessions"
     session_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the ApplyUpload fields to apply on commit
+    params: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict
+    )  # the ApplyUpload fields to apply on commit
     media_key: Mapped[str] = mapped_column(String(512))  # object key, no leading "/"
     cover_key: Mapped[str] = mapped_column(String(512), default="")
     bucket: Mapped[str] = mapped_column(String(64))
@@ -144,7 +146,9 @@ class ReviewTemplate(Base):
     name: Mapped[str] = mapped_column(String(64), default="")
     comment: Mapped[str] = mapped_column(String(256), default="")
     labels: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # label -> {"review": x, "block": y}
+    thresholds: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict
+    )  # label -> {"review": x, "block": y}
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -191,7 +195,9 @@ class Event(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(512), default="")
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)  # confirmed (PULL) or delivered (PUSH)
+    done_at: Mapped[datetime | None] = mapped_column(
+        DateTime, default=None
+    )  # confirmed (PULL) or delivered (PUSH)
     __table_args__ = (Index("ix_events_pending", "app_id", "done_at", "visible_at"),)
 
 

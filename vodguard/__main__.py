@@ -1,0 +1,5 @@
+import sys
+
+from vodguard.cli import main
+
+sys.exit(main())

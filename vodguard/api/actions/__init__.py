@@ -1,0 +1,3 @@
+"""Action handlers, one module per area. Importing this package registers them all."""
+
+from vodguard.api.actions import media, templates, uploads  # noqa: F401

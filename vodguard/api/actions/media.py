@@ -1,0 +1,91 @@
+"""DescribeMediaInfos, DeleteMedia, ForbidMediaDistribution (spec §2.9, 2.10, 2.13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vodguard.api.registry import Ctx, VodRequest, action
+from vodguard.errors import InvalidParameterValue
+from vodguard.services import media as media_service
+
+FILTERS = {
+    "basicInfo", "metaData", "transcodeInfo", "animatedGraphicsInfo", "imageSpriteInfo", "snapshotByTimeOffsetInfo",
+    "sampleSnapshotInfo", "keyFrameDescInfo", "adaptiveDynamicStreamingInfo", "miniProgramReviewInfo",
+    "subtitleInfo", "reviewInfo", "mpsAiMediaInfo", "knowledgeBasesInfo",
+}  # fmt: skip
+UNUSED_SLOTS = (
+    "TranscodeInfo", "AnimatedGraphicsInfo", "SampleSnapshotInfo", "ImageSpriteInfo", "SnapshotByTimeOffsetInfo",
+    "KeyFrameDescInfo", "AdaptiveDynamicStreamingInfo", "MiniProgramReviewInfo", "SubtitleInfo", "MPSAiMediaInfo",
+    "ImageUnderstandingInfo", "KnowledgeBasesInfo", "FaceRecognitionInfo",
+)  # fmt: skip
+
+
+class DescribeMediaInfosRequest(VodRequest):
+    FileIds: list[str]
+    Filters: list[str] | None = None
+
+
+class MediaDeleteItem(VodRequest):
+    Type: str
+    Definition: int | None = None
+
+
+class DeleteMediaRequest(VodRequest):
+    FileId: str
+    DeleteParts: list[MediaDeleteItem] | None = None
+
+
+class ForbidMediaDistributionRequest(VodRequest):
+    FileIds: list[str]
+    Operation: str
+
+
+@action("DescribeMediaInfos")
+def describe_media_infos(ctx: Ctx, req: DescribeMediaInfosRequest) -> dict[str, Any]:
+    file_ids = media_service.check_file_ids(req.FileIds)
+    filters = set(req.Filters or FILTERS)
+    unknown = filters - FILTERS
+    if unknown:
+        raise InvalidParameterValue(
+            f"Filters has unknown items {sorted(unknown)}", code="InvalidParameterValue.Filters"
+        )
+    ttl = ctx.services.settings.playback_url_seconds
+    with ctx.tx() as s:
+        found, missing = media_service.find_many(s, app_id=ctx.app_id, file_ids=file_ids)
+        infos = []
+        for media in found:
+            info: dict[str, Any] = {"FileId": media.file_id, **dict.fromkeys(UNUSED_SLOTS)}
+            info["BasicInfo"] = (
+                media_service.basic_info(media, ctx.services.urls, ttl=ttl)
+                if "basicInfo" in filters
+                else None
+            )
+            info["MetaData"] = media.meta if "metaData" in filters else None
+            info["ReviewInfo"] = media_service.review_info(media) if "reviewInfo" in filters else None
+            infos.append(info)
+    return {"MediaInfoSet": infos, "NotExistFileIdSet": missing}
+
+
+@action("DeleteMedia")
+def delete_media(ctx: Ctx, req: DeleteMediaRequest) -> dict[str, Any]:
+    parts = {p.Type for p in req.DeleteParts or []}
+    if parts and "OriginalFiles" not in parts:
+        # Only originals are stored here; deleting derived files that do not exist changes nothing.
+        with ctx.tx() as s:
+            media_service.get_media(s, app_id=ctx.app_id, file_id=req.FileId)
+        return {}
+    with ctx.tx() as s:
+        media = media_service.get_media(s, app_id=ctx.app_id, file_id=req.FileId)
+        media_service.delete_media(s, ctx.services.blobs, app_id=ctx.app_id, file_id=req.FileId, now=ctx.now)
+    media_service.discard_blobs(ctx.services.blobs, media)
+    ctx.services.wakeups.notify()
+    return {}
+
+
+@action("ForbidMediaDistribution")
+def forbid_media_distribution(ctx: Ctx, req: ForbidMediaDistributionRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        missing = media_service.forbid(
+            s, app_id=ctx.app_id, file_ids=req.FileIds, operation=req.Operation, now=ctx.now
+        )
+    return {"NotExistFileIdSet": missing}

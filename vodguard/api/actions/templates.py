@@ -1,0 +1,167 @@
+"""Review and procedure template actions (spec §2.11–2.12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vodguard.api.registry import Ctx, VodRequest, action
+from vodguard.errors import UnsupportedOperation
+from vodguard.services import templates
+from vodguard.store.models import ProcedureTemplate
+from vodguard.timeutil import iso
+
+
+class CreateReviewTemplateRequest(VodRequest):
+    SubAppId: int | None = None  # the SDK types it as a string here; pydantic accepts "123" too
+    Labels: list[str]
+    Name: str | None = None
+    Comment: str | None = None
+
+
+class ModifyReviewTemplateRequest(VodRequest):
+    Definition: int
+    Name: str | None = None
+    Comment: str | None = None
+    Labels: list[str] | None = None
+
+
+class DeleteReviewTemplateRequest(VodRequest):
+    Definition: int
+
+
+class DescribeReviewTemplatesRequest(VodRequest):
+    Definitions: list[int] | None = None
+    Type: str | None = None
+    Offset: int = 0
+    Limit: int = 10
+
+
+def review_template_wire(view: templates.ReviewTemplateView) -> dict[str, Any]:
+    return {
+        "Definition": view.definition,
+        "Name": view.name,
+        "Comment": view.comment,
+        "Type": view.type,
+        "Labels": view.labels,
+        "CreateTime": iso(view.created_at) or "2018-07-17T00:00:00Z",
+        "UpdateTime": iso(view.updated_at) or "2018-07-17T00:00:00Z",
+    }
+
+
+@action("CreateReviewTemplate")
+def create_review_template(ctx: Ctx, req: CreateReviewTemplateRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        view = templates.create_review_template(
+            s, app_id=ctx.app_id, labels=req.Labels, name=req.Name, comment=req.Comment, now=ctx.now
+        )
+    return {"Definition": view.definition}
+
+
+@action("ModifyReviewTemplate")
+def modify_review_template(ctx: Ctx, req: ModifyReviewTemplateRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        templates.modify_review_template(
+            s, app_id=ctx.app_id, definition=req.Definition, labels=req.Labels, name=req.Name,
+            comment=req.Comment, now=ctx.now,
+        )  # fmt: skip
+    return {}
+
+
+@action("DeleteReviewTemplate")
+def delete_review_template(ctx: Ctx, req: DeleteReviewTemplateRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        templates.delete_review_template(s, app_id=ctx.app_id, definition=req.Definition)
+    return {}
+
+
+@action("DescribeReviewTemplates")
+def describe_review_templates(ctx: Ctx, req: DescribeReviewTemplatesRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        total, views = templates.describe_review_templates(
+            s,
+            app_id=ctx.app_id,
+            definitions=req.Definitions,
+            type_=req.Type,
+            offset=req.Offset,
+            limit=req.Limit,
+        )
+    return {"TotalCount": total, "ReviewTemplateSet": [review_template_wire(v) for v in views]}
+
+
+class ReviewTaskInput(VodRequest):
+    Definition: int
+    ReviewContents: list[str] | None = None
+
+
+class CreateProcedureTemplateRequest(VodRequest):
+    Name: str
+    Comment: str | None = None
+    ReviewAudioVideoTask: ReviewTaskInput | None = None
+    # Media processing and AI analysis belong to the cloud's other products; vodguard only moderates.
+    MediaProcessTask: dict[str, Any] | None = None
+    AiContentReviewTask: dict[str, Any] | None = None
+    AiAnalysisTask: dict[str, Any] | None = None
+    AiRecognitionTask: dict[str, Any] | None = None
+
+
+class DeleteProcedureTemplateRequest(VodRequest):
+    Name: str
+
+
+class DescribeProcedureTemplatesRequest(VodRequest):
+    Names: list[str] | None = None
+    Type: str | None = None
+    Offset: int = 0
+    Limit: int = 10
+
+
+def procedure_template_wire(row: ProcedureTemplate) -> dict[str, Any]:
+    review = None
+    if row.review_definition is not None:
+        review = {"Definition": row.review_definition, "ReviewContents": list(row.review_contents)}
+    return {
+        "Name": row.name,
+        "Type": "Custom",
+        "Comment": row.comment,
+        "ReviewAudioVideoTask": review,
+        "MediaProcessTask": None,
+        "AiContentReviewTask": None,
+        "AiAnalysisTask": None,
+        "AiRecognitionTask": None,
+        "MiniProgramPublishTask": None,
+        "AiRecognitionTaskSet": [],
+        "CreateTime": iso(row.created_at),
+        "UpdateTime": iso(row.updated_at),
+    }
+
+
+@action("CreateProcedureTemplate")
+def create_procedure_template(ctx: Ctx, req: CreateProcedureTemplateRequest) -> dict[str, Any]:
+    for name in ("MediaProcessTask", "AiContentReviewTask", "AiAnalysisTask", "AiRecognitionTask"):
+        if getattr(req, name) is not None:
+            raise UnsupportedOperation(f"{name} is not supported: vodguard runs ReviewAudioVideoTask only")
+    task = req.ReviewAudioVideoTask
+    with ctx.tx() as s:
+        templates.create_procedure_template(
+            s, app_id=ctx.app_id, name=req.Name, comment=req.Comment,
+            review_definition=task.Definition if task else None,
+            review_contents=task.ReviewContents if task else None, now=ctx.now,
+        )  # fmt: skip
+    return {}
+
+
+@action("DeleteProcedureTemplate")
+def delete_procedure_template(ctx: Ctx, req: DeleteProcedureTemplateRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        templates.delete_procedure_template(s, app_id=ctx.app_id, name=req.Name)
+    return {}
+
+
+@action("DescribeProcedureTemplates")
+def describe_procedure_templates(ctx: Ctx, req: DescribeProcedureTemplatesRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        total, rows = templates.describe_procedure_templates(
+            s, app_id=ctx.app_id, names=req.Names, type_=req.Type, offset=req.Offset, limit=req.Limit
+        )
+        items = [procedure_template_wire(r) for r in rows]
+    return {"TotalCount": total, "ProcedureTemplateSet": items}

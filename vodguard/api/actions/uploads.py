@@ -1,0 +1,70 @@
+"""ApplyUpload and CommitUpload (spec §2.7–2.8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vodguard.api.registry import Ctx, VodRequest, action
+from vodguard.services import media as media_service
+from vodguard.services import procedures, uploads
+
+
+class ApplyUploadRequest(VodRequest):
+    MediaType: str
+    MediaName: str | None = None
+    CoverType: str | None = None
+    Procedure: str | None = None
+    ExpireTime: str | None = None
+    StorageRegion: str | None = None
+    ClassId: int | None = None
+    SourceContext: str | None = None
+    SessionContext: str | None = None
+    ExtInfo: str | None = None
+    MediaStoragePath: str | None = None
+
+
+class CommitUploadRequest(VodRequest):
+    VodSessionKey: str
+
+
+@action("ApplyUpload")
+def apply_upload(ctx: Ctx, req: ApplyUploadRequest) -> dict[str, Any]:
+    params = uploads.UploadParams(
+        media_type=req.MediaType, media_name=req.MediaName or "", cover_type=req.CoverType or "",
+        procedure=req.Procedure or "", expire_time=req.ExpireTime or "", storage_region=req.StorageRegion or "",
+        class_id=req.ClassId or 0, source_context=req.SourceContext or "", session_context=req.SessionContext or "",
+        media_storage_path=req.MediaStoragePath or "",
+    )  # fmt: skip
+    settings = ctx.services.settings
+    with ctx.tx() as s:
+        return uploads.apply_upload(
+            s, app_id=ctx.app_id, params=params, region=settings.storage_region,
+            ttl=settings.upload_session_seconds, now=ctx.now,
+        )  # fmt: skip
+
+
+@action("CommitUpload")
+def commit_upload(ctx: Ctx, req: CommitUploadRequest) -> dict[str, Any]:
+    services = ctx.services
+    ttl = services.settings.playback_url_seconds
+    try:
+        with ctx.tx() as s:
+            media, params, fresh = uploads.commit_upload(
+                s, services.blobs, app=ctx.app, session_key=req.VodSessionKey, now=ctx.now
+            )
+            if fresh:
+                procedures.after_upload(
+                    s, services=services, media=media, procedure=params.procedure,
+                    priority=params.task_priority, session_context=params.session_context, now=ctx.now,
+                )  # fmt: skip
+            media_url, _ = services.urls.url(media_service.media_path(media), ttl=ttl)
+            cover_url = (
+                services.urls.url(media_service.cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
+            )
+    except BaseException:
+        # The row was not committed: its bytes must not stay behind (they went back out of staging).
+        if "media" in locals() and fresh:
+            media_service.discard_blobs(services.blobs, media)
+        raise
+    services.wakeups.notify()
+    return {"FileId": media.file_id, "MediaUrl": media_url, "CoverUrl": cover_url}

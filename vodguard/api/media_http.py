@@ -1,0 +1,80 @@
+"""Serving media, covers and evidence: signed expiring URLs, HTTP Range, 403 for forbidden or unpublished media."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from vodguard.services import media as media_service
+from vodguard.services.container import Services
+from vodguard.store.models import Media
+
+router = APIRouter()
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(text + "\n", status_code=status, media_type="text/plain")
+
+
+def _lookup(services: Services, app_id: int, file_id: str) -> Media | None:
+    with services.db.transaction() as s:
+        media = s.get(Media, file_id)
+        return media if media is not None and media.app_id == app_id else None
+
+
+@router.api_route("/media/{app_id}/{file_id}/{name}", methods=["GET", "HEAD"])
+async def serve_media(request: Request, app_id: int, file_id: str, name: str) -> Response:
+    services: Services = request.app.state.services
+    q = request.query_params
+    path = request.url.path
+    if not services.urls.check(path, q.get("t", ""), q.get("us", ""), q.get("sign", "")):
+        return _plain(403, "the URL signature is missing, wrong or expired")
+    media = await run_in_threadpool(_lookup, services, app_id, file_id)
+    if media is None:
+        return _plain(404, "no such media")
+    if media.status == "Forbidden":
+        return _plain(403, "this media is forbidden")
+    key = media.blob_key if path == media_service.media_path(media) else None
+    if key is None and path == media_service.cover_path(media):
+        key = media.cover_blob_key
+    if key is None:
+        return _plain(404, "no such file")
+    if not media.published and key == media.blob_key:
+        return _plain(403, "this media is not published (it awaits moderation)")
+    return await ranged(request, services, key)
+
+
+async def ranged(request: Request, services: Services, key: str) -> Response:
+    """A file response honouring a single ``Range: bytes=a-b`` (206) or answering 416 for a bad one."""
+    blobs = services.blobs
+    if not blobs.exists(key):
+        return _plain(404, "no such file")
+    size = blobs.size(key)
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300"}
+    start, end, status = 0, size - 1, 200
+    header = request.headers.get("range")
+    if header:
+        match = _RANGE.match(header.strip())
+        if not match or (not match[1] and not match[2]):
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        if match[1]:
+            start = int(match[1])
+            end = min(int(match[2]), size - 1) if match[2] else size - 1
+        else:
+            start = max(size - int(match[2]), 0)
+        if start >= size or start > end:
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    if request.method == "HEAD" or size == 0:
+        return Response(status_code=status, headers=headers, media_type=content_type)
+    return StreamingResponse(
+        blobs.read_range(key, start, end), status_code=status, headers=headers, media_type=content_type
+    )

@@ -1,0 +1,141 @@
+"""``POST /`` (and ``GET /``): the API 3.0 endpoint. Authenticate, find the action, validate, run, answer.
+
+Every answer is HTTP 200 with ``Content-Type: application/json`` exactly (the SDK ignores errors otherwise) and a
+``RequestId``; every failure is a ``VodError`` turned into the error envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from vodguard import ids
+from vodguard.api import auth
+from vodguard.api.registry import ACTIONS, Ctx, parse_request
+from vodguard.errors import (
+    InternalError,
+    InvalidAction,
+    InvalidParameter,
+    MissingParameter,
+    RequestLimitExceeded,
+    RequestSizeLimitExceeded,
+    UnauthorizedOperation,
+    VodError,
+)
+from vodguard.services import apps
+from vodguard.services.container import Services
+from vodguard.timeutil import utcnow
+
+log = logging.getLogger("vodguard.api")
+router = APIRouter()
+VERSION = "2018-07-17"
+
+
+def envelope(payload: dict[str, Any], request_id: str) -> Response:
+    body = json.dumps({"Response": {**payload, "RequestId": request_id}}, ensure_ascii=False, default=str)
+    return Response(content=body.encode(), status_code=200, media_type="application/json")
+
+
+def error_response(exc: VodError, request_id: str) -> Response:
+    return envelope({"Error": {"Code": exc.wire_code, "Message": exc.message}}, request_id)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused past ``limit`` bytes without reading the rest into memory."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestSizeLimitExceeded(f"the request body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestSizeLimitExceeded(f"the request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.api_route("/", methods=["POST", "GET"])
+async def api_endpoint(request: Request) -> Response:
+    request_id = ids.request_id()
+    services: Services = request.app.state.services
+    try:
+        body = await read_body(request, services.settings.max_body_bytes)
+        ctx, action_name, params = _authenticate(request, body, services, request_id)
+        act = ACTIONS.get(action_name)
+        if act is None:
+            raise InvalidAction(f"the action {action_name!r} does not exist or is not supported by vodguard")
+        limit = act.rate_limit if act.rate_limit is not None else services.settings.request_rate_per_app
+        if not services.limiter.allow(f"{ctx.app_id}:{act.name if act.rate_limit else '*'}", limit):
+            raise RequestLimitExceeded(
+                f"more than {limit} {act.name} requests per second for SubAppId {ctx.app_id}"
+            )
+        req = parse_request(act.request_model, params)
+        if req.SubAppId not in (None, 0, ctx.app_id):
+            raise UnauthorizedOperation(f"SubAppId {req.SubAppId} is not the app of this SecretId")
+        result = await _run(act.handler, ctx, req)
+        payload = result.model_dump() if hasattr(result, "model_dump") else (result or {})
+        return envelope(payload, request_id)
+    except VodError as exc:
+        return error_response(exc, request_id)
+    except Exception:
+        log.exception("unhandled error in %s (RequestId %s)", request.headers.get("x-tc-action"), request_id)
+        return error_response(InternalError("internal error; the server log has the details"), request_id)
+
+
+async def _run(handler, ctx: Ctx, req):  # type: ignore[no-untyped-def]
+    # Handlers are plain functions that may block (database, files, long polls): keep them off the event loop.
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(handler, ctx, req)
+
+
+def _authenticate(request: Request, body: bytes, services: Services, request_id: str) -> tuple[Ctx, str, Any]:
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    host = request.headers.get("host", "")
+    method = request.method
+    authorization = headers.get("authorization", "")
+    if authorization:
+        signed = auth.parse_tc3(
+            method=method,
+            host=host,
+            headers=headers,
+            body=body,
+            query=request.url.query,
+            authorization=authorization,
+        )
+        action_name = headers.get("x-tc-action", "")
+        version = headers.get("x-tc-version", "")
+        language = headers.get("x-tc-language", "zh-CN")
+        if method == "GET":
+            params: Any = auth.unflatten(auth.parse_form(request.url.query.encode()))
+        else:
+            try:
+                params = json.loads(body or b"{}")
+            except ValueError:
+                raise InvalidParameter("the request body is not valid JSON") from None
+    else:
+        pairs = auth.parse_form(body if method == "POST" else request.url.query.encode())
+        signed = auth.parse_legacy(method=method, host=host, params=pairs)
+        flat = dict(pairs)
+        action_name, version = flat.get("Action", ""), flat.get("Version", "")
+        language = flat.get("Language", "zh-CN")
+        common = {"Action", "Version", "Timestamp", "Nonce", "SecretId", "SignatureMethod", "Signature"}
+        common |= {"RequestClient", "Language", "Region", "Token"}
+        params = auth.unflatten([(k, v) for k, v in pairs if k not in common])
+    auth.check_clock(signed.timestamp, time.time(), services.settings.clock_skew_seconds)
+    with services.db.transaction() as session:
+        key = apps.find_key(session, signed.secret_id)
+        app = apps.get_app(session, key.app_id)
+    signed.verify(key.secret_key)
+    if not action_name:
+        raise MissingParameter("the action is missing (X-TC-Action header)")
+    if version and version != VERSION:
+        raise VodError(f"version {version!r} is not supported; use {VERSION}", code="NoSuchVersion")
+    ctx = Ctx(app=app, services=services, request_id=request_id, now=utcnow(), language=language)
+    return ctx, action_name, params

@@ -1,0 +1,213 @@
+"""``POST /upload``: a plain multipart-form upload for curl users and simple clients.
+
+Authenticate with a client upload signature (form field ``signature``) or with an app key as HTTP Basic auth
+(``-u SecretId:SecretKey``). Fields: ``file`` (required), ``cover``, ``mediaName``, ``mediaType``, ``procedure``,
+``classId``, ``sourceContext``, ``sessionContext``, ``expireTime``, ``tasksPriority``. Values inside a signature
+win over form fields. Answers JSON: ``{"FileId", "MediaUrl", "CoverUrl", "ReviewAudioVideoTaskId", "RequestId"}``,
+or ``{"Error": {"Code", "Message"}, "RequestId"}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from vodguard import ids
+from vodguard.errors import AuthFailure, InvalidParameterValue, MissingParameter, VodError
+from vodguard.services import apps, procedures, signatures, uploads
+from vodguard.services import media as media_service
+from vodguard.services.container import Services
+from vodguard.store.blobs import BlobTooLarge
+from vodguard.store.models import App, UsedSignature
+from vodguard.timeutil import utcnow
+
+router = APIRouter()
+STATUS = {"AuthFailure": 401, "RequestSizeLimitExceeded": 413, "InternalError": 500}
+
+
+def _answer(payload: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        json.dumps(payload, ensure_ascii=False), status_code=status, media_type="application/json"
+    )
+
+
+@router.post("/upload")
+async def upload(request: Request) -> Response:
+    services: Services = request.app.state.services
+    request_id = ids.request_id()
+    try:
+        limit = services.settings.max_upload_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit + (1 << 20):
+            raise VodError(
+                f"the upload is larger than the limit of {limit} bytes", code="RequestSizeLimitExceeded"
+            )
+        try:
+            form = await request.form(max_files=2, max_fields=50)
+        except Exception as exc:  # the multipart parser's own errors: malformed body
+            raise InvalidParameterValue(f"the body is not a valid multipart form: {exc}") from None
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        media_file = form.get("file")
+        cover_file = form.get("cover")
+        if not isinstance(media_file, UploadFile):
+            raise MissingParameter("the form field 'file' (the media file) is required")
+        result = await run_in_threadpool(
+            _store, services, request.headers.get("authorization", ""), fields, media_file,
+            cover_file if isinstance(cover_file, UploadFile) else None,
+        )  # fmt: skip
+        services.wakeups.notify()
+        return _answer({**result, "RequestId": request_id})
+    except VodError as exc:
+        status = STATUS.get(exc.wire_code.split(".")[0], 400)
+        return _answer(
+            {"Error": {"Code": exc.wire_code, "Message": exc.message}, "RequestId": request_id}, status
+        )
+    finally:
+        await request.close()
+
+
+def _authenticate(
+    services: Services, authorization: str, fields: dict[str, str]
+) -> tuple[App, dict[str, str]]:
+    """The app, and the parameters a signature fixes (empty for key auth)."""
+    signature = fields.get("signature", "")
+    with services.db.transaction() as s:
+        if signature:
+            try:
+                parsed = signatures.parse_upload_signature(signature)
+                key = apps.find_key(s, parsed.secret_id)
+                signatures.verify(signature, parsed, key.secret_key)
+            except signatures.SignatureInvalid as exc:
+                raise AuthFailure(f"signature: {exc}", code="AuthFailure.SignatureFailure") from None
+            app = apps.get_app(s, key.app_id)
+            wanted = parsed.params.get("vodSubAppId", "")
+            if wanted not in ("", "0", str(app.id)):
+                raise AuthFailure(f"vodSubAppId {wanted} is not the app of this signature's key", code="AuthFailure.UnauthorizedOperation")  # fmt: skip
+            return app, {
+                **parsed.params,
+                "_digest": parsed.digest,
+                "_one_time": "1" if parsed.one_time else "",
+            }
+        if authorization.lower().startswith("basic "):
+            try:
+                secret_id, _, secret_key = base64.b64decode(authorization[6:]).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise AuthFailure("the Basic credentials are not valid Base64", code="AuthFailure.InvalidAuthorization") from None  # fmt: skip
+            key = apps.find_key(s, secret_id)
+            if not secret_key or not _same(secret_key, key.secret_key):
+                raise AuthFailure(
+                    "the SecretKey does not match the SecretId", code="AuthFailure.SignatureFailure"
+                )
+            return apps.get_app(s, key.app_id), {}
+    raise AuthFailure(
+        "send a client upload signature in the 'signature' field, or the app key as Basic auth (-u SecretId:SecretKey)",
+        code="AuthFailure.InvalidAuthorization",
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _int(value: str, name: str, default: int = 0) -> int:
+    if value in ("", None):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidParameterValue(
+            f"{name} must be an integer, not {value!r}", code=f"InvalidParameterValue.{name}"
+        ) from None
+
+
+def _store(
+    services: Services,
+    authorization: str,
+    fields: dict[str, str],
+    media_file: UploadFile,
+    cover_file: UploadFile | None,
+) -> dict[str, Any]:
+    app, signed = _authenticate(services, authorization, fields)
+    merged = {**fields, **{k: v for k, v in signed.items() if not k.startswith("_")}}
+    filename = Path(media_file.filename or "")
+    media_type = (merged.get("mediaType") or filename.suffix.lstrip(".")).lower()
+    params = uploads.UploadParams(
+        media_type=media_type,
+        media_name=merged.get("mediaName") or filename.stem or "media",
+        cover_type=Path(cover_file.filename or "cover.jpg").suffix.lstrip(".").lower() if cover_file else "",
+        procedure=merged.get("procedure", ""),
+        expire_time=merged.get("expireTime", ""),
+        class_id=_int(merged.get("classId", ""), "ClassId"),
+        source_context=merged.get("sourceContext", ""),
+        session_context=merged.get("sessionContext", ""),
+        task_priority=_int(merged.get("taskPriority", merged.get("tasksPriority", "")), "TasksPriority"),
+    )
+    blobs = services.blobs
+    now = utcnow()
+    staged = f"staging/direct/{ids.token(12)}"
+    limit = services.settings.max_upload_bytes
+    media = None
+    try:
+        with services.db.transaction() as s:
+            expire = uploads.validate_params(s, app.id, params, now=now)
+        try:
+            info = blobs.put_stream(f"{staged}/media", media_file.file, limit=limit)
+            if cover_file is not None:
+                blobs.put_stream(f"{staged}/cover", cover_file.file, limit=limit)
+        except BlobTooLarge:
+            raise VodError(
+                f"the upload is larger than the limit of {limit} bytes", code="RequestSizeLimitExceeded"
+            ) from None
+        if info.size == 0:
+            raise InvalidParameterValue("the uploaded file is empty", code="InvalidParameterValue.MediaFile")
+        with services.db.transaction() as s:
+            if signed.get("_one_time"):
+                s.add(UsedSignature(digest=signed["_digest"], expires_at=now + timedelta(days=91)))
+                try:
+                    s.flush()
+                except IntegrityError:
+                    raise AuthFailure("this one-time signature was already used", code="AuthFailure.SignatureFailure") from None  # fmt: skip
+            media = media_service.create_media(
+                s, blobs,
+                new=media_service.NewMedia(
+                    app_id=app.id, media_type=params.media_type, name=params.media_name, storage_path="",
+                    class_id=params.class_id, source_context=params.source_context,
+                    session_context=params.session_context, expire_time=expire,
+                    storage_region=services.settings.storage_region,
+                ),
+                staged_key=f"{staged}/media", staged_cover_key=f"{staged}/cover" if cover_file else "",
+                cover_type=params.cover_type, published=app.publish_mode != "pre", now=now,
+            )  # fmt: skip
+            task_id = procedures.after_upload(
+                s, services=services, media=media, procedure=params.procedure, priority=params.task_priority,
+                session_context=params.session_context, now=now,
+            )  # fmt: skip
+            ttl = services.settings.playback_url_seconds
+            media_url = services.urls.url(media_service.media_path(media), ttl=ttl)[0]
+            cover_url = (
+                services.urls.url(media_service.cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
+            )
+    except BaseException:
+        blobs.delete_prefix(staged)
+        if media is not None:
+            media_service.discard_blobs(blobs, media)
+        raise
+    blobs.delete_prefix(staged)
+    return {
+        "FileId": media.file_id,
+        "MediaUrl": media_url,
+        "CoverUrl": cover_url,
+        "ReviewAudioVideoTaskId": task_id,
+    }

@@ -1,0 +1,53 @@
+"""``vodguard serve``: the API server, with the embedded background work (event delivery, workers)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.services import apps
+from vodguard.services.container import open_services
+from vodguard.timeutil import utcnow
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("serve", help="run the API server")
+    parser.add_argument(
+        "--host", default=None, help="interface to listen on (env VODGUARD_HOST, default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=None, help="port (env VODGUARD_PORT, default 8080)")
+    parser.add_argument("--workers", type=int, default=None, help="embedded moderation workers (0: none)")
+    parser.add_argument("--no-workers", action="store_true", help="run no moderation workers in this process")
+    add_data_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    workers = 0 if args.no_workers else args.workers
+    settings = settings_from(args, host=args.host, port=args.port, workers=workers)
+    services = open_services(settings)
+    with services.db.transaction() as s:
+        first = None if apps.has_apps(s) else apps.create_key(s, name="default", now=utcnow())
+    from vodguard.api.app import create_app
+    from vodguard.background import Background
+
+    app = create_app(services)
+    background = Background(services)
+    print(f"vodguard listening on {settings.base_url()}  (data in {settings.data_dir})", flush=True)
+    if first is not None:
+        print("First start: created an app and its key pair. Keep the SecretKey now; it is not shown again.")
+        print(
+            f"  SubAppId  {first.sub_app_id}\n  SecretId  {first.secret_id}\n  SecretKey {first.secret_key}",
+            flush=True,
+        )
+    background.start()
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        background.stop()
+        services.close()
+    return 0

@@ -1,0 +1,238 @@
+"""Media: stored files, their metadata, URLs, deletion and distribution bans."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vodguard import ids
+from vodguard.errors import InvalidParameterValue, ResourceNotFound
+from vodguard.services import events
+from vodguard.services.urls import UrlSigner
+from vodguard.store.blobs import LocalBlobStore
+from vodguard.store.models import Media
+from vodguard.timeutil import iso
+
+log = logging.getLogger("vodguard.media")
+
+VIDEO_TYPES = {"mp4", "mov", "mkv", "webm", "flv", "ts", "avi", "wmv", "3gp", "mpeg", "mpg", "m4v", "f4v", "rmvb", "rm", "asf", "vob", "mts", "m2ts", "ogv"}  # fmt: skip
+AUDIO_TYPES = {"mp3", "m4a", "aac", "wav", "ogg", "flac", "wma", "amr", "opus", "ac3"}
+IMAGE_TYPES = {"jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff", "heic"}
+NEVER = "9999-12-31T23:59:59Z"
+
+
+def category_for(media_type: str) -> str:
+    ext = media_type.lower()
+    if ext in VIDEO_TYPES:
+        return "Video"
+    if ext in AUDIO_TYPES:
+        return "Audio"
+    if ext in IMAGE_TYPES:
+        return "Image"
+    raise InvalidParameterValue(
+        f"MediaType {media_type!r} is not a video, audio or image type this server accepts",
+        code="InvalidParameterValue.MediaType",
+    )
+
+
+def media_path(media: Media) -> str:
+    return f"/{media.blob_key}"
+
+
+def cover_path(media: Media) -> str:
+    return f"/{media.cover_blob_key}" if media.cover_blob_key else ""
+
+
+def probe(path: Path, media_type: str) -> tuple[str, dict[str, Any]]:
+    """Category and MediaMetaData (PascalCase) of a stored file; undecodable files keep the declared category."""
+    from vodguard.moderation.config import Limits
+    from vodguard.moderation.decode import probe as probe_media
+    from vodguard.moderation.errors import ModerationError
+
+    try:
+        info = probe_media(path, Limits(max_file_bytes=1 << 62))
+    except ModerationError as exc:
+        log.info("stored %s without metadata: %s", path.name, exc)
+        return category_for(media_type), {"Size": path.stat().st_size, "Container": media_type}
+    return info.category, info.to_wire()
+
+
+@dataclass
+class NewMedia:
+    """What an upload knows about the file it is committing."""
+
+    app_id: int
+    media_type: str
+    name: str
+    storage_path: str
+    class_id: int = 0
+    source_context: str = ""
+    session_context: str = ""
+    expire_time: datetime | None = None
+    storage_region: str = ""
+    source_type: str = "Upload"
+
+
+def create_media(
+    session: Session,
+    blobs: LocalBlobStore,
+    *,
+    new: NewMedia,
+    staged_key: str,
+    staged_cover_key: str = "",
+    cover_type: str = "",
+    published: bool,
+    now: datetime,
+) -> Media:
+    """Move the staged bytes into place and add the media row, in the caller's transaction.
+
+    If the transaction later fails, the caller must delete ``media.blob_key`` (``discard_blobs``).
+    """
+    category_for(new.media_type)
+    file_id = ids.file_id()
+    base = f"media/{new.app_id}/{file_id}"
+    blob_key = f"{base}/original.{new.media_type.lower()}"
+    info = blobs.move(staged_key, blob_key)
+    cover_key = ""
+    if staged_cover_key:
+        cover_key = f"{base}/cover.{(cover_type or 'jpg').lower()}"
+        blobs.move(staged_cover_key, cover_key)
+    category, meta = probe(blobs.local_path(blob_key), new.media_type)
+    meta["Md5"] = info.md5
+    meta.setdefault("Size", info.size)
+    media = Media(
+        file_id=file_id,
+        app_id=new.app_id,
+        name=new.name,
+        media_type=new.media_type.lower(),
+        category=category,
+        class_id=new.class_id,
+        blob_key=blob_key,
+        storage_path=new.storage_path or f"/{blob_key}",
+        cover_blob_key=cover_key,
+        size=info.size,
+        md5=info.md5,
+        meta=meta,
+        published=published,
+        source_type=new.source_type,
+        source_context=new.source_context,
+        session_context=new.session_context,
+        storage_region=new.storage_region,
+        expire_time=new.expire_time,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(media)
+    session.flush()
+    return media
+
+
+def discard_blobs(blobs: LocalBlobStore, media: Media) -> None:
+    blobs.delete_prefix(f"media/{media.app_id}/{media.file_id}")
+
+
+def get_media(
+    session: Session, *, app_id: int, file_id: str | None = None, storage_path: str | None = None
+) -> Media:
+    """One media of this app, by FileId or MediaStoragePath; raises ``ResourceNotFound.FileNotExist``."""
+    media = None
+    if file_id:
+        media = session.get(Media, file_id)
+    elif storage_path:
+        media = session.scalar(
+            select(Media).where(Media.app_id == app_id, Media.storage_path == storage_path)
+        )
+    if media is None or media.app_id != app_id:
+        what = f"FileId {file_id!r}" if file_id else f"MediaStoragePath {storage_path!r}"
+        raise ResourceNotFound(f"{what} does not exist", code="ResourceNotFound.FileNotExist")
+    return media
+
+
+def check_file_ids(file_ids: list[str] | None) -> list[str]:
+    if not file_ids:
+        raise InvalidParameterValue(
+            "FileIds must hold 1 to 20 items", code="InvalidParameterValue.FileIdsEmpty"
+        )
+    if len(file_ids) > 20:
+        raise InvalidParameterValue(
+            "FileIds holds more than 20 items", code="InvalidParameterValue.FileIdsTooMany"
+        )
+    return list(dict.fromkeys(file_ids))
+
+
+def find_many(session: Session, *, app_id: int, file_ids: list[str]) -> tuple[list[Media], list[str]]:
+    rows = {
+        m.file_id: m
+        for m in session.scalars(select(Media).where(Media.file_id.in_(file_ids), Media.app_id == app_id))
+    }
+    return [rows[f] for f in file_ids if f in rows], [f for f in file_ids if f not in rows]
+
+
+def basic_info(media: Media, urls: UrlSigner, *, ttl: int) -> dict[str, Any]:
+    """MediaBasicInfo (spec §3.8) with freshly signed URLs."""
+    media_url, _ = urls.url(media_path(media), ttl=ttl)
+    cover_url = urls.url(cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
+    return {
+        "Name": media.name,
+        "Description": media.description,
+        "CreateTime": iso(media.created_at),
+        "UpdateTime": iso(media.updated_at),
+        "ExpireTime": iso(media.expire_time) or NEVER,
+        "ClassId": media.class_id,
+        "ClassName": "",
+        "ClassPath": "",
+        "CoverUrl": cover_url,
+        "Type": media.media_type,
+        "MediaUrl": media_url,
+        "SourceInfo": {"SourceType": media.source_type, "SourceContext": media.source_context},
+        "StorageRegion": media.storage_region,
+        "TagSet": [],
+        "Vid": "",
+        "Category": media.category,
+        "Status": media.status,
+        "StorageClass": "STANDARD",
+        "StoragePath": media.storage_path,
+    }
+
+
+def review_info(media: Media) -> dict[str, Any]:
+    return {"MediaReviewInfo": media.review, "CoverReviewInfo": media.cover_review}
+
+
+def delete_media(
+    session: Session, blobs: LocalBlobStore, *, app_id: int, file_id: str, now: datetime
+) -> None:
+    """Remove the row (and emit FileDeleted) now; the bytes go once the transaction committed (``discard_blobs``)."""
+    media = get_media(session, app_id=app_id, file_id=file_id)
+    session.delete(media)
+    events.emit(
+        session,
+        app_id=app_id,
+        event_type="FileDeleted",
+        body={
+            "FileDeleteEvent": {
+                "FileIdSet": [file_id],
+                "FileDeleteResultInfo": [{"FileId": file_id, "DeleteParts": []}],
+            }
+        },
+        order_key=file_id,
+        now=now,
+    )
+
+
+def forbid(session: Session, *, app_id: int, file_ids: list[str], operation: str, now: datetime) -> list[str]:
+    if operation not in ("forbid", "recover"):
+        raise InvalidParameterValue(
+            f"Operation {operation!r} must be forbid or recover", code="InvalidParameterValue.Operation"
+        )
+    found, missing = find_many(session, app_id=app_id, file_ids=check_file_ids(file_ids))
+    for media in found:
+        media.status = "Forbidden" if operation == "forbid" else "Normal"
+        media.updated_at = now
+    return missing

@@ -1,0 +1,59 @@
+"""What happens after an upload: the NewFileUpload event and the procedure the upload named."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vodguard.services import events, templates
+from vodguard.services import media as media_service
+from vodguard.services.container import Services
+from vodguard.services.tasks import start_review
+from vodguard.services.urls import UrlSigner
+from vodguard.store.models import Media
+
+
+def announce_upload(
+    session: Session, *, media: Media, urls: UrlSigner, ttl: int, review_task_id: str = "", now: datetime
+) -> None:
+    """Emit NewFileUpload (spec §2.5 FileUploadTask) in the caller's transaction."""
+    body: dict[str, Any] = {
+        "FileUploadEvent": {
+            "FileId": media.file_id,
+            "MediaBasicInfo": media_service.basic_info(media, urls, ttl=ttl),
+            "ProcedureTaskId": "",
+            "ReviewAudioVideoTaskId": review_task_id,
+            "MetaData": media.meta,
+        }
+    }
+    events.emit(
+        session, app_id=media.app_id, event_type="NewFileUpload", body=body, order_key=media.file_id, now=now
+    )
+
+
+def after_upload(
+    session: Session,
+    *,
+    services: Services,
+    media: Media,
+    procedure: str,
+    priority: int,
+    session_context: str,
+    now: datetime,
+) -> str:
+    """Start the upload's procedure (if any) and announce the upload; returns the review task id or ""."""
+    review_task_id = ""
+    if procedure:
+        template = templates.get_procedure(session, app_id=media.app_id, name=procedure)
+        if template.review_definition is not None:
+            review_task_id = start_review(
+                session, services=services, media=media, definition=template.review_definition,
+                contents=list(template.review_contents), priority=priority, session_context=session_context, now=now,
+            )  # fmt: skip
+    announce_upload(
+        session, media=media, urls=services.urls, ttl=services.settings.playback_url_seconds,
+        review_task_id=review_task_id, now=now,
+    )  # fmt: skip
+    return review_task_id

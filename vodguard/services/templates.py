@@ -1,0 +1,293 @@
+"""Review templates (which labels to report, how strict) and procedure templates (what runs after upload)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
+from vodguard.store.models import ProcedureTemplate, ReviewTemplate
+
+LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
+PRESET_DEFINITION = 10
+PRESET_LABELS = ["Porn", "Terror", "Polity", "Moan"]
+FIRST_CUSTOM_DEFINITION = 10001
+MAX_TEMPLATES = 50
+REVIEW_CONTENTS = ("Media", "Cover")
+
+
+@dataclass
+class ReviewTemplateView:
+    """A template as the API shows it; the preset is not a row."""
+
+    definition: int
+    type: str
+    name: str
+    comment: str
+    labels: list[str]
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+PRESET = ReviewTemplateView(
+    definition=PRESET_DEFINITION,
+    type="Preset",
+    name="Preset",
+    comment="Porn, Terror, Polity and Moan (Moan is not reported for images)",
+    labels=list(PRESET_LABELS),
+)
+
+
+def _view(row: ReviewTemplate) -> ReviewTemplateView:
+    return ReviewTemplateView(
+        row.definition, "Custom", row.name, row.comment, list(row.labels), dict(row.thresholds or {}),
+        row.created_at, row.updated_at,
+    )  # fmt: skip
+
+
+def validate_labels(labels: list[str] | None, *, field_name: str = "Labels") -> list[str]:
+    if not labels:
+        raise InvalidParameterValue(
+            f"{field_name} must name at least one label", code="InvalidParameterValue.Labels"
+        )
+    unknown = [label for label in labels if label not in LABELS]
+    if unknown:
+        raise InvalidParameterValue(
+            f"{field_name} has unknown labels {unknown}; allowed: {', '.join(LABELS)}",
+            code="InvalidParameterValue.Labels",
+        )
+    return list(dict.fromkeys(labels))
+
+
+def _check_text(value: str | None, name: str, limit: int) -> str:
+    value = value or ""
+    if len(value) > limit:
+        raise InvalidParameterValue(
+            f"{name} is longer than {limit} characters", code=f"InvalidParameterValue.{name}"
+        )
+    return value
+
+
+def create_review_template(
+    session: Session,
+    *,
+    app_id: int,
+    labels: list[str] | None,
+    name: str | None,
+    comment: str | None,
+    now: datetime,
+) -> ReviewTemplateView:
+    labels = validate_labels(labels)
+    count = session.scalar(select(func.count()).where(ReviewTemplate.app_id == app_id))
+    if count >= MAX_TEMPLATES:
+        raise LimitExceeded(
+            f"an app may have at most {MAX_TEMPLATES} review templates", code="LimitExceeded.TooMuchTemplate"
+        )
+    last = session.scalar(select(func.max(ReviewTemplate.definition)))
+    row = ReviewTemplate(
+        definition=max(last or 0, FIRST_CUSTOM_DEFINITION - 1) + 1,
+        app_id=app_id,
+        name=_check_text(name, "Name", 64),
+        comment=_check_text(comment, "Comment", 256),
+        labels=labels,
+        thresholds={},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _view(row)
+
+
+def _own_row(session: Session, app_id: int, definition: int, *, action: str) -> ReviewTemplate:
+    if definition == PRESET_DEFINITION:
+        raise InvalidParameterValue(
+            f"Definition {definition} is a preset template and cannot be {action}",
+            code=f"InvalidParameterValue.{'ModifyDefaultTemplate' if action == 'modified' else 'DeleteDefaultTemplate'}",
+        )
+    row = session.get(ReviewTemplate, definition)
+    if row is None or row.app_id != app_id:
+        raise ResourceNotFound(
+            f"review template Definition {definition} does not exist",
+            code="ResourceNotFound.TemplateNotExist",
+        )
+    return row
+
+
+def modify_review_template(
+    session: Session,
+    *,
+    app_id: int,
+    definition: int,
+    labels: list[str] | None,
+    name: str | None,
+    comment: str | None,
+    thresholds: dict[str, Any] | None = None,
+    now: datetime,
+) -> ReviewTemplateView:
+    row = _own_row(session, app_id, definition, action="modified")
+    if labels is not None:
+        row.labels = validate_labels(labels)
+    if name is not None:
+        row.name = _check_text(name, "Name", 64)
+    if comment is not None:
+        row.comment = _check_text(comment, "Comment", 256)
+    if thresholds is not None:
+        row.thresholds = thresholds
+    row.updated_at = now
+    return _view(row)
+
+
+def delete_review_template(session: Session, *, app_id: int, definition: int) -> None:
+    row = _own_row(session, app_id, definition, action="deleted")
+    used = session.scalar(
+        select(ProcedureTemplate.name).where(
+            ProcedureTemplate.app_id == app_id, ProcedureTemplate.review_definition == definition
+        )
+    )
+    if used:
+        raise InvalidParameterValue(
+            f"review template {definition} is used by procedure template {used!r}; delete or change that first",
+            code="InvalidParameterValue.Definition",
+        )
+    session.delete(row)
+
+
+def get_review_template(session: Session, *, app_id: int, definition: int) -> ReviewTemplateView:
+    """The template an app may use; raises ``InvalidParameterValue.Definition`` otherwise."""
+    if definition == PRESET_DEFINITION:
+        return PRESET
+    row = session.get(ReviewTemplate, definition)
+    if row is None or row.app_id != app_id:
+        raise InvalidParameterValue(
+            f"Definition {definition} is not a review template of this app",
+            code="InvalidParameterValue.Definition",
+        )
+    return _view(row)
+
+
+def describe_review_templates(
+    session: Session,
+    *,
+    app_id: int,
+    definitions: list[int] | None,
+    type_: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[ReviewTemplateView]]:
+    if type_ not in (None, "", "Preset", "Custom"):
+        raise InvalidParameterValue(
+            f"Type {type_!r} must be Preset or Custom", code="InvalidParameterValue.Type"
+        )
+    _check_paging(offset, limit)
+    if definitions is not None and len(definitions) > 100:
+        raise InvalidParameterValue(
+            "Definitions holds more than 100 items", code="InvalidParameterValue.Definitions"
+        )
+    views: list[ReviewTemplateView] = []
+    if type_ in (None, "", "Preset") and (not definitions or PRESET_DEFINITION in definitions):
+        views.append(PRESET)
+    if type_ in (None, "", "Custom"):
+        query = select(ReviewTemplate).where(ReviewTemplate.app_id == app_id)
+        if definitions:
+            query = query.where(ReviewTemplate.definition.in_(definitions))
+        views.extend(_view(r) for r in session.scalars(query.order_by(ReviewTemplate.definition)))
+    return len(views), views[offset : offset + limit]
+
+
+def _check_paging(offset: int, limit: int) -> None:
+    if offset < 0:
+        raise InvalidParameterValue("Offset must not be negative", code="InvalidParameterValue.Offset")
+    if not 1 <= limit <= 100:
+        raise InvalidParameterValue("Limit must be between 1 and 100", code="InvalidParameterValue.Limit")
+
+
+# Procedure templates
+
+
+def _check_review_task(
+    session: Session, app_id: int, definition: int, contents: list[str] | None
+) -> list[str]:
+    get_review_template(session, app_id=app_id, definition=definition)
+    contents = list(dict.fromkeys(contents or ["Media"]))
+    bad = [c for c in contents if c not in REVIEW_CONTENTS]
+    if bad:
+        raise InvalidParameterValue(
+            f"ReviewContents has unknown items {bad}; allowed: Media, Cover",
+            code="InvalidParameterValue.ReviewContents",
+        )
+    return contents
+
+
+def create_procedure_template(
+    session: Session,
+    *,
+    app_id: int,
+    name: str,
+    comment: str | None,
+    review_definition: int | None,
+    review_contents: list[str] | None,
+    now: datetime,
+) -> ProcedureTemplate:
+    if not name or len(name) > 20:
+        raise InvalidParameterValue("Name must be 1 to 20 characters", code="InvalidParameterValue.Name")
+    if session.scalar(
+        select(ProcedureTemplate.id).where(ProcedureTemplate.app_id == app_id, ProcedureTemplate.name == name)
+    ):
+        raise InvalidParameter(
+            f"procedure template {name!r} already exists", code="InvalidParameter.ExistedProcedureName"
+        )
+    count = session.scalar(select(func.count()).where(ProcedureTemplate.app_id == app_id))
+    if count >= MAX_TEMPLATES:
+        raise LimitExceeded(
+            f"an app may have at most {MAX_TEMPLATES} procedure templates",
+            code="LimitExceeded.TooMuchTemplate",
+        )
+    contents: list[str] = []
+    if review_definition is not None:
+        contents = _check_review_task(session, app_id, review_definition, review_contents)
+    row = ProcedureTemplate(
+        app_id=app_id,
+        name=name,
+        comment=_check_text(comment, "Comment", 256),
+        review_definition=review_definition,
+        review_contents=contents,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_procedure(session: Session, *, app_id: int, name: str) -> ProcedureTemplate:
+    row = session.scalar(
+        select(ProcedureTemplate).where(ProcedureTemplate.app_id == app_id, ProcedureTemplate.name == name)
+    )
+    if row is None:
+        raise InvalidParameter(
+            f"procedure template {name!r} does not exist", code="InvalidParameter.ProcedureNameNotExist"
+        )
+    return row
+
+
+def delete_procedure_template(session: Session, *, app_id: int, name: str) -> None:
+    session.delete(get_procedure(session, app_id=app_id, name=name))
+
+
+def describe_procedure_templates(
+    session: Session, *, app_id: int, names: list[str] | None, type_: str | None, offset: int, limit: int
+) -> tuple[int, list[ProcedureTemplate]]:
+    _check_paging(offset, limit)
+    if type_ == "Preset":
+        return 0, []
+    query = select(ProcedureTemplate).where(ProcedureTemplate.app_id == app_id)
+    if names:
+        query = query.where(ProcedureTemplate.name.in_(names))
+    rows = list(session.scalars(query.order_by(ProcedureTemplate.created_at, ProcedureTemplate.id)))
+    return len(rows), rows[offset : offset + limit]
