@@ -202,6 +202,9 @@ class NsfwDetector:
         findings = []
         for frame, rows in zip(frames, self.detect(frames), strict=True):
             for row in rows:
+                box = _clip_box(row, frame.width, frame.height)
+                if box[2] <= box[0] or box[3] <= box[1]:
+                    continue  # wholly in the letterbox padding
                 for cls, (sub_label, factor, minimum) in _RULES:
                     if int(row[5]) == cls and row[4] >= minimum:
                         findings.append(
@@ -212,7 +215,7 @@ class NsfwDetector:
                                 confidence=round(float(row[4]) * factor, 2),
                                 start=frame.time,
                                 end=frame.time,
-                                box=_clip_box(row, frame.width, frame.height),
+                                box=box,
                                 frame_index=frame.index,
                             )
                         )
