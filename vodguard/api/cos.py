@@ -57,8 +57,16 @@ def _xml(tag: str, fields: dict[str, Any]) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<{tag}>{render(fields)}</{tag}>'
 
 
-def _error(code: str, message: str, request_id: str) -> Response:
-    body = _xml("Error", {"Code": code, "Message": message, "RequestId": request_id})
+def _error(code: str, message: str, request_id: str, resource: str) -> Response:
+    # The COS SDK reads an error only when Code, Message, Resource and RequestId are all present.
+    fields = {
+        "Code": code,
+        "Message": message,
+        "Resource": resource,
+        "RequestId": request_id,
+        "TraceId": request_id,
+    }
+    body = _xml("Error", fields)
     return Response(
         body,
         status_code=STATUS.get(code, 400),
@@ -148,9 +156,9 @@ class CosMiddleware:
             )
             return Response(result, media_type="application/xml", headers={"x-cos-request-id": request_id})
         except CosError as exc:
-            return _error(exc.code, exc.message, request_id)
+            return _error(exc.code, exc.message, request_id, request.url.path)
         except VodError as exc:
-            return _error(exc.wire_code, exc.message, request_id)
+            return _error(exc.wire_code, exc.message, request_id, request.url.path)
         finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)

@@ -140,7 +140,9 @@ def _store(
     cover_file: UploadFile | None,
 ) -> dict[str, Any]:
     app, signed = _authenticate(services, authorization, fields)
-    merged = {**fields, **{k: v for k, v in signed.items() if not k.startswith("_")}}
+    # A signature fixes what the app backend decided; its own expireTime is the signature's, not the media's.
+    fixed = ("procedure", "classId", "sourceContext", "sessionContext", "taskPriority")
+    merged = {**fields, **{k: signed[k] for k in fixed if k in signed}}
     filename = Path(media_file.filename or "")
     media_type = (merged.get("mediaType") or filename.suffix.lstrip(".")).lower()
     params = uploads.UploadParams(

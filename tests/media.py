@@ -1,0 +1,52 @@
+"""Small real media files made on the fly with PyAV, for API tests that need a playable upload."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+
+def make_video(
+    path: Path, *, seconds: float = 2.0, size: tuple[int, int] = (320, 240), fps: int = 10
+) -> Path:
+    """An H.264 + AAC mp4 of a moving gradient with a quiet tone."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        audio = out.add_stream("aac", rate=16000)
+        audio.layout = "mono"
+        x = np.linspace(0, 255, width, dtype=np.float32)
+        for i in range(int(seconds * fps)):
+            img = np.zeros((height, width, 3), np.uint8)
+            img[..., 0] = (x + i * 8) % 256
+            img[..., 1] = 96
+            img[..., 2] = np.linspace(0, 255, height, dtype=np.uint8)[:, None]
+            for packet in video.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        t = np.arange(int(seconds * 16000)) / 16000
+        samples = (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for start in range(0, len(samples), 1024):
+            chunk = samples[start : start + 1024]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+            frame.sample_rate = 16000
+            frame.pts = start
+            frame.time_base = Fraction(1, 16000)
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    return path
+
+
+def make_image(
+    path: Path, *, size: tuple[int, int] = (400, 300), color: tuple[int, int, int] = (40, 120, 200)
+) -> Path:
+    Image.new("RGB", size, color).save(path)
+    return path
