@@ -181,6 +181,7 @@ def test_merge_boxes_suppresses_duplicates_per_class() -> None:
 
 def test_neutral_pictures_give_no_porn(nsfw: NsfwDetector) -> None:
     assert nsfw(neutral_frames()) == []
+    assert nsfw([]) == []
 
 
 def test_tiles_find_a_small_figure_at_its_place_in_the_frame(nsfw: NsfwDetector) -> None:
@@ -321,6 +322,7 @@ def test_terror_on_neutral_pictures_and_on_a_rocket(terror: TerrorDetector) -> N
     assert rocket.start == rocket.end == float(rocket_index)
     assert rocket.box in square_views(640, 427)
     assert set(SUB_LABELS) == {"Weapon", "Military", "Explosive"}
+    assert terror([]) == []
 
 
 def test_embeddings_find_near_duplicates(terror: TerrorDetector) -> None:
