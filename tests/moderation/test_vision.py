@@ -40,6 +40,7 @@ from vodguard.moderation.detectors.nsfw import (
     views_of,
 )
 from vodguard.moderation.detectors.terror import SUB_LABELS, TERROR_CLASSES, TerrorDetector, sub_label_scores
+from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import AudioTrack, Frame
 
 DATA = Path(__file__).parent / "data"
@@ -440,6 +441,12 @@ def test_custom_model_configuration_errors(tmp_path: Path) -> None:
         CustomImageModel(CustomModel(path=path, kind="image", labels={"gun": "Terror"}))
     with pytest.raises(ValueError, match="kind is 'image', expected 'audio'"):
         CustomAudioModel(CustomModel(path=path, kind="image", labels={"gun": "Terror"}, input_size=32))
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ModelUnavailable, match="broken.onnx cannot be loaded"):
+        CustomImageModel(CustomModel(path=broken, kind="image", labels={"0": "Terror"}))
+    with pytest.raises(ModelUnavailable, match="does not exist"):
+        CustomImageModel(CustomModel(path=tmp_path / "missing.onnx", kind="image", labels={"0": "Terror"}))
     with pytest.raises(ValueError, match="past its 2 outputs"):
         CustomImageModel(CustomModel(path=path, kind="image", labels={"7": "Terror"}, input_size=32))
 

@@ -108,7 +108,10 @@ class _OnnxClassifier:
             raise ModelUnavailable(f"custom model {spec.path} does not exist (custom_models[].path)")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
-        self._session = ort.InferenceSession(str(spec.path), options, providers=["CPUExecutionProvider"])
+        try:
+            self._session = ort.InferenceSession(str(spec.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types for unreadable or invalid graphs
+            raise ModelUnavailable(f"custom model {spec.path} cannot be loaded: {exc}") from exc
         meta = dict(self._session.get_modelmeta().custom_metadata_map)
         activation = meta.get("vodguard.activation")
         if activation is not None and activation not in _ACTIVATIONS:

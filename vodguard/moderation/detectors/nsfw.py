@@ -172,7 +172,7 @@ class NsfwDetector:
             weights, package="nudenet", relative="320n.onnx", pip_name="nudenet", setting="nudenet_path"
         )
         options = ort.SessionOptions()
-        # One thread per session was faster than two on the 2-core host; workers run frames in parallel.
+        # One thread per session was faster than two on the shared 2-core host; scale out with workers.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
