@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
-from vodguard.services import uploads
+from vodguard.queue import WorkerPool
+from vodguard.services import push, reviews, uploads
 from vodguard.services.container import Services
 from vodguard.timeutil import utcnow
 
@@ -21,21 +23,55 @@ def sweep_uploads(services: Services) -> None:
         uploads.sweep_expired(s, services.blobs, now=utcnow())
 
 
-def jobs() -> list[tuple[str, float, Callable[[Services], None]]]:
-    """(name, seconds between runs, function)."""
-    return [("sweep-uploads", 300.0, sweep_uploads)]
+def reap_leases(services: Services) -> None:
+    with services.db.transaction() as s:
+        reviews.reap_expired_leases(s, services=services, now=utcnow())
+
+
+def sweep_evidence(services: Services) -> None:
+    """Evidence files (thumbnails, segment lists) go once their URLs have expired."""
+    cutoff = time.time() - services.settings.evidence_days * 86400
+    services.blobs.sweep_older("evidence", cutoff, depth=2)
+
+
+def worker_jobs(services: Services) -> list[tuple[str, float, Callable[[Services], None]]]:
+    """What every process with workers runs: the lease reaper and the evidence sweep."""
+    return [
+        ("reap-leases", max(services.settings.task_lease_seconds / 3, 0.5), reap_leases),
+        ("sweep-evidence", 3600.0, sweep_evidence),
+    ]
+
+
+def jobs(services: Services) -> list[tuple[str, float, Callable[[Services], None]]]:
+    """(name, seconds between runs, function) for ``vodguard serve``."""
+    return [
+        ("sweep-uploads", 300.0, sweep_uploads),
+        ("push-events", 0.0, push.DispatchJob()),
+        *worker_jobs(services),
+    ]
 
 
 class Background:
     """Runs every job in its own daemon thread until ``stop()``."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, workers: int | None = None, api: bool = True) -> None:
         self.services = services
+        self.workers = services.settings.workers if workers is None else workers
+        self.api = api
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pool: WorkerPool | None = None
 
     def start(self) -> None:
-        for name, every, fn in jobs():
+        if self.workers > 0:
+            self._pool = WorkerPool(
+                self.services.queue,
+                lambda task_id: reviews.process(self.services, task_id),
+                threads=self.workers,
+            )
+            self._pool.start()
+            reviews.requeue_waiting(self.services)
+        for name, every, fn in jobs(self.services) if self.api else worker_jobs(self.services):
             thread = threading.Thread(target=self._loop, args=(name, every, fn), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -50,5 +86,7 @@ class Background:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._pool is not None:
+            self._pool.stop()
         for thread in self._threads:
             thread.join(timeout=5)

@@ -44,8 +44,24 @@ class Settings(BaseSettings):
     push_retry_hours: float = 48.0
 
     # Workers and moderation
-    workers: int = Field(default=1, ge=0)
-    evidence_days: int = 7
+    workers: int = Field(default=1, ge=0)  # embedded worker threads in `vodguard serve`
+    task_lease_seconds: float = (
+        60.0  # a worker renews its lease every third of this; expired leases are re-queued
+    )
+    task_attempts: int = 3  # engine faults are retried this many times in all, then InternalError
+    task_wall_seconds: float = 3600.0  # deadline for one file
+    evidence_days: int = 3  # segment thumbnails and SegmentSetFileUrl files live this long
+    review_image_max_bytes: int = 5 << 20  # ReviewImage (spec §5: under 5 MB)
+    frame_interval: float = 1.0
+    ocr_interval: float = 2.0
+    asr_model: str = "tiny.en"
+    asr_model_path: Path | None = None
+    asr_language: str | None = None
+    nudenet_path: Path | None = None
+    efficientnet_path: Path | None = None
+    custom_models_file: Path | None = (
+        None  # a JSON list of operator-supplied ONNX models (see docs/models.md)
+    )
 
     @field_validator("data_dir")
     @classmethod

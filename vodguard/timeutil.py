@@ -25,3 +25,8 @@ def parse_iso(value: str) -> datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+def from_unix(seconds: float) -> datetime:
+    """Unix seconds as naive UTC."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)

@@ -56,13 +56,15 @@ class Action:
     name: str
     handler: Handler
     request_model: type[VodRequest]
-    rate_limit: int | None  # requests per second per app, None: only the global limit
+    rate_limit: (
+        str | None
+    )  # name of the Settings field with the per-app rate of this action; None: global only
 
 
 ACTIONS: dict[str, Action] = {}
 
 
-def action(name: str, *, rate_limit: int | None = None) -> Callable[[Handler], Handler]:
+def action(name: str, *, rate_limit: str | None = None) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         if name in ACTIONS:
             raise RuntimeError(

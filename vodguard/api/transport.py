@@ -70,7 +70,7 @@ async def api_endpoint(request: Request) -> Response:
         act = ACTIONS.get(action_name)
         if act is None:
             raise InvalidAction(f"the action {action_name!r} does not exist or is not supported by vodguard")
-        limit = act.rate_limit if act.rate_limit is not None else services.settings.request_rate_per_app
+        limit = getattr(services.settings, act.rate_limit or "request_rate_per_app")
         if not services.limiter.allow(f"{ctx.app_id}:{act.name if act.rate_limit else '*'}", limit):
             raise RequestLimitExceeded(
                 f"more than {limit} {act.name} requests per second for SubAppId {ctx.app_id}"

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     workers = 0 if args.no_workers else args.workers
     settings = settings_from(args, host=args.host, port=args.port, workers=workers)
     services = open_services(settings)

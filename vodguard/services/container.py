@@ -6,12 +6,18 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vodguard.config import Settings
+from vodguard.queue import TaskQueue
 from vodguard.services.ratelimit import RateLimiter
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import LocalBlobStore, open_blob_store
 from vodguard.store.db import Database, migrate
+
+if TYPE_CHECKING:
+    from vodguard.moderation import Engine
+    from vodguard.moderation.config import CustomModel, EngineConfig
 
 
 class Wakeups:
@@ -38,11 +44,69 @@ class Services:
     db: Database
     blobs: LocalBlobStore
     urls: UrlSigner
+    queue: TaskQueue
     limiter: RateLimiter = field(default_factory=RateLimiter)
     wakeups: Wakeups = field(default_factory=Wakeups)
+    _engine: Any = None
+    _engine_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def engine(self) -> Engine:
+        """The moderation engine of this process, created on first use (models load lazily inside it)."""
+        with self._engine_lock:
+            if self._engine is None:
+                from vodguard.moderation import Engine
+
+                self._engine = Engine(engine_config(self.settings))
+            return self._engine
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's settings from the server's."""
+    from vodguard.moderation.config import EngineConfig, Limits
+
+    custom = load_custom_models(settings.custom_models_file) if settings.custom_models_file else ()
+    return EngineConfig(
+        models_dir=settings.models_dir,
+        frame_interval=settings.frame_interval,
+        ocr_interval=settings.ocr_interval,
+        asr_model=settings.asr_model,
+        asr_model_path=settings.asr_model_path,
+        asr_language=settings.asr_language,
+        nudenet_path=settings.nudenet_path,
+        efficientnet_path=settings.efficientnet_path,
+        custom_models=custom,
+        limits=Limits(
+            max_file_bytes=settings.max_upload_bytes,
+            max_image_bytes=settings.review_image_max_bytes,
+            wall_seconds=settings.task_wall_seconds,
+        ),
+    )
+
+
+def load_custom_models(path: Path) -> tuple[CustomModel, ...]:
+    """Operator-supplied ONNX models from a JSON list: ``[{"path", "kind", "labels", ...}]`` (docs/models.md)."""
+    import json
+
+    from vodguard.moderation.config import CustomModel
+
+    try:
+        entries = json.loads(Path(path).read_text())
+        models = []
+        for entry in entries:
+            entry["path"] = Path(entry["path"]).expanduser()
+            for key in ("mean", "std"):
+                if key in entry:
+                    entry[key] = tuple(entry[key])
+            models.append(CustomModel(**entry))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise SystemExit(f"VODGUARD_CUSTOM_MODELS_FILE {path}: {exc}") from None
+    for model in models:
+        if not model.path.exists():
+            raise SystemExit(f"VODGUARD_CUSTOM_MODELS_FILE {path}: model file {model.path} does not exist")
+    return tuple(models)
 
 
 def _url_key(settings: Settings) -> str:
@@ -65,4 +129,5 @@ def open_services(settings: Settings) -> Services:
         db=Database(settings.sqlalchemy_url),
         blobs=open_blob_store(settings.storage_url, settings.blob_dir),
         urls=UrlSigner(settings.base_url(), _url_key(settings)),
+        queue=TaskQueue(settings.queue_url, settings.data_dir),
     )

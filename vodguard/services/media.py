@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from vodguard import ids
 from vodguard.errors import InvalidParameterValue, ResourceNotFound
-from vodguard.services import events
+from vodguard.services import events, tasks
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import LocalBlobStore
 from vodguard.store.models import Media
@@ -210,6 +210,7 @@ def delete_media(
 ) -> None:
     """Remove the row (and emit FileDeleted) now; the bytes go once the transaction committed (``discard_blobs``)."""
     media = get_media(session, app_id=app_id, file_id=file_id)
+    tasks.abort_waiting(session, app_id=app_id, file_id=file_id, now=now)
     session.delete(media)
     events.emit(
         session,

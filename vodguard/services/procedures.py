@@ -57,3 +57,25 @@ def after_upload(
         review_task_id=review_task_id, now=now,
     )  # fmt: skip
     return review_task_id
+
+
+def run_procedure(
+    session: Session,
+    *,
+    services: Services,
+    media: Media,
+    procedure: str,
+    priority: int,
+    session_id: str,
+    session_context: str,
+    now: datetime,
+) -> str:
+    """ProcessMediaByProcedure: start the procedure's review on an existing media; returns the review task id."""
+    template = templates.get_procedure(session, app_id=media.app_id, name=procedure)
+    if template.review_definition is None:
+        return ""
+    return start_review(
+        session, services=services, media=media, definition=template.review_definition,
+        contents=list(template.review_contents), priority=priority, session_id=session_id,
+        session_context=session_context, now=now,
+    )  # fmt: skip

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,9 +14,11 @@ from vodguard import ids
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import templates
 from vodguard.services.container import Services
+from vodguard.store.db import after_commit
 from vodguard.store.models import Media, Task
 
 SESSION_ID_WINDOW = timedelta(days=3)
+VISIBLE_FOR = timedelta(days=3)
 
 
 def check_session(
@@ -79,4 +84,118 @@ def start_review(
     )
     session.add(task)
     session.flush()
+    enqueue_after_commit(session, services, task)
     return task.task_id
+
+
+def enqueue_after_commit(session: Session, services: Services, task: Task) -> None:
+    """Queue the task once the transaction that wrote it commits (a worker must find the row)."""
+    task_id, priority = task.task_id, task.priority
+    after_commit(session, lambda: services.queue.enqueue(task_id, priority=priority))
+
+
+def task_wire(task: Task) -> dict[str, Any]:
+    """ReviewAudioVideoTask (spec §3.1), as DescribeTaskDetail and the completion event carry it."""
+    return {
+        "TaskId": task.task_id,
+        "Status": task.status,
+        "ErrCodeExt": task.err_code_ext,
+        "Message": task.message if task.status == "FINISH" else "",
+        "Input": {
+            "FileId": task.file_id,
+            "Definition": task.definition,
+            "ReviewContents": list(task.review_contents),
+        },
+        "Output": task.output if task.status == "FINISH" else None,
+        "SessionId": task.session_id,
+        "SessionContext": task.session_context,
+    }
+
+
+def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or task.app_id != app_id or task.created_at < now - VISIBLE_FOR:
+        raise InvalidParameterValue(
+            f"TaskId {task_id!r} does not exist (tasks are visible for 3 days)",
+            code="InvalidParameterValue.TaskId",
+        )
+    return task
+
+
+def abort_waiting(session: Session, *, app_id: int, file_id: str, now: datetime) -> int:
+    """Abort the file's tasks that have not started (its media is being deleted)."""
+    tasks = list(
+        session.scalars(
+            select(Task).where(Task.app_id == app_id, Task.file_id == file_id, Task.status == "WAITING")
+        )
+    )
+    for task in tasks:
+        task.status, task.finish_at, task.message = "ABORTED", now, "the media was deleted"
+    return len(tasks)
+
+
+@dataclass
+class TaskQuery:
+    status: str | None = None
+    file_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    finished_after: datetime | None = None
+    finished_before: datetime | None = None
+    sort_field: str = "CreateTime"
+    sort_order: str = "Desc"
+    limit: int = 10
+    scroll_token: str = ""
+
+
+def list_tasks(session: Session, *, app_id: int, query: TaskQuery, now: datetime) -> tuple[list[Task], str]:
+    """DescribeTasks: the last 72 hours, filtered and sorted; the ScrollToken is the next page's offset, opaque."""
+    if query.status not in (None, "", "WAITING", "PROCESSING", "FINISH", "ABORTED"):
+        raise InvalidParameterValue(
+            f"Status {query.status!r} must be WAITING, PROCESSING or FINISH",
+            code="InvalidParameterValue.Status",
+        )
+    if not 1 <= query.limit <= 100:
+        raise InvalidParameterValue("Limit must be between 1 and 100", code="InvalidParameterValue.Limit")
+    if query.sort_field not in ("CreateTime", "FinishTime") or query.sort_order not in ("Asc", "Desc"):
+        raise InvalidParameterValue(
+            "Sort must be {Field: CreateTime|FinishTime, Order: Asc|Desc}", code="InvalidParameterValue.Sort"
+        )
+    offset = _decode_token(query.scroll_token)
+    stmt = select(Task).where(Task.app_id == app_id, Task.created_at >= now - VISIBLE_FOR)
+    if query.status:
+        stmt = stmt.where(Task.status == query.status)
+    if query.file_id:
+        stmt = stmt.where(Task.file_id == query.file_id)
+    if query.created_after:
+        stmt = stmt.where(Task.created_at >= query.created_after)
+    if query.created_before:
+        stmt = stmt.where(Task.created_at < query.created_before)
+    if query.finished_after:
+        stmt = stmt.where(Task.finish_at >= query.finished_after)
+    if query.finished_before:
+        stmt = stmt.where(Task.finish_at < query.finished_before)
+    column = Task.created_at if query.sort_field == "CreateTime" else Task.finish_at
+    order = column.asc() if query.sort_order == "Asc" else column.desc()
+    tie = Task.task_id.asc() if query.sort_order == "Asc" else Task.task_id.desc()
+    rows = list(session.scalars(stmt.order_by(order, tie).offset(offset).limit(query.limit + 1)))
+    token = _encode_token(offset + query.limit) if len(rows) > query.limit else ""
+    return rows[: query.limit], token
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def _decode_token(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind != "o" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise InvalidParameterValue(
+            "ScrollToken is not one this server issued", code="InvalidParameterValue.ScrollToken"
+        ) from None

@@ -153,6 +153,18 @@ class LocalBlobStore:
         else:
             path.unlink(missing_ok=True)
 
+    def sweep_older(self, prefix: str, cutoff: float, *, depth: int) -> int:
+        """Delete the folders ``depth`` levels under ``prefix`` last written before ``cutoff`` (Unix seconds)."""
+        root = self._path(prefix)
+        if not root.is_dir():
+            return 0
+        swept = 0
+        for folder in root.glob("/".join(["*"] * depth)):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                swept += 1
+        return swept
+
     def read_range(self, key: str, start: int, end: int, chunk: int = 1 << 16) -> Iterator[bytes]:
         with self._path(key).open("rb") as f:
             f.seek(start)

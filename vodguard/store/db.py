@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,6 +39,11 @@ def migrate(url: str) -> None:
     command.upgrade(cfg, "head")
 
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the transaction of ``session`` commits (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 class Database:
     """Owns the engine and hands out sessions; ``transaction()`` commits on success and rolls back on error."""
 
@@ -49,6 +54,7 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A session that commits at the end; callbacks registered with ``after_commit`` run once it has."""
         session = self._sessions()
         try:
             yield session
@@ -57,7 +63,10 @@ class Database:
             session.rollback()
             raise
         finally:
+            callbacks = session.info.pop("after_commit", [])
             session.close()
+        for callback in callbacks:
+            callback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -226,3 +226,16 @@ class Task(Base):
     begin_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     finish_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     __table_args__ = (Index("ix_tasks_claim", "status", "priority", "created_at"),)
+
+
+class ReviewDecision(Base):
+    """A person's decision on a media (console or the SetReviewDecision extension action): the audit log."""
+
+    __tablename__ = "review_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    file_id: Mapped[str] = mapped_column(String(32), index=True)
+    decision: Mapped[str] = mapped_column(String(16))  # approve / block
+    reason: Mapped[str] = mapped_column(String(512), default="")
+    operator: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)

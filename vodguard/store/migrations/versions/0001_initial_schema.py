@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: 06147812d483
+Revision ID: d8447e9472dc
 Revises:
-Create Date: 2026-11-22 01:42:41.803999
+Create Date: 2026-11-22 01:47:16.047791
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "06147812d483"
+revision = "d8447e9472dc"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -142,6 +142,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("procedure_templates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_procedure_templates_app_id"), ["app_id"], unique=False)
+
+    op.create_table(
+        "review_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("app_id", sa.BigInteger(), nullable=False),
+        sa.Column("file_id", sa.String(length=32), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=512), nullable=False),
+        sa.Column("operator", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_id"],
+            ["apps.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_decisions_app_id"), ["app_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_review_decisions_file_id"), ["file_id"], unique=False)
 
     op.create_table(
         "review_templates",
@@ -300,6 +319,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_review_templates_app_id"))
 
     op.drop_table("review_templates")
+    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_decisions_file_id"))
+        batch_op.drop_index(batch_op.f("ix_review_decisions_app_id"))
+
+    op.drop_table("review_decisions")
     with op.batch_alter_table("procedure_templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_procedure_templates_app_id"))
 
