@@ -1,0 +1,88 @@
+"""Event actions (spec §2.5–2.6): ModifyEventConfig, DescribeEventConfig, PullEvents, ConfirmEvents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vodguard.api.registry import Ctx, VodRequest, action
+from vodguard.errors import InvalidParameterValue
+from vodguard.services import events
+from vodguard.store.models import EventConfig
+
+
+class ModifyEventConfigRequest(VodRequest):
+    Mode: str | None = None
+    NotificationUrl: str | None = None
+    UploadMediaCompleteEventSwitch: str | None = None
+    DeleteMediaCompleteEventSwitch: str | None = None
+    PersistenceCompleteEventSwitch: str | None = None
+    SignKey: str | None = None
+
+
+class DescribeEventConfigRequest(VodRequest):
+    pass
+
+
+class PullEventsRequest(VodRequest):
+    ExtInfo: str | None = None
+
+
+class ConfirmEventsRequest(VodRequest):
+    EventHandles: list[str]
+    ExtInfo: str | None = None
+
+
+def event_config_wire(config: EventConfig) -> dict[str, Any]:
+    # The SignKey is a secret the app set; like the cloud, DescribeEventConfig does not echo it.
+    return {
+        "Mode": config.mode,
+        "NotificationUrl": config.notification_url,
+        "UploadMediaCompleteEventSwitch": config.upload_switch,
+        "DeleteMediaCompleteEventSwitch": config.delete_switch,
+        "PersistenceCompleteEventSwitch": config.persistence_switch,
+    }
+
+
+@action("ModifyEventConfig")
+def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        events.modify_config(
+            s, app_id=ctx.app_id, mode=req.Mode, notification_url=req.NotificationUrl,
+            upload_switch=req.UploadMediaCompleteEventSwitch, delete_switch=req.DeleteMediaCompleteEventSwitch,
+            persistence_switch=req.PersistenceCompleteEventSwitch, sign_key=req.SignKey,
+        )  # fmt: skip
+    return {}
+
+
+@action("DescribeEventConfig")
+def describe_event_config(ctx: Ctx, req: DescribeEventConfigRequest) -> dict[str, Any]:
+    with ctx.tx() as s:
+        return event_config_wire(events.get_config(s, ctx.app_id))
+
+
+@action("PullEvents")
+def pull_events(ctx: Ctx, req: PullEventsRequest) -> dict[str, Any]:
+    found = events.pull_events(
+        ctx.services.db,
+        ctx.services.wakeups,
+        app_id=ctx.app_id,
+        hold_seconds=ctx.services.settings.pull_hold_seconds,
+    )
+    return {"EventSet": found}
+
+
+@action("ConfirmEvents")
+def confirm_events(ctx: Ctx, req: ConfirmEventsRequest) -> dict[str, Any]:
+    if not req.EventHandles or len(req.EventHandles) > events.PULL_BATCH:
+        raise InvalidParameterValue(
+            f"EventHandles must hold 1 to {events.PULL_BATCH} handles, not {len(req.EventHandles)}"
+        )
+    with ctx.tx() as s:
+        bad = events.confirm(s, app_id=ctx.app_id, handles=req.EventHandles, now=ctx.now)
+    if bad:
+        # The valid handles were confirmed and committed above; only the bad ones are reported.
+        raise InvalidParameterValue(
+            f"EventHandles {bad} are unknown or older than {events.HANDLE_SECONDS} s; "
+            "their events come back in a later PullEvents"
+        )
+    return {}
