@@ -1,0 +1,127 @@
+"""Text moderation for OCR lines, speech transcripts and any other text, in English and Simplified Chinese.
+
+``TextModerator()(text, labels=...)`` returns at most one ``TextHit`` per label: the strongest evidence for that
+label with every keyword of the label found in the text. Evidence comes from
+
+* the lexicons in ``data/`` (matched over normalised text, see ``normalize.py`` and ``lexicon.py``),
+* advertising patterns (``ads.py``),
+* two abuse models (``classifiers.py``): alt-profanity-check for English, a char n-gram model trained on COLD
+  for Chinese.
+
+Confidence scale (0..100), read by the policy with per-label thresholds (defaults: review >= 50, block >= 90):
+
+* 95–99  a block-worthy lexicon term (``傻逼``, ``child porn``, ``代开发票``), +2 for each further distinct one;
+  an ad that gives a way to reach someone and pushes to do it (contact/phone + call to action) is 95,
+  contact + phone or three kinds of ad signal 92;
+* 85     two kinds of ad signal (URL + call to action...); a weak abuse term that a model agrees with;
+* 60–80  review-worthy: a weak lexicon term (60, +8 for each further distinct one, at most 80); a lone URL (60),
+  phone number (65), contact handle (70) or call to action (55);
+* 50–80  a model-only abuse hit (sub-label ``Offensive``, no keywords), scaled from the model's threshold to 1.0;
+  models never reach block on their own, because "offensive" in their training data also covers remarks that
+  insult no one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from pathlib import Path
+
+from vodguard.moderation.text.ads import AdSignal, find_ad_signals, score_ad
+from vodguard.moderation.text.classifiers import ChineseAbuseModel, EnglishAbuseModel, cjk_count
+from vodguard.moderation.text.lexicon import Lexicon, LexiconHit
+from vodguard.moderation.types import LABELS, TextHit
+
+__all__ = ["TextModerator", "get_text_moderator"]
+
+BLOCK_TERM = 95.0
+REVIEW_TERM = 60.0
+MODEL_FLOOR, MODEL_CEILING = 50.0, 80.0
+AGREEMENT = 85.0
+MIN_CJK_FOR_MODEL = 4  # a few characters tell the Chinese model nothing
+
+
+def _lexicon_hit(label: str, hits: list[LexiconHit]) -> TextHit:
+    """One label's hit from its lexicon matches: block terms outrank review terms."""
+    strong = [h for h in hits if h.term.block]
+    lead = strong or hits
+    distinct = len({h.keyword.lower() for h in lead})
+    if strong:
+        confidence = min(BLOCK_TERM + 2.0 * (distinct - 1), 99.0)
+    else:
+        confidence = min(REVIEW_TERM + 8.0 * (distinct - 1), MODEL_CEILING)
+    keywords = tuple(dict.fromkeys(h.keyword for h in hits))
+    return TextHit(label, lead[0].term.sub_label, confidence, keywords)
+
+
+def _model_confidence(probability: float, threshold: float) -> float:
+    """Map a probability at or above ``threshold`` onto the review band; 0 below it."""
+    if probability < threshold:
+        return 0.0
+    span = max(1.0 - threshold, 1e-9)
+    return MODEL_FLOOR + (MODEL_CEILING - MODEL_FLOOR) * min((probability - threshold) / span, 1.0)
+
+
+class TextModerator:
+    """Loads the lexicons and models once; calling it afterwards is thread-safe (nothing changes per call)."""
+
+    def __init__(self, *, lexicon_dir: Path | None = None, zh_model_path: Path | None = None) -> None:
+        self._lexicon = Lexicon.load(lexicon_dir)
+        self._english = EnglishAbuseModel()
+        self._chinese = ChineseAbuseModel(zh_model_path)
+
+    def __call__(self, text: str, *, labels: Collection[str] | None = None) -> list[TextHit]:
+        """At most one hit per label found in ``text`` (only ``labels`` if given), strongest first."""
+        wanted = set(LABELS) if labels is None else set(labels)
+        if not text or not text.strip() or not wanted:
+            return []
+        by_label: dict[str, list[LexiconHit]] = {}
+        for hit in self._lexicon.find(text):
+            if hit.term.label in wanted:
+                by_label.setdefault(hit.term.label, []).append(hit)
+
+        results = {label: _lexicon_hit(label, hits) for label, hits in by_label.items() if label != "Ad"}
+        if "Ad" in wanted:
+            worded = [AdSignal(h.term.sub_label, h.keyword, h.start) for h in by_label.get("Ad", [])]
+            ad = score_ad(sorted([*worded, *find_ad_signals(text)], key=lambda s: s.start))
+            if ad is not None:
+                results["Ad"] = ad
+        if "Abuse" in wanted:
+            abuse = self._abuse(text, results.get("Abuse"))
+            if abuse is not None:
+                results["Abuse"] = abuse
+        return sorted(results.values(), key=lambda h: -h.confidence)
+
+    def abuse_probability(self, text: str) -> float:
+        """The higher of the English and Chinese models' offensive probabilities for ``text``."""
+        english = self._english(text)
+        chinese = self._chinese(text) if cjk_count(text) >= MIN_CJK_FOR_MODEL else 0.0
+        return max(english, chinese)
+
+    def _abuse(self, text: str, lexical: TextHit | None) -> TextHit | None:
+        if lexical is not None and lexical.confidence >= BLOCK_TERM:
+            return lexical  # the models cannot add anything to a block-worthy term
+        english = _model_confidence(self._english(text), self._english.threshold)
+        chinese = 0.0
+        if cjk_count(text) >= MIN_CJK_FOR_MODEL:
+            chinese = _model_confidence(self._chinese(text), self._chinese.threshold)
+        model = max(english, chinese)
+        if lexical is None:
+            return TextHit("Abuse", "Offensive", round(model, 1), ()) if model else None
+        if model:
+            return TextHit("Abuse", lexical.sub_label, max(AGREEMENT, lexical.confidence), lexical.keywords)
+        return lexical
+
+
+_instance: TextModerator | None = None
+_instance_lock = threading.Lock()
+
+
+def get_text_moderator() -> TextModerator:
+    """The process-wide ``TextModerator``, built on first use."""
+    global _instance
+    if _instance is None:
+        with _instance_lock:
+            if _instance is None:
+                _instance = TextModerator()
+    return _instance

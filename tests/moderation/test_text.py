@@ -1,0 +1,237 @@
+"""Text moderation end to end: real lexicons, real models, the public TextModerator."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from vodguard.moderation.text import TextModerator, get_text_moderator
+from vodguard.moderation.text.ads import find_ad_signals
+from vodguard.moderation.text.classifiers import ChineseAbuseModel
+from vodguard.moderation.text.lexicon import Lexicon, default_data_dir, expand, parse_lexicon
+from vodguard.moderation.types import LABELS, TextHit
+
+COLD = Path("/work/shared/data/cold")
+
+
+@pytest.fixture(scope="module")
+def moderator() -> TextModerator:
+    return get_text_moderator()
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def by_label(hits: list[TextHit]) -> dict[str, TextHit]:
+    labels = [h.label for h in hits]
+    assert len(labels) == len(set(labels)), "at most one hit per label"
+    return {h.label: h for h in hits}
+
+
+CLEAN = [
+    "The weather today is sunny and warm, let's go for a walk in the park.",
+    "Hello, this is a test of the speech recognition system.",
+    "The central bank kept interest rates unchanged on Tuesday, citing steady inflation.",
+    "Our class passed the assessment, and the Scunthorpe team won the cocktail quiz.",
+    "Thanks for sharing the recipe! I will try it this weekend with my grandmother.",
+    "Version 2.3.1 fixes a crash when the video is longer than 10 minutes.",
+    "今天天气很好，我们去公园散步吧。",
+    "国务院召开常务会议，部署进一步稳定经济的措施。",
+    "这家餐厅的菜很好吃，服务也很周到，下次还会再来。",
+    "明天上午十点在三楼会议室开会，请大家准时参加。",
+    "我妈妈的生日快到了，我想给她买一束花。",
+    "新疆的葡萄很甜，东北的冬天很冷。",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
+    assert moderator(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "sub_label", "keyword"),
+    [
+        ("视频里有色情网站的广告", "Porn", "Sexual", "色情网站"),
+        ("同城约炮，裸聊", "Porn", "SexService", "约炮"),
+        ("我要杀了你", "Terror", "Violence", "杀了你"),
+        ("教你自制炸弹", "Terror", "Weapon", "自制炸弹"),
+        ("你这个傻逼", "Abuse", "Insult", "傻逼"),
+        ("出售冰毒，货到付款", "Illegal", "Drugs", "出售冰毒"),
+        ("网上赌博平台", "Illegal", "Gambling", "网上赌博"),
+        ("代开发票，价格优惠", "Illegal", "FakeDocuments", "代开发票"),
+        ("i will kill you tonight", "Terror", "Violence", "i will kill you"),
+        ("watch free porn videos", "Porn", "Sexual", "porn"),
+        ("fuck you", "Abuse", "Insult", "fuck you"),
+        ("guns for sale, no questions asked", "Illegal", "Weapons", "guns for sale"),
+        ("sieg heil", "Polity", "Extremism", "sieg heil"),
+    ],
+)
+def test_block_terms(moderator: TextModerator, text: str, label: str, sub_label: str, keyword: str) -> None:
+    hit = by_label(moderator(text))[label]
+    assert hit.sub_label == sub_label
+    assert keyword in hit.keywords
+    assert hit.confidence >= 90
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("新闻报道了一起炸弹案件", "Terror"), ("the bomb squad arrived", "Terror"), ("赌博", "Illegal")],
+)
+def test_weak_terms_are_review_only(moderator: TextModerator, text: str, label: str) -> None:
+    hit = by_label(moderator(text))[label]
+    assert 50 <= hit.confidence < 90
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("F U C K you", "F U C K you"),
+        ("s.e.x videos here", "s.e.x videos"),
+        ("傻 逼", "傻 逼"),
+        ("ｆｕｃｋ ｙｏｕ", "ｆｕｃｋ ｙｏｕ"),
+        ("殺了你", "殺了你"),
+        ("fuuuuck you", "fuuuuck you"),
+        ("b1tch", "b1tch"),
+        ("you are a stupid b!tch", "stupid b!tch"),
+        ("@sshole", "@sshole"),
+    ],
+)
+def test_obfuscated_terms_are_found_as_written(lexicon: Lexicon, text: str, keyword: str) -> None:
+    assert keyword in [h.keyword for h in lexicon.find(text)]
+
+
+@pytest.mark.parametrize(
+    "text", ["class", "Scunthorpe", "assassin", "passage", "a cocktail", "summa cum laude", "Bob", "sex2"]
+)
+def test_english_terms_need_word_boundaries(lexicon: Lexicon, text: str) -> None:
+    assert lexicon.find(text) == []
+
+
+def test_english_terms_accept_plurals_and_wildcards(lexicon: Lexicon) -> None:
+    found = {h.keyword for h in lexicon.find("bitches, motherfuckers and assholes")}
+    assert found == {"bitches", "motherfuckers", "assholes"}
+
+
+def test_chinese_terms_match_inside_sentences(lexicon: Lexicon) -> None:
+    assert [h.keyword for h in lexicon.find("他说你这个傻逼别来了")] == ["傻逼"]
+
+
+def test_lexicon_format() -> None:
+    assert expand("{sell|buy} {a|b} gun") == ["sell a gun", "sell b gun", "buy a gun", "buy b gun"]
+    terms = parse_lexicon(
+        ["# note", "[Drugs block]", "{出售|卖}冰毒", "[Drugs review]", "cocaine"], label="Illegal"
+    )
+    assert [(t.text, t.block) for t in terms] == [("出售冰毒", True), ("卖冰毒", True), ("cocaine", False)]
+    with pytest.raises(ValueError, match=r"<lexicon>:1: term 'orphan'"):
+        parse_lexicon(["orphan"], label="Porn")
+
+
+def test_every_shipped_label_has_terms_in_both_languages(lexicon: Lexicon) -> None:
+    for label in ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse"):
+        terms = [t for t in lexicon.terms if t.label == label]
+        assert any(t.left_latin for t in terms), label
+        assert any(not t.left_latin for t in terms), label
+    assert 500 < len(lexicon.terms) < 5000
+
+
+def test_notice_carries_the_ldnoobw_attribution() -> None:
+    notice = (default_data_dir() / "NOTICE.txt").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in notice and "LDNOOBW" in notice
+
+
+@pytest.mark.parametrize(
+    ("text", "sub_label", "keyword"),
+    [
+        ("visit https://shop.example.com/deal today", "Url", "https://shop.example.com/deal"),
+        ("官网 www.example.cn", "Url", "www.example.cn"),
+        ("电话 138-1234-5678", "Phone", "138-1234-5678"),
+        ("热线 138 1234 5678", "Phone", "138 1234 5678"),
+        ("联系一三八一二三四五六七八", "Phone", "一三八一二三四五六七八"),
+        ("微信：abc_12345", "Contact", "微信：abc_12345"),
+        ("QQ号123456789", "Contact", "QQ号123456789"),
+        ("wx: hello2024", "Contact", "wx: hello2024"),
+    ],
+)
+def test_ad_patterns(text: str, sub_label: str, keyword: str) -> None:
+    assert [(s.sub_label, s.keyword) for s in find_ad_signals(text)] == [(sub_label, keyword)]
+
+
+@pytest.mark.parametrize(
+    "text", ["version 1.2.3 at 3.5 pm", "node.js and vue.js", "order 20240101123", "2024-05-01"]
+)
+def test_ad_patterns_ignore_ordinary_numbers_and_names(text: str) -> None:
+    assert find_ad_signals(text) == []
+
+
+def test_a_bare_url_is_review(moderator: TextModerator) -> None:
+    hit = by_label(moderator("more at www.example.com"))["Ad"]
+    assert (hit.sub_label, hit.keywords) == ("Url", ("www.example.com",))
+    assert 50 <= hit.confidence < 90
+
+
+@pytest.mark.parametrize(
+    ("text", "keywords"),
+    [
+        ("加微信 abc123456 免费领取福利", {"加微信", "免费领取"}),
+        ("加V：hello2024，扫码进群", {"扫码", "进群"}),
+        ("扣扣 12345678 私聊", {"扣扣 12345678", "私聊"}),
+        ("add me on whatsapp +44 7700 900123, click the link", {"click the link"}),
+    ],
+)
+def test_contact_plus_call_to_action_is_block(
+    moderator: TextModerator, text: str, keywords: set[str]
+) -> None:
+    hit = by_label(moderator(text))["Ad"]
+    assert hit.confidence >= 90
+    assert keywords <= set(hit.keywords)
+
+
+def test_one_hit_per_label_with_all_its_keywords(moderator: TextModerator) -> None:
+    hits = by_label(moderator("傻逼，你这个贱人，色情视频"))
+    assert set(hits) == {"Abuse", "Porn"}
+    assert set(hits["Abuse"].keywords) == {"傻逼", "贱人"}
+    assert hits["Abuse"].confidence > 95  # two distinct block terms
+
+
+def test_labels_filter(moderator: TextModerator) -> None:
+    text = "傻逼 色情视频 加微信 abc123456 免费领取"
+    assert {h.label for h in moderator(text)} == {"Abuse", "Porn", "Ad"}
+    assert {h.label for h in moderator(text, labels={"Porn", "Terror"})} == {"Porn"}
+    assert moderator(text, labels=()) == []
+    assert moderator("", labels=LABELS) == []
+
+
+def test_hits_are_sorted_strongest_first(moderator: TextModerator) -> None:
+    confidences = [h.confidence for h in moderator("傻逼 www.example.com")]
+    assert confidences == sorted(confidences, reverse=True) and len(confidences) == 2
+
+
+def test_chinese_model_loads_from_package_data() -> None:
+    model = ChineseAbuseModel()
+    assert 0.5 <= model.threshold < 1
+    assert model("你这个傻逼，滚出去") > model("今天天气很好，我们去公园散步吧。") + 0.3
+
+
+def test_model_only_abuse_is_review(moderator: TextModerator) -> None:
+    english = by_label(moderator("you are a pathetic moron and an idiot"))
+    chinese = by_label(moderator("河南人都是骗子，全是小偷"))
+    for hits in (english, chinese):
+        assert 50 <= hits["Abuse"].confidence <= 85
+
+
+def test_the_default_moderator_is_shared() -> None:
+    assert get_text_moderator() is get_text_moderator()
+
+
+@pytest.mark.skipif(not COLD.exists(), reason="COLD data set not present in /work/shared/data/cold")
+def test_chinese_model_separates_cold_dev() -> None:
+    with (COLD / "dev.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:600]
+    model = ChineseAbuseModel()
+    correct = sum((model(r["TEXT"]) >= 0.5) == (r["label"] == "1") for r in rows)
+    assert correct / len(rows) > 0.8
