@@ -88,7 +88,9 @@ def test_seed_flow_upload_with_procedure_to_completion_event(server, keys, vod):
     proc.ReviewAudioVideoTask = models.ProcedureReviewAudioVideoTaskInput()
     proc.ReviewAudioVideoTask.Definition = definition
     vod.CreateProcedureTemplate(proc)
-    uploaded = upload(server, keys, FIXTURES / "text_video.mp4", procedure="review-ads", sessionContext="s-ctx")
+    uploaded = upload(
+        server, keys, FIXTURES / "text_video.mp4", procedure="review-ads", sessionContext="s-ctx"
+    )
     task_id = uploaded["ReviewAudioVideoTaskId"]
     assert task_id.startswith(f"{keys.sub_app_id}-ReviewAudioVideo-") and len(task_id.split("-")[-1]) == 32
     detail = wait_finished(vod, task_id)
@@ -133,7 +135,9 @@ def _tasks_request(**fields):
 def test_clean_video_passes_and_session_context_round_trips(server, keys, vod):
     uploaded = upload(server, keys, FIXTURES / "clean_video.mp4")
     definition = template(vod, ["Porn", "Ad", "Abuse"])
-    task_id = review(vod, uploaded["FileId"], Definition=definition, SessionContext="ctx-42", SessionId="sess-1")
+    task_id = review(
+        vod, uploaded["FileId"], Definition=definition, SessionContext="ctx-42", SessionId="sess-1"
+    )
     task = wait_finished(vod, task_id).ReviewAudioVideoTask
     assert task.Output.Suggestion == "pass" and task.Output.SegmentSet == []
     assert task.SessionContext == "ctx-42" and task.SessionId == "sess-1"
@@ -172,7 +176,9 @@ def test_review_of_unknown_or_foreign_file_is_refused(server, keys, vod):
 
 def test_undecodable_media_finishes_with_source_file_error(server, keys, vod):
     uploaded = upload(server, keys, FIXTURES / "bad" / "truncated.mp4")
-    task = wait_finished(vod, review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))).ReviewAudioVideoTask
+    task = wait_finished(
+        vod, review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
+    ).ReviewAudioVideoTask
     assert task.ErrCodeExt == "SourceFileError" and task.Message and task.Output is None
 
 
@@ -255,12 +261,19 @@ def test_pre_moderation_publishes_only_after_pass_or_approval(server):
     flagged = upload(server, keys, FIXTURES / "text_video.mp4")
     clean = upload(server, keys, FIXTURES / "silent.mp4")
     assert httpx.get(flagged["MediaUrl"]).status_code == 403  # not published before moderation
-    assert wait_finished(vod, review(vod, clean["FileId"], Definition=ads)).ReviewAudioVideoTask.Output.Suggestion == "pass"
+    assert (
+        wait_finished(
+            vod, review(vod, clean["FileId"], Definition=ads)
+        ).ReviewAudioVideoTask.Output.Suggestion
+        == "pass"
+    )
     out = wait_finished(vod, review(vod, flagged["FileId"], Definition=ads)).ReviewAudioVideoTask.Output
     assert out.Suggestion in ("review", "block")
     assert httpx.get(_fresh_url(vod, clean["FileId"])).status_code == 200
     assert httpx.get(_fresh_url(vod, flagged["FileId"])).status_code == 403
-    vod.call_json("SetReviewDecision", {"FileId": flagged["FileId"], "Decision": "approve", "Reason": "satire"})
+    vod.call_json(
+        "SetReviewDecision", {"FileId": flagged["FileId"], "Decision": "approve", "Reason": "satire"}
+    )
     assert httpx.get(_fresh_url(vod, flagged["FileId"])).status_code == 200
     log = vod.call_json("DescribeReviewDecisions", {"FileId": flagged["FileId"]})["Response"]["DecisionSet"]
     assert [(d["Decision"], d["Reason"]) for d in log] == [("approve", "satire")]

@@ -1,0 +1,115 @@
+"""Workers in their own processes: a SIGKILLed worker loses no task; workers share a Redis queue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tencentcloud.vod.v20180717 import models
+
+from tests.conftest import vod_client
+from tests.media import make_video
+from tests.server import free_port, start_server
+from tests.test_tasks import review, template, upload, wait_finished
+
+
+def start_worker(data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vodguard", "worker", "--data-dir", str(data_dir), "--concurrency", "1"],
+        env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def status(vod, task_id: str) -> str:
+    req = models.DescribeTaskDetailRequest()
+    req.TaskId = task_id
+    return vod.DescribeTaskDetail(req).Status
+
+
+def test_sigkilled_worker_loses_no_task(tmp_path):
+    env = {"VODGUARD_TASK_LEASE_SECONDS": "2"}
+    data = tmp_path / "data"
+    running = start_server(data, workers=0, task_lease_seconds=2)
+    worker = second = None
+    try:
+        keys = running.new_key()
+        vod = vod_client(running, keys.secret_id, keys.secret_key)
+        video = make_video(tmp_path / "long.mp4", seconds=40, size=(480, 270))
+        uploaded = upload(running, keys, video)
+        task_id = review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
+        worker = start_worker(data, env, tmp_path / "worker1.log")
+        deadline = time.monotonic() + 60
+        while status(vod, task_id) != "PROCESSING":
+            assert time.monotonic() < deadline, "the worker never started the task"
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        assert status(vod, task_id) == "PROCESSING"  # the row still says so: only the lease can tell
+        second = start_worker(data, env, tmp_path / "worker2.log")
+        detail = wait_finished(vod, task_id, timeout=180)
+        assert (
+            detail.ReviewAudioVideoTask.ErrCodeExt == ""
+            and detail.ReviewAudioVideoTask.Output.Suggestion == "pass"
+        )
+        from vodguard.store.models import Task
+
+        with running.services.db.transaction() as s:
+            assert s.get(Task, task_id).attempts == 2
+    finally:
+        for proc in (worker, second):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+        running.stop()
+
+
+def _redis(tmp_path: Path) -> tuple[subprocess.Popen, int]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (CI installs it with apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+
+def test_two_worker_processes_share_a_redis_queue(tmp_path):
+    redis, port = _redis(tmp_path)
+    queue_url = f"redis://127.0.0.1:{port}/0"
+    data = tmp_path / "data"
+    running = start_server(data, workers=0, queue_url=queue_url)
+    workers = []
+    try:
+        keys = running.new_key()
+        vod = vod_client(running, keys.secret_id, keys.secret_key)
+        uploaded = upload(running, keys, Path(__file__).parent / "fixtures" / "silent.mp4")
+        porn = template(vod, ["Porn"])
+        ids = [review(vod, uploaded["FileId"], Definition=porn, TasksPriority=i % 3) for i in range(6)]
+        env = {"VODGUARD_QUEUE_URL": queue_url}
+        workers = [start_worker(data, env, tmp_path / f"w{i}.log") for i in range(2)]
+        for task_id in ids:
+            assert wait_finished(vod, task_id, timeout=180).ReviewAudioVideoTask.ErrCodeExt == ""
+        assert running.services.queue.pending() == 0
+    finally:
+        for proc in workers:
+            proc.terminate()
+            proc.wait(10)
+        running.stop()
+        redis.terminate()
+        redis.wait(10)
