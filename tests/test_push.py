@@ -407,10 +407,14 @@ def test_backoff_doubles_up_to_its_cap_and_gives_up_only_after_the_retry_window(
 
 
 def test_payload_leaves_out_nulls_and_signs_at_the_top_level():
-    body = {"EventType": "X", "FileUploadEvent": {"FileId": "1", "MetaData": None}, "FileDeleteEvent": None}
+    body = {
+        "EventType": "X",
+        "FileUploadEvent": {"FileId": "1", "MetaData": None, "Items": [{"A": None, "B": 2}]},
+        "FileDeleteEvent": None,
+    }
     assert push.payload(body, sign_key="", now=1000.0) == {
         "EventType": "X",
-        "FileUploadEvent": {"FileId": "1"},
+        "FileUploadEvent": {"FileId": "1", "Items": [{"B": 2}]},
     }
     signed = push.payload(body, sign_key="k1", now=1000.5)
     assert signed["T"] == "1600"

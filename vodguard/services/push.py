@@ -180,8 +180,12 @@ def payload(body: dict[str, Any], *, sign_key: str, now: float) -> dict[str, Any
     return content
 
 
-def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: _without_nulls(v) if isinstance(v, dict) else v for k, v in value.items() if v is not None}
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def send(client: httpx.Client, claim: Claim, *, now: float) -> str | None:
