@@ -39,12 +39,14 @@ CLEAN = [
     "Our class passed the assessment, and the Scunthorpe team won the cocktail quiz.",
     "Thanks for sharing the recipe! I will try it this weekend with my grandmother.",
     "Version 2.3.1 fixes a crash when the video is longer than 10 minutes.",
+    "The SB command reads the line number from the command line.",
     "今天天气很好，我们去公园散步吧。",
     "国务院召开常务会议，部署进一步稳定经济的措施。",
     "这家餐厅的菜很好吃，服务也很周到，下次还会再来。",
     "明天上午十点在三楼会议室开会，请大家准时参加。",
     "我妈妈的生日快到了，我想给她买一束花。",
     "新疆的葡萄很甜，东北的冬天很冷。",
+    "他是处女座，昨晚在网吧包夜，走进群众，融入群体，别扣扣搜搜的。",
 ]
 
 
@@ -155,6 +157,7 @@ def test_notice_carries_the_ldnoobw_attribution() -> None:
         ("微信：abc_12345", "Contact", "微信：abc_12345"),
         ("QQ号123456789", "Contact", "QQ号123456789"),
         ("wx: hello2024", "Contact", "wx: hello2024"),
+        ("wechat id mike_2024", "Contact", "wechat id mike_2024"),
     ],
 )
 def test_ad_patterns(text: str, sub_label: str, keyword: str) -> None:
@@ -177,8 +180,8 @@ def test_a_bare_url_is_review(moderator: TextModerator) -> None:
 @pytest.mark.parametrize(
     ("text", "keywords"),
     [
-        ("加微信 abc123456 免费领取福利", {"加微信", "免费领取"}),
-        ("加V：hello2024，扫码进群", {"扫码", "进群"}),
+        ("加微信 abc123456 免费领取福利", {"加微信 abc123456", "免费领取福利"}),
+        ("加V：hello2024，扫码进群", {"加V：hello2024", "扫码进群"}),
         ("扣扣 12345678 私聊", {"扣扣 12345678", "私聊"}),
         ("add me on whatsapp +44 7700 900123, click the link", {"click the link"}),
     ],

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Collection
 from pathlib import Path
 
-from vodguard.moderation.text.ads import AdSignal, find_ad_signals, score_ad
+from vodguard.moderation.text.ads import AdSignal, find_ad_signals, merge_signals, score_ad
 from vodguard.moderation.text.classifiers import ChineseAbuseModel, EnglishAbuseModel, cjk_count
 from vodguard.moderation.text.lexicon import Lexicon, LexiconHit
 from vodguard.moderation.types import LABELS, TextHit
@@ -83,7 +83,7 @@ class TextModerator:
         results = {label: _lexicon_hit(label, hits) for label, hits in by_label.items() if label != "Ad"}
         if "Ad" in wanted:
             worded = [AdSignal(h.term.sub_label, h.keyword, h.start) for h in by_label.get("Ad", [])]
-            ad = score_ad(sorted([*worded, *find_ad_signals(text)], key=lambda s: s.start))
+            ad = score_ad(merge_signals([*worded, *find_ad_signals(text)], text))
             if ad is not None:
                 results["Ad"] = ad
         if "Abuse" in wanted:

@@ -15,14 +15,12 @@ from functools import lru_cache
 
 from vodguard.moderation.types import TextHit
 
-__all__ = ["AdSignal", "find_ad_signals", "score_ad"]
+__all__ = ["AdSignal", "find_ad_signals", "merge_signals", "score_ad"]
 
-_TLDS = (
-    "com|cn|net|org|info|biz|io|co|me|tv|cc|top|xyz|vip|club|site|online|shop|store|app|link|ly|ru|uk|hk|tw|"
-    "live|fun|icu|work|win|bet|casino"
-)
+# Bare domains (no scheme, no www.) only count with these endings; ".link", ".co", ".app" are too often code.
+_TLDS = "com|cn|net|org|info|biz|io|cc|top|xyz|vip|club|site|online|shop|store|ru|uk|hk|tw|icu|bet|casino"
 _URL = re.compile(
-    r"(?:https?://|www\.)[^\s，。、！？<>\"'()（）]+"
+    r"(?:https?://|www\.)[^\s，。、！？<>\"'()（）\\]+"
     rf"|(?<![a-z0-9\-_@.])[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{_TLDS})(?![a-z0-9\-])(?:/[^\s，。、]*)?"
     # spelled-out dots: "abc点com", "abc dot com"
     r"|(?<![a-z0-9])[a-z0-9\-]{2,}\s*(?:点|dot|\(dot\)|\[dot\])\s*(?:com|cn|net|org)(?![a-z])",
@@ -34,9 +32,12 @@ _PHONE = re.compile(
     r"|(?<!\d)0\d{2,3}[\s\-]\d{7,8}(?!\d)"  # landline with its area code
     r"|(?<![\d\w])\+\d{1,3}[\s\-]?\(?\d{1,4}\)?(?:[\s\-]?\d){6,10}(?!\d)"  # international
 )
+_ID = r"(?:[a-z][\-_a-z0-9]{5,19}|\d{5,12})(?![a-z0-9])"  # WeChat IDs: 6-20 characters from a letter; QQ: digits
 _CONTACT = re.compile(
-    r"(?<![a-z])(?:微信|威信|薇信|v信|vx|wx|weixin|wechat|qq|扣扣|企鹅|whatsapp|telegram|line)\s*"
-    r"(?:号|号码|id|群)?\s*[:：]?\s*(?:[a-z][\-_a-z0-9]{5,19}|\d{5,12})(?![a-z0-9])"
+    rf"(?:微信|威信|薇信|v信|扣扣|企鹅)\s*(?:号码|号|id|群)?\s*[:：]?\s*{_ID}"
+    # Latin names are ordinary words too ("line number"): they need "id"/"号" or a colon before the handle
+    rf"|(?<![a-z])(?:v|vx|wx|weixin|wechat|qq|whatsapp|telegram|line|kik)\s*(?:(?:id|号码|号|群)\s*[:：]?|[:：])\s*{_ID}"
+    r"|(?<![a-z])(?:vx|wx|qq)\s*\d{5,12}(?!\d)"
     r"|[a-z0-9][\w.+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}",  # e-mail address
     re.IGNORECASE,
 )
@@ -53,6 +54,10 @@ class AdSignal:
     sub_label: str
     keyword: str
     start: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.keyword)
 
 
 @lru_cache(maxsize=8192)
@@ -75,8 +80,23 @@ def find_ad_signals(text: str) -> list[AdSignal]:
             if any(s < end and start < e for s, e in taken):
                 continue
             taken.append((start, end))
-            signals.append(AdSignal(sub_label, text[start:end].strip(), start))
+            signals.append(AdSignal(sub_label, text[start:end], start))
     return sorted(signals, key=lambda s: s.start)
+
+
+def merge_signals(signals: Iterable[AdSignal], text: str) -> list[AdSignal]:
+    """Signals of one kind that overlap in ``text`` become one: "加微信" + "微信abc123" → "加微信abc123"."""
+    merged: list[AdSignal] = []
+    for signal in sorted(signals, key=lambda s: (s.start, -s.end)):
+        previous = next((m for m in reversed(merged) if m.sub_label == signal.sub_label), None)
+        if previous is not None and signal.start < previous.end:
+            if signal.end > previous.end:
+                merged[merged.index(previous)] = AdSignal(
+                    signal.sub_label, text[previous.start : signal.end], previous.start
+                )
+            continue
+        merged.append(signal)
+    return merged
 
 
 def score_ad(signals: Iterable[AdSignal]) -> TextHit | None:
