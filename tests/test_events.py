@@ -19,7 +19,7 @@ from tests.server import RunningServer, start_server
 from vodguard.services import events
 from vodguard.timeutil import utcnow
 
-HOLD = 3.0  # the test server's PullEvents hold (the default is 5 s)
+HOLD = 4.0  # the test server's PullEvents hold (the default is 5 s)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_long_poll_answers_as_soon_as_an_event_arrives(server, image):
     file_id = upload(server, keys, image)
     poller.join(timeout=HOLD + 5)
     assert [e.FileUploadEvent.FileId for e in result["events"]] == [file_id]
-    assert result["seconds"] < HOLD - 1.0
+    assert result["seconds"] < HOLD - 0.5  # it did not sit out the hold
 
 
 def test_delete_media_emits_file_deleted_only_when_its_switch_is_on(server, image):
