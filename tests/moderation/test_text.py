@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,17 @@ def test_chinese_model_separates_cold_dev() -> None:
     model = ChineseAbuseModel()
     correct = sum((model(r["TEXT"]) >= 0.5) == (r["label"] == "1") for r in rows)
     assert correct / len(rows) > 0.8
+
+
+def test_concurrent_calls_agree_with_serial_ones(moderator: TextModerator) -> None:
+    texts = [
+        "傻 逼",
+        "加微信 abc123456 免费领取",
+        "i will kill you",
+        "今天天气很好",
+        "s.e.x videos",
+        "河南人都是骗子",
+    ] * 20
+    serial = [moderator(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(moderator, texts)) == serial

@@ -92,12 +92,6 @@ class TextModerator:
                 results["Abuse"] = abuse
         return sorted(results.values(), key=lambda h: -h.confidence)
 
-    def abuse_probability(self, text: str) -> float:
-        """The higher of the English and Chinese models' offensive probabilities for ``text``."""
-        english = self._english(text)
-        chinese = self._chinese(text) if cjk_count(text) >= MIN_CJK_FOR_MODEL else 0.0
-        return max(english, chinese)
-
     def _abuse(self, text: str, lexical: TextHit | None) -> TextHit | None:
         if lexical is not None and lexical.confidence >= BLOCK_TERM:
             return lexical  # the models cannot add anything to a block-worthy term
