@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
+import os
+import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from vodguard.moderation.config import CustomModel, EngineConfig
+from vodguard.moderation import (
+    ALL_LABELS,
+    DeadlineExceeded,
+    Engine,
+    EngineConfig,
+    MediaLimitExceeded,
+    ModerationResult,
+    SourceFileError,
+    labels_template,
+    preset_template,
+)
+from vodguard.moderation.config import CustomModel
 from vodguard.moderation.engine import plan_for
 from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails, thumbnail
-from vodguard.moderation.presets import preset_template
 from vodguard.moderation.segments import merge_findings
 from vodguard.moderation.types import Finding, Frame
+
+FIXTURES = Path(os.environ.get("VODGUARD_TEST_FIXTURES", Path(__file__).resolve().parents[1] / "fixtures"))
+TOLERANCE = 1.0  # seconds, on every planted segment's start and end
 
 # --- evidence ------------------------------------------------------------------------------------------------
 
@@ -86,3 +105,181 @@ def test_custom_models_run_only_for_their_labels(tmp_path):
     assert plan_for({"Porn"}, config).frame_detectors == ("nsfw", "custom:0")
     assert plan_for({"Moan"}, config).audio_detectors == ("asr", "custom:1")
     assert plan_for({"Ad"}, config).audio_detectors == ("asr",)
+
+
+# --- end to end on the fixtures ------------------------------------------------------------------------------
+
+needs_fixtures = pytest.mark.skipif(
+    not (FIXTURES / "text_video.mp4").is_file(), reason=f"no fixtures in {FIXTURES}"
+)
+
+
+def truth(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(EngineConfig())
+
+
+@dataclasses.dataclass
+class Run:
+    result: ModerationResult
+    progress: list[tuple[str, float]]
+
+
+def moderate(engine: Engine, name: str, template) -> Run:
+    seen: list[tuple[str, float]] = []
+    result = engine.moderate_media(
+        FIXTURES / name, template, progress=lambda stage, f: seen.append((stage, f))
+    )
+    return Run(result, seen)
+
+
+@pytest.fixture(scope="module")
+def text_video(engine: Engine) -> Run:
+    return moderate(engine, "text_video.mp4", ALL_LABELS)
+
+
+@pytest.fixture(scope="module")
+def speech_video(engine: Engine) -> Run:
+    return moderate(engine, "speech_video.mp4", preset_template())
+
+
+def near(a: float, b: float) -> bool:
+    return abs(a - b) <= TOLERANCE
+
+
+@needs_fixtures
+def test_captions_give_ocr_segments_at_their_times(text_video):
+    segments = text_video.result.segments
+    for caption in truth("text_video.json")["text"]:
+        found = {
+            s.label
+            for s in segments
+            if s.form == "OCR" and near(s.start, caption["start"]) and near(s.end, caption["end"])
+        }
+        assert found >= set(caption["expected_labels"]), (caption["text"], segments)
+    assert text_video.result.suggestion == "block"
+    assert (text_video.result.label, text_video.result.form) == ("Porn", "OCR")
+
+
+@needs_fixtures
+def test_nothing_is_reported_where_nothing_was_planted(text_video):
+    planted = [(c["start"], c["end"]) for c in truth("text_video.json")["text"]]
+    for seg in text_video.result.segments:
+        assert seg.form == "OCR", seg
+        assert any(near(seg.start, a) and near(seg.end, b) for a, b in planted), seg
+
+
+@needs_fixtures
+def test_ocr_segments_carry_their_text_box_and_thumbnail(text_video):
+    result = text_video.result
+    files = {e.name: e.data for e in result.evidence}
+    captions = truth("text_video.json")["text"]
+    for seg in result.segments:
+        caption = next(c for c in captions if near(seg.start, c["start"]))
+        assert seg.keywords and all(k.lower() in seg.text.lower() for k in seg.keywords)
+        x1, y1, x2, y2 = seg.box
+        cx1, cy1, cx2, cy2 = caption["box"]
+        assert x1 < cx2 and cx1 < x2 and y1 < cy2 and cy1 < y2, (
+            seg.box,
+            caption["box"],
+        )  # overlaps the caption
+        assert max(_jpeg_size(files[seg.thumbnail])) <= 480
+    wire = result.to_wire()
+    assert set(wire) == {"Suggestion", "Label", "Form", "SegmentSet"}
+    assert {"StartTimeOffset", "EndTimeOffset", "AreaCoordSet", "KeywordSet"} <= set(wire["SegmentSet"][0])
+
+
+@needs_fixtures
+def test_progress_and_timings_cover_both_paths(text_video):
+    by_stage: dict[str, list[float]] = {}
+    for stage, fraction in text_video.progress:
+        by_stage.setdefault(stage, []).append(fraction)
+    assert set(by_stage) == {"pictures", "audio"}
+    for fractions in by_stage.values():
+        assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    names = {t.name for t in text_video.result.timings}
+    assert {"probe", "decode", "nsfw", "terror", "ocr", "decode_audio", "asr", "voice"} <= names
+    assert text_video.result.duration == pytest.approx(20.0, abs=0.1)
+
+
+@needs_fixtures
+def test_threatening_speech_is_found_when_it_is_said(speech_video):
+    spoken = truth("speech.json")["segments"]
+    violent = next(s for s in spoken if s["violating"])
+    result = speech_video.result
+    asr = [s for s in result.segments if s.form == "ASR"]
+    assert any(
+        s.label == "Terror" and near(s.start, violent["start"]) and near(s.end, violent["end"]) for s in asr
+    )
+    clean = next(s for s in spoken if not s["violating"])
+    assert not [s for s in result.segments if s.start < clean["end"] - TOLERANCE], result.segments
+    assert result.suggestion in ("review", "block") and result.label == "Terror"
+
+
+@needs_fixtures
+def test_audio_only_files_skip_the_picture_path(engine):
+    run = moderate(engine, "speech.wav", labels_template(["Terror", "Abuse"]))
+    assert {stage for stage, _ in run.progress} == {"audio"}
+    assert {s.label for s in run.result.segments} >= {"Terror"}
+    assert all(s.form in ("ASR", "Voice") for s in run.result.segments)
+
+
+@needs_fixtures
+def test_a_clean_video_passes(engine):
+    result = moderate(engine, "clean_video.mp4", ALL_LABELS).result
+    assert (result.suggestion, result.segments) == ("pass", [])
+    assert result.to_wire() == {"Suggestion": "pass", "Label": "", "Form": "", "SegmentSet": []}
+
+
+@needs_fixtures
+def test_early_exit_stops_at_the_first_block(engine):
+    template = dataclasses.replace(labels_template(["Porn", "Ad"]), early_exit=True)
+    result = engine.moderate_media(FIXTURES / "text_video.mp4", template)
+    assert result.suggestion == "block"
+    second = truth("text_video.json")["text"][1]
+    assert all(s.start < second["start"] for s in result.segments)
+
+
+@needs_fixtures
+def test_a_spent_deadline_raises(engine):
+    with pytest.raises(DeadlineExceeded):
+        engine.moderate_media(FIXTURES / "clean_video.mp4", ALL_LABELS, deadline=time.monotonic() - 1)
+
+
+@needs_fixtures
+@pytest.mark.parametrize("name", ["bad/truncated.mp4", "bad/empty.mp4", "bad/text.mp4", "missing.mp4"])
+def test_unreadable_media_raise_source_file_error(engine, name):
+    with pytest.raises(SourceFileError):
+        engine.moderate_media(FIXTURES / name, preset_template())
+
+
+@needs_fixtures
+def test_text_in_an_image(engine):
+    result = engine.moderate_image(FIXTURES / "images" / "text.png", ALL_LABELS)
+    assert {(s.form, s.label) for s in result.segments} == {("OCR", "Porn"), ("OCR", "Ad")}
+    assert result.suggestion == "block"
+    wire = result.to_wire(timed=False)
+    assert "StartTimeOffset" not in wire["SegmentSet"][0] and "Url" not in wire["SegmentSet"][0]
+    assert len(result.evidence) == 2
+    # the image preset has no Ad: only Porn is reported
+    preset = engine.moderate_image(
+        (FIXTURES / "images" / "text.png").read_bytes(), preset_template(image=True)
+    )
+    assert {s.label for s in preset.segments} == {"Porn"}
+
+
+@needs_fixtures
+def test_an_animated_gif_is_read_frame_by_frame(engine):
+    result = engine.moderate_image(FIXTURES / "images" / "animated.gif", ALL_LABELS)
+    assert result.suggestion == "pass"
+    assert {t.name: t.items for t in result.timings}["nsfw"] == 3
+
+
+@needs_fixtures
+def test_an_image_bomb_is_refused(engine):
+    with pytest.raises(MediaLimitExceeded):
+        engine.moderate_image(FIXTURES / "bad" / "bomb.png", preset_template(image=True))

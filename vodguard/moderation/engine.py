@@ -18,8 +18,9 @@ import dataclasses
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,9 @@ class _Run:
         self._progress = progress
         self._lock = threading.Lock()
         self._findings: list[Finding] = []
-        # form -> frame index -> time of the next frame that form looked at: a frame stands for the time until
-        # then (the sampler drops near-duplicates, so a still shot is one frame however long it lasts)
-        self._covers: dict[str, dict[int, float]] = {}
-        self._last_seen: dict[str, int] = {}
+        # form -> (time, index) of every frame its detectors looked at. A frame stands for the time until the
+        # next one (the sampler drops near-duplicates, so a still shot is one frame however long it lasts).
+        self._looked: dict[str, list[tuple[float, int]]] = {}
 
     def check(self) -> None:
         """Raise ``DeadlineExceeded`` once the wall-time budget is spent."""
@@ -146,10 +146,11 @@ class _Run:
             with self._lock:  # callers need not be thread-safe
                 self._progress(stage, min(1.0, max(0.0, fraction)))
 
-    def add(self, findings: Iterable[Finding], frames: Sequence[Frame] = ()) -> None:
+    def add(self, findings: Iterable[Finding], frames: Sequence[Frame] = ()) -> list[Finding]:
         """Record findings, keep the frames evidence may need, and stop on a block if the template says so."""
         by_index = {frame.index: frame for frame in frames}
         kept: list[Finding] = []
+        counted: list[Finding] = []
         for finding in findings:
             frame = by_index.get(finding.frame_index) if finding.frame_index is not None else None
             if frame is not None and finding.start == 0.0 and finding.end == 0.0 and frame.time:
@@ -159,29 +160,35 @@ class _Run:
             suggestion = suggest(finding, self.template)
             if suggestion is None:
                 continue
+            counted.append(finding)
             if frame is not None and finding.form in _PICTURE_FORMS:
                 self.keeper.keep(frame)
             if suggestion == "block" and self.template.early_exit:
                 self.stop.set()
         with self._lock:
             self._findings.extend(kept)
+        return counted
 
     def looked_at(self, form: str, frames: Sequence[Frame]) -> None:
-        """Note, in time order, the frames that detectors of ``form`` looked at."""
+        """Note the frames that detectors of ``form`` looked at (any order)."""
         with self._lock:
-            covers = self._covers.setdefault(form, {})
-            for frame in frames:
-                last = self._last_seen.get(form)
-                if last is not None:
-                    covers[last] = frame.time
-                self._last_seen[form] = frame.index
+            self._looked.setdefault(form, []).extend((frame.time, frame.index) for frame in frames)
+
+    def _covers(self) -> dict[str, dict[int, float]]:
+        """form -> frame index -> time of the next frame that form looked at."""
+        out: dict[str, dict[int, float]] = {}
+        for form, looked in self._looked.items():
+            ordered = sorted(set(looked))
+            out[form] = {index: ordered[i + 1][0] for i, (_, index) in enumerate(ordered[:-1])}
+        return out
 
     def findings(self, duration: float = 0.0) -> list[Finding]:
         """Every finding so far; a frame's point finding is stretched over the time its frame stands for."""
         with self._lock:
+            all_covers = self._covers()
             out = []
             for finding in self._findings:
-                covers = self._covers.get(finding.form)
+                covers = all_covers.get(finding.form)
                 if covers is not None and finding.frame_index is not None and finding.end == finding.start:
                     end = covers.get(finding.frame_index, max(duration, finding.start))
                     finding = dataclasses.replace(finding, end=max(end, finding.start))
@@ -316,34 +323,40 @@ class Engine:
     def _picture_path(
         self, frames: Iterable[Frame], plan: Plan, run: _Run, duration: float, pool: ThreadPoolExecutor | None
     ) -> None:
-        """Run the frame detectors (and OCR on its subset) on batches of frames as the decoder yields them."""
-        detectors = [(name, self.detector(name)) for name in plan.frame_detectors]
-        ocr = self.detector("ocr") if plan.ocr else None
-        next_ocr = 0.0
-        # OCR frames: the first frame at or after each ocr_interval tick; half a frame interval of slack stops
-        # a sampler's jitter from skipping a tick.
-        slack = self.config.frame_interval / 2
-        for batch in _batches(_decoded(frames, run, pool), BATCH):
-            run.check()
-            if detectors:
-                run.looked_at("Image", batch)
-            for name, detector in detectors:
-                with run.timings.stage(name, len(batch)):
-                    run.add(detector(batch), batch)
-            if ocr is not None:
-                chosen = []
-                for frame in batch:
-                    if frame.time + slack >= next_ocr:
-                        chosen.append(frame)
-                        next_ocr = frame.time + self.config.ocr_interval
-                if chosen:
-                    run.looked_at("OCR", chosen)
-                    with run.timings.stage("ocr", len(chosen)):
-                        run.add(ocr(chosen), chosen)
-            if duration > 0:
-                run.report("pictures", batch[-1].time / duration)
-            if run.stop.is_set():
-                break
+        """Run the frame detectors (and OCR on its subset) on batches of frames as the decoder yields them.
+
+        Each detector is a lane with its own thread, fed the same batches in order, so a slow OCR does not hold
+        the cheap detectors back and the cores stay busy while the decoder works ahead.
+        """
+        lanes: list[_Lane] = []
+        for name in plan.frame_detectors:
+            lanes.append(_Lane(name, _frame_work(name, self.detector(name), run), run))
+        ocr = None
+        if plan.ocr:
+            # Every frame of a picture is read; in a video, one every ocr_interval, with half a frame interval
+            # of slack so that a sampler's jitter does not skip a tick.
+            interval = self.config.ocr_interval if duration > 0 else 0.0
+            ocr = _OcrPass(self.detector("ocr"), run, interval=interval, slack=self.config.frame_interval / 2)
+            lanes.append(_Lane("ocr", ocr.batch, run))
+        try:
+            for batch in _batches(_decoded(frames, run, pool), BATCH):
+                run.check()
+                for lane in lanes:
+                    lane.submit(batch)
+                if duration > 0 and lanes:
+                    run.report("pictures", min(lane.done_until for lane in lanes) / duration)
+                if run.stop.is_set():
+                    break
+            for lane in lanes:
+                lane.drain()
+            if ocr is not None and not run.stop.is_set():
+                ocr.finish()
+        except BaseException:
+            run.stop.set()  # queued lane work is skipped
+            raise
+        finally:
+            for lane in lanes:
+                lane.close()
         run.report("pictures", 1.0)
 
     def _audio_path(self, source: Path, info: decode.MediaInfo, plan: Plan, run: _Run) -> None:
@@ -399,6 +412,110 @@ class Engine:
             self._picture_path(frames, plan, run, 0.0, None)
         # one picture: every hit of one kind is one segment, however many GIF frames carry it
         return self._finish(run, 0.0, float("inf"))
+
+
+def _frame_work(name: str, detector: Any, run: _Run) -> Callable[[list[Frame]], None]:
+    def work(batch: list[Frame]) -> None:
+        run.looked_at("Image", batch)
+        with run.timings.stage(name, len(batch)):
+            run.add(detector(batch), batch)
+
+    return work
+
+
+class _Lane:
+    """One picture detector on its own thread, fed batches in order, with at most ``depth`` batches queued."""
+
+    def __init__(self, name: str, work: Callable[[list[Frame]], None], run: _Run, *, depth: int = 2) -> None:
+        self._work = work
+        self._run = run
+        self._depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vodguard-{name}")
+        self._jobs: deque[tuple[Future[None], float]] = deque()
+        self.done_until = 0.0  # time of the last frame this lane has finished
+
+    def _do(self, batch: list[Frame]) -> None:
+        if self._run.stop.is_set():
+            return
+        self._run.check()
+        self._work(batch)
+
+    def _wait_oldest(self) -> None:
+        job, until = self._jobs.popleft()
+        job.result()  # a detector's error surfaces in the calling thread
+        self.done_until = until
+
+    def submit(self, batch: list[Frame]) -> None:
+        """Queue ``batch``, first waiting while the lane is ``depth`` batches behind (bounded memory)."""
+        while len(self._jobs) >= self._depth:
+            self._wait_oldest()
+        self._jobs.append((self._pool.submit(self._do, batch), batch[-1].time))
+
+    def drain(self) -> None:
+        """Wait for every queued batch."""
+        while self._jobs:
+            self._wait_oldest()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _OcrPass:
+    """OCR over a stream of batches: every ``ocr_interval``, plus the frames in between where the text changed.
+
+    Reading one frame in ``ocr_interval / frame_interval`` keeps OCR affordable, but a caption would then start
+    and end up to ``ocr_interval`` late. When two consecutive OCR frames disagree about what they show (a hit
+    appears, goes, or changes), the sampled frames between them are read too, so the segment's edges are as
+    precise as the frame sampling; a caption that never changes costs nothing more.
+    """
+
+    def __init__(self, detector: Any, run: _Run, *, interval: float, slack: float) -> None:
+        self._detector = detector
+        self._run = run
+        self._interval = interval
+        self._slack = slack
+        self._next = 0.0
+        self._pending: list[Frame] = []  # sampled since the last OCR frame, not read
+        self._last_keys: frozenset[tuple[str, str, str]] | None = None
+
+    def _read(self, frames: list[Frame]) -> list[Finding]:
+        self._run.looked_at("OCR", frames)
+        with self._run.timings.stage("ocr", len(frames)):
+            return self._run.add(self._detector(frames), frames)
+
+    def batch(self, batch: Sequence[Frame]) -> None:
+        """OCR the batch's tick frames, then the skipped frames around any change of what they show."""
+        chosen = []
+        for frame in batch:
+            if frame.time + self._slack >= self._next:
+                chosen.append(frame)
+                self._next = frame.time + self._interval
+        if not chosen:
+            self._pending.extend(batch)
+            return
+        hits = self._read(chosen)
+        keys: dict[int, set[tuple[str, str, str]]] = {frame.index: set() for frame in chosen}
+        for finding in hits:
+            if finding.frame_index in keys:
+                keys[finding.frame_index].add((finding.form, finding.label, finding.sub_label))
+        refine: list[Frame] = []
+        for frame in batch:
+            if frame.index not in keys:
+                self._pending.append(frame)
+                continue
+            now = frozenset(keys[frame.index])
+            if self._last_keys is not None and now != self._last_keys:
+                refine.extend(self._pending)
+            self._pending = []
+            self._last_keys = now
+        if refine:
+            self._read(refine)
+
+    def finish(self) -> None:
+        """At the end of the stream: a hit on the last OCR frame may end before the file does."""
+        if self._last_keys and self._pending:
+            self._read(self._pending)
+        self._pending = []
 
 
 def _batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
