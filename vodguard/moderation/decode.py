@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import time
 import warnings
 from collections import deque
@@ -203,27 +204,17 @@ def _media_errors(name: str) -> Iterator[None]:
         raise SourceFileError(f"{name}: cannot decode the media ({reason})") from exc
     except UnidentifiedImageError as exc:
         raise SourceFileError(f"{name}: not a supported image format") from exc
-    except (OSError, ValueError, EOFError, SyntaxError, IndexError, struct_error(), MemoryError) as exc:
+    except (OSError, ValueError, EOFError, SyntaxError, IndexError, struct.error) as exc:
         # Pillow reports truncated or malformed images with these; PyAV a few odd cases with ValueError.
         raise SourceFileError(f"{name}: the file is damaged or truncated ({exc})") from exc
-
-
-def struct_error() -> type[Exception]:
-    """``struct.error``, which some Pillow plugins leak on malformed headers."""
-    import struct
-
-    return struct.error
 
 
 def _open_av(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), options={"format_whitelist": VIDEO_FORMATS})
-    except av.error.ArgumentError as exc:
-        # FFmpeg answers EINVAL when the content matches a demuxer outside the whitelist.
-        raise SourceFileError(
-            f"{path.name}: not a supported audio, video or image format, or damaged"
-        ) from exc
-    except av.error.InvalidDataError as exc:
+    except (av.error.ArgumentError, av.error.InvalidDataError) as exc:
+        # FFmpeg answers EINVAL when the content matches a demuxer outside the whitelist, EINVALIDDATA when it
+        # matches none (or a known one cannot read its own header: an MP4 cut before its index).
         raise SourceFileError(
             f"{path.name}: not a supported audio, video or image format, or damaged"
         ) from exc
@@ -672,9 +663,15 @@ class _VideoSampler:
                 t = self.decoded / (self.info.fps or 25.0)
             if t > self.limits.max_duration_seconds:
                 _check_duration(self.name, t, self.limits)
-            thumb = frame.reformat(width=THUMB_SIDE, height=THUMB_SIDE, format="rgb24", interpolation="AREA")
+            if frame.width * frame.height > self.limits.max_pixels:  # the size may change mid-stream
+                _check_pixels(self.name, frame.width, frame.height, self.limits)
             keyframe = bool(frame.key_frame) or frame.pict_type == 1  # 1 is AV_PICTURE_TYPE_I
-            if not self.selector.consider(thumb.to_ndarray().astype(np.float32), t, keyframe=keyframe):
+            # Every decoded frame needs a thumbnail for the scene test: the fast scaler costs a third of the
+            # area-averaging one, which is kept for the frames that may be kept (the duplicate test).
+            rough = _thumb(frame, "FAST_BILINEAR")
+            if not self.selector.consider(
+                rough, t, keyframe=keyframe, detail=lambda f=frame: _thumb(f, "AREA")
+            ):
                 continue
             if kept >= self.limits.max_frames:
                 raise MediaLimitExceeded(f"{self.name}: more than {self.limits.max_frames} sampled frames")
@@ -685,7 +682,7 @@ class _VideoSampler:
         w, h = self.out_size
         rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
         if self.rotation:
-            rgb = np.ascontiguousarray(np.rot90(rgb, k=-self.rotation // 90))
+            rgb = np.ascontiguousarray(np.rot90(rgb, k=-(self.rotation // 90)))  # negative k: clockwise
         return rgb
 
     def _decoded_frames(self) -> Iterator[Any]:
@@ -723,6 +720,7 @@ class _VideoSampler:
             frame = 1.0 / (self.info.fps or 25.0)
             _check_complete(self.name, "video", state["latest"] + frame, self.stream)
 
+        codec = self.stream.codec_context
         complete = True  # the decoder has had every packet since the last keyframe sent
         previous_complete = True  # the same, for the GOP before the current one
         gop_time = -math.inf
@@ -736,6 +734,7 @@ class _VideoSampler:
             seq, packet, t = buffered.popleft()
             if keys and keys[0][0] == seq:
                 keys.popleft()
+            skip = "DEFAULT"
             if t is None:
                 send = True  # no timestamp: nothing to plan with, so decode it
             elif packet.is_keyframe:
@@ -754,9 +753,19 @@ class _VideoSampler:
                 # With no keyframe ahead, the stream's end plays that part: nothing is due past the last frame.
                 stop = keys[0][1] if keys else (state["latest"] if state["ended"] else math.inf)
                 send = complete = horizon < stop
+                # On the way to the due frame, frames nothing refers to are of no use: the decoder may drop them.
+                if t < horizon - 2 * self.tolerance:
+                    skip = "NONREF"
             if send:
+                if skip != codec.skip_frame:
+                    codec.skip_frame = skip
                 self.fed += 1
                 yield packet
+
+
+def _thumb(frame: Any, interpolation: str) -> np.ndarray:
+    small = frame.reformat(width=THUMB_SIDE, height=THUMB_SIDE, format="rgb24", interpolation=interpolation)
+    return small.to_ndarray().astype(np.float32)
 
 
 def _scaled(size: tuple[int, int], max_side: int) -> tuple[int, int]:

@@ -7,6 +7,7 @@ every frame it decodes and keeps the ones ``FrameSelector.consider`` accepts.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -85,8 +86,20 @@ class FrameSelector:
         """The time by which another frame must be looked at."""
         return -math.inf if self.last_time is None else self.last_time + self.interval
 
-    def consider(self, thumb: np.ndarray, time: float, *, keyframe: bool, tolerance: float = 1e-3) -> bool:
-        """True if the frame at ``time`` with this thumbnail should be kept."""
+    def consider(
+        self,
+        thumb: np.ndarray,
+        time: float,
+        *,
+        keyframe: bool,
+        detail: Callable[[], np.ndarray] | None = None,
+        tolerance: float = 1e-3,
+    ) -> bool:
+        """True if the frame at ``time`` should be kept.
+
+        ``thumb`` is compared with the previous frame's for the scene test and may be rough; ``detail`` gives a
+        cleaner thumbnail for the duplicate test, asked for only when the frame is wanted (it costs more to make).
+        """
         self.seen += 1
         prev, self._prev_thumb = self._prev_thumb, thumb
         if self.last_time is not None and time <= self.last_time:
@@ -95,11 +108,12 @@ class FrameSelector:
         due = time >= self.next_due - tolerance
         if not (keyframe or due or scene):
             return False
-        digest = phash(thumb)
-        if self._last_kept is not None and self._is_duplicate(digest, thumb, *self._last_kept):
+        fine = detail() if detail is not None else thumb
+        digest = phash(fine)
+        if self._last_kept is not None and self._is_duplicate(digest, fine, *self._last_kept):
             self.last_time = time
             return False
-        self._last_kept = (digest, thumb)
+        self._last_kept = (digest, fine)
         self.last_time = time
         self.kept += 1
         return True
