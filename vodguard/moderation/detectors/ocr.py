@@ -124,9 +124,16 @@ class OcrReader:
 
     def read(self, image: np.ndarray) -> OcrPage:
         """det, then rec only when det found something."""
-        quads = self.detect(image)
+        quads = plausible_lines(self.detect(image), image.shape)
         lines = self.recognise(image, quads)
         return OcrPage(tuple(line for line in lines if line is not None), recognised=len(quads))
+
+
+def plausible_lines(quads: list[np.ndarray], shape: tuple[int, ...]) -> list[np.ndarray]:
+    """The det boxes no taller than half the frame."""
+    # on smooth gradients (sky, fades) det outlines the whole picture; reading that finds nothing
+    limit = 0.5 * shape[0]
+    return [q for q in quads if float(q[:, 1].max() - q[:, 1].min()) <= limit]
 
 
 def _bundled_models() -> Path:
@@ -334,7 +341,7 @@ class ChangeGate:
     def _detect(self, image: np.ndarray, region: Box) -> list[np.ndarray]:
         x1, y1, x2, y2 = region
         offset = np.array([x1, y1], np.float32)
-        return [q + offset for q in self._reader.detect(image[y1:y2, x1:x2])]
+        return plausible_lines([q + offset for q in self._reader.detect(image[y1:y2, x1:x2])], image.shape)
 
 
 # --- the detector ---

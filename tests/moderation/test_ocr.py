@@ -1,0 +1,240 @@
+"""OCR: the bundled RapidOCR models read real pictures, the change gate re-reads only what changed, findings."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from vodguard.moderation.detectors.ocr import ChangeGate, OcrDetector, OcrLine, OcrReader, text_blocks
+from vodguard.moderation.text import TextModerator, get_text_moderator
+from vodguard.moderation.types import Frame
+
+FONTS = {
+    "latin": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    "cjk": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+}
+
+
+@pytest.fixture(scope="module")
+def reader() -> OcrReader:
+    return OcrReader()
+
+
+@pytest.fixture(scope="module")
+def moderator() -> TextModerator:
+    return get_text_moderator()
+
+
+def font(kind: str, size: int) -> ImageFont.FreeTypeFont:
+    path = FONTS[kind]
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (Debian fonts-dejavu-core / fonts-wqy-microhei)")
+    return ImageFont.truetype(str(path), size)
+
+
+def render(lines: list[tuple[str, tuple[int, int], ImageFont.FreeTypeFont]], *, seed: int = 1) -> np.ndarray:
+    """A 1280x720 RGB frame: a busy random background, each text on a dark box as video captions are."""
+    background = np.random.default_rng(seed).integers(40, 200, (720, 1280, 3), dtype=np.uint8)
+    picture = Image.fromarray(background)
+    draw = ImageDraw.Draw(picture)
+    for text, (x, y), face in lines:
+        left, top, right, bottom = draw.textbbox((x, y), text, font=face)
+        draw.rectangle((left - 12, top - 12, right + 12, bottom + 12), fill=(10, 10, 10))
+        draw.text((x, y), text, font=face, fill=(255, 255, 255))
+    return np.asarray(picture)
+
+
+def text_box(text: str, at: tuple[int, int], face: ImageFont.FreeTypeFont) -> tuple[int, int, int, int]:
+    probe = ImageDraw.Draw(Image.new("RGB", (8, 8)))
+    left, top, right, bottom = probe.textbbox(at, text, font=face)
+    return (int(left), int(top), int(right), int(bottom))
+
+
+def near(box: tuple[int, int, int, int], truth: list[int] | tuple[int, ...], slack: int = 12) -> bool:
+    return all(abs(a - b) <= slack for a, b in zip(box, truth, strict=True))
+
+
+def squash(text: str) -> str:
+    return "".join(text.lower().split())
+
+
+def video_frames(path: Path, times: list[float]) -> list[Frame]:
+    """The first decoded frame at or after each time."""
+    wanted = sorted(times)
+    frames: list[Frame] = []
+    with av.open(str(path)) as container:
+        for decoded in container.decode(container.streams.video[0]):
+            if wanted and decoded.time is not None and decoded.time >= wanted[0] - 1e-6:
+                frames.append(Frame(decoded.to_ndarray(format="rgb24"), wanted.pop(0), len(frames)))
+            if not wanted:
+                break
+    return frames
+
+
+# --- reading ---
+
+
+def test_reads_english_and_chinese_where_they_are(
+    reader: OcrReader, fixture_file: Callable[[str], Path], truth: Callable[[str], dict[str, Any]]
+) -> None:
+    image = np.asarray(Image.open(fixture_file("images/text.png")).convert("RGB"))
+    page = reader.read(image)
+    for expected in truth("images/text_image.json")["text"]:
+        matches = [line for line in page.lines if squash(expected["text"]) in squash(line.text)]
+        assert matches, f"{expected['text']!r} not in {[line.text for line in page.lines]}"
+        assert near(matches[0].box, expected["box"]), (matches[0].box, expected["box"])
+        assert matches[0].score > 0.8
+
+
+def test_reads_rendered_caption_and_small_corner_text(reader: OcrReader) -> None:
+    caption, clock = font("cjk", 48), font("latin", 20)
+    frame = render(
+        [("今天天气很好，我们去公园散步吧", (160, 560), caption), ("LIVE 12:04:33", (24, 24), clock)]
+    )
+    page = reader.read(frame)
+    texts = [line.text for line in page.lines]
+    assert any("今天天气很好" in t and "公园散步" in t for t in texts), texts
+    assert any("12:04:33" in t for t in texts), texts
+    zh = next(line for line in page.lines if "公园" in line.text)
+    assert near(zh.box, text_box("今天天气很好，我们去公园散步吧", (160, 560), caption), slack=20)
+
+
+def test_frame_without_text_has_no_lines_and_skips_rec(
+    reader: OcrReader, fixture_file: Callable[[str], Path]
+) -> None:
+    smooth = np.zeros((720, 1280, 3), np.uint8)
+    smooth[..., 0] = np.linspace(0, 255, 1280, dtype=np.uint8)[None, :]
+    smooth[..., 2] = np.linspace(0, 255, 720, dtype=np.uint8)[:, None]
+    for picture in (
+        np.random.default_rng(7).integers(40, 200, (720, 1280, 3), dtype=np.uint8),
+        np.asarray(Image.open(fixture_file("images/gradient.jpg")).convert("RGB")),
+        smooth,
+    ):
+        page = reader.read(picture)
+        assert page.lines == ()
+        assert page.recognised == 0
+
+
+def test_models_load_without_touching_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("OCR tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    fresh = OcrReader(threads=1)
+    assert fresh.read(np.zeros((64, 64, 3), np.uint8)).lines == ()
+
+
+# --- the change gate ---
+
+
+def test_gate_reuses_an_identical_frame(reader: OcrReader) -> None:
+    frame = render([("SUBMIT EXPENSES BY FRIDAY", (200, 560), font("latin", 48))])
+    gate = ChangeGate(reader)
+    first = gate.read(Frame(frame, 0.0, 0))
+    again = gate.read(Frame(frame.copy(), 1.0, 1))
+    assert [line.text for line in first.lines] == ["SUBMIT EXPENSES BY FRIDAY"]
+    assert first.recognised == 1 and first.detected is not None
+    assert again.detected is None and again.recognised == 0
+    assert again.lines == first.lines
+
+
+def test_gate_rereads_only_the_line_that_changed(reader: OcrReader) -> None:
+    caption, clock = font("latin", 48), font("latin", 28)
+    frames = [
+        Frame(render([("QUARTERLY REVIEW", (300, 560), caption), (f"00:00:0{i}", (24, 24), clock)]), i, i)
+        for i in range(3)
+    ]
+    frames.append(
+        Frame(render([("I WILL KILL YOU", (300, 560), caption), ("00:00:02", (24, 24), clock)]), 3, 3)
+    )
+    gate = ChangeGate(reader)
+    pages = [gate.read(frame) for frame in frames]
+    assert [sorted(line.text for line in page.lines) for page in pages] == [
+        ["00:00:00", "QUARTERLY REVIEW"],
+        ["00:00:01", "QUARTERLY REVIEW"],
+        ["00:00:02", "QUARTERLY REVIEW"],
+        ["00:00:02", "I WILL KILL YOU"],
+    ]
+    # the ticking clock is the only change: det runs on the corner alone and rec reads one crop
+    assert [page.recognised for page in pages] == [2, 1, 1, 1]
+    corner = pages[1].detected
+    assert corner is not None and corner[2] < 640 and corner[3] < 360
+
+
+def test_gate_catches_one_changed_letter(reader: OcrReader) -> None:
+    face = font("latin", 40)
+    gate = ChangeGate(reader)
+    gate.read(Frame(render([("MEET ME AT THE KISS BAR", (200, 400), face)]), 0.0, 0))
+    page = gate.read(Frame(render([("MEET ME AT THE KILL BAR", (200, 400), face)]), 1.0, 1))
+    assert [line.text for line in page.lines] == ["MEET ME AT THE KILL BAR"]
+
+
+def test_gate_gives_what_reading_every_frame_gives(
+    reader: OcrReader, fixture_file: Callable[[str], Path]
+) -> None:
+    frames = video_frames(fixture_file("text_video.mp4"), [float(t) for t in range(0, 20, 2)])
+    gated = OcrDetector(lambda text: [], reader).read_frames(frames)
+    plain = OcrDetector(lambda text: [], reader, gate=False).read_frames(frames)
+    assert [[line.text for line in p.lines] for p in gated] == [
+        [line.text for line in p.lines] for p in plain
+    ]
+    assert sum(p.recognised for p in gated) < sum(p.recognised for p in plain)
+
+
+# --- blocks and findings ---
+
+
+def line(text: str, box: tuple[int, int, int, int]) -> OcrLine:
+    return OcrLine(text, 0.99, box)
+
+
+def test_blocks_join_stacked_lines_and_keep_distant_ones_apart() -> None:
+    clock = line("00:01:02", (10, 10, 120, 40))
+    top = line("限时福利 加微", (200, 560, 700, 610))
+    bottom = line("信abc123", (200, 620, 420, 668))
+    far = line("LIVE", (1150, 600, 1260, 640))
+    blocks = text_blocks([clock, top, bottom, far])
+    assert [[item.text for item in block] for block in blocks] == [
+        ["00:01:02"],
+        ["限时福利 加微", "信abc123"],
+        ["LIVE"],
+    ]
+
+
+def test_video_captions_give_ad_and_porn_findings(
+    reader: OcrReader,
+    moderator: TextModerator,
+    fixture_file: Callable[[str], Path],
+    truth: Callable[[str], dict[str, Any]],
+) -> None:
+    frames = video_frames(fixture_file("text_video.mp4"), [1.0, 5.0, 6.0, 10.0, 13.0, 14.0])
+    findings = OcrDetector(moderator, reader)(frames)
+    captions = truth("text_video.json")["text"]
+    for caption in captions:
+        during = [f for f in findings if caption["start"] <= f.start < caption["end"]]
+        assert {"Ad", "Porn"} <= {f.label for f in during}, (caption["text"], during)
+        assert all(f.form == "OCR" and f.start == f.end and f.frame_index is not None for f in during)
+        assert all(f.box is not None and near(f.box, caption["box"], slack=20) for f in during), during
+    assert not [f for f in findings if f.start in (1.0, 10.0)], "frames without a caption gave findings"
+    zh_ad = next(f for f in findings if f.label == "Ad" and f.start == 13.0)
+    assert "加微信" in zh_ad.text and zh_ad.keywords and zh_ad.confidence >= 50
+
+
+def test_phrase_split_over_two_caption_lines_is_found(reader: OcrReader, moderator: TextModerator) -> None:
+    face = font("cjk", 44)
+    frame = render([("限时福利快来加微", (300, 520), face), ("信abc123领取", (300, 590), face)])
+    findings = OcrDetector(moderator, reader)([Frame(frame, 7.0, 3)])
+    ads = [f for f in findings if f.label == "Ad"]
+    assert ads, findings
+    assert "加微信" in ads[0].text
+    x1, y1, x2, y2 = ads[0].box or (0, 0, 0, 0)
+    assert y1 < 540 and y2 > 610, "the box spans both lines the phrase is on"
+    assert ads[0].start == ads[0].end == 7.0 and ads[0].frame_index == 3
