@@ -3,11 +3,12 @@
 
 usage: .venv/bin/python scripts/make_fixtures.py [OUT_DIR]
 
-Needs, besides the venv (PyAV, Pillow, numpy): Debian's espeak-ng, sox, fonts-wqy-microhei and fonts-dejavu-core
-(apt-get install -y espeak-ng sox fonts-wqy-microhei fonts-dejavu-core). The tests need only the committed files.
+Needs, besides the venv (PyAV, Pillow, numpy): Debian's espeak-ng, sox, fonts-wqy-microhei and
+fonts-dejavu-core (apt-get install -y espeak-ng sox fonts-wqy-microhei fonts-dejavu-core). The tests need only
+the committed files.
 
-Everything is drawn or synthesised here, so every file has an exact ground truth, written next to it as JSON where a
-test needs it (text_video.json, speech.json, clean_video.json, cuts.json, text_image.json).
+Everything is drawn or synthesised here, so every file has an exact ground truth, written next to it as JSON
+where a test needs it (text_video.json, speech.json, clean_video.json, cuts.json, text_image.json).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def background(t: float, width: int, height: int) -> np.ndarray:
 def draw_caption(
     img: np.ndarray, text: str, font_path: str, size: int, y: int
 ) -> tuple[np.ndarray, list[int]]:
-    """White text on a dark box centred at row ``y``; returns the picture and the text's box [x1, y1, x2, y2]."""
+    """White text on a dark box at row ``y``; returns the picture and the text's box [x1, y1, x2, y2]."""
     pic = Image.fromarray(img)
     draw = ImageDraw.Draw(pic, "RGBA")
     font = ImageFont.truetype(font_path, size)
@@ -173,7 +174,7 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
         w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
 
 
-# ------------------------------------------------------------------------------------------------- the fixtures
+# --------------------------------------------------------------------------------------------------- fixtures
 
 
 def make_text_video(out: Path) -> None:
@@ -232,7 +233,7 @@ def make_text_video(out: Path) -> None:
             }
             for s in shows
         ],
-        "note": "times in seconds: the caption is on screen for start <= t < end; box is [x1, y1, x2, y2] in pixels",
+        "note": "seconds: the caption is on screen for start <= t < end; box is [x1, y1, x2, y2] in pixels",
     }
     (out / "text_video.json").write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n")
 
@@ -297,8 +298,8 @@ def make_videos(out: Path) -> None:
         out / "silent.mp4", video=clip(2.0, 25, lambda t: background(t, 320, 180)), voptions={"crf": "32"}
     )
 
-    # A phone video: the coded picture is landscape 320x180 with a red block in its top-left corner; the display
-    # matrix says turn it 90 degrees clockwise, so a player shows it 180x320 with the red block top-right.
+    # A phone video: the coded picture is landscape 320x180 with a red block in its top-left corner; the
+    # display matrix says turn it 90 degrees clockwise: a player shows it 180x320, the red block top-right.
     def phone(t: float) -> np.ndarray:
         img = background(t, 320, 180)
         img[:40, :60] = (255, 0, 0)
@@ -418,7 +419,7 @@ def make_images(out: Path) -> None:
         d / "animated.gif", save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0
     )
 
-    # A phone photo stored sideways: 320x240 pixels with EXIF orientation 6 (turn 90 degrees clockwise to show).
+    # A phone photo stored sideways: 320x240 pixels, EXIF orientation 6 (turn 90 degrees clockwise to show).
     photo = Image.new("RGB", (320, 240), (200, 200, 200))
     ImageDraw.Draw(photo).rectangle([0, 0, 60, 40], fill=(255, 0, 0))
     exif = Image.Exif()

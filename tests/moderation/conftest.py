@@ -1,4 +1,4 @@
-"""Paths to the committed media fixtures (tests/fixtures/, made by scripts/make_fixtures.py) and their truths."""
+"""Paths to the committed media fixtures (tests/fixtures/, from scripts/make_fixtures.py) and their truths."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ def test_category_comes_from_content_not_extension(tmp_path: Path):
 def test_sampled_times_are_keyframes_intervals_and_cuts(interval: float):
     truth = fixture_truth("cuts.json")
     times = [f.time for f in sample(fixture_path("cuts.mp4"), interval=interval)]
-    # Every keyframe; one frame `interval` after the last kept one when no keyframe or cut came first; each cut.
+    # Every keyframe, every cut, and a frame `interval` after the last kept one when neither came first.
     expected, t = [], 0.0
     marks = sorted(set(truth["keyframes"]) | set(truth["cuts"]))
     while t < truth["duration"] - 1e-6:
@@ -217,7 +217,7 @@ def _png_bytes(img: Image.Image) -> bytes:
 
 
 def _picture(caption: bool = False, shift: int = 0) -> np.ndarray:
-    """A photo-like picture: smooth random blobs (a pure gradient has too few DCT terms for a stable pHash)."""
+    """A photo-like picture: smooth random blobs (a plain gradient has too few DCT terms for a steady hash)."""
     blobs = np.random.default_rng(5).integers(0, 256, (9, 16, 3), dtype=np.uint8)
     img = np.asarray(Image.fromarray(blobs).resize((640, 360), Image.Resampling.BICUBIC))
     img = np.roll(img, shift, axis=1)

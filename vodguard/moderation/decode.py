@@ -1,13 +1,13 @@
 """Reading untrusted media: probe, sample video frames, load audio and images.
 
-PyAV (bundled FFmpeg) reads audio and video; Pillow reads still and animated images. Every failure the media can
-cause comes out as ``SourceFileError`` (``MediaLimitExceeded`` for a file over a ``Limits`` cap) or
+PyAV (bundled FFmpeg) reads audio and video; Pillow reads still and animated images. Every failure the media
+can cause comes out as ``SourceFileError`` (``MediaLimitExceeded`` for a file over a ``Limits`` cap) or
 ``DeadlineExceeded``, never as a PyAV or Pillow exception. Only the container formats in ``VIDEO_FORMATS`` are
 opened: FFmpeg's playlist demuxers (HLS, concat) would follow references to other files.
 
-Frame sampling reads the packets once and sends the decoder only what it needs: every keyframe, plus the packets
-from a keyframe up to the next frame that is due (one per ``interval``) when no keyframe comes in time. Cost then
-follows the GOP: short GOPs decode a small share of the frames, long GOPs most of them.
+Frame sampling reads the packets once and sends the decoder only what it needs: every keyframe, plus the
+packets from a keyframe up to the next frame that is due (one per ``interval``) when no keyframe comes in
+time. Cost then follows the GOP: short GOPs decode a small share of the frames, long GOPs most of them.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class MediaInfo:
     """What ``probe`` learnt from a file's headers (and its first frame).
 
     ``width``/``height`` are the coded picture's; ``rotation`` (0/90/180/270, clockwise) turns it for display.
-    For images ``container`` is the image format and ``frame_count`` the number of frames (GIF/WebP animations).
+    For images ``container`` is the image format and ``frame_count`` the number of frames (animations).
     """
 
     path: Path
@@ -151,7 +151,7 @@ class MediaInfo:
         }
 
 
-# --------------------------------------------------------------------------------------------------------- guards
+# ----------------------------------------------------------------------------------------------------- guards
 
 
 def _check_deadline(deadline: float | None) -> None:
@@ -220,7 +220,7 @@ def _open_av(path: Path) -> av.container.InputContainer:
         ) from exc
 
 
-# --------------------------------------------------------------------------------------------------------- probe
+# ------------------------------------------------------------------------------------------------------ probe
 
 
 def probe(path: str | Path, limits: Limits) -> MediaInfo:
@@ -243,7 +243,7 @@ def _seconds(value: int | None, time_base: Fraction | None) -> float:
 
 
 def _decodable(streams: Iterable[Any], kind: str, name: str) -> list[Any]:
-    """The streams FFmpeg can decode; if there are some of ``kind`` but none decodable, the file is unusable."""
+    """The streams FFmpeg can decode; if there are streams of ``kind`` but none decodable, refuse the file."""
     streams = list(streams)
     usable = [s for s in streams if s.codec_context is not None]
     if streams and not usable:
@@ -261,7 +261,7 @@ def _av_info(path: Path, size: int, container: av.container.InputContainer, limi
     name = path.name
     fmt = container.format.name
     total = container.duration / 1_000_000 if container.duration else 0.0
-    # Cover art in MP3/M4A is a one-picture "video" stream flagged attached_pic: it does not make the file a video.
+    # Cover art in MP3/M4A is a one-picture "video" stream flagged attached_pic: it is not video.
     pictures = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
     videos: list[VideoStreamInfo] = []
     for s in _decodable(pictures, "video", name):
@@ -330,7 +330,7 @@ def _av_info(path: Path, size: int, container: av.container.InputContainer, limi
 
 
 def _first_frame(container: av.container.InputContainer, stream: Any, name: str) -> Any:
-    """Decode the first frame of a stream: proves there is a working decoder and gives the display rotation."""
+    """Decode a stream's first frame: proves there is a working decoder and gives the display rotation."""
     for n, packet in enumerate(container.demux(stream)):
         if n >= _PROBE_PACKETS:
             break
@@ -350,7 +350,7 @@ def _first_frame(container: av.container.InputContainer, stream: Any, name: str)
 
 
 def _clockwise(frame_rotation: float | int | None, rotate_tag: str | None) -> int:
-    """Clockwise display rotation, 0/90/180/270, from the display matrix (counter-clockwise) or the rotate tag."""
+    """Clockwise display rotation (0/90/180/270) from the display matrix (counter-clockwise) or rotate tag."""
     if frame_rotation:
         degrees = -float(frame_rotation)
     elif rotate_tag:
@@ -363,11 +363,11 @@ def _clockwise(frame_rotation: float | int | None, rotate_tag: str | None) -> in
     return int(round(degrees / 90.0)) % 4 * 90
 
 
-# --------------------------------------------------------------------------------------------------------- images
+# ----------------------------------------------------------------------------------------------------- images
 
 
 def _open_image(source: Path | bytes, limits: Limits, *, name: str = "image") -> Image.Image | None:
-    """A lazily-decoded Pillow image if the content is one of IMAGE_FORMATS, after the pixel check; else None."""
+    """A lazily-decoded Pillow image if the content is in IMAGE_FORMATS, after the pixel check; else None."""
     fp: Any = io.BytesIO(source) if isinstance(source, bytes) else source
     with warnings.catch_warnings():
         # Our own pixel cap is checked right below; Pillow's warning would only duplicate it.
@@ -379,7 +379,7 @@ def _open_image(source: Path | bytes, limits: Limits, *, name: str = "image") ->
         except UnidentifiedImageError:
             return None
         except Image.DecompressionBombError as exc:
-            # Pillow refuses beyond twice its own cap (about 179 MP) before we see the size; same verdict as ours.
+            # Pillow refuses beyond twice its own cap (about 179 MP) before we see the size: our verdict too.
             raise MediaLimitExceeded(
                 f"{name}: the image is over the limit of {limits.max_pixels} pixels per picture ({exc})"
             ) from None
@@ -405,8 +405,8 @@ def _exif_rotation(img: Image.Image) -> int:
 
 def _image_info(path: Path, size: int, img: Image.Image, limits: Limits) -> MediaInfo:
     frames = int(getattr(img, "n_frames", 1))
-    # Frame times of an animation come from sample_frames; here the first frame's delay stands for all of them,
-    # so probing a big GIF does not decode it.
+    # Frame times of an animation come from sample_frames; here the first frame's delay stands for all of
+    # them, so probing a big GIF does not decode it.
     delay = float(img.info.get("duration") or 100) / 1000.0 if frames > 1 else 0.0
     return MediaInfo(
         path=path,
@@ -460,7 +460,7 @@ def _image_source(source: str | Path | bytes, limits: Limits) -> tuple[Path | by
 
 
 def load_image(source: str | Path | bytes, limits: Limits, *, max_side: int | None = MAX_SIDE) -> Frame:
-    """The first frame of an image (path or bytes) as RGB, EXIF orientation applied, long side <= ``max_side``."""
+    """An image's first frame (path or bytes): RGB, EXIF orientation applied, long side <= ``max_side``."""
     src, name = _image_source(source, limits)
     with _media_errors(name):
         img = _open_image(src, limits, name=name)
@@ -504,7 +504,7 @@ def _image_frames(img: Image.Image, max_side: int | None, deadline: float | None
         t += delay if delay > 0 else 0.1  # browsers show a 0-delay frame for about 0.1 s
 
 
-# --------------------------------------------------------------------------------------------------------- audio
+# ------------------------------------------------------------------------------------------------------ audio
 
 
 def load_audio(
@@ -543,11 +543,11 @@ def load_audio(
 
 
 def _check_complete(name: str, kind: str, reached: float, stream: Any) -> None:
-    """Refuse a stream whose data stops well before the duration its own header declares (a cut-off upload)."""
+    """Refuse a stream whose data stops well before the duration its own header declares (a cut-off file)."""
     declared = _seconds(stream.duration, stream.time_base)
     if declared > 0 and reached < declared - max(0.5, 0.05 * declared):
         raise SourceFileError(
-            f"{name}: the file is truncated: the {kind} stops at {reached:.1f} s of the {declared:.1f} s it declares"
+            f"{name}: the file is truncated: its {kind} stops at {reached:.1f} s of the {declared:.1f} s declared"
         )
 
 
@@ -575,7 +575,7 @@ def _decode_packets(packets: Iterator[Any], name: str, deadline: float | None) -
             pass  # a broken last packet loses the frames still in the decoder, not the file
 
 
-# --------------------------------------------------------------------------------------------------------- video
+# ------------------------------------------------------------------------------------------------------ video
 
 
 def sample_frames(
@@ -589,7 +589,7 @@ def sample_frames(
     deadline: float | None = None,
     max_side: int = MAX_SIDE,
 ) -> Iterator[Frame]:
-    """Frames to look at, in time order: keyframes, one at least every ``interval`` s, scene changes; no near-twins.
+    """Frames to look at, in time order: keyframes, one per ``interval`` s at least, scene changes; no twins.
 
     Images give their frames (one at time 0 for a still). Frames are RGB, upright, long side <= ``max_side``.
     """
@@ -692,8 +692,8 @@ class _VideoSampler:
         """The packets worth decoding, in decode order.
 
         A keyframe is always sent. After one, packets are sent while the next due frame comes before the next
-        keyframe; once one is held back, the rest of that GOP is held back too (the decoder could not rebuild it
-        without the missing reference), and so are the next GOP's leading pictures, which may refer to it.
+        keyframe; once one is held back, the rest of that GOP is held back too (the decoder could not rebuild
+        it without the missing reference), and so are the next GOP's leading pictures, which may refer to it.
         """
         buffered: deque[tuple[int, Any, float | None]] = deque()  # (sequence number, packet, time)
         keys: deque[tuple[int, float]] = deque()  # keyframe packets in ``buffered``
@@ -750,10 +750,10 @@ class _VideoSampler:
                     if len(buffered) >= _LOOKAHEAD_PACKETS:
                         break
                     pull()
-                # With no keyframe ahead, the stream's end plays that part: nothing is due past the last frame.
+                # With no keyframe ahead, the stream's end plays that part: nothing is due past the last one.
                 stop = keys[0][1] if keys else (state["latest"] if state["ended"] else math.inf)
                 send = complete = horizon < stop
-                # On the way to the due frame, frames nothing refers to are of no use: the decoder may drop them.
+                # On the way to the due frame, frames nothing refers to are of no use: the decoder drops them.
                 if t < horizon - 2 * self.tolerance:
                     skip = "NONREF"
             if send:
@@ -777,7 +777,7 @@ def _scaled(size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def decode_everything(path: str | Path, info: MediaInfo, *, deadline: float | None = None) -> int:
-    """Decode every frame of the main video stream and return how many there were (the benchmark's baseline)."""
+    """Decode every frame of the main video stream; returns the count (the benchmark's baseline)."""
     path = Path(path)
     with _media_errors(path.name), _open_av(path) as container:
         stream = container.streams[info.video_streams[0].index]

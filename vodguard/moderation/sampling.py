@@ -1,6 +1,6 @@
 """Which decoded frames to keep: keyframes, one per interval, scene changes; near-duplicates dropped.
 
-Pure logic on small grayscale thumbnails (no I/O), so it can be tested on arrays. ``decode.sample_frames`` feeds it
+Pure logic on small RGB thumbnails (no I/O), so it can be tested on arrays. ``decode.sample_frames`` feeds it
 every frame it decodes and keeps the ones ``FrameSelector.consider`` accepts.
 """
 
@@ -15,8 +15,8 @@ from PIL import Image
 
 THUMB_SIDE = 32  # thumbnails are THUMB_SIDE x THUMB_SIDE RGB, values 0..255
 _HASH_SIDE = 8  # the pHash keeps the 8x8 lowest DCT frequencies: 64 bits
-# A near-duplicate must also have no thumbnail cell that changed this much (0..1): a caption appearing on a still
-# background barely moves the low frequencies the pHash looks at, and dropping that frame would hide the text.
+# A near-duplicate must also have no thumbnail cell that changed this much (0..1): a caption appearing on a
+# still background barely moves the low frequencies the pHash looks at, and dropping it would hide the text.
 _LOCAL_CHANGE = 0.08
 _TINY_CHANGE = 0.01  # mean change (0..1) under which two thumbnails are the same picture
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -65,10 +65,10 @@ def scene_distance(a: np.ndarray, b: np.ndarray) -> float:
 class FrameSelector:
     """Decides, frame by frame in time order, which frames to keep.
 
-    A frame is wanted when it is a keyframe, when ``interval`` seconds have passed since the last kept frame, or when
-    it differs from the previous decoded frame by more than ``scene_threshold``. A wanted frame is dropped as a
-    near-duplicate of the last kept one when their pHashes are within ``dedupe_hamming`` bits and no region changed
-    much; it still counts as covering its time, so a still picture gives one frame, not one per interval.
+    A frame is wanted when it is a keyframe, when ``interval`` seconds have passed since the last kept frame,
+    or when it differs from the previous decoded frame by more than ``scene_threshold``. A wanted frame is
+    dropped as a near-duplicate of the last kept one when their pHashes are within ``dedupe_hamming`` bits and
+    no region changed much; it still covers its time: a still picture gives one frame, not one per interval.
     """
 
     def __init__(self, *, interval: float, scene_threshold: float, dedupe_hamming: int) -> None:
@@ -97,8 +97,8 @@ class FrameSelector:
     ) -> bool:
         """True if the frame at ``time`` should be kept.
 
-        ``thumb`` is compared with the previous frame's for the scene test and may be rough; ``detail`` gives a
-        cleaner thumbnail for the duplicate test, asked for only when the frame is wanted (it costs more to make).
+        ``thumb`` is compared with the previous frame's for the scene test and may be rough; ``detail`` gives
+        a cleaner thumbnail for the duplicate test, asked for only when the frame is wanted (it costs more).
         """
         self.seen += 1
         prev, self._prev_thumb = self._prev_thumb, thumb
