@@ -13,6 +13,7 @@ where a test needs it (text_video.json, speech.json, clean_video.json, cuts.json
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import struct
@@ -372,6 +373,15 @@ def make_containers(out: Path) -> None:
     for name, opts in audio_only:
         write_media(d / name, audio=beep, **opts)
     write_wav(d / "tiny.wav", beep)
+    # The MP3 again with cover art (an ID3v2.3 APIC frame): FFmpeg shows the picture as a video stream.
+    cover = io.BytesIO()
+    Image.fromarray(background(0.0, 64, 64)).save(cover, format="JPEG")
+    apic = b"\0image/jpeg\0\x03\0" + cover.getvalue()
+    frame = b"APIC" + struct.pack(">I", len(apic)) + b"\0\0" + apic
+    size = len(frame)
+    synchsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
+    tag = b"ID3\x03\x00\x00" + synchsafe + frame
+    (d / "cover_art.mp3").write_bytes(tag + (d / "tiny.mp3").read_bytes())
 
 
 def make_images(out: Path) -> None:

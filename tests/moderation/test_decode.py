@@ -81,6 +81,17 @@ def test_probe_reads_every_container(
     assert track is not None and track.duration == pytest.approx(1.0, abs=0.1)
 
 
+def test_cover_art_does_not_make_a_song_a_video():
+    path = fixture_path("containers/cover_art.mp3")
+    with av.open(str(path)) as c:
+        assert [s.type for s in c.streams] == ["audio", "video"]  # FFmpeg shows the APIC picture as video
+    info = probe(path, LIMITS)
+    assert (info.category, info.has_video, info.to_wire()["VideoStreamSet"]) == ("Audio", False, [])
+    assert sample(path) == []
+    track = load_audio(path, info, LIMITS)
+    assert track is not None and track.duration == pytest.approx(1.0, abs=0.1)
+
+
 def test_media_metadata_on_the_wire():
     path = fixture_path("text_video.mp4")
     wire = probe(path, LIMITS).to_wire()
