@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all install run test lint format bench
+.PHONY: all install run test test-scale lint format bench
 all: install
 install: $(STAMP)
 
@@ -22,6 +22,12 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The API suites again on PostgreSQL and Redis (started by the tests; CI installs them).
+SCALE_TESTS := tests/test_transport.py tests/test_uploads.py tests/test_tasks.py tests/test_events.py \
+	tests/test_push.py tests/test_workers.py
+test-scale: $(STAMP)
+	VODGUARD_TEST_DATABASE=postgresql VODGUARD_TEST_QUEUE=redis $(BIN)/pytest $(SCALE_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import socket
 import threading
 import time
@@ -53,8 +55,22 @@ class RunningServer:
         self.services.close()
 
 
+def scale_overrides(data_dir: Path) -> dict[str, object]:
+    """Settings that put a test server on PostgreSQL / Redis when the run asks for them (tests/services.py)."""
+    from tests import services as real
+
+    out: dict[str, object] = {}
+    if os.environ.get("VODGUARD_TEST_DATABASE") == "postgresql":
+        out["database_url"] = real.postgres_url(data_dir)
+    if os.environ.get("VODGUARD_TEST_QUEUE") == "redis":
+        out["queue_url"] = real.redis_url()
+        out["queue_name"] = "vg-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:12]
+    return out
+
+
 def start_server(data_dir: Path, *, background: bool = True, **overrides: object) -> RunningServer:
     port = overrides.pop("port", None) or free_port()
+    overrides = {**scale_overrides(Path(data_dir)), **overrides}
     settings = Settings(data_dir=data_dir, port=port, **overrides)
     services = open_services(settings)
     app = create_app(services)

@@ -16,11 +16,14 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_video
-from tests.server import free_port, start_server
+from tests.server import free_port, scale_overrides, start_server
 from tests.test_tasks import review, template, upload, wait_finished
 
 
 def start_worker(data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    # The worker must use the same database and queue as the test server (PostgreSQL/Redis in the scale run).
+    shared = {f"VODGUARD_{k.upper()}": str(v) for k, v in scale_overrides(data_dir).items()}
+    env = {**shared, **env}
     return subprocess.Popen(
         [sys.executable, "-m", "vodguard", "worker", "--data-dir", str(data_dir), "--concurrency", "1"],
         env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT,

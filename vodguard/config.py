@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     public_url: str = ""
     database_url: str = ""  # empty: SQLite (WAL) under data_dir
     queue_url: str = ""  # empty: SqliteHuey under data_dir; redis://... for many machines
+    queue_name: str = "vodguard"  # lets several deployments share one Redis
     storage_url: str = ""  # empty: local blob folder under data_dir; s3://bucket?endpoint=...
 
     # Transport

@@ -23,13 +23,13 @@ REVIEW = "review"
 
 
 class TaskQueue:
-    def __init__(self, queue_url: str, data_dir: Path) -> None:
+    def __init__(self, queue_url: str, data_dir: Path, name: str = "vodguard") -> None:
         if queue_url.startswith(("redis://", "rediss://", "unix://")):
-            self.huey: Huey = PriorityRedisHuey("vodguard", url=queue_url, utc=True, results=False)
+            self.huey: Huey = PriorityRedisHuey(name, url=queue_url, utc=True, results=False)
         elif queue_url:
             raise SystemExit(f"VODGUARD_QUEUE_URL {queue_url!r}: use redis://host:port/db, or leave it empty")
         else:
-            self.huey = SqliteHuey("vodguard", filename=str(data_dir / "queue.db"), utc=True, results=False)
+            self.huey = SqliteHuey(name, filename=str(data_dir / "queue.db"), utc=True, results=False)
         self._handler: Callable[[str], None] | None = None
         self._review = self.huey.task(name=REVIEW)(self._run)
 

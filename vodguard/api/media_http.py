@@ -49,6 +49,16 @@ async def serve_media(request: Request, app_id: int, file_id: str, name: str) ->
     return await ranged(request, services, key)
 
 
+@router.api_route("/evidence/{app_id}/{task_id}/{name}", methods=["GET", "HEAD"])
+async def serve_evidence(request: Request, app_id: int, task_id: str, name: str) -> Response:
+    """Segment thumbnails and full segment lists: signed URLs that expire with the evidence."""
+    services: Services = request.app.state.services
+    q = request.query_params
+    if not services.urls.check(request.url.path, q.get("t", ""), q.get("us", ""), q.get("sign", "")):
+        return _plain(403, "the URL signature is missing, wrong or expired")
+    return await ranged(request, services, f"evidence/{app_id}/{task_id}/{name}")
+
+
 async def ranged(request: Request, services: Services, key: str) -> Response:
     """A file response honouring a single ``Range: bytes=a-b`` (206) or answering 416 for a bad one."""
     blobs = services.blobs

@@ -129,5 +129,5 @@ def open_services(settings: Settings) -> Services:
         db=Database(settings.sqlalchemy_url),
         blobs=open_blob_store(settings.storage_url, settings.blob_dir),
         urls=UrlSigner(settings.base_url(), _url_key(settings)),
-        queue=TaskQueue(settings.queue_url, settings.data_dir),
+        queue=TaskQueue(settings.queue_url, settings.data_dir, settings.queue_name),
     )

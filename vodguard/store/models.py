@@ -198,7 +198,11 @@ class Event(Base):
     done_at: Mapped[datetime | None] = mapped_column(
         DateTime, default=None
     )  # confirmed (PULL) or delivered (PUSH)
-    __table_args__ = (Index("ix_events_pending", "app_id", "done_at", "visible_at"),)
+    __table_args__ = (
+        Index("ix_events_pending", "app_id", "done_at", "visible_at"),
+        Index("ix_events_push_due", "mode", "done_at", "visible_at"),
+        Index("ix_events_order", "app_id", "order_key", "done_at"),
+    )
 
 
 class Task(Base):

@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: d8447e9472dc
+Revision ID: e1e52b509c34
 Revises:
-Create Date: 2026-11-22 01:47:16.047791
+Create Date: 2026-11-22 01:59:12.416850
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "d8447e9472dc"
+revision = "e1e52b509c34"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -85,7 +85,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_handle"), ["handle"], unique=False)
+        batch_op.create_index("ix_events_order", ["app_id", "order_key", "done_at"], unique=False)
         batch_op.create_index("ix_events_pending", ["app_id", "done_at", "visible_at"], unique=False)
+        batch_op.create_index("ix_events_push_due", ["mode", "done_at", "visible_at"], unique=False)
 
     op.create_table(
         "media",
@@ -333,7 +335,9 @@ def downgrade() -> None:
 
     op.drop_table("media")
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_push_due")
         batch_op.drop_index("ix_events_pending")
+        batch_op.drop_index("ix_events_order")
         batch_op.drop_index(batch_op.f("ix_events_handle"))
 
     op.drop_table("events")
