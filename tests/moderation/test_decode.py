@@ -424,3 +424,36 @@ def test_a_deadline_in_the_past_stops_decoding():
         load_audio(video, info, LIMITS, past)
     with pytest.raises(DeadlineExceeded):
         load_image_frames(fixture_path("images/animated.gif"), LIMITS, deadline=past)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_damaged_copies_fail_only_with_typed_errors(tmp_path: Path, seed: int):
+    """Flipped, cut, zeroed and spliced copies of real files either decode or raise a ModerationError."""
+    rng = np.random.default_rng(seed)
+    sources = [fixture_path(f"containers/{name}") for name, *_ in CONTAINERS] + [
+        fixture_path("images/animated.gif"),
+        fixture_path("images/gradient.jpg"),
+        fixture_path("images/shapes.webp"),
+    ]
+    for i in range(12):
+        source = sources[int(rng.integers(len(sources)))]
+        data = bytearray(source.read_bytes())
+        n = len(data)
+        match i % 4:
+            case 0:
+                for at in rng.integers(0, n, 10):
+                    data[at] = int(rng.integers(256))
+            case 1:
+                data = data[: int(rng.integers(1, n))]
+            case 2:
+                at = int(rng.integers(n))
+                data[at : at + 2000] = bytes(len(data[at : at + 2000]))
+            case _:
+                other = sources[int(rng.integers(len(sources)))].read_bytes()
+                data = data[: int(rng.integers(n))] + other[int(rng.integers(len(other))) :]
+        damaged = tmp_path / f"damaged{i}{source.suffix}"
+        damaged.write_bytes(bytes(data))
+        try:
+            read_everything(damaged)
+        except (SourceFileError, DeadlineExceeded):
+            pass
