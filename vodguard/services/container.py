@@ -32,9 +32,14 @@ class Wakeups:
             self._version += 1
             self._cond.notify_all()
 
-    def wait(self, timeout: float) -> None:
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def wait(self, timeout: float, *, since: int | None = None) -> None:
+        """Wait for a notify after ``since`` (a ``version`` read before the caller looked), or ``timeout``."""
         with self._cond:
-            seen = self._version
+            seen = self._version if since is None else since
             self._cond.wait_for(lambda: self._version != seen, timeout=timeout)
 
 

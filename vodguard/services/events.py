@@ -207,12 +207,13 @@ def pull_events(
     """
     deadline = time.monotonic() + hold_seconds
     while True:
+        seen = wakeups.version  # read before looking, so a commit between the look and the wait is not missed
         with db.transaction() as session:
             events = pull(session, app_id=app_id, now=utcnow(), limit=limit)
         remaining = deadline - time.monotonic()
         if events or remaining <= 0:
             return events
-        wakeups.wait(min(remaining, RECHECK_SECONDS))
+        wakeups.wait(min(remaining, RECHECK_SECONDS), since=seen)
 
 
 def confirm(session: Session, *, app_id: int, handles: list[str], now: datetime) -> list[str]:
