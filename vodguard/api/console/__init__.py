@@ -1,0 +1,26 @@
+"""The web console under ``/console``: server-rendered pages for moderators (queue, evidence, library, tasks,
+settings, dashboard).
+
+Routes validate the form, call service functions and render a template; they hold no SQL (queries the console
+needs live in ``services/console_queries.py``). Every page needs a session of one app, and every query is that
+app's: one app's moderators never see another's media.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from vodguard.api.console import (
+    routes_auth,
+    routes_dashboard,
+    routes_library,
+    routes_review,
+    routes_settings,
+    routes_tasks,
+)
+
+router = APIRouter()
+for _module in (routes_auth, routes_review, routes_library, routes_tasks, routes_settings, routes_dashboard):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

@@ -1,0 +1,180 @@
+"""Who is asking: the session behind a console request, CSRF checks, and the route class that turns refusals into
+redirects or readable error pages.
+
+Every console route takes a ``Console`` from ``signed_in`` (reads) or ``signed_in_post`` (writes, CSRF-checked).
+The session is re-validated against the database on every request: a revoked key or a changed password signs out.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer
+from vodguard.errors import ResourceNotFound, VodError
+from vodguard.services.container import Services
+from vodguard.store.models import ApiKey, App
+
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+class SignInNeeded(Exception):
+    """No valid session: the browser is sent to the sign-in page."""
+
+
+class Refused(Exception):
+    """A request the console will not serve; shown as a small error page with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Console:
+    """A signed-in request: the session, its app (as read now), and the services."""
+
+    request: Request
+    services: Services
+    session: ConsoleSession
+    app_id: int
+    app_name: str
+    publish_mode: str
+    csrf: str
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self.services.db.transaction() as s:
+            yield s
+
+
+def signer(request: Request) -> Signer:
+    """The server's console signer (keyed by the data directory's URL-signing secret)."""
+    state = request.app.state
+    if getattr(state, "console_signer", None) is None:
+        state.console_signer = Signer(state.services.urls.key)
+    return state.console_signer
+
+
+def credential_of(app: App, key: ApiKey | None) -> str:
+    """What a session's fingerprint covers: the key pair it was opened with, or the app's password hash."""
+    if key is not None:
+        return f"key:{key.secret_id}:{key.secret_key}"
+    return f"password:{app.console_password}"
+
+
+def _validate(services: Services, sign: Signer, session: ConsoleSession) -> tuple[str, str] | None:
+    with services.db.transaction() as s:
+        app = s.get(App, session.app_id)
+        if app is None:
+            return None
+        key = None
+        if session.method == "key":
+            key = s.get(ApiKey, session.secret_id)
+            if key is None or key.revoked_at is not None or key.app_id != app.id:
+                return None
+        elif session.method != "password" or not app.console_password:
+            return None
+        if not hmac.compare_digest(sign.fingerprint(credential_of(app, key)), session.fingerprint):
+            return None
+        return app.name, app.publish_mode
+
+
+async def signed_in(request: Request) -> Console:
+    """The console context of a signed-in request; raises ``SignInNeeded`` otherwise."""
+    sign = signer(request)
+    session = sign.read_session(request.cookies.get(COOKIE, ""))
+    if session is None:
+        raise SignInNeeded
+    services: Services = request.app.state.services
+    found = await run_in_threadpool(_validate, services, sign, session)
+    if found is None:
+        raise SignInNeeded
+    name, mode = found
+    return Console(request, services, session, session.app_id, name, mode, sign.csrf_token(session.sid))
+
+
+async def csrf_token_sent(request: Request) -> str:
+    if CSRF_HEADER in request.headers:
+        return request.headers[CSRF_HEADER]
+    form = await request.form()
+    value = form.get(CSRF_FIELD, "")
+    return value if isinstance(value, str) else ""
+
+
+async def signed_in_post(request: Request) -> Console:
+    """Like ``signed_in``, and the request must carry this session's CSRF token (form field or header)."""
+    console = await signed_in(request)
+    if not signer(request).check_csrf(console.session.sid, await csrf_token_sent(request)):
+        raise Refused(403, "The form's security token is missing or stale. Reload the page and try again.")
+    return console
+
+
+async def check_login_csrf(request: Request) -> None:
+    """The sign-in form is CSRF-protected too, with a token tied to an anonymous cookie."""
+    seed = request.cookies.get(PRE_COOKIE, "")
+    if not signer(request).check_csrf(seed, await csrf_token_sent(request)):
+        raise Refused(403, "The sign-in form's security token is missing or stale. Reload the page.")
+
+
+SignedIn = Annotated[Console, Depends(signed_in)]
+SignedInPost = Annotated[Console, Depends(signed_in_post)]
+
+
+def same_site_path(target: str | None, default: str = "/console") -> str:
+    """``target`` if it is a path inside the console, else ``default`` (never redirect off-site)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    path = parts.path
+    if not path.startswith("/console") or "//" in path or "\\" in target:
+        return default
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _back(request: Request) -> str:
+    return same_site_path(request.headers.get("referer"))
+
+
+def redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303)
+
+
+class ConsoleRoute(APIRoute):
+    """Turns ``SignInNeeded`` into a redirect, ``Refused`` into an error page, and a ``VodError`` from a service
+    into a flash message on the page the form came from (POST) or a 404/400 page (GET)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            from vodguard.api.console import views
+
+            try:
+                return await original(request)
+            except SignInNeeded:
+                if request.method != "GET":
+                    return views.error_page(request, 401, "You are signed out. Sign in again.")
+                wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return redirect(f"/console/login?next={quote(wanted)}")
+            except Refused as exc:
+                return views.error_page(request, exc.status, exc.message)
+            except VodError as exc:
+                if request.method == "GET":
+                    status = 404 if isinstance(exc, ResourceNotFound) else 400
+                    return views.error_page(request, status, exc.message)
+                return views.with_flash(request, redirect(_back(request)), exc.message, "error")
+
+        return handler

@@ -1,0 +1,130 @@
+"""View models for review results: queue rows and the evidence of one media, built from rows and task outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vodguard.store.models import Media, Task
+
+TIMELINE_WIDTH = 1000.0  # SVG user units; the timeline scales to the page
+
+
+@dataclass
+class Thumb:
+    url: str
+    caption: str
+
+
+@dataclass
+class QueueRow:
+    media: Media
+    suggestion: str
+    label: str
+    form: str
+    confidence: float | None
+    thumbs: list[Thumb]
+    reviewed_at: str
+
+
+def evidence_url(task: Task, segment: dict[str, Any]) -> str:
+    """The console URL of a segment's thumbnail, or "" when it has none."""
+    from vodguard.api.console.views import thumb_name
+
+    name = thumb_name(segment.get("Url", ""))
+    return f"/console/evidence/{task.task_id}/{name}" if name else ""
+
+
+def queue_row(media: Media, task: Task | None, *, thumbs: int = 6) -> QueueRow:
+    review = media.review or {}
+    output = (task.output or {}) if task is not None else {}
+    segments = output.get("SegmentSet") or []
+    label = output.get("Label") or ", ".join(t.split(".", 1)[-1] for t in review.get("TypeSet", []))
+    confidences = [float(s.get("Confidence", 0)) for s in segments if s.get("Label") == output.get("Label")]
+    strip = []
+    if task is not None:
+        for seg in segments:
+            url = evidence_url(task, seg)
+            if url:
+                strip.append(Thumb(url, f"{seg.get('Form')}.{seg.get('Label')} {seg.get('Confidence')}"))
+            if len(strip) >= thumbs:
+                break
+    return QueueRow(
+        media=media,
+        suggestion=str(review.get("Suggestion", "")),
+        label=label,
+        form=str(output.get("Form") or ""),
+        confidence=max(confidences) if confidences else None,
+        thumbs=strip,
+        reviewed_at=str(review.get("ReviewTime", "")),
+    )
+
+
+@dataclass
+class SegmentView:
+    index: int
+    start: float
+    end: float
+    form: str
+    label: str
+    suggestion: str
+    confidence: float
+    text: str
+    keywords: list[str]
+    box: list[int]
+    thumb: str
+    # Position on the timeline, in SVG units.
+    x: float = 0.0
+    width: float = 0.0
+
+
+@dataclass
+class Evidence:
+    """Everything the evidence page shows about one media's latest result."""
+
+    duration: float
+    segments: list[SegmentView] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[SegmentView]:
+        """OCR and ASR segments that carry text, in time order."""
+        return [s for s in self.segments if s.text and s.form in ("OCR", "ASR")]
+
+    @property
+    def thumbs(self) -> list[SegmentView]:
+        return [s for s in self.segments if s.thumb]
+
+    @property
+    def boxed(self) -> list[SegmentView]:
+        return [s for s in self.segments if len(s.box) == 4]
+
+
+def build_evidence(media: Media, task: Task | None, segments: list[dict[str, Any]]) -> Evidence:
+    meta = media.meta or {}
+    duration = float(meta.get("Duration") or 0.0)
+    if duration <= 0 and segments:
+        duration = max(float(s.get("EndTimeOffset", 0) or 0) for s in segments)
+    views = []
+    for i, seg in enumerate(segments):
+        start = float(seg.get("StartTimeOffset", 0) or 0)
+        end = max(float(seg.get("EndTimeOffset", 0) or 0), start)
+        view = SegmentView(
+            index=i,
+            start=start,
+            end=end,
+            form=str(seg.get("Form", "")),
+            label=str(seg.get("Label", "")),
+            suggestion=str(seg.get("Suggestion", "")),
+            confidence=float(seg.get("Confidence", 0) or 0),
+            text=str(seg.get("Text", "") or ""),
+            keywords=[str(k) for k in seg.get("KeywordSet") or []],
+            box=[int(v) for v in seg.get("AreaCoordSet") or []],
+            thumb=evidence_url(task, seg) if task is not None else "",
+        )
+        if duration > 0:
+            view.x = round(start / duration * TIMELINE_WIDTH, 1)
+            # A moment (an image frame) still gets a visible, clickable mark.
+            view.width = round(max((end - start) / duration * TIMELINE_WIDTH, 6.0), 1)
+        views.append(view)
+    views.sort(key=lambda v: (v.start, v.index))
+    return Evidence(duration=duration, segments=views)

@@ -1,0 +1,84 @@
+"""A small line chart rendered server-side as inline SVG (no JavaScript, no chart library)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 34
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+    css: str  # a class name; the stylesheet gives it a colour
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^n at or above ``value`` (at least 1), so grid labels are round."""
+    if value <= 1:
+        return 1.0
+    magnitude = 1.0
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str) -> Markup:
+    """An SVG line chart of ``series`` over ``x_labels`` (every few labels are printed), with a legend."""
+    points = max((len(s.values) for s in series), default=0)
+    top = _nice_ceiling(max((max(s.values, default=0) for s in series), default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(points - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + i * step
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (v / top) * plot_h
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for k in range(5):
+        value = top * k / 4
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>'
+        )
+    every = max(1, round(len(x_labels) / 8))
+    for i, label in enumerate(x_labels):
+        if i % every == 0 or i == len(x_labels) - 1:
+            parts.append(
+                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+                f"{escape(label)}</text>"
+            )
+    for s in series:
+        if not s.values:
+            continue
+        coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
+        parts.append(f'<polyline class="line {escape(s.css)}" fill="none" points="{coords}"/>')
+        for i, v in enumerate(s.values):
+            if v:
+                parts.append(
+                    f'<circle class="dot {escape(s.css)}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5">'
+                    f"<title>{escape(s.name)}: {v:g} ({escape(x_labels[i] if i < len(x_labels) else '')})</title>"
+                    "</circle>"
+                )
+    for n, s in enumerate(series):
+        lx = LEFT + n * 120
+        parts.append(f'<rect class="key {escape(s.css)}" x="{lx}" y="{HEIGHT - 12}" width="10" height="10"/>')
+        parts.append(f'<text class="legend" x="{lx + 14}" y="{HEIGHT - 3}">{escape(s.name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,139 @@
+"""Sign-in (an app's key pair, or its console password), sign-out, and the console's static files."""
+
+from __future__ import annotations
+
+import hmac
+import mimetypes
+import secrets
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from vodguard.api.console import views
+from vodguard.api.console.auth import (
+    ConsoleRoute,
+    Refused,
+    SignedInPost,
+    check_login_csrf,
+    credential_of,
+    redirect,
+    same_site_path,
+    signer,
+)
+from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession
+from vodguard.errors import ResourceNotFound
+from vodguard.services import apps
+from vodguard.services.container import Services
+from vodguard.store.models import ApiKey, App
+
+router = APIRouter(route_class=ConsoleRoute)
+STATIC = views.HERE / "static"
+LOGIN_ATTEMPTS_PER_SECOND = 5
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+@router.get("/console")
+@router.get("/console/")
+def console_home() -> Response:
+    return redirect("/console/queue")
+
+
+@router.get("/console/login")
+def login_page(request: Request, next: str = "") -> Response:
+    seed = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
+    response = views.render(
+        request,
+        "login.html",
+        console=None,
+        csrf=signer(request).csrf_token(seed),
+        next=same_site_path(next),
+        error="",
+    )
+    response.set_cookie(
+        PRE_COOKIE,
+        seed,
+        max_age=3600,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+def _authenticate(
+    services: Services, sign, secret_id: str, secret_key: str, app_id: str, password: str
+) -> ConsoleSession | None:  # type: ignore[no-untyped-def]
+    with services.db.transaction() as s:
+        if secret_id:
+            key = s.get(ApiKey, secret_id.strip())
+            if key is None or key.revoked_at is not None:
+                return None
+            if not hmac.compare_digest(key.secret_key.encode(), secret_key.strip().encode()):
+                return None
+            app = s.get(App, key.app_id)
+            if app is None:
+                return None
+            return sign.new_session(
+                app_id=app.id, method="key", secret_id=key.secret_id, credential=credential_of(app, key)
+            )
+        if not app_id.strip().isdigit() or not password:
+            return None
+        app = s.get(App, int(app_id))
+        if app is None or not apps.check_console_password(app, password):
+            return None
+        return sign.new_session(
+            app_id=app.id, method="password", secret_id="", credential=credential_of(app, None)
+        )
+
+
+@router.post("/console/login", dependencies=[Depends(check_login_csrf)])
+async def login(
+    request: Request,
+    secret_id: str = Form(""),
+    secret_key: str = Form(""),
+    app_id: str = Form(""),
+    password: str = Form(""),
+    next: str = Form(""),
+) -> Response:
+    services: Services = request.app.state.services
+    sign = signer(request)
+    client = request.client.host if request.client else "?"
+    if not services.limiter.allow(f"console-login:{client}", LOGIN_ATTEMPTS_PER_SECOND):
+        raise Refused(429, "Too many sign-in attempts. Wait a moment and try again.")
+    session = await run_in_threadpool(_authenticate, services, sign, secret_id, secret_key, app_id, password)
+    if session is None:
+        seed = request.cookies.get(PRE_COOKIE, "")
+        return views.render(
+            request, "login.html", http_status=401, console=None, csrf=sign.csrf_token(seed), next=same_site_path(next),
+            error="Those credentials do not open any app. Check the SecretId and SecretKey, or the SubAppId and password.",
+            secret_id=secret_id, app_id=app_id,
+        )  # fmt: skip
+    response = redirect(same_site_path(next, "/console/queue"))
+    response.set_cookie(
+        COOKIE, sign.session_cookie(session), max_age=LIFETIME, path="/console", httponly=True,
+        samesite="strict", secure=_secure(request),
+    )  # fmt: skip
+    response.delete_cookie(PRE_COOKIE, path="/console")
+    return response
+
+
+@router.post("/console/logout")
+async def logout(request: Request, _: SignedInPost) -> Response:
+    response = redirect("/console/login")
+    response.delete_cookie(COOKIE, path="/console")
+    return views.with_flash(request, response, "Signed out.")
+
+
+@router.get("/console/static/{name}")
+def static(name: str) -> Response:
+    path = STATIC / name
+    # Only plain file names that exist in the static folder: no path parts, no dot files.
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        raise ResourceNotFound("no such static file")
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})

@@ -1,0 +1,198 @@
+"""Settings: review templates with per-label thresholds, procedure templates, event configuration, publishing
+mode, keys and the console password."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from vodguard.api.console import views
+from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.errors import InvalidParameterValue
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS
+from vodguard.services import apps, console_queries, events, templates
+from vodguard.timeutil import utcnow
+
+router = APIRouter(route_class=ConsoleRoute)
+MIN_PASSWORD = 10
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(form_data)]
+
+
+def _done(c: Console, message: str, anchor: str) -> Response:
+    return views.with_flash(c.request, redirect(f"/console/settings#{anchor}"), message, "ok")
+
+
+@router.get("/console/settings")
+def settings_page(c: SignedIn) -> Response:
+    return _settings(c)
+
+
+def _settings(c: Console, new_key: apps.KeyPair | None = None) -> Response:
+    with c.tx() as s:
+        _, review_templates = templates.describe_review_templates(
+            s, app_id=c.app_id, definitions=None, type_=None, offset=0, limit=100
+        )
+        _, procedures = templates.describe_procedure_templates(
+            s, app_id=c.app_id, names=None, type_=None, offset=0, limit=100
+        )
+        config = events.get_config(s, c.app_id)
+        event_config = {k: getattr(config, k) for k in events.DEFAULTS}
+        keys = console_queries.app_keys(s, app_id=c.app_id)
+        has_password = bool(apps.get_app(s, c.app_id).console_password)
+    return views.render(
+        c.request, "settings.html", console=c, page="settings", review_templates=review_templates,
+        procedures=procedures, events=event_config, keys=keys, labels=templates.LABELS,
+        defaults=DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key,
+    )  # fmt: skip
+
+
+def _thresholds(form: FormData, labels: list[str]) -> dict[str, Any]:
+    """``review_<Label>`` / ``block_<Label>`` fields as ``{"Label": {"review": x, "block": y}}``; blanks keep
+    the default."""
+    out: dict[str, Any] = {}
+    for label in labels:
+        raw = {kind: str(form.get(f"{kind}_{label}", "") or "").strip() for kind in ("review", "block")}
+        if not any(raw.values()):
+            continue
+        base = DEFAULT_THRESHOLDS[label]
+        try:
+            review = float(raw["review"]) if raw["review"] else base.review
+            block = float(raw["block"]) if raw["block"] else base.block
+        except ValueError:
+            raise InvalidParameterValue(f"the {label} thresholds must be numbers from 0 to 100") from None
+        if not (0 <= review <= block <= 100):
+            raise InvalidParameterValue(
+                f"the {label} thresholds must satisfy 0 ≤ review ≤ block ≤ 100 (got review {review:g}, block {block:g})"
+            )
+        out[label] = {"review": review, "block": block}
+    return out
+
+
+@router.post("/console/settings/templates")
+def create_template(c: SignedInPost, form: PostedForm) -> Response:
+    labels = [str(v) for v in form.getlist("labels")]
+    with c.tx() as s:
+        view = templates.create_review_template(
+            s, app_id=c.app_id, labels=labels, name=str(form.get("name", "")), comment=str(form.get("comment", "")),
+            now=utcnow(),
+        )  # fmt: skip
+        thresholds = _thresholds(form, view.labels)
+        if thresholds:
+            templates.modify_review_template(
+                s, app_id=c.app_id, definition=view.definition, labels=None, name=None, comment=None,
+                thresholds=thresholds, now=utcnow(),
+            )  # fmt: skip
+    return _done(c, f"Review template {view.definition} created.", f"template-{view.definition}")
+
+
+@router.post("/console/settings/templates/{definition}")
+def modify_template(definition: int, c: SignedInPost, form: PostedForm) -> Response:
+    labels = templates.validate_labels([str(v) for v in form.getlist("labels")])
+    with c.tx() as s:
+        templates.modify_review_template(
+            s, app_id=c.app_id, definition=definition, labels=labels, name=str(form.get("name", "")),
+            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels), now=utcnow(),
+        )  # fmt: skip
+    return _done(c, f"Review template {definition} saved.", f"template-{definition}")
+
+
+@router.post("/console/settings/templates/{definition}/delete")
+def delete_template(definition: int, c: SignedInPost) -> Response:
+    with c.tx() as s:
+        templates.delete_review_template(s, app_id=c.app_id, definition=definition)
+    return _done(c, f"Review template {definition} deleted.", "templates")
+
+
+@router.post("/console/settings/procedures")
+def create_procedure(
+    c: SignedInPost,
+    name: str = Form(""),
+    comment: str = Form(""),
+    definition: str = Form(""),
+    cover: str = Form(""),
+) -> Response:
+    review = int(definition) if definition.strip().isdigit() else None
+    with c.tx() as s:
+        templates.create_procedure_template(
+            s, app_id=c.app_id, name=name.strip(), comment=comment, review_definition=review,
+            review_contents=["Media", "Cover"] if cover else ["Media"], now=utcnow(),
+        )  # fmt: skip
+    return _done(c, f"Procedure template {name.strip()!r} created.", "procedures")
+
+
+@router.post("/console/settings/procedures/{name}/delete")
+def delete_procedure(name: str, c: SignedInPost) -> Response:
+    with c.tx() as s:
+        templates.delete_procedure_template(s, app_id=c.app_id, name=name)
+    return _done(c, f"Procedure template {name!r} deleted.", "procedures")
+
+
+@router.post("/console/settings/events")
+def save_events(
+    c: SignedInPost,
+    mode: str = Form("PUSH"),
+    notification_url: str = Form(""),
+    sign_key: str = Form(""),
+    upload_switch: str = Form(""),
+    delete_switch: str = Form(""),
+    persistence_switch: str = Form(""),
+) -> Response:
+    def on(value: str) -> str:
+        return "ON" if value else "OFF"
+
+    with c.tx() as s:
+        events.modify_config(
+            s, app_id=c.app_id, mode=mode, notification_url=notification_url.strip(), sign_key=sign_key.strip(),
+            upload_switch=on(upload_switch), delete_switch=on(delete_switch),
+            persistence_switch=on(persistence_switch),
+        )  # fmt: skip
+    return _done(c, "Event configuration saved.", "events")
+
+
+@router.post("/console/settings/publishing")
+def save_publishing(c: SignedInPost, mode: str = Form(...)) -> Response:
+    with c.tx() as s:
+        console_queries.set_publish_mode(s, app_id=c.app_id, mode=mode)
+    what = "pre-moderation" if mode == "pre" else "post-moderation"
+    return _done(c, f"Publishing mode is now {what}.", "publishing")
+
+
+@router.post("/console/settings/keys")
+def create_key(c: SignedInPost) -> Response:
+    with c.tx() as s:
+        pair = apps.create_key(s, app_id=c.app_id, now=utcnow())
+    # The secret is shown once, in this very answer (never put in a cookie, a URL or a redirect).
+    return _settings(c, new_key=pair)
+
+
+@router.post("/console/settings/keys/{secret_id}/revoke")
+def revoke_key(secret_id: str, c: SignedInPost) -> Response:
+    with c.tx() as s:
+        key = apps.find_key(s, secret_id)
+        if key.app_id != c.app_id:
+            raise Refused(404, f"SecretId {secret_id} is not a key of this app")
+        apps.revoke_key(s, secret_id=secret_id, now=utcnow())
+    message = f"Key {secret_id} revoked."
+    if c.session.method == "key" and c.session.secret_id == secret_id:
+        message += " It was the key of this session: sign in again."
+    return _done(c, message, "keys")
+
+
+@router.post("/console/settings/password")
+def set_password(c: SignedInPost, password: str = Form(""), again: str = Form("")) -> Response:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidParameterValue(f"the console password must have at least {MIN_PASSWORD} characters")
+    if password != again:
+        raise InvalidParameterValue("the two passwords differ")
+    with c.tx() as s:
+        apps.set_console_password(s, app_id=c.app_id, password=password)
+    return _done(c, "Console password set. Sessions opened with the old password are signed out.", "keys")

@@ -1,0 +1,155 @@
+// vodguard console: keyboard shortcuts, seeking, browser uploads with progress, confirmations, auto-refresh.
+// Plain JavaScript, no build step. Shortcuts are declared in the pages with data-key attributes.
+(function () {
+  "use strict";
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  let prefix = "";  // the "g" of two-key shortcuts
+  let selected = -1;
+
+  function rows() { return Array.from(document.querySelectorAll("[data-rows] tr.row")); }
+
+  function select(index) {
+    const all = rows();
+    if (!all.length) return;
+    selected = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((r, i) => r.classList.toggle("selected", i === selected));
+    all[selected].scrollIntoView({ block: "nearest" });
+  }
+
+  function activate(el) {
+    if (el.tagName === "A") { window.location.href = el.href; return; }
+    if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") { el.focus(); el.select && el.select(); return; }
+    el.click();
+  }
+
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (typing(ev.target)) {
+      if (ev.key === "Escape") ev.target.blur();
+      // A reason field must not submit the form with Enter: the first button would approve.
+      if (ev.key === "Enter" && ev.target.hasAttribute("data-no-enter")) ev.preventDefault();
+      return;
+    }
+    const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+    if (key === "?") { const help = document.getElementById("help"); if (help) help.showModal(); return; }
+    if (prefix) {
+      const target = document.querySelector(`[data-key="${prefix} ${key}"]`);
+      prefix = "";
+      if (target) { ev.preventDefault(); activate(target); }
+      return;
+    }
+    if (key === "g") { prefix = "g"; setTimeout(() => { prefix = ""; }, 1500); return; }
+    if (rows().length && (key === "j" || key === "k")) {
+      ev.preventDefault();
+      select(selected < 0 ? 0 : selected + (key === "j" ? 1 : -1));
+      return;
+    }
+    if (rows().length && (key === "Enter" || key === "o") && selected >= 0) {
+      ev.preventDefault();
+      window.location.href = rows()[selected].dataset.href;
+      return;
+    }
+    if (key === " ") {
+      const player = document.getElementById("player");
+      if (player && typeof player.play === "function") { ev.preventDefault(); player.paused ? player.play() : player.pause(); }
+      return;
+    }
+    const target = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (target) { ev.preventDefault(); activate(target); }
+  });
+
+  document.addEventListener("click", (ev) => {
+    const seek = ev.target.closest("[data-seek]");
+    if (seek) {
+      const player = document.getElementById("player");
+      if (player && "currentTime" in player) {
+        ev.preventDefault();
+        player.currentTime = parseFloat(seek.dataset.seek);
+        player.play().catch(() => {});
+      }
+      return;
+    }
+    const row = ev.target.closest("[data-rows] tr.row");
+    if (row && !ev.target.closest("a, button, input")) window.location.href = row.dataset.href;
+  });
+  document.addEventListener("keydown", (ev) => {
+    // Timeline marks are focusable: Enter on one seeks like a click.
+    if (ev.key === "Enter" && ev.target.matches && ev.target.matches("rect[data-seek]")) {
+      ev.target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    }
+  });
+
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) ev.preventDefault();
+  });
+
+  // Browser upload: ask the console for a one-time signature, then POST the file to /upload with progress.
+  function setupUpload() {
+    const form = document.getElementById("upload-form");
+    if (!form || !document.getElementById("upload-file")) return;
+    const bar = document.getElementById("upload-progress");
+    const status = document.getElementById("upload-status");
+    const button = document.getElementById("upload-button");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const file = document.getElementById("upload-file").files[0];
+      if (!file) { status.textContent = "Choose a file first."; return; }
+      const procedure = document.getElementById("upload-procedure").value;
+      button.disabled = true;
+      status.textContent = "Signing…";
+      const signForm = new FormData();
+      signForm.append("procedure", procedure);
+      let signature;
+      try {
+        const resp = await fetch("/console/library/upload-signature", {
+          method: "POST", body: signForm, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin",
+        });
+        if (!resp.ok) throw new Error(resp.status === 401 ? "signed out" : `the console refused (${resp.status})`);
+        signature = (await resp.json()).signature;
+      } catch (err) {
+        status.textContent = `Upload not started: ${err.message}.`; button.disabled = false; return;
+      }
+      const body = new FormData();
+      body.append("signature", signature);
+      const name = document.getElementById("upload-name").value.trim();
+      if (name) body.append("mediaName", name);
+      body.append("file", file, file.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", "/upload");
+      bar.hidden = false; bar.value = 0;
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) {
+          bar.value = Math.round((e.loaded / e.total) * 100);
+          status.textContent = `Uploading… ${bar.value} %`;
+        }
+      };
+      xhr.onload = () => {
+        let answer = {};
+        try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status === 200 && answer.FileId) {
+          bar.value = 100;
+          status.textContent = `Uploaded: ${answer.FileId}`;
+          window.location.href = `/console/library?file_id=${encodeURIComponent(answer.FileId)}`;
+        } else {
+          const why = answer.Error ? `${answer.Error.Code}: ${answer.Error.Message}` : `HTTP ${xhr.status}`;
+          status.textContent = `Upload failed — ${why}`;
+          button.disabled = false;
+        }
+      };
+      xhr.onerror = () => { status.textContent = "Upload failed: the connection broke."; button.disabled = false; };
+      xhr.send(body);
+    });
+  }
+
+  function setupRefresh() {
+    const every = parseFloat(document.body.dataset.refresh || "0");
+    if (!every) return;
+    setInterval(() => {
+      if (!typing(document.activeElement) && !document.hidden) window.location.reload();
+    }, every * 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { setupUpload(); setupRefresh(); });
+})();

@@ -1,0 +1,118 @@
+"""Rendering: the Jinja2 environment, its filters, flash messages, and the error page."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from vodguard.api.console.session import FLASH_COOKIE
+
+HERE = Path(__file__).parent
+ENV = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+SECURITY_HEADERS = {
+    # Everything the console loads is its own: scripts, styles, media and thumbnails.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def highlight(text: str, keywords: list[str] | tuple[str, ...] | None) -> Markup:
+    """``text`` escaped, with every keyword (case-insensitive) wrapped in ``<mark>``."""
+    words = sorted({k for k in (keywords or []) if k}, key=len, reverse=True)
+    if not words or not text:
+        return escape(text or "")
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(str(escape(text[last : match.start()])))
+        out.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss.s (or h:mm:ss for long media)."""
+    if seconds is None:
+        return "—"
+    seconds = max(float(seconds), 0.0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{int(hours)}:{int(minutes):02d}:{int(secs):02d}"
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def size(value: int | None) -> str:
+    number = float(value or 0)
+    for unit in ("B", "KB", "MB", "GB"):
+        if number < 1024 or unit == "GB":
+            return f"{number:.0f} {unit}" if unit == "B" else f"{number:.1f} {unit}"
+        number /= 1024
+    return f"{number:.1f} GB"
+
+
+def thumb_name(url: str) -> str:
+    """The evidence file name in a segment's signed thumbnail URL (its last path part)."""
+    return urlsplit(url or "").path.rsplit("/", 1)[-1]
+
+
+ENV.filters.update(highlight=highlight, when=when, clock=clock, size=size, thumb_name=thumb_name)
+
+
+def read_flash(request: Request) -> dict[str, str] | None:
+    from vodguard.api.console.auth import signer
+
+    token = request.cookies.get(FLASH_COOKIE, "")
+    payload = signer(request).loads("flash", token) if token else None
+    if not payload:
+        return None
+    return {"message": str(payload.get("m", "")), "kind": str(payload.get("k", "info"))}
+
+
+def with_flash(request: Request, response: Response, message: str, kind: str = "info") -> Response:
+    """Attach a one-time message shown by the next page."""
+    from vodguard.api.console.auth import signer
+
+    token = signer(request).dumps("flash", {"m": message[:500], "k": kind})
+    response.set_cookie(FLASH_COOKIE, token, max_age=60, path="/console", httponly=True, samesite="strict")
+    return response
+
+
+def render(
+    request: Request, page_template: str, /, *, http_status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page: the template with the request, the flash message (consumed), and security headers."""
+    flash = read_flash(request)
+    html = ENV.get_template(page_template).render(request=request, flash=flash, **context)
+    response = HTMLResponse(html, status_code=http_status, headers=SECURITY_HEADERS)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/console")
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(
+        request, "error.html", http_status=status, status_code=status, message=message, console=None
+    )
