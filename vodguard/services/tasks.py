@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vodguard import ids
@@ -15,7 +16,7 @@ from vodguard.errors import InvalidParameterValue
 from vodguard.services import templates
 from vodguard.services.container import Services
 from vodguard.store.db import after_commit
-from vodguard.store.models import Media, Task
+from vodguard.store.models import Media, Task, UsedSessionId
 
 SESSION_ID_WINDOW = timedelta(days=3)
 VISIBLE_FOR = timedelta(days=3)
@@ -33,19 +34,29 @@ def check_session(
             "SessionContext is longer than 1000 characters",
             code="InvalidParameterValue.SessionContextTooLong",
         )
-    if session_id:
-        seen = session.scalar(
-            select(Task.task_id).where(
-                Task.app_id == app_id,
-                Task.session_id == session_id,
-                Task.created_at > now - SESSION_ID_WINDOW,
-            )
-        )
-        if seen:
-            raise InvalidParameterValue(
-                f"SessionId {session_id!r} was used in the last 3 days (task {seen}); the request is deduplicated",
-                code="InvalidParameterValue.SessionId",
-            )
+
+
+def claim_session_id(session: Session, *, app_id: int, session_id: str, task_id: str, now: datetime) -> None:
+    """Record the SessionId for 3 days; a second use in that window is refused, even from another API server."""
+    seen = session.get(UsedSessionId, (app_id, session_id))
+    if seen is not None and seen.created_at > now - SESSION_ID_WINDOW:
+        raise _duplicate(session_id, seen.task_id)
+    if seen is not None:
+        seen.task_id, seen.created_at = task_id, now
+        return
+    try:
+        with session.begin_nested():
+            session.add(UsedSessionId(app_id=app_id, session_id=session_id, task_id=task_id, created_at=now))
+    except IntegrityError:  # another server took it between our read and our write
+        raise _duplicate(session_id, "") from None
+
+
+def _duplicate(session_id: str, task_id: str) -> InvalidParameterValue:
+    earlier = f" (task {task_id})" if task_id else ""
+    return InvalidParameterValue(
+        f"SessionId {session_id!r} was used in the last 3 days{earlier}; the request is deduplicated",
+        code="InvalidParameterValue.SessionId",
+    )
 
 
 def start_review(
@@ -82,6 +93,8 @@ def start_review(
         ext_info=ext_info,
         created_at=now,
     )
+    if session_id:
+        claim_session_id(session, app_id=media.app_id, session_id=session_id, task_id=task.task_id, now=now)
     session.add(task)
     session.flush()
     enqueue_after_commit(session, services, task)

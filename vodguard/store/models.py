@@ -243,3 +243,13 @@ class ReviewDecision(Base):
     reason: Mapped[str] = mapped_column(String(512), default="")
     operator: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UsedSessionId(Base):
+    """SessionIds seen in the last days: the primary key makes deduplication race-free across API servers."""
+
+    __tablename__ = "used_session_ids"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: e1e52b509c34
+Revision ID: f619d5a9defc
 Revises:
-Create Date: 2026-11-22 01:59:12.416850
+Create Date: 2026-11-22 01:59:58.331729
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "e1e52b509c34"
+revision = "f619d5a9defc"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -244,6 +244,18 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "used_session_ids",
+        sa.Column("app_id", sa.BigInteger(), nullable=False),
+        sa.Column("session_id", sa.String(length=64), nullable=False),
+        sa.Column("task_id", sa.String(length=96), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_id"],
+            ["apps.id"],
+        ),
+        sa.PrimaryKeyConstraint("app_id", "session_id"),
+    )
+    op.create_table(
         "multipart_uploads",
         sa.Column("upload_id", sa.String(length=64), nullable=False),
         sa.Column("session_key", sa.String(length=64), nullable=False),
@@ -305,6 +317,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_multipart_uploads_session_key"))
 
     op.drop_table("multipart_uploads")
+    op.drop_table("used_session_ids")
     with op.batch_alter_table("upload_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_upload_sessions_temp_secret_id"))
         batch_op.drop_index(batch_op.f("ix_upload_sessions_app_id"))
