@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from vodguard.config import Settings
 from vodguard.queue import TaskQueue
-from vodguard.services.ratelimit import RateLimiter
+from vodguard.services.ratelimit import RateLimiter, RedisRateLimiter, open_rate_limiter
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import LocalBlobStore, open_blob_store
 from vodguard.store.db import Database, migrate
@@ -50,7 +50,7 @@ class Services:
     blobs: LocalBlobStore
     urls: UrlSigner
     queue: TaskQueue
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter | RedisRateLimiter = field(default_factory=RateLimiter)
     wakeups: Wakeups = field(default_factory=Wakeups)
     _engine: Any = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -135,4 +135,5 @@ def open_services(settings: Settings) -> Services:
         blobs=open_blob_store(settings.storage_url, settings.blob_dir),
         urls=UrlSigner(settings.base_url(), _url_key(settings)),
         queue=TaskQueue(settings.queue_url, settings.data_dir, settings.queue_name),
+        limiter=open_rate_limiter(settings.queue_url, settings.queue_name),
     )

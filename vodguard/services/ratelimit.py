@@ -27,3 +27,30 @@ class RateLimiter:
                 return False
             hits.append(now)
             return True
+
+
+class RedisRateLimiter:
+    """The same limit shared by every API server: a counter per key and second in Redis."""
+
+    def __init__(self, url: str, prefix: str = "vodguard") -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self._prefix = prefix
+
+    def allow(self, key: str, limit: int) -> bool:
+        if limit <= 0:
+            return True
+        bucket = f"{self._prefix}:rate:{key}:{int(time.time())}"
+        pipe = self._redis.pipeline()
+        pipe.incr(bucket)
+        pipe.expire(bucket, 2)
+        count, _ = pipe.execute()
+        return int(count) <= limit
+
+
+def open_rate_limiter(queue_url: str, prefix: str) -> RateLimiter | RedisRateLimiter:
+    """Redis when the deployment has one (many API servers share limits), else this process's memory."""
+    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisRateLimiter(queue_url, prefix)
+    return RateLimiter()
