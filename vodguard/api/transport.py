@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from vodguard import ids
+from vodguard import ids, logs, metrics
 from vodguard.api import auth
 from vodguard.api.registry import ACTIONS, Ctx, parse_request
 from vodguard.errors import (
@@ -63,7 +63,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 @router.api_route("/", methods=["POST", "GET"])
 async def api_endpoint(request: Request) -> Response:
     request_id = ids.request_id()
+    logs.request_id.set(request_id)
     services: Services = request.app.state.services
+    started = time.perf_counter()
+    action_name = request.headers.get("x-tc-action", "")
     try:
         body = await read_body(request, services.settings.max_body_bytes)
         ctx, action_name, params = _authenticate(request, body, services, request_id)
@@ -80,12 +83,20 @@ async def api_endpoint(request: Request) -> Response:
             raise UnauthorizedOperation(f"SubAppId {req.SubAppId} is not the app of this SecretId")
         result = await _run(act.handler, ctx, req)
         payload = result.model_dump() if hasattr(result, "model_dump") else (result or {})
+        _observe(act.name, "OK", started)
         return envelope(payload, request_id)
     except VodError as exc:
+        _observe(action_name if action_name in ACTIONS else "unknown", exc.wire_code, started)
         return error_response(exc, request_id)
     except Exception:
-        log.exception("unhandled error in %s (RequestId %s)", request.headers.get("x-tc-action"), request_id)
+        log.exception("unhandled error in %s (RequestId %s)", action_name, request_id)
+        _observe(action_name if action_name in ACTIONS else "unknown", "InternalError", started)
         return error_response(InternalError("internal error; the server log has the details"), request_id)
+
+
+def _observe(action: str, code: str, started: float) -> None:
+    metrics.REQUESTS.inc(action=action, code=code)
+    metrics.REQUEST_SECONDS.observe(time.perf_counter() - started, action=action)
 
 
 async def _run(handler, ctx: Ctx, req):  # type: ignore[no-untyped-def]

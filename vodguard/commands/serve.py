@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 
 import uvicorn
 
+from vodguard import logs
 from vodguard.commands.common import add_data_dir, settings_from
 from vodguard.services import apps
 from vodguard.services.container import open_services
@@ -26,8 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(os.environ.get("VODGUARD_LOG_FORMAT", "text"))
     workers = 0 if args.no_workers else args.workers
     settings = settings_from(args, host=args.host, port=args.port, workers=workers)
     services = open_services(settings)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import signal
 import threading
 
+from vodguard import logs
 from vodguard.commands.common import add_data_dir, settings_from
 from vodguard.services.container import open_services
 
@@ -23,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from vodguard.background import Background
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(os.environ.get("VODGUARD_LOG_FORMAT", "text"))
     services = open_services(settings_from(args))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from vodguard import metrics
 from vodguard.moderation.errors import ModerationError, SourceFileError
 from vodguard.moderation.types import ModerationResult, Template, Thresholds
 from vodguard.services import events, templates
@@ -282,6 +283,7 @@ def finish_succeeded(
             return
         task.status, task.finish_at, task.progress = "FINISH", now, 1.0
         task.err_code_ext, task.message, task.output = "", "SUCCESS", output
+        _observe_finish(task, output, media_result)
         media = s.get(Media, task.file_id)
         if media is not None:
             if media_result is not None:
@@ -315,6 +317,7 @@ def finish_failed(services: Services, task_id: str, *, code: str, message: str) 
             return
         task.status, task.finish_at = "FINISH", now
         task.err_code_ext, task.message, task.output = code, message[:2000], None
+        metrics.TASKS.inc(err_code_ext=code)
         _emit_complete(s, task, now)
     services.wakeups.notify()
 
@@ -333,6 +336,16 @@ def _retry_or_fail(services: Services, snap: _Snapshot, exc: Exception) -> None:
         if task is not None and task.status == "PROCESSING":
             task.status, task.lease_until, task.message = "WAITING", None, message
             task_service.enqueue_after_commit(s, services, task)
+
+
+def _observe_finish(task: Task, output: dict[str, Any], result: ModerationResult | None) -> None:
+    metrics.TASKS.inc(err_code_ext="")
+    metrics.RESULTS.inc(suggestion=output.get("Suggestion", "pass"), label=output.get("Label") or "none")
+    if task.begin_at is not None and task.finish_at is not None:
+        seconds = max((task.finish_at - task.begin_at).total_seconds(), 0.5)
+        metrics.TASK_SECONDS.observe(seconds)
+        if result is not None and result.duration:
+            metrics.REALTIME.observe(result.duration / seconds)
 
 
 def _emit_complete(session: Session, task: Task, now: datetime) -> None:
