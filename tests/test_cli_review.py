@@ -12,6 +12,8 @@ import pytest
 
 av = pytest.importorskip("av")
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
 
 def review(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -69,14 +71,51 @@ def test_an_unreadable_file_exits_3_with_its_error(clean_video, tmp_path):
         assert line["Error"]["Message"]
 
 
-def test_the_readable_summary_and_html_report(clean_video, tmp_path):
-    report = tmp_path / "out" / "report.html"
-    done = review(clean_video, "--labels", "porn", "--html", report, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "PASS" in done.stdout and clean_video.name in done.stdout
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The captioned video and the text picture, reviewed for Porn and Ad with a JSON line each and a report."""
+    tmp = tmp_path_factory.mktemp("planted")
+    report = tmp / "out" / "report.html"
+    done = review(FIXTURES / "text_video.mp4", FIXTURES / "images" / "text.png", "--labels", "Porn,Ad", "--json",
+                  "--html", report, cwd=tmp)  # fmt: skip
+    return done, report
+
+
+def test_planted_captions_block_with_timed_segments(planted):
+    done, _ = planted
+    assert done.returncode == 2, done.stderr
+    video, image = (json.loads(line) for line in done.stdout.splitlines())
+    assert (video["Suggestion"], video["Label"], video["Form"]) == ("block", "Porn", "OCR")
+    captions = json.loads((FIXTURES / "text_video.json").read_text(encoding="utf-8"))["text"]
+    for caption in captions:
+        hits = [
+            s for s in video["SegmentSet"]
+            if abs(s["StartTimeOffset"] - caption["start"]) <= 1 and abs(s["EndTimeOffset"] - caption["end"]) <= 1
+        ]  # fmt: skip
+        assert {s["Label"] for s in hits} == {"Porn", "Ad"}
+        assert all(s["Form"] == "OCR" and s["KeywordSet"] and len(s["AreaCoordSet"]) == 4 for s in hits)
+    assert len(video["SegmentSet"]) == 4
+    # a picture's segments have no time (ReviewImageSegmentItem)
+    assert image["Suggestion"] == "block" and image["SegmentSet"]
+    assert all("StartTimeOffset" not in s and s["Form"] == "OCR" for s in image["SegmentSet"])
+
+
+def test_the_html_report_is_self_contained(planted):
+    _, report = planted
     html = report.read_text(encoding="utf-8")
-    assert html.startswith("<!doctype html>") and str(clean_video) in html
-    assert "http://" not in html and "https://" not in html  # self-contained
+    assert html.startswith("<!doctype html>") and "text_video.mp4" in html and "text.png" in html
+    assert "http://" not in html and "https://" not in html
+    assert html.count('src="data:image/jpeg;base64,') >= 4  # every OCR segment shows its frame
+    assert "<mark>porn</mark>" in html and "<mark>色情视频</mark>" in html  # keywords highlighted in the text
+
+
+def test_the_readable_summary(clean_video, tmp_path):
+    done = review(clean_video, FIXTURES / "images" / "text.png", "--labels", "porn,ad", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(str(clean_video)) and "PASS" in lines[0]
+    assert "BLOCK" in lines[1] and "Porn/OCR" in lines[1]
+    assert any("block" in line and "Porn" in line and "porn" in line for line in lines[2:])
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails, thumbna
 from vodguard.moderation.segments import merge_findings
 from vodguard.moderation.types import Finding, Frame
 
-FIXTURES = Path(os.environ.get("VODGUARD_TEST_FIXTURES", Path(__file__).resolve().parents[1] / "fixtures"))
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # committed, made by scripts/make_fixtures.py
 TOLERANCE = 1.0  # seconds, on every planted segment's start and end
 
 # --- evidence ------------------------------------------------------------------------------------------------
@@ -109,10 +108,6 @@ def test_custom_models_run_only_for_their_labels(tmp_path):
 
 # --- end to end on the fixtures ------------------------------------------------------------------------------
 
-needs_fixtures = pytest.mark.skipif(
-    not (FIXTURES / "text_video.mp4").is_file(), reason=f"no fixtures in {FIXTURES}"
-)
-
 
 def truth(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
@@ -151,7 +146,6 @@ def near(a: float, b: float) -> bool:
     return abs(a - b) <= TOLERANCE
 
 
-@needs_fixtures
 def test_captions_give_ocr_segments_at_their_times(text_video):
     segments = text_video.result.segments
     for caption in truth("text_video.json")["text"]:
@@ -165,7 +159,6 @@ def test_captions_give_ocr_segments_at_their_times(text_video):
     assert (text_video.result.label, text_video.result.form) == ("Porn", "OCR")
 
 
-@needs_fixtures
 def test_nothing_is_reported_where_nothing_was_planted(text_video):
     planted = [(c["start"], c["end"]) for c in truth("text_video.json")["text"]]
     for seg in text_video.result.segments:
@@ -173,7 +166,6 @@ def test_nothing_is_reported_where_nothing_was_planted(text_video):
         assert any(near(seg.start, a) and near(seg.end, b) for a, b in planted), seg
 
 
-@needs_fixtures
 def test_ocr_segments_carry_their_text_box_and_thumbnail(text_video):
     result = text_video.result
     files = {e.name: e.data for e in result.evidence}
@@ -193,7 +185,6 @@ def test_ocr_segments_carry_their_text_box_and_thumbnail(text_video):
     assert {"StartTimeOffset", "EndTimeOffset", "AreaCoordSet", "KeywordSet"} <= set(wire["SegmentSet"][0])
 
 
-@needs_fixtures
 def test_progress_and_timings_cover_both_paths(text_video):
     by_stage: dict[str, list[float]] = {}
     for stage, fraction in text_video.progress:
@@ -206,7 +197,6 @@ def test_progress_and_timings_cover_both_paths(text_video):
     assert text_video.result.duration == pytest.approx(20.0, abs=0.1)
 
 
-@needs_fixtures
 def test_threatening_speech_is_found_when_it_is_said(speech_video):
     spoken = truth("speech.json")["segments"]
     violent = next(s for s in spoken if s["violating"])
@@ -220,7 +210,6 @@ def test_threatening_speech_is_found_when_it_is_said(speech_video):
     assert result.suggestion in ("review", "block") and result.label == "Terror"
 
 
-@needs_fixtures
 def test_audio_only_files_skip_the_picture_path(engine):
     run = moderate(engine, "speech.wav", labels_template(["Terror", "Abuse"]))
     assert {stage for stage, _ in run.progress} == {"audio"}
@@ -228,14 +217,12 @@ def test_audio_only_files_skip_the_picture_path(engine):
     assert all(s.form in ("ASR", "Voice") for s in run.result.segments)
 
 
-@needs_fixtures
 def test_a_clean_video_passes(engine):
     result = moderate(engine, "clean_video.mp4", ALL_LABELS).result
     assert (result.suggestion, result.segments) == ("pass", [])
     assert result.to_wire() == {"Suggestion": "pass", "Label": "", "Form": "", "SegmentSet": []}
 
 
-@needs_fixtures
 def test_early_exit_stops_at_the_first_block(engine):
     template = dataclasses.replace(labels_template(["Porn", "Ad"]), early_exit=True)
     result = engine.moderate_media(FIXTURES / "text_video.mp4", template)
@@ -244,20 +231,17 @@ def test_early_exit_stops_at_the_first_block(engine):
     assert all(s.start < second["start"] for s in result.segments)
 
 
-@needs_fixtures
 def test_a_spent_deadline_raises(engine):
     with pytest.raises(DeadlineExceeded):
         engine.moderate_media(FIXTURES / "clean_video.mp4", ALL_LABELS, deadline=time.monotonic() - 1)
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", ["bad/truncated.mp4", "bad/empty.mp4", "bad/text.mp4", "missing.mp4"])
 def test_unreadable_media_raise_source_file_error(engine, name):
     with pytest.raises(SourceFileError):
         engine.moderate_media(FIXTURES / name, preset_template())
 
 
-@needs_fixtures
 def test_text_in_an_image(engine):
     result = engine.moderate_image(FIXTURES / "images" / "text.png", ALL_LABELS)
     assert {(s.form, s.label) for s in result.segments} == {("OCR", "Porn"), ("OCR", "Ad")}
@@ -272,14 +256,12 @@ def test_text_in_an_image(engine):
     assert {s.label for s in preset.segments} == {"Porn"}
 
 
-@needs_fixtures
 def test_an_animated_gif_is_read_frame_by_frame(engine):
     result = engine.moderate_image(FIXTURES / "images" / "animated.gif", ALL_LABELS)
     assert result.suggestion == "pass"
     assert {t.name: t.items for t in result.timings}["nsfw"] == 3
 
 
-@needs_fixtures
 def test_an_image_bomb_is_refused(engine):
     with pytest.raises(MediaLimitExceeded):
         engine.moderate_image(FIXTURES / "bad" / "bomb.png", preset_template(image=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import re
 import sys
 import time
@@ -132,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    _quiet_libraries()
     settings = settings_from(args)
     config = EngineConfig(models_dir=settings.models_dir, limits=Limits(max_image_bytes=CLI_MAX_IMAGE_BYTES))
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
@@ -152,6 +154,16 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report written to {args.html}")
     return exit_status(outcomes)
+
+
+def _quiet_libraries() -> None:
+    """Keep RapidOCR's INFO lines (one per model it loads) off the terminal; its warnings still show."""
+    # rapidocr resets its logger's level when imported, so a filter, which survives that, does the job
+    logging.getLogger("RapidOCR").addFilter(_warnings_only)  # the same filter object is added only once
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
 
 
 def exit_status(outcomes: list[FileOutcome]) -> int:
@@ -250,7 +262,7 @@ def _print_summary(outcomes: list[FileOutcome]) -> None:
             if seg.sub_label:
                 line += f"  {escape(seg.sub_label)}"
             if seg.keywords:
-                line += f"  [{escape(', '.join(seg.keywords))}]"
+                line += "  " + escape(f"[{', '.join(seg.keywords)}]")
             if seg.text:
                 text = seg.text if len(seg.text) <= 80 else seg.text[:77] + "..."
                 line += f'  "{escape(text)}"'
@@ -306,10 +318,14 @@ def _report_file(outcome: FileOutcome) -> dict[str, Any]:
                 "keywords": ", ".join(seg.keywords),
             }
         )
+    # one timeline lane per label and form, so that segments of different kinds never hide each other
+    kinds = sorted({(s["label"], s["form"]) for s in segments}, key=lambda k: (FORMS.index(k[1]), k[0]))
     lanes = [
-        {"form": form, "segments": [s for s in segments if s["form"] == form]}
-        for form in FORMS
-        if any(s["form"] == form for s in segments)
+        {
+            "name": f"{label} · {form}",
+            "segments": [s for s in segments if (s["label"], s["form"]) == (label, form)],
+        }
+        for label, form in kinds
     ]
     return {
         **base,
