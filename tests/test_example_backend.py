@@ -23,7 +23,9 @@ def test_example_backend_publishes_clean_media_and_blocks_ads(server, keys):
         for name in ("silent.mp4", "text_video.mp4"):
             signature = httpx.get(f"http://127.0.0.1:{port}/signature").json()["signature"]
             with (FIXTURES / name).open("rb") as f:
-                resp = httpx.post(f"{server.url}/upload", data={"signature": signature}, files={"file": (name, f)})
+                resp = httpx.post(
+                    f"{server.url}/upload", data={"signature": signature}, files={"file": (name, f)}
+                )
             assert resp.status_code == 200, resp.text
             uploaded[name] = resp.json()["FileId"]
         deadline = time.monotonic() + 300

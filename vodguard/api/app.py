@@ -16,9 +16,10 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.include_router(api_router)
 
-    from vodguard.api import console, cos, media_http, upload_form
+    from vodguard.api import console, cos, media_http, metrics_http, upload_form
 
     app.include_router(media_http.router)
+    app.include_router(metrics_http.router)
     app.include_router(upload_form.router)
     app.include_router(console.router)
     # The COS-compatible object endpoint answers requests whose Host names a bucket; it is mounted last as a

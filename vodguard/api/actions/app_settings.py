@@ -22,7 +22,9 @@ def modify_app_settings(ctx: Ctx, req: ModifyAppSettingsRequest) -> dict[str, An
     """``PublishMode``: ``post`` (playable at once, forbidden when a review blocks) or ``pre`` (playable once passed
     or approved)."""
     if req.PublishMode is not None and req.PublishMode not in ("pre", "post"):
-        raise InvalidParameterValue("PublishMode must be pre or post", code="InvalidParameterValue.PublishMode")
+        raise InvalidParameterValue(
+            "PublishMode must be pre or post", code="InvalidParameterValue.PublishMode"
+        )
     with ctx.tx() as s:
         app = apps.get_app(s, ctx.app_id)
         if req.PublishMode is not None:
