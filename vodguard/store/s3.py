@@ -23,6 +23,7 @@ import math
 import mimetypes
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,6 +41,22 @@ MIN_PART = 5 * MiB  # S3's smallest part (all but the last)
 MAX_PARTS = 10_000
 _READ = MiB  # read size for streams and downloads
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+_session_lock = threading.Lock()
+_session: boto3.session.Session | None = None
+
+
+def _new_client(service: str, **kwargs: Any) -> Any:
+    """A client; explicit keys share one boto3 session (loading a session's data files takes a while)."""
+    global _session
+    if kwargs.get("aws_access_key_id") is None:
+        # A session resolves and caches credentials from the environment once: each store asks anew.
+        return boto3.session.Session().client(service, **kwargs)
+    with _session_lock:  # sessions are not thread-safe; the clients they make are
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client(service, **kwargs)
 
 
 def _is_missing(exc: ClientError) -> bool:
@@ -97,7 +114,7 @@ class S3BlobStore:
             connect_timeout=10,
             read_timeout=120,
         )
-        self.client: Any = boto3.session.Session().client(
+        self.client: Any = _new_client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region or "us-east-1",
