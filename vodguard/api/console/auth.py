@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer
 from vodguard.errors import ResourceNotFound, VodError
+from vodguard.services import console_queries
 from vodguard.services.container import Services
 from vodguard.store.models import ApiKey, App
 
@@ -87,6 +88,8 @@ def _validate(services: Services, sign: Signer, session: ConsoleSession) -> tupl
                 return None
         elif session.method != "password" or not app.console_password:
             return None
+        if console_queries.console_session_ended(s, sid=session.sid):
+            return None
         if not hmac.compare_digest(sign.fingerprint(credential_of(app, key)), session.fingerprint):
             return None
         return app.name, app.publish_mode
@@ -145,7 +148,10 @@ def same_site_path(target: str | None, default: str = "/console") -> str:
 
 
 def _back(request: Request) -> str:
-    return same_site_path(request.headers.get("referer"))
+    """Where a refused form returns: the page it came from, else the section it belongs to."""
+    path = request.url.path
+    section = "/console/settings" if path.startswith("/console/settings") else "/console/library"
+    return same_site_path(request.headers.get("referer"), section)
 
 
 def redirect(location: str) -> RedirectResponse:

@@ -49,6 +49,10 @@ def queue_row(media: Media, task: Task | None, *, thumbs: int = 6) -> QueueRow:
                 strip.append(Thumb(url, f"{seg.get('Form')}.{seg.get('Label')} {seg.get('Confidence')}"))
             if len(strip) >= thumbs:
                 break
+    if not strip and media.category == "Image" and review.get("Suggestion") not in (None, "pass"):
+        strip.append(
+            Thumb(f"/console/media/{media.file_id}/file", "the image")
+        )  # the image is its own evidence
     return QueueRow(
         media=media,
         suggestion=str(review.get("Suggestion", "")),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hmac
 import mimetypes
 import secrets
+import threading
+import time
+from collections import defaultdict, deque
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
@@ -12,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vodguard.api.console import views
 from vodguard.api.console.auth import (
+    Console,
     ConsoleRoute,
     Refused,
     SignedInPost,
@@ -23,13 +27,39 @@ from vodguard.api.console.auth import (
 )
 from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession
 from vodguard.errors import ResourceNotFound
-from vodguard.services import apps
+from vodguard.services import apps, console_queries
 from vodguard.services.container import Services
 from vodguard.store.models import ApiKey, App
+from vodguard.timeutil import from_unix
 
 router = APIRouter(route_class=ConsoleRoute)
 STATIC = views.HERE / "static"
-LOGIN_ATTEMPTS_PER_SECOND = 5
+
+
+class FailedSignIns:
+    """Failed sign-ins per client address in a sliding window; past the limit, sign-in is refused for a while."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, client: str, now: float) -> deque[float]:
+        seen = self._seen[client]
+        while seen and now - seen[0] > self.window:
+            seen.popleft()
+        return seen
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._trim(client, time.monotonic())) >= self.limit
+
+    def record(self, client: str) -> None:
+        with self._lock:
+            self._trim(client, time.monotonic()).append(time.monotonic())
+
+
+FAILED = FailedSignIns()
 
 
 def _secure(request: Request) -> bool:
@@ -103,10 +133,11 @@ async def login(
     services: Services = request.app.state.services
     sign = signer(request)
     client = request.client.host if request.client else "?"
-    if not services.limiter.allow(f"console-login:{client}", LOGIN_ATTEMPTS_PER_SECOND):
-        raise Refused(429, "Too many sign-in attempts. Wait a moment and try again.")
+    if FAILED.blocked(client):
+        raise Refused(429, "Too many failed sign-in attempts from this address. Wait a minute and try again.")
     session = await run_in_threadpool(_authenticate, services, sign, secret_id, secret_key, app_id, password)
     if session is None:
+        FAILED.record(client)
         seed = request.cookies.get(PRE_COOKIE, "")
         return views.render(
             request, "login.html", http_status=401, console=None, csrf=sign.csrf_token(seed), next=same_site_path(next),
@@ -122,8 +153,15 @@ async def login(
     return response
 
 
+def _end(c: Console) -> None:
+    with c.tx() as s:
+        console_queries.end_console_session(s, sid=c.session.sid, expires_at=from_unix(c.session.expires))
+
+
 @router.post("/console/logout")
-async def logout(request: Request, _: SignedInPost) -> Response:
+async def logout(request: Request, c: SignedInPost) -> Response:
+    """Sign out: the session id is remembered as ended, so even a copied cookie stops working."""
+    await run_in_threadpool(_end, c)
     response = redirect("/console/login")
     response.delete_cookie(COOKIE, path="/console")
     return views.with_flash(request, response, "Signed out.")
