@@ -24,10 +24,10 @@ from vodguard.moderation import (
     preset_template,
 )
 from vodguard.moderation.config import CustomModel
-from vodguard.moderation.engine import plan_for
+from vodguard.moderation.engine import audio_chunks, plan_for
 from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails, thumbnail
 from vodguard.moderation.segments import merge_findings
-from vodguard.moderation.types import Finding, Frame
+from vodguard.moderation.types import AudioTrack, Finding, Frame
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # committed, made by scripts/make_fixtures.py
 TOLERANCE = 1.0  # seconds, on every planted segment's start and end
@@ -104,6 +104,26 @@ def test_custom_models_run_only_for_their_labels(tmp_path):
     assert plan_for({"Porn"}, config).frame_detectors == ("nsfw", "custom:0")
     assert plan_for({"Moan"}, config).audio_detectors == ("asr", "custom:1")
     assert plan_for({"Ad"}, config).audio_detectors == ("asr",)
+
+
+def test_long_audio_is_cut_in_its_quiet_places():
+    rate = 16000
+    rng = np.random.default_rng(1)
+    samples = (0.3 * rng.standard_normal(25 * rate)).astype(np.float32)
+    for quiet in (8.0, 17.0):  # 0.3 s of silence just before each 10 s limit
+        samples[int(quiet * rate) : int((quiet + 0.3) * rate)] = 0.0
+    pieces = list(audio_chunks(AudioTrack(samples), seconds=10.0))
+    offsets = [offset for offset, _ in pieces]
+    assert len(pieces) == 3 and offsets[0] == 0.0
+    assert 8.0 <= offsets[1] <= 8.3 and 17.0 <= offsets[2] <= 17.3
+    assert all(piece.duration <= 10.0 for _, piece in pieces)
+    assert np.array_equal(np.concatenate([piece.samples for _, piece in pieces]), samples)
+
+
+def test_short_audio_is_one_piece():
+    track = AudioTrack(np.zeros(16000 * 30, np.float32))
+    [(offset, piece)] = list(audio_chunks(track))
+    assert offset == 0.0 and piece.duration == 30.0
 
 
 # --- end to end on the fixtures ------------------------------------------------------------------------------
@@ -260,6 +280,15 @@ def test_an_animated_gif_is_read_frame_by_frame(engine):
     result = engine.moderate_image(FIXTURES / "images" / "animated.gif", ALL_LABELS)
     assert result.suggestion == "pass"
     assert {t.name: t.items for t in result.timings}["nsfw"] == 3
+
+
+def test_the_package_exports_the_engine():
+    import vodguard.moderation as moderation
+
+    for name in moderation.__all__:
+        assert getattr(moderation, name) is not None, name
+    result = moderation.moderate_image(FIXTURES / "images" / "gradient.jpg", labels_template(["Porn"]))
+    assert (result.suggestion, result.segments) == ("pass", [])
 
 
 def test_an_image_bomb_is_refused(engine):
