@@ -1,0 +1,116 @@
+"""Engine speed: one long video end to end and per stage, and picture latency."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.figures import ROOT, Figure, load, percentile
+from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.presets import labels_template, preset_template
+from vodguard.moderation.types import LABELS
+
+
+def video(path: Path, config: EngineConfig, notes: list[str]) -> list[Figure]:
+    """Moderate ``path`` once with every label (a fresh engine, so model loading is part of the figure)."""
+    from vodguard.moderation.engine import Engine
+
+    engine = Engine(config)
+    template = labels_template(LABELS)
+    before = load()
+    start = time.perf_counter()
+    result = engine.moderate_media(path, template)
+    wall = time.perf_counter() - start
+    duration = result.duration
+    loading = sum(t.seconds for t in result.timings if t.name == "load_models")
+    what = f"{duration / 60:.0f}-min {_resolution(path)} video"
+    figures = [
+        Figure("engine.video.x_realtime", f"Engine, {what}, all labels: end to end", duration / wall, "×RT"),
+        Figure(
+            "engine.video.x_realtime_warm",
+            "Engine, same video, model loading time subtracted (approximate: loads overlap work)",
+            duration / max(wall - loading, 1e-9),
+            "×RT",
+        ),
+        Figure("engine.video.wall", "Engine, same video: wall time", wall, "s", better="lower"),
+    ]
+    for timing in sorted(result.timings, key=lambda t: -t.seconds):
+        items = f", {timing.items} items" if timing.items else ""
+        figures.append(
+            Figure(
+                f"engine.stage.{timing.name}",
+                f"Engine stage {timing.name} (busy time{items})",
+                timing.seconds,
+                "s",
+                better="lower",
+            )
+        )
+    notes.append(
+        f"Engine video: {duration:.0f} s of media, suggestion {result.suggestion}, {len(result.segments)} "
+        f"segment(s); stages run on parallel threads, so their busy times add up to more than the wall time; "
+        f"load average {before} before, {load()} after."
+    )
+    return figures
+
+
+def _resolution(path: Path) -> str:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return f"{stream.width}×{stream.height}"
+
+
+def pictures() -> list[Path]:
+    """Clean photos from the repo and scikit-learn, and the fixtures' text picture."""
+    found = [
+        ROOT / "tests/moderation/data/astronaut.jpg",
+        ROOT / "tests/moderation/data/rocket.jpg",
+        ROOT / "tests/fixtures/images/gradient.jpg",
+        ROOT / "tests/fixtures/images/text.png",
+    ]
+    try:
+        import sklearn.datasets
+
+        base = Path(sklearn.datasets.__file__).parent / "images"
+        found += [base / "china.jpg", base / "flower.jpg"]
+    except ImportError:
+        pass
+    return [p for p in found if p.is_file()]
+
+
+def images(config: EngineConfig, notes: list[str], rounds: int = 5) -> list[Figure]:
+    """p50/p95 of ``moderate_image`` with the image preset (Porn, Terror, Polity) and with every label."""
+    from vodguard.moderation.engine import Engine
+
+    engine = Engine(config)
+    files = pictures()
+    figures = []
+    before = load()
+    for key, name, template in (
+        ("preset", "preset 10 (Porn, Terror, Polity)", preset_template(image=True)),
+        ("all", "every label (adds OCR)", labels_template(LABELS)),
+    ):
+        for path in files:  # warm-up: models load, caches fill
+            engine.moderate_image(path, template)
+        seconds = []
+        for _ in range(rounds):
+            for path in files:
+                start = time.perf_counter()
+                engine.moderate_image(path, template)
+                seconds.append(time.perf_counter() - start)
+        for q in (50, 95):
+            figures.append(
+                Figure(
+                    f"engine.image.{key}.p{q}",
+                    f"Engine image latency p{q}, {name}",
+                    percentile(seconds, q) * 1000,
+                    "ms",
+                    better="lower",
+                )
+            )
+    notes.append(
+        f"Engine images: {len(files)} pictures × {rounds} rounds per template, after one warm-up round "
+        f"({', '.join(p.name for p in files)}); load average {before} before, {load()} after."
+    )
+    return figures

@@ -1,0 +1,117 @@
+"""Keep every run in ``benchmarks/history.jsonl`` and rewrite ``docs/benchmarks.md`` from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HEADER = """# Benchmarks
+
+Written by `make bench` (`python -m benchmarks.run`); do not edit by hand, the next run rewrites this page from
+`benchmarks/history.jsonl`. Each figure comes with the machine and date of its run, and with its ratio to the
+run before (> 1 means better, whichever way the unit points), so a change is read as a ratio, not compared
+across machines.
+
+What is measured (details in `benchmarks/*.py`):
+
+* **Engine**: a 10-minute 1280×720 H.264 video with speech about half the time, a caption changing every 20 s and
+  a running clock, made by `make_bench_video.sh`; moderated once with every label by a fresh `Engine`
+  (so model loading counts), end to end and per stage (`ModerationResult.timings`: stages run on parallel
+  threads, so their busy times add up to more than the wall time). Pictures: `moderate_image` latency p50/p95.
+* **Naive baseline**: `naive_baseline.py` on the same video in the same run, in a venv of its own: every frame
+  decoded, 1 per second through NudeNet and RapidOCR, all audio through Whisper tiny.en, one after the other.
+* **API**: a real server (uvicorn, SQLite) driven by the official `tencentcloud-sdk-python`: ReviewImage p50/p95
+  (synchronous, template 10), DescribeTaskDetail requests per second with 1 and 4 client threads, and the task
+  queue's throughput with 1, 2 and 4 worker threads on 10-second clips.
+
+Needs for the video: Debian's `ffmpeg espeak-ng sox fonts-dejavu-core`
+(`apt-get update && apt-get install -y ffmpeg espeak-ng sox fonts-dejavu-core`); without them the video parts
+are skipped and say so. The baseline's venv is made with pip on first use under `data/bench/`.
+"""
+
+
+def read_history(path: Path) -> list[dict[str, Any]]:
+    """Every recorded run, oldest first."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def append_run(path: Path, run: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(run, ensure_ascii=False) + "\n")
+
+
+def _value(value: float, unit: str) -> str:
+    if unit in ("×RT", "req/s", "tasks/min") or value < 100:
+        return f"{value:.2f}"
+    return f"{value:.0f}"
+
+
+def ratio(now: float, before: float, better: str) -> float | None:
+    """How many times better ``now`` is than ``before`` (> 1 is an improvement)."""
+    if now <= 0 or before <= 0:
+        return None
+    return now / before if better == "higher" else before / now
+
+
+def render(runs: list[dict[str, Any]]) -> str:
+    """The markdown page: the latest run in full, compared with the one before, then the history."""
+    lines = [HEADER]
+    if not runs:
+        return "\n".join([*lines, "No run recorded yet.\n"])
+    latest = runs[-1]
+    previous = runs[-2] if len(runs) > 1 else None
+    before = {f["key"]: f for f in previous["figures"]} if previous else {}
+    m = latest["machine"]
+    lines += [
+        f"## Latest run: {latest['date']}",
+        "",
+        f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']}, commit `{m['commit'] or '?'}`.",
+        "",
+    ]
+    if latest.get("context"):
+        lines += [f"**Conditions:** {latest['context']}", ""]
+    head = "| figure | value | unit |"
+    rule = "|---|---:|---|"
+    if previous:
+        head += f" previous ({previous['date']}) | ratio |"
+        rule += "---:|---:|"
+    lines += [head, rule]
+    for f in latest["figures"]:
+        row = f"| {f['title']} | {_value(f['value'], f['unit'])} | {f['unit']} |"
+        if previous:
+            old = before.get(f["key"])
+            r = ratio(f["value"], old["value"], f["better"]) if old else None
+            row += f" {_value(old['value'], old['unit']) if old else '—'} | {f'{r:.2f}×' if r else '—'} |"
+        lines.append(row)
+    lines.append("")
+    if latest.get("notes"):
+        lines += ["Notes:", ""] + [f"* {note}" for note in latest["notes"]] + [""]
+    keys = [
+        ("engine.video.x_realtime", "engine ×RT"),
+        ("baseline.video.x_realtime", "baseline ×RT"),
+        ("engine.image.preset.p50", "image p50 ms"),
+        ("api.review_image.p50", "ReviewImage p50 ms"),
+        ("api.describe_task_detail.threads4", "Describe req/s (4 thr)"),
+        ("queue.tasks_per_minute.workers2", "tasks/min (2 workers)"),
+    ]
+    lines += [
+        "## History",
+        "",
+        "| date | machine | commit | " + " | ".join(name for _, name in keys) + " |",
+        "|---|---|---|" + "---:|" * len(keys),
+    ]
+    for run in reversed(runs):
+        values = {f["key"]: f for f in run["figures"]}
+        cells = [_value(values[k]["value"], values[k]["unit"]) if k in values else "—" for k, _ in keys]
+        mach = run["machine"]
+        lines.append(
+            f"| {run['date']} | {mach['cores']}× {mach['cpu']} | `{mach['commit'] or '?'}` | "
+            + " | ".join(cells)
+            + " |"
+        )
+    lines.append("")
+    return "\n".join(lines)
