@@ -146,6 +146,17 @@ def test_gate_reuses_an_identical_frame(reader: OcrReader) -> None:
     assert again.lines == first.lines
 
 
+def test_a_session_carries_the_gate_across_batches(reader: OcrReader, moderator: TextModerator) -> None:
+    frame = render([("加微信abc123领取免费福利", (200, 560), font("cjk", 48))])
+    session = OcrDetector(moderator, reader).session()
+    first = session([Frame(frame, 0.0, 0)])
+    (page,) = session.read_frames([Frame(frame.copy(), 2.0, 1)])
+    assert page.detected is None and page.recognised == 0
+    again = session([Frame(frame.copy(), 4.0, 2)])
+    assert [f.label for f in first] == [f.label for f in again] and "Ad" in [f.label for f in again]
+    assert again[0].start == 4.0 and again[0].frame_index == 2
+
+
 def test_gate_rereads_only_the_line_that_changed(reader: OcrReader) -> None:
     caption, clock = font("latin", 48), font("latin", 28)
     frames = [

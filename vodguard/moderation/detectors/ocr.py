@@ -352,6 +352,10 @@ class OcrDetector:
 
     Text is moderated per block: lines stacked close together (a two-line caption) are joined, lines far apart
     (a caption and a corner clock) are not. Each block gives one finding per frame it is on.
+
+    ``detector(frames)`` reads one sequence with a fresh change gate. A caller that feeds one file in several
+    batches should take ``session = detector.session()`` per file and call ``session(batch)``, so the gate and
+    the text verdicts carry over from batch to batch; a session belongs to one thread.
     """
 
     name = "ocr"
@@ -364,27 +368,47 @@ class OcrDetector:
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
 
+    def session(self) -> OcrSession:
+        """A reader for the frames of one file, in batches, that remembers what it has read."""
+        return OcrSession(self._reader, self._moderate, gate=self._gate)
+
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
         """The lines of every frame, in order; with the gate on, only what changed is read again."""
-        if not self._gate:
-            out = []
-            for frame in frames:
-                page = self._reader.read(frame.image)
-                out.append(FrameText(frame, page.lines, page.recognised, (0, 0, frame.width, frame.height)))
-            return out
-        gate = ChangeGate(self._reader)
-        return [gate.read(frame) for frame in frames]
+        return self.session().read_frames(frames)
+
+    def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
+        """Findings for every text block the text moderator flags, one per frame it is on."""
+        return self.session()(frames)
+
+
+class OcrSession:
+    """The state of reading one file: its change gate and the verdicts on text already moderated."""
+
+    def __init__(self, reader: OcrReader, text_moderator: TextModerator, *, gate: bool = True) -> None:
+        self._reader = reader
+        self._moderate = text_moderator
+        self._gate = ChangeGate(reader) if gate else None
+        self._verdicts: dict[str, list[TextHit]] = {}  # a caption stays on many frames: moderate it once
+
+    def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
+        """The lines of every frame, in order, reusing what is unchanged since the last frame read."""
+        if self._gate is not None:
+            return [self._gate.read(frame) for frame in frames]
+        out = []
+        for frame in frames:
+            page = self._reader.read(frame.image)
+            out.append(FrameText(frame, page.lines, page.recognised, (0, 0, frame.width, frame.height)))
+        return out
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Findings for every text block the text moderator flags, one per frame it is on."""
         findings: list[Finding] = []
-        verdicts: dict[str, list[TextHit]] = {}  # a caption stays on many frames: moderate its text once
         for page in self.read_frames(frames):
             for block in text_blocks(page.lines):
                 text, spans = join_lines(block)
-                if text not in verdicts:
-                    verdicts[text] = self._moderate(text)
-                for hit in verdicts[text]:
+                if text not in self._verdicts:
+                    self._verdicts[text] = self._moderate(text)
+                for hit in self._verdicts[text]:
                     carriers = lines_with_keywords(block, spans, text, hit.keywords)
                     findings.append(
                         Finding(
