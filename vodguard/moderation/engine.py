@@ -297,13 +297,13 @@ class Engine:
             ocr=wanted.ocr and info.has_video,
             audio_detectors=wanted.audio_detectors if info.has_audio else (),
         )
-        # picture models load here, audio ones in the audio thread, so the two loads overlap
-        self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
-        run.check()
         duration = float(info.duration or 0.0)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vodguard-engine") as pool:
             audio_job = pool.submit(self._audio_path, source, info, plan, run) if plan.audio else None
             try:
+                # picture models load here while the audio thread loads its own
+                self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
+                run.check()
                 if plan.pictures:
                     frames = decode.sample_frames(
                         source,
