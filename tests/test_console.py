@@ -390,6 +390,17 @@ def test_upload_signature_is_one_time_and_upload_lands_in_the_app(server, keys_a
     assert vod_a.DescribeMediaInfos(req).NotExistFileIdSet == [file_id]
 
 
+def test_a_failed_task_says_why_in_plain_words(server, keys_a, vod_a, reviewed):
+    console = reviewed["console"]
+    broken = basic_upload(server, keys_a, FIXTURES / "bad" / "text.mp4", mediaName="not a video")["FileId"]
+    console.post(f"/console/media/{broken}/review", {"definition": reviewed["definition"]})
+    assert (
+        wait_task(vod_a, latest_task_id(console, broken)).ReviewAudioVideoTask.ErrCodeExt == "SourceFileError"
+    )
+    row = console.get("/console/tasks", file_id=broken).text
+    assert ">SourceFileError<" in row and "could not be read as media" in row
+
+
 def test_tasks_list_filters_by_status_and_shows_results(reviewed):
     console, first = reviewed["console"], reviewed["files"][0]
     finished = console.get("/console/tasks", status="FINISH").text
