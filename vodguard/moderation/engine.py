@@ -507,7 +507,8 @@ class _OcrPass:
     """
 
     def __init__(self, detector: Any, run: _Run, *, interval: float, slack: float) -> None:
-        self._detector = detector
+        # a session keeps OCR's change gate and text verdicts from batch to batch of this one file
+        self._detector = detector.session() if hasattr(detector, "session") else detector
         self._run = run
         self._interval = interval
         self._slack = slack
