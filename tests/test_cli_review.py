@@ -49,15 +49,7 @@ def test_help_explains_templates_and_labels(tmp_path):
     assert "--labels" in done.stdout and "template 10" in done.stdout
 
 
-def test_a_clean_video_passes_with_one_json_line(clean_video, tmp_path):
-    done = review(clean_video, "--labels", "Porn", "--json", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    [line] = done.stdout.splitlines()
-    assert json.loads(line) == {"Path": str(clean_video), "Suggestion": "pass", "Label": "", "Form": "",
-                                "SegmentSet": []}  # fmt: skip
-
-
-def test_an_unreadable_file_exits_3_with_its_error(clean_video, tmp_path):
+def test_one_json_line_per_file_and_exit_3_on_an_unreadable_one(clean_video, tmp_path):
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"this is not a video" * 100)
     missing = tmp_path / "missing.mp4"
@@ -65,7 +57,13 @@ def test_an_unreadable_file_exits_3_with_its_error(clean_video, tmp_path):
     assert done.returncode == 3
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["Path"] for line in lines] == [str(clean_video), str(junk), str(missing)]
-    assert lines[0]["Suggestion"] == "pass"
+    assert lines[0] == {
+        "Path": str(clean_video),
+        "Suggestion": "pass",
+        "Label": "",
+        "Form": "",
+        "SegmentSet": [],
+    }
     for line in lines[1:]:
         assert line["Error"]["Code"] == "SourceFileError"
         assert line["Error"]["Message"]
