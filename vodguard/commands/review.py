@@ -213,6 +213,8 @@ def _progress(enabled: bool) -> Iterator[Callable[[Path], Callable[[str, float],
     )
 
     def for_file(path: Path) -> Callable[[str, float], None]:
+        for old in list(bars.task_ids):  # the previous file is done: its bars go
+            bars.remove_task(old)
         tasks: dict[str, Any] = {}
 
         def update(stage: str, fraction: float) -> None:

@@ -279,8 +279,9 @@ class Engine:
         """Moderate an audio or video file (ReviewAudioVideoTaskOutput-shaped result).
 
         ``deadline`` is a ``time.monotonic()`` instant (default: now plus ``limits.wall_seconds``); past it
-        the call raises ``DeadlineExceeded``. ``progress(stage, fraction)`` may be called from any of the
-        call's threads, never two at once.
+        the call raises ``DeadlineExceeded``. ``progress(stage, fraction)`` reports the stages ``pictures``
+        and ``audio`` (each from 0 to 1, when the file has them); it may be called from any of the call's
+        threads, never two at once.
         """
         source = Path(source)
         if not source.is_file():
