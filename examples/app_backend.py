@@ -55,7 +55,9 @@ class AppBackend:
 
     def handle(self, event) -> None:  # an EventContent
         if event.EventType == "NewFileUpload":
-            print(f"uploaded {event.FileUploadEvent.FileId}, review task {event.FileUploadEvent.ReviewAudioVideoTaskId}")
+            print(
+                f"uploaded {event.FileUploadEvent.FileId}, review task {event.FileUploadEvent.ReviewAudioVideoTaskId}"
+            )
         elif event.EventType == "ReviewAudioVideoComplete":
             task = event.ReviewAudioVideoCompleteEvent
             file_id = task.Input.FileId
@@ -120,7 +122,9 @@ def serve(backend: AppBackend, port: int) -> ThreadingHTTPServer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--endpoint", default="127.0.0.1:8080")
     parser.add_argument("--secret-id", required=True)
     parser.add_argument("--secret-key", required=True)
