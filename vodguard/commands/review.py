@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -86,7 +86,6 @@ class FileOutcome:
     kind: str = "media"  # media / image
     error: tuple[str, str] | None = None  # (Code, Message)
     seconds: float = 0.0
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
