@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--size", choices=("small", "full"), default="small", help="corpus size (make-corpus)"
     )
+    parser.add_argument(
+        "--reuse", action="store_true", help="make-corpus: keep files an earlier run of this version made"
+    )
     parser.add_argument("--limit", type=int, metavar="N", help="score only the first N files or texts")
     add_data_dir(parser)
     parser.set_defaults(func=run)
@@ -66,7 +69,9 @@ def _make_corpus(args: argparse.Namespace) -> int:
     if args.path is None:
         return _usage("make-corpus needs a folder: vodguard eval make-corpus DIR")
     try:
-        entries = make_corpus(args.path, size=args.size, log=lambda line: print(line, flush=True))
+        entries = make_corpus(
+            args.path, size=args.size, reuse=args.reuse, log=lambda line: print(line, flush=True)
+        )
     except CorpusError as exc:
         print(f"vodguard eval make-corpus: {exc}", file=sys.stderr)
         return EXIT_MISSING
@@ -92,10 +97,10 @@ def _cold(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from vodguard.evaluation.manifest import ManifestError, read_manifest
+    from vodguard.evaluation.manifest import Entry, ManifestError, read_manifest
     from vodguard.evaluation.report import print_report, report_json, write_json
     from vodguard.evaluation.runner import run_manifest
-    from vodguard.evaluation.scoring import score
+    from vodguard.evaluation.scoring import Prediction, score
     from vodguard.moderation.config import EngineConfig
     from vodguard.moderation.presets import IMAGE_LABELS, labels_template, parse_labels, preset_template
 
@@ -126,7 +131,7 @@ def _manifest(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True, highlight=False)
 
-    def progress(i: int, entry, prediction) -> None:  # noqa: ANN001 - a local callback
+    def progress(i: int, entry: Entry, prediction: Prediction) -> None:
         outcome = prediction.error or prediction.suggestion
         console.print(f"[{i + 1}/{len(entries)}] {entry.path.name}: {outcome} ({prediction.seconds:.1f} s)")
 

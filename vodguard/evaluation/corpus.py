@@ -292,6 +292,17 @@ def full_plan(planner: Planner) -> list[Plan]:
         ]
         plan.note = f"{len(picked)} captions and {len(sentences)} sentences over {minutes} min"
         plans.append(plan)
+    # short clips where a caption and a sentence share the screen time, as in a talking-head upload
+    for _ in range(8):
+        seconds = float(rng.choice([6, 10, 15, 20]))
+        shown = planner.shown(rng.choice(captions), 0.5, round(seconds - 0.5, 1))
+        plan = Plan(f"video/mixed_{len(plans):02d}.mp4", seconds, rng.choice(SIZES[:3]), fps=15,
+                    backdrop=rng.choice(["gradient", "photo"]), noise=("pink", 0.005))  # fmt: skip
+        if shown is not None:
+            plan.captions.append(shown)
+        plan.speech.append(planner.said(rng.choice(SPEECH_BAD + SPEECH_CLEAN), 1.0))
+        plan.note = "caption and speech at once"
+        plans.append(plan)
     return plans
 
 
@@ -306,8 +317,12 @@ def _suggestion(spans: list[Span]) -> str:
     return max((s.suggestion for s in spans), key=SUGGESTION_RANK.__getitem__, default="pass")
 
 
-def make_media(plan: Plan, out: Path, photos: list[np.ndarray], seed: int) -> Entry:
-    """Render one planned file under ``out`` and return its manifest entry."""
+def make_media(plan: Plan, out: Path, photos: list[np.ndarray], seed: int, *, reuse: bool = False) -> Entry:
+    """Render one planned file under ``out`` and return its manifest entry.
+
+    With ``reuse``, a file already there is kept and only its ground truth is worked out again: the plan is
+    seeded, so an earlier run of the same version made the same file.
+    """
     path = out / plan.name
     path.parent.mkdir(parents=True, exist_ok=True)
     spans: list[Span] = []
@@ -348,7 +363,8 @@ def make_media(plan: Plan, out: Path, photos: list[np.ndarray], seed: int) -> En
             last = int(np.ceil(c.end * plan.fps - 1e-9)) - 1
             spans += _spans("OCR", c.phrase, first / plan.fps, last / plan.fps)
         frames = _frames(back, width, n, plan.fps, stamps)
-    synth.encode(path, frames=frames, fps=plan.fps, size=plan.size, audio=audio)
+    if not (reuse and path.is_file() and path.stat().st_size > 0):
+        synth.encode(path, frames=frames, fps=plan.fps, size=plan.size, audio=audio)
     extra = {"duration": round(duration, 3)}
     if plan.note:
         extra["note"] = plan.note
@@ -388,7 +404,7 @@ def make_pictures(out: Path, planner: Planner, photos: list[np.ndarray], small: 
             entries.append(Entry(path, "pass", (), {"note": "clean photo"}))
     bad = [p for p in CAPTIONS_BAD if planner.cjk or p.lang == "en"]
     clean = [p for p in CAPTIONS_CLEAN if planner.cjk or p.lang == "en"]
-    chosen = bad[:1] if small else planner.rng.sample(bad, 6) + planner.rng.sample(clean, 2)
+    chosen = bad[:1] if small else planner.rng.sample(bad, 9) + planner.rng.sample(clean, 3)
     for k, phrase in enumerate(chosen):
         font = planner._font(phrase)
         if font is None:
@@ -407,7 +423,9 @@ def make_pictures(out: Path, planner: Planner, photos: list[np.ndarray], small: 
     return entries
 
 
-def make_corpus(out: Path, *, size: str = "small", log: Callable[[str], None] | None = None) -> list[Entry]:
+def make_corpus(
+    out: Path, *, size: str = "small", reuse: bool = False, log: Callable[[str], None] | None = None
+) -> list[Entry]:
     """Make the corpus under ``out`` and write ``out/manifest.jsonl``; ``CorpusError`` names what is missing."""
     if size not in ("small", "full"):
         raise ValueError(f"size must be small or full, not {size!r}")
@@ -427,7 +445,7 @@ def make_corpus(out: Path, *, size: str = "small", log: Callable[[str], None] | 
     plans = small_plan(planner) if size == "small" else full_plan(planner)
     entries = []
     for k, plan in enumerate(plans):
-        entries.append(make_media(plan, out, photos, seed=k))
+        entries.append(make_media(plan, out, photos, seed=k, reuse=reuse))
         if log:
             log(
                 f"{plan.name} ({entries[-1].extra['duration']:.0f} s, {len(entries[-1].segments)} segment(s))"
