@@ -301,6 +301,8 @@ class TestBlobStore:
         assert (info.size, info.md5) == (len(data), md5(data))
         assert not store.exists("staging/s1/obj")
         assert read_all(store, "media/1/f/original.mp4") == data
+        assert store.move("media/1/f/original.mp4", "media/1/f/original.mp4").md5 == md5(data)
+        assert read_all(store, "media/1/f/original.mp4") == data  # moving onto itself keeps the blob
 
     def test_move_of_a_large_blob(self, store: BlobStore) -> None:
         data = payload(13 * MiB, seed=5)
@@ -458,6 +460,8 @@ def test_move_reads_the_digest_when_metadata_is_missing(s3: S3BlobStore, seaweed
     seaweed.client().put_object(Bucket=BUCKET, Key=f"{s3.prefix}/raw/obj", Body=b"written by someone else")
     info = s3.move("raw/obj", "raw/moved")
     assert info.md5 == md5(b"written by someone else")
+    head = seaweed.client().head_object(Bucket=BUCKET, Key=f"{s3.prefix}/raw/moved")
+    assert head["Metadata"].get("md5") == info.md5  # recorded, so the next move needs no read
     assert s3.move("raw/moved", "raw/again").md5 == info.md5
 
 
@@ -483,6 +487,10 @@ def test_local_cache_evicts_least_recently_used(seaweed: SeaweedFS, tmp_path: Pa
     assert store.local_path("cache/a.mp4").read_bytes() == payload(100_000, seed=ord("a"))
     sizes = sum(p.stat().st_size for p in store.cache_dir.glob("*/*"))
     assert sizes <= 250_000
+    # A blob bigger than the whole cache is still handed out whole (and evicted on a later download).
+    tiny = s3_store(seaweed, tmp_path / "tiny", cache_bytes=1000)
+    tiny.put_bytes("cache/big.mp4", payload(100_000, seed=1))
+    assert tiny.local_path("cache/big.mp4").read_bytes() == payload(100_000, seed=1)
 
 
 def test_open_blob_store_from_a_storage_url(seaweed: SeaweedFS, tmp_path: Path) -> None:

@@ -113,6 +113,9 @@ class S3BlobStore:
             max_pool_connections=32,  # API threads, workers and the sweeper share one client
             connect_timeout=10,
             read_timeout=120,
+            # Only the checksums S3 requires: many S3-compatible servers reject the newer default CRC headers.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         self.client: Any = _new_client(
             "s3",
@@ -293,6 +296,7 @@ class S3BlobStore:
         """Server-side copy then delete; the MD5 comes from the source's metadata (or one read when it has none)."""
         head = self._head_or_raise(src)
         size = int(head["ContentLength"])
+        same = self._key(src) == self._key(dst)
         md5 = head.get("Metadata", {}).get("md5", "")
         if not md5:
             digest = hashlib.md5()
@@ -313,7 +317,8 @@ class S3BlobStore:
             with self._multipart(dst, md5) as upload:
                 for start in range(0, size, self.copy_part_size):
                     upload.add_copy(src, start, min(start + self.copy_part_size, size) - 1)
-        self.delete(src)
+        if not same:
+            self.delete(src)
         return BlobInfo(size=size, md5=md5)
 
     # Reads
