@@ -216,7 +216,7 @@ def scratch_files(store: BlobStore) -> set[Path]:
     return set(store._tmp.iterdir())  # type: ignore[attr-defined]
 
 
-class _OneByteReads(io.RawIOBase):
+class _ShortReads(io.RawIOBase):
     """A stream that hands out at most ``step`` bytes per read, like a slow socket."""
 
     def __init__(self, data: bytes, step: int) -> None:
@@ -253,7 +253,7 @@ class TestBlobStore:
 
     def test_put_stream_larger_than_a_part(self, store: BlobStore) -> None:
         data = payload(12 * MiB + 7, seed=1)
-        info = store.put_stream("big/file.bin", _OneByteReads(data, 300_000), limit=len(data))
+        info = store.put_stream("big/file.bin", _ShortReads(data, 300_000), limit=len(data))
         assert (info.size, info.md5) == (len(data), md5(data))
         assert store.size("big/file.bin") == len(data)
         assert md5(b"".join(store.read_range("big/file.bin", 0, len(data) - 1))) == md5(data)
