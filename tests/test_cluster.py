@@ -43,8 +43,8 @@ def cluster_env(tmp_path):
         "VODGUARD_QUEUE_NAME": f"cluster-{tmp_path.name}",
         "VODGUARD_TASK_LEASE_SECONDS": "3",
     }
-    if os.environ.get("VODGUARD_TEST_STORAGE_URL"):
-        env["VODGUARD_STORAGE_URL"] = os.environ["VODGUARD_TEST_STORAGE_URL"]
+    if os.environ.get("VODGUARD_TEST_STORAGE") == "s3":
+        env["VODGUARD_STORAGE_URL"] = real.s3_url(tmp_path / "cluster")
     return env
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import apps
-from vodguard.store.blobs import LocalBlobStore
+from vodguard.store.blobs import BlobStore
 from vodguard.store.models import ApiKey, Media, ReviewDecision, Task, UsedSignature
 
 QUEUE_FILTERS = {"review": ("review",), "block": ("block",), "all": ("review", "block")}
@@ -103,7 +103,7 @@ def latest_tasks(session: Session, *, app_id: int, file_ids: list[str]) -> dict[
     return latest
 
 
-def full_segments(blobs: LocalBlobStore, task: Task) -> list[dict[str, Any]]:
+def full_segments(blobs: BlobStore, task: Task) -> list[dict[str, Any]]:
     """Every segment of a finished task: the evidence file when it is still kept, else the inline ones."""
     key = f"evidence/{task.app_id}/{task.task_id}/segments.json"
     if blobs.exists(key):

@@ -12,7 +12,7 @@ from vodguard.config import Settings
 from vodguard.queue import TaskQueue
 from vodguard.services.ratelimit import RateLimiter, RedisRateLimiter, open_rate_limiter
 from vodguard.services.urls import UrlSigner
-from vodguard.store.blobs import LocalBlobStore, open_blob_store
+from vodguard.store.blobs import BlobStore, open_blob_store
 from vodguard.store.db import Database, migrate
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Wakeups:
 class Services:
     settings: Settings
     db: Database
-    blobs: LocalBlobStore
+    blobs: BlobStore
     urls: UrlSigner
     queue: TaskQueue
     limiter: RateLimiter | RedisRateLimiter = field(default_factory=RateLimiter)

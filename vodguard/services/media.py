@@ -15,7 +15,7 @@ from vodguard import ids
 from vodguard.errors import InvalidParameterValue, ResourceNotFound
 from vodguard.services import events, tasks
 from vodguard.services.urls import UrlSigner
-from vodguard.store.blobs import LocalBlobStore
+from vodguard.store.blobs import BlobStore
 from vodguard.store.models import Media
 from vodguard.timeutil import iso
 
@@ -81,7 +81,7 @@ class NewMedia:
 
 def create_media(
     session: Session,
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     *,
     new: NewMedia,
     staged_key: str,
@@ -133,7 +133,7 @@ def create_media(
     return media
 
 
-def discard_blobs(blobs: LocalBlobStore, media: Media) -> None:
+def discard_blobs(blobs: BlobStore, media: Media) -> None:
     blobs.delete_prefix(f"media/{media.app_id}/{media.file_id}")
 
 
@@ -205,9 +205,7 @@ def review_info(media: Media) -> dict[str, Any]:
     return {"MediaReviewInfo": media.review, "CoverReviewInfo": media.cover_review}
 
 
-def delete_media(
-    session: Session, blobs: LocalBlobStore, *, app_id: int, file_id: str, now: datetime
-) -> None:
+def delete_media(session: Session, blobs: BlobStore, *, app_id: int, file_id: str, now: datetime) -> None:
     """Remove the row (and emit FileDeleted) now; the bytes go once the transaction committed (``discard_blobs``)."""
     media = get_media(session, app_id=app_id, file_id=file_id)
     tasks.abort_waiting(session, app_id=app_id, file_id=file_id, now=now)

@@ -22,7 +22,7 @@ from vodguard.errors import AuthFailure, InvalidParameterValue, ResourceNotFound
 from vodguard.services import media as media_service
 from vodguard.services import templates
 from vodguard.services.media import IMAGE_TYPES, NewMedia
-from vodguard.store.blobs import LocalBlobStore
+from vodguard.store.blobs import BlobStore
 from vodguard.store.models import App, Media, MultipartPart, MultipartUpload, StagedObject, UploadSession
 from vodguard.timeutil import parse_iso
 
@@ -239,7 +239,7 @@ def list_uploads(session: Session, row: UploadSession, prefix: str) -> list[Mult
 
 def complete_multipart(
     session: Session,
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     row: UploadSession,
     upload: MultipartUpload,
     requested: list[tuple[int, str]],
@@ -265,7 +265,7 @@ def complete_multipart(
     return etag
 
 
-def abort_multipart(session: Session, blobs: LocalBlobStore, upload: MultipartUpload) -> None:
+def abort_multipart(session: Session, blobs: BlobStore, upload: MultipartUpload) -> None:
     blobs.delete_prefix(f"staging/{upload.session_key}/parts/{upload.upload_id}")
     session.execute(delete(MultipartPart).where(MultipartPart.upload_id == upload.upload_id))
     session.delete(upload)
@@ -286,7 +286,7 @@ def get_session(session: Session, *, app_id: int, session_key: str, now: datetim
 
 
 def commit_upload(
-    session: Session, blobs: LocalBlobStore, *, app: App, session_key: str, now: datetime
+    session: Session, blobs: BlobStore, *, app: App, session_key: str, now: datetime
 ) -> tuple[Media, UploadParams, bool]:
     """Turn the staged bytes into a media. Idempotent: a second commit returns the same media (``fresh`` False)."""
     row = get_session(session, app_id=app.id, session_key=session_key, now=now)
@@ -332,7 +332,7 @@ def commit_upload(
     return media, params, True
 
 
-def sweep_expired(session: Session, blobs: LocalBlobStore, *, now: datetime) -> int:
+def sweep_expired(session: Session, blobs: BlobStore, *, now: datetime) -> int:
     """Delete sessions past their expiry (committed ones after a day more) and their staged bytes."""
     rows = list(session.scalars(select(UploadSession).where(UploadSession.expires_at <= now)))
     swept = 0
