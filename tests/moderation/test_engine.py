@@ -276,6 +276,16 @@ def test_text_in_an_image(engine):
     assert {s.label for s in preset.segments} == {"Porn"}
 
 
+def test_one_engine_serves_several_threads(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    picture = FIXTURES / "images" / "text.png"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: engine.moderate_image(picture, ALL_LABELS), range(3)))
+    wires = [r.to_wire(timed=False) for r in results]
+    assert wires[0]["Suggestion"] == "block" and wires[0] == wires[1] == wires[2]
+
+
 def test_an_animated_gif_is_read_frame_by_frame(engine):
     result = engine.moderate_image(FIXTURES / "images" / "animated.gif", ALL_LABELS)
     assert result.suggestion == "pass"
