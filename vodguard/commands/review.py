@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import logging
 import re
 import sys
 import time
@@ -132,7 +131,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _quiet_libraries()
     settings = settings_from(args)
     config = EngineConfig(models_dir=settings.models_dir, limits=Limits(max_image_bytes=CLI_MAX_IMAGE_BYTES))
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
@@ -153,16 +151,6 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"report written to {args.html}")
     return exit_status(outcomes)
-
-
-def _quiet_libraries() -> None:
-    """Keep RapidOCR's INFO lines (one per model it loads) off the terminal; its warnings still show."""
-    # rapidocr resets its logger's level when imported, so a filter, which survives that, does the job
-    logging.getLogger("RapidOCR").addFilter(_warnings_only)  # the same filter object is added only once
-
-
-def _warnings_only(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING
 
 
 def exit_status(outcomes: list[FileOutcome]) -> int:

@@ -18,6 +18,7 @@ caption is recognised once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,10 @@ class OcrPage:
     detected: bool = True
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 class OcrReader:
     """RapidOCR det → cls → rec on RGB frames, with the models that ship inside the rapidocr wheel."""
 
@@ -76,6 +81,8 @@ class OcrReader:
             from rapidocr.utils.parse_parameters import ParseParams
         except ImportError as exc:
             raise ModelUnavailable("OCR needs the 'rapidocr' package: pip install rapidocr==3.10.0") from exc
+        # rapidocr logs an INFO line per model it loads, and resets its logger's level on import; a filter stays.
+        logging.getLogger("RapidOCR").addFilter(_warnings_only)
         models = _bundled_models()
         cfg = ParseParams.load(DEFAULT_CFG_PATH)
         cfg.Det.limit_type = "max"  # the default ("min", 736) upscales a 720p frame to 1308 px: 5x slower det
