@@ -38,13 +38,12 @@ def run(args: argparse.Namespace) -> int:
 
     app = create_app(services)
     background = Background(services)
-    print(f"vodguard listening on {settings.base_url()}  (data in {settings.data_dir})", flush=True)
     if first is not None:
         print("First start: created an app and its key pair. Keep the SecretKey now; it is not shown again.")
         print(
-            f"  SubAppId  {first.sub_app_id}\n  SecretId  {first.secret_id}\n  SecretKey {first.secret_key}",
-            flush=True,
+            f"  SubAppId  {first.sub_app_id}\n  SecretId  {first.secret_id}\n  SecretKey {first.secret_key}"
         )
+    print(f"vodguard listening on {settings.base_url()}  (data in {settings.data_dir})", flush=True)
     background.start()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,99 @@
+"""The command line users' scripts rely on: serve prints its address and first key pair; keys create/list/revoke."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.vod.v20180717 import models
+
+from tests.server import free_port
+
+
+def vodguard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vodguard", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+class _Endpoint:
+    def __init__(self, port: int) -> None:
+        self.endpoint = f"127.0.0.1:{port}"
+
+
+def _serve(data, port):  # type: ignore[no-untyped-def]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vodguard", "serve", "--port", str(port), "--data-dir", str(data), "--no-workers"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "listening on" in line:
+            break
+    return proc, "".join(lines)  # the key pair, when there is one, comes before the address
+
+
+def test_serve_prints_address_and_first_key_pair_once(tmp_path):
+    from tests.conftest import vod_client
+
+    port = free_port()
+    proc, out = _serve(tmp_path, port)
+    try:
+        assert f"http://127.0.0.1:{port}" in out
+        secret_id = re.search(r"^\s*SecretId\s+(\S+)$", out, re.M)[1]
+        secret_key = re.search(r"^\s*SecretKey\s+(\S+)$", out, re.M)[1]
+        vod = vod_client(_Endpoint(port), secret_id, secret_key)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert vod.DescribeReviewTemplates(models.DescribeReviewTemplatesRequest()).TotalCount == 1
+                break
+            except TencentCloudSDKException as exc:  # the port may not accept yet
+                if exc.get_code() != "ClientNetworkError" or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    proc, again = _serve(tmp_path, port)
+    proc.terminate()
+    proc.wait(20)
+    assert "SecretKey" not in again
+
+
+def test_keys_create_list_revoke(tmp_path):
+    env = {**os.environ, "VODGUARD_DATA_DIR": str(tmp_path)}
+    created = vodguard("keys", "create", "--json", env=env)
+    assert created.returncode == 0, created.stderr
+    pair = json.loads(created.stdout)
+    assert set(pair) == {"SubAppId", "SecretId", "SecretKey"}
+    second = json.loads(vodguard("keys", "create", "--json", "--app", str(pair["SubAppId"]), env=env).stdout)
+    assert second["SubAppId"] == pair["SubAppId"] and second["SecretId"] != pair["SecretId"]
+    listed = json.loads(vodguard("keys", "list", "--json", env=env).stdout)
+    assert {k["SecretId"] for k in listed} == {pair["SecretId"], second["SecretId"]}
+    assert all("SecretKey" not in k for k in listed)
+    assert vodguard("keys", "revoke", pair["SecretId"], env=env).returncode == 0
+    listed = {
+        k["SecretId"]: k["Revoked"] for k in json.loads(vodguard("keys", "list", "--json", env=env).stdout)
+    }
+    assert listed == {pair["SecretId"]: True, second["SecretId"]: False}
+    again = vodguard("keys", "revoke", pair["SecretId"], env=env)
+    assert again.returncode == 2 and "already revoked" in again.stdout
+    missing_app = vodguard("keys", "create", "--app", "42", env=env)
+    assert missing_app.returncode == 2 and "SubAppId 42" in missing_app.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["review", "--help"], ["worker", "--help"], ["sign-upload", "--help"]]
+)
+def test_help_works(args):
+    assert vodguard(*args).returncode == 0
