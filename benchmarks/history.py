@@ -44,6 +44,35 @@ def append_run(path: Path, run: dict[str, Any]) -> None:
         fh.write(json.dumps(run, ensure_ascii=False) + "\n")
 
 
+def amend_last(path: Path, run: dict[str, Any]) -> None:
+    """Merge ``run`` into the last recorded run: its figures replace same-named ones, its notes are added."""
+    runs = read_history(path)
+    if not runs:
+        append_run(path, run)
+        return
+    last = runs[-1]
+    keys = {f["key"] for f in run["figures"]}
+    last["figures"] = [f for f in last["figures"] if f["key"] not in keys] + run["figures"]
+    # a part measured again replaces its old notes (a note opens with its part's name and a colon)
+    redone = {note.split(":", 1)[0] for note in run.get("notes", [])}
+    last["notes"] = [
+        n
+        for n in last.get("notes", [])
+        if not n.startswith(_SKIPPED_PREFIXES) and n.split(":", 1)[0] not in redone
+    ]
+    last["notes"] += [f"(added {run['date']}) {note}" for note in run.get("notes", [])]
+    last["context"] = f"{last.get('context', '')} Amended {run['date']}: {run.get('context', '')}".strip()
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in runs), encoding="utf-8")
+
+
+_SKIPPED_PREFIXES = (
+    "api: skipped",
+    "engine video: skipped",
+    "naive baseline: skipped",
+    "engine images: skipped",
+)
+
+
 def _value(value: float, unit: str) -> str:
     if unit in ("×RT", "req/s", "tasks/min") or value < 100:
         return f"{value:.2f}"

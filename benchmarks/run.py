@@ -39,6 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--history", type=Path, default=ROOT / "benchmarks" / "history.jsonl")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, record nothing")
+    parser.add_argument(
+        "--amend",
+        action="store_true",
+        help="add the figures to the last recorded run (to redo a part that failed) instead of a new run",
+    )
     args = parser.parse_args(argv)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = args.skip - set(PARTS)
@@ -106,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run or not figures:
         print("nothing recorded" + ("" if figures else " (no figure was measured)"))
         return 0 if figures else 1
-    history.append_run(args.history, run)
+    if args.amend:
+        history.amend_last(args.history, run)
+    else:
+        history.append_run(args.history, run)
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     args.doc.write_text(history.render(history.read_history(args.history)), encoding="utf-8")
     print(f"recorded in {args.history} and {args.doc}")
