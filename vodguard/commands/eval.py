@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "eval",
         help="measure moderation quality on labelled files (or make a corpus, or score COLD)",
-        description=__doc__.split("\n\n")[0],
+        description="Measure moderation quality on labelled files, make a labelled corpus, or score text on COLD.",
         epilog=__doc__.split("\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

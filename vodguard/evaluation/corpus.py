@@ -323,6 +323,10 @@ def make_media(plan: Plan, out: Path, photos: list[np.ndarray], seed: int, *, re
     With ``reuse``, a file already there is kept and only its ground truth is worked out again: the plan is
     seeded, so an earlier run of the same version made the same file.
     """
+    if plan.speech and plan.noise[0] == "none":
+        raise ValueError(
+            f"{plan.name}: a file with speech needs an audio track (noise kind 'silence' at least)"
+        )
     path = out / plan.name
     path.parent.mkdir(parents=True, exist_ok=True)
     spans: list[Span] = []

@@ -58,9 +58,17 @@ def report_json(
         else:
             record["predicted"] = pred.suggestion
             record["duration"] = round(pred.duration, 3)
+            details = pred.details or tuple({} for _ in pred.segments)
             record["segments"] = [
-                {"form": s.form, "label": s.label, "start": s.start, "end": s.end, "suggestion": s.suggestion}
-                for s in pred.segments
+                {
+                    "form": s.form,
+                    "label": s.label,
+                    "start": s.start,
+                    "end": s.end,
+                    "suggestion": s.suggestion,
+                    **d,
+                }
+                for s, d in zip(pred.segments, details, strict=True)
             ]
         files.append(record)
     return {

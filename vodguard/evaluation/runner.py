@@ -31,9 +31,19 @@ def to_prediction(result: ModerationResult, *, seconds: float, image: bool) -> P
         Span(s.form, s.label, 0.0 if image else s.start, 0.0 if image else s.end, s.suggestion)
         for s in result.segments
     )
+    details = tuple(
+        {
+            "sub_label": s.sub_label,
+            "confidence": round(s.confidence, 1),
+            "text": s.text,
+            "keywords": list(s.keywords),
+        }
+        for s in result.segments
+    )
     return Prediction(
         suggestion=result.suggestion,
         segments=spans,
+        details=details,
         duration=0.0 if image else result.duration,
         seconds=seconds,
         image=image,

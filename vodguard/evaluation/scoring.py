@@ -36,6 +36,9 @@ class Prediction:
     seconds: float = 0.0  # wall time spent on the file
     image: bool = False
     error: str = ""
+    details: tuple[
+        dict[str, Any], ...
+    ] = ()  # per segment: sub-label, confidence, text, keywords (for the report)
 
 
 @dataclass
