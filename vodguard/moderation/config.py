@@ -42,7 +42,7 @@ class CustomModel:
 @dataclass(frozen=True)
 class EngineConfig:
     models_dir: Path = Path("data/models")  # cache for converted or joined weights
-    frame_interval: float = 1.0  # at least one picture frame every N seconds
+    frame_interval: float = 1.0  # at least one picture frame every N seconds (keyframes and cuts come on top)
     ocr_interval: float = 2.0  # OCR runs on fewer frames than the picture detectors
     scene_threshold: float = 0.35  # mean absolute difference (0..1) that counts as a scene change
     dedupe_hamming: int = 4  # perceptual-hash distance at or under which a frame is a near-duplicate
@@ -51,7 +51,9 @@ class EngineConfig:
     asr_language: str | None = None  # None: detect (multilingual models only)
     nudenet_path: Path | None = None
     efficientnet_path: Path | None = None  # a state dict or an ONNX file
-    ocr_tiles: bool = False
+    nsfw_video_tiles: bool = (
+        False  # also scan video frames as 2x2 tiles (5x the NSFW cost; images always are)
+    )
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
     threads: int = 2
