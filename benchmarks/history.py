@@ -25,6 +25,18 @@ What is measured (details in `benchmarks/*.py`):
   (synchronous, template 10), DescribeTaskDetail requests per second with 1 and 4 client threads, and the task
   queue's throughput with 1, 2 and 4 worker threads on 10-second clips.
 
+Reading the figures:
+
+* The goal (from the baseline's README) is at least 10× real time end to end on a 2-core machine, with the same
+  or better detection. The engine's stage busy times show where the time goes; OCR is the biggest stage in both
+  pipelines, because the benchmark video's clock changes every second.
+* Every figure depends on the machine's load. The development machine is shared with other jobs, so each run
+  records the load average before and after each part; compare runs made under similar load.
+* The API figures run the SDK clients and the server in one Python process, so client threads compete with the
+  server for the interpreter: DescribeTaskDetail with 4 client threads is a lower bound of what the server does
+  for separate clients. Queue workers are threads of one process too (`vodguard serve` style); `vodguard worker`
+  processes on a Redis queue are not measured here.
+
 Needs for the video: Debian's `ffmpeg espeak-ng sox fonts-dejavu-core`
 (`apt-get update && apt-get install -y ffmpeg espeak-ng sox fonts-dejavu-core`); without them the video parts
 are skipped and say so. The baseline's venv is made with pip on first use under `data/bench/`.
