@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.vod.v20180717 import models, vod_client
@@ -104,13 +105,23 @@ def run(servers: int, workers: int, tasks: int, clients: int) -> dict:
 
         submit_latency: list[float] = []
         task_ids: list[str] = []
+        limited = Counter[str]()
         lock = threading.Lock()
 
         def submit(i: int) -> None:
             req = models.ReviewAudioVideoRequest()
             req.FileId, req.Definition, req.TasksPriority = file_id, definition, (i % 5) - 2
-            started = time.perf_counter()
-            task_id = vods[i % servers].ReviewAudioVideo(req).TaskId
+            while True:  # ReviewAudioVideo is limited to 20/s per app across all servers: back off and retry
+                started = time.perf_counter()
+                try:
+                    task_id = vods[i % servers].ReviewAudioVideo(req).TaskId
+                    break
+                except TencentCloudSDKException as exc:
+                    if exc.get_code() != "RequestLimitExceeded":
+                        raise
+                    with lock:
+                        limited["RequestLimitExceeded"] += 1
+                    time.sleep(0.2)
             with lock:
                 submit_latency.append(time.perf_counter() - started)
                 task_ids.append(task_id)
@@ -160,6 +171,7 @@ def run(servers: int, workers: int, tasks: int, clients: int) -> dict:
             "submit_p95_ms": round(percentile(ms, 0.95), 1),
             "poll_p50_ms": round(statistics.median(polls), 1),
             "poll_p95_ms": round(percentile(polls, 0.95), 1),
+            "rate_limited_retries": limited["RequestLimitExceeded"],
             "all_finished_seconds": round(finished, 1),
             "tasks_per_minute": round(tasks / finished * 60, 1),
             "each_finished_once": len(set(task_ids)) == tasks,
@@ -192,7 +204,7 @@ def write_doc(result: dict) -> None:
             "|---|---|",
             f"| submit latency p50 / p95 | {result['submit_p50_ms']} / {result['submit_p95_ms']} ms |",
             f"| DescribeTaskDetail latency p50 / p95 (while workers run) | {result['poll_p50_ms']} / {result['poll_p95_ms']} ms |",
-            f"| burst submitted in | {result['submit_seconds']} s |",
+            f"| burst submitted in | {result['submit_seconds']} s ({result['rate_limited_retries']} calls answered RequestLimitExceeded by the shared 20/s limit, then retried) |",
             f"| all tasks finished after | {result['all_finished_seconds']} s ({result['tasks_per_minute']} tasks/min) |",
             f"| every task finished once, every event delivered once | {result['each_finished_once'] and result['each_event_delivered_once']} |",
             END,

@@ -249,3 +249,31 @@ def test_cold_reader_names_a_wrong_file(tmp_path):
     for truth, predicted in [(True, True), (True, False), (False, True), (False, False), (True, True)]:
         b.add(truth, predicted)
     assert (b.accuracy, b.precision, b.recall) == (0.6, 2 / 3, 2 / 3)
+
+
+def test_bench_history_compares_each_figure_with_the_last_run(tmp_path):
+    from benchmarks import history
+    from benchmarks.figures import Figure, percentile
+
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0 and percentile([1.0, 2.0], 95) == 2.0
+    machine = {"cores": 2, "cpu": "Test CPU", "python": "3.11", "commit": "abc1234"}
+
+    def run(date: str, xrt: float, ms: float) -> dict:
+        figures = [Figure("engine.video.x_realtime", "Engine ×RT", xrt, "×RT"),
+                   Figure("api.review_image.p50", "ReviewImage p50", ms, "ms", better="lower")]  # fmt: skip
+        return {
+            "date": date,
+            "machine": machine,
+            "context": "",
+            "notes": [],
+            "figures": [f.to_json() for f in figures],
+        }
+
+    path = tmp_path / "history.jsonl"
+    history.append_run(path, run("day 1", 2.0, 300.0))
+    history.append_run(path, run("day 2", 4.0, 150.0))
+    page = history.render(history.read_history(path))
+    # twice as fast and half the latency are both a 2× improvement
+    assert "| Engine ×RT | 4.00 | ×RT | 2.00 | 2.00× |" in page
+    assert "| ReviewImage p50 | 150 | ms | 300 | 2.00× |" in page
+    assert page.index("| day 2 |") < page.index("| day 1 |")  # history, newest first
