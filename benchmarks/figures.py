@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vodguard.evaluation import report as evaluation_report
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,23 +46,16 @@ def load() -> float:
 
 def machine() -> dict[str, Any]:
     """Cores, CPU model, Python and the commit the figures belong to."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = ""
+    described = evaluation_report.machine()
     return {
-        "cores": os.cpu_count(),
-        "cpu": model,
+        "cores": described["cores"],
+        "cpu": described["cpu"],
         "python": platform.python_version(),
         "commit": commit,
     }

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.vod.v20180717 import models, vod_client
 
+from benchmarks.figures import machine
 from tests import services as real
 from tests.server import free_port
 
@@ -160,7 +160,7 @@ def run(servers: int, workers: int, tasks: int, clients: int) -> dict:
         polls = [v * 1000 for v in poll_latency]
         return {
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+            "machine": "{cores} cores, {cpu}".format(**machine()),
             "servers": servers,
             "workers": workers,
             "clients": clients,
@@ -186,6 +186,14 @@ def run(servers: int, workers: int, tasks: int, clients: int) -> dict:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def kept_block(doc: Path) -> str:
+    """The load-test block of ``doc`` (it runs apart from ``make bench``, whose rewrite must keep it)."""
+    text = doc.read_text() if doc.exists() else ""
+    if BEGIN in text and END in text:
+        return "\n" + text[text.index(BEGIN) : text.index(END) + len(END)] + "\n"
+    return ""
 
 
 def write_doc(result: dict) -> None:

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import api_bench, baseline, engine_bench, history
+from benchmarks import api_bench, baseline, engine_bench, history, loadtest
 from benchmarks.figures import ROOT, Figure, load, machine, now
 from vodguard.moderation.config import EngineConfig
 
@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         history.append_run(args.history, run)
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(history.render(history.read_history(args.history)), encoding="utf-8")
+    page = history.render(history.read_history(args.history))
+    args.doc.write_text(page + loadtest.kept_block(args.doc), encoding="utf-8")
     print(f"recorded in {args.history} and {args.doc}")
     return 0
 
