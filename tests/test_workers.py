@@ -116,3 +116,36 @@ def test_two_worker_processes_share_a_redis_queue(tmp_path):
         running.stop()
         redis.terminate()
         redis.wait(10)
+
+
+def test_a_lost_queue_message_is_queued_again(tmp_path):
+    """A worker killed between taking a message and claiming the row loses the message, never the task."""
+    from datetime import timedelta
+
+    from vodguard.background import Background
+    from vodguard.services import reviews
+    from vodguard.timeutil import utcnow
+
+    running = start_server(tmp_path, workers=0)
+    try:
+        keys = running.new_key()
+        vod = vod_client(running, keys.secret_id, keys.secret_key)
+        uploaded = upload(running, keys, Path(__file__).parent / "fixtures" / "silent.mp4")
+        task_id = review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
+        queue = running.services.queue
+        assert queue.pending() == 1
+        queue.flush()  # the message is gone; the row still says WAITING
+        with running.services.db.transaction() as s:
+            reviews.reap_expired_leases(s, services=running.services, now=utcnow())
+        assert queue.pending() == 0  # not yet: the task has not waited long enough to be suspected
+        with running.services.db.transaction() as s:
+            reviews.reap_expired_leases(s, services=running.services, now=utcnow() + timedelta(hours=1))
+        assert queue.pending() == 1
+        worker = Background(running.services, workers=1, api=False)
+        worker.start()
+        try:
+            assert wait_finished(vod, task_id).ReviewAudioVideoTask.ErrCodeExt == ""
+        finally:
+            worker.stop()
+    finally:
+        running.stop()

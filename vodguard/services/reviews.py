@@ -83,15 +83,16 @@ def renew_lease(services: Services, task_id: str, progress: float | None = None)
 
 
 def reap_expired_leases(session: Session, *, services: Services, now: datetime) -> list[str]:
-    """Put PROCESSING tasks whose lease expired back on the queue (their worker died or lost the database)."""
-    rows = list(session.scalars(select(Task).where(Task.status == "PROCESSING", Task.lease_until < now)))
-    for task in rows:
-        task.status = "WAITING"
-        task.lease_until = None
-    for task in rows:
+    """Queue again what a worker lost: PROCESSING tasks whose lease expired (the worker died or lost the database),
+    and WAITING tasks whose queue message may be gone (a worker died between taking it and claiming the row)."""
+    expired = list(session.scalars(select(Task).where(Task.status == "PROCESSING", Task.lease_until < now)))
+    for task in expired:
         log.warning("task %s lost its worker (lease expired); queued again", task.task_id)
-        task_service.enqueue_after_commit(session, services, task)
-    return [t.task_id for t in rows]
+        task.status = "WAITING"
+    stale = list(session.scalars(select(Task).where(Task.status == "WAITING", Task.lease_until < now)))
+    for task in {t.task_id: t for t in [*expired, *stale]}.values():
+        task_service.enqueue_after_commit(session, services, task)  # a duplicate message is harmless
+    return [t.task_id for t in expired]
 
 
 def requeue_waiting(services: Services) -> int:
@@ -334,7 +335,7 @@ def _retry_or_fail(services: Services, snap: _Snapshot, exc: Exception) -> None:
     with services.db.transaction() as s:
         task = s.get(Task, snap.task_id)
         if task is not None and task.status == "PROCESSING":
-            task.status, task.lease_until, task.message = "WAITING", None, message
+            task.status, task.message = "WAITING", message
             task_service.enqueue_after_commit(s, services, task)
 
 

@@ -17,8 +17,10 @@ from vodguard.services import templates
 from vodguard.services.container import Services
 from vodguard.store.db import after_commit
 from vodguard.store.models import Media, Task, UsedSessionId
+from vodguard.timeutil import utcnow
 
 SESSION_ID_WINDOW = timedelta(days=3)
+REQUEUE_LEASES = 10  # a WAITING task unclaimed for this many lease periods is queued again
 VISIBLE_FOR = timedelta(days=3)
 
 
@@ -102,7 +104,12 @@ def start_review(
 
 
 def enqueue_after_commit(session: Session, services: Services, task: Task) -> None:
-    """Queue the task once the transaction that wrote it commits (a worker must find the row)."""
+    """Queue the task once the transaction that wrote it commits (a worker must find the row).
+
+    While a task waits, ``lease_until`` says when the reaper should queue it again if no worker has claimed it by
+    then: a queue message can be lost (a worker killed between taking it and claiming the row), a row cannot.
+    """
+    task.lease_until = utcnow() + timedelta(seconds=REQUEUE_LEASES * services.settings.task_lease_seconds)
     task_id, priority = task.task_id, task.priority
     after_commit(session, lambda: services.queue.enqueue(task_id, priority=priority))
 
