@@ -213,3 +213,12 @@ def test_review_only_verdict_takes_the_most_confident():
         "Polity",
         "OCR",
     )
+
+
+def test_a_written_threat_blocks_while_a_weapon_picture_only_asks():
+    from vodguard.moderation.detectors.terror import MAX_CONFIDENCE
+
+    # A lexicon block term read by OCR scores its 95 times the line's OCR score, about 93.
+    assert suggest(hit(0, 93, label="Terror", form="OCR"), MEDIA) == "block"
+    # The ImageNet weapon signal is capped under the block threshold by its detector.
+    assert suggest(hit(0, MAX_CONFIDENCE, label="Terror", form="Image"), MEDIA) == "review"

@@ -27,6 +27,8 @@ from vodguard.moderation.detectors.efficientnet import (
 )
 from vodguard.moderation.types import Finding, Frame
 
+MAX_CONFIDENCE = 85.0
+
 # ImageNet index → SubLabel. The indices are checked against the class names in the tests.
 TERROR_CLASSES: Mapping[int, str] = MappingProxyType(
     {
@@ -110,7 +112,7 @@ class TerrorDetector:
                             form="Image",
                             label="Terror",
                             sub_label=sub_label,
-                            confidence=round(hit[0], 2),
+                            confidence=round(min(hit[0], MAX_CONFIDENCE), 2),
                             start=frame.time,
                             end=frame.time,
                             box=hit[1],
