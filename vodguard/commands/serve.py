@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"  SubAppId  {first.sub_app_id}\n  SecretId  {first.secret_id}\n  SecretKey {first.secret_key}"
         )
-    print(f"vodguard listening on {settings.base_url()}  (data in {settings.data_dir})", flush=True)
+    print(f"vodguard listening on {settings.base_url()}  (data in {settings.data_dir})")
+    print(f"console: {settings.base_url()}/console", flush=True)
     background.start()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
