@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     clock_skew_seconds: int = 300
     request_rate_per_app: int = 200  # all actions together, per second
     review_rate_per_app: int = 20  # ReviewAudioVideo per second (spec §5)
+    event_config_rate_per_app: int = 100  # DescribeEventConfig per second (spec §5)
 
     # Uploads
     storage_region: str = "ap-guangzhou"

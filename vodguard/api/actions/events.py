@@ -54,7 +54,7 @@ def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, An
     return {}
 
 
-@action("DescribeEventConfig")
+@action("DescribeEventConfig", rate_limit="event_config_rate_per_app")
 def describe_event_config(ctx: Ctx, req: DescribeEventConfigRequest) -> dict[str, Any]:
     with ctx.tx() as s:
         return event_config_wire(events.get_config(s, ctx.app_id))
