@@ -35,6 +35,7 @@ from tencentcloud.vod.v20180717 import models, vod_client
 
 from benchmarks.figures import machine
 from tests import services as real
+from tests.sdk import pull_completions
 from tests.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,17 +146,7 @@ def run(servers: int, workers: int, tasks: int, clients: int) -> dict:
             time.sleep(0.5)
         finished = time.perf_counter() - started
 
-        delivered: Counter[str] = Counter()
-        deadline = time.monotonic() + 60
-        while set(delivered) < set(task_ids) and time.monotonic() < deadline:
-            events = vods[0].PullEvents(models.PullEventsRequest()).EventSet or []
-            for event in events:
-                if event.EventType == "ReviewAudioVideoComplete":
-                    delivered[event.ReviewAudioVideoCompleteEvent.TaskId] += 1
-            if events:
-                confirm = models.ConfirmEventsRequest()
-                confirm.EventHandles = [e.EventHandle for e in events]
-                vods[0].ConfirmEvents(confirm)
+        delivered = pull_completions(vods[0], task_ids)
         ms = [v * 1000 for v in submit_latency]
         polls = [v * 1000 for v in poll_latency]
         return {

@@ -23,6 +23,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.vod.v20180717 import models, vod_client
 
 from tests import services as real
+from tests.sdk import pull_completions
 from tests.server import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,17 +122,7 @@ def test_two_servers_two_workers_one_of_each_killed(cluster_env, tmp_path):
         while _statuses(vods[1], task_ids).get("FINISH", 0) < len(task_ids):
             assert time.monotonic() < deadline, f"tasks left unfinished: {_statuses(vods[1], task_ids)}"
             time.sleep(0.5)
-        delivered: Counter[str] = Counter()
-        deadline = time.monotonic() + 60
-        while set(delivered) < set(task_ids) and time.monotonic() < deadline:
-            events = vods[1].PullEvents(models.PullEventsRequest()).EventSet or []
-            for event in events:
-                if event.EventType == "ReviewAudioVideoComplete":
-                    delivered[event.ReviewAudioVideoCompleteEvent.TaskId] += 1
-            if events:
-                confirm = models.ConfirmEventsRequest()
-                confirm.EventHandles = [e.EventHandle for e in events]
-                vods[1].ConfirmEvents(confirm)
+        delivered = pull_completions(vods[1], task_ids)
         assert set(delivered) == set(task_ids)
         assert all(count == 1 for count in delivered.values()), delivered
     finally:

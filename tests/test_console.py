@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
+from tests.sdk import wait_finished
 from tests.server import RunningServer, start_server
 from vodguard.api.console.plot import Series, line_chart
 from vodguard.services import apps
@@ -82,18 +82,6 @@ def basic_upload(server: RunningServer, keys: KeyPair, path: Path, **form: str) 
     return answer.json()
 
 
-def wait_task(vod, task_id: str, timeout: float = 180) -> models.DescribeTaskDetailResponse:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        req = models.DescribeTaskDetailRequest()
-        req.TaskId = task_id
-        detail = vod.DescribeTaskDetail(req)
-        if detail.Status in ("FINISH", "ABORTED"):
-            return detail
-        time.sleep(0.3)
-    raise AssertionError(f"task {task_id} did not finish in {timeout} s")
-
-
 def media_info(vod, file_id: str):
     req = models.DescribeMediaInfosRequest()
     req.FileIds, req.Filters = [file_id], ["basicInfo", "reviewInfo"]
@@ -155,7 +143,7 @@ def reviewed(server, keys_a, vod_a):
         answer = console.post(f"/console/media/{file_id}/review", {"definition": definition, "priority": 3})
         assert answer.status_code == 303 and answer.headers["location"] == f"/console/tasks?file_id={file_id}"
     for file_id in files:
-        detail = wait_task(vod_a, latest_task_id(console, file_id))
+        detail = wait_finished(vod_a, latest_task_id(console, file_id))
         assert detail.ReviewAudioVideoTask.Output.Suggestion == "review", detail.to_json_string()
     return {"console": console, "definition": definition, "files": files}
 
@@ -395,7 +383,8 @@ def test_a_failed_task_says_why_in_plain_words(server, keys_a, vod_a, reviewed):
     broken = basic_upload(server, keys_a, FIXTURES / "bad" / "text.mp4", mediaName="not a video")["FileId"]
     console.post(f"/console/media/{broken}/review", {"definition": reviewed["definition"]})
     assert (
-        wait_task(vod_a, latest_task_id(console, broken)).ReviewAudioVideoTask.ErrCodeExt == "SourceFileError"
+        wait_finished(vod_a, latest_task_id(console, broken)).ReviewAudioVideoTask.ErrCodeExt
+        == "SourceFileError"
     )
     row = console.get("/console/tasks", file_id=broken).text
     assert ">SourceFileError<" in row and "could not be read as media" in row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_image
+from tests.sdk import wait_finished
 from tests.server import start_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -48,18 +48,6 @@ def review(vod, file_id: str, **fields) -> str:
     for k, v in fields.items():
         setattr(req, k, v)
     return vod.ReviewAudioVideo(req).TaskId
-
-
-def wait_finished(vod, task_id: str, timeout: float = 240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        req = models.DescribeTaskDetailRequest()
-        req.TaskId = task_id
-        detail = vod.DescribeTaskDetail(req)
-        if detail.Status in ("FINISH", "ABORTED"):
-            return detail
-        time.sleep(0.3)
-    raise AssertionError(f"task {task_id} did not finish in {timeout} s")
 
 
 def pull_all(vod) -> list:

@@ -16,8 +16,9 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_video
+from tests.sdk import wait_finished
 from tests.server import free_port, scale_overrides, start_server
-from tests.test_tasks import review, template, upload, wait_finished
+from tests.test_tasks import review, template, upload
 
 
 def start_worker(data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
