@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from vodguard.config import Settings
 
@@ -19,7 +18,3 @@ def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     if getattr(args, "data_dir", None):
         values["data_dir"] = args.data_dir
     return Settings(**values)  # env VODGUARD_* fills the rest
-
-
-def env_flag(name: str) -> str | None:
-    return os.environ.get(name)
