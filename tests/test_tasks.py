@@ -333,3 +333,30 @@ def test_restart_with_waiting_tasks_loses_none(tmp_path):
             assert wait_finished(vod, task_id).ReviewAudioVideoTask.ErrCodeExt == ""
     finally:
         second.stop()
+
+
+def test_an_engine_fault_is_retried_then_finishes_with_internal_error(tmp_path):
+    """An operator's model file that is not a model fails every attempt: bounded retries, then InternalError."""
+    import json
+
+    from vodguard.store.models import Task
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"this is not an ONNX model")
+    models_file = tmp_path / "models.json"
+    models_file.write_text(
+        json.dumps([{"path": str(broken), "kind": "image", "labels": {"0": "Porn.Custom"}}])
+    )
+    running = start_server(tmp_path / "data", workers=1, custom_models_file=models_file, task_attempts=2)
+    try:
+        keys = running.new_key()
+        vod = vod_client(running, keys.secret_id, keys.secret_key)
+        uploaded = upload(running, keys, FIXTURES / "silent.mp4")
+        task_id = review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
+        task = wait_finished(vod, task_id).ReviewAudioVideoTask
+        assert task.ErrCodeExt == "InternalError" and task.Output is None
+        assert "broken.onnx" in task.Message or "ModelUnavailable" in task.Message
+        with running.services.db.transaction() as s:
+            assert s.get(Task, task_id).attempts == 2
+    finally:
+        running.stop()
