@@ -15,8 +15,9 @@ import pytest
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
+from tests.sdk import wait_finished
 from tests.server import start_server
-from tests.test_console import FIXTURES, TEXT_IMAGE, basic_upload, media_info, playback_status, wait_task
+from tests.test_console import FIXTURES, TEXT_IMAGE, basic_upload, media_info, playback_status
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
@@ -117,7 +118,7 @@ def test_a_moderator_reviews_and_decides_in_the_browser(server, browser, shots):
     # Watch it finish: the tasks page refreshes itself while tasks run.
     page.wait_for_url(f"{base}/console/tasks?file_id={video}")
     page.wait_for_selector("tr.task-finish", timeout=150_000)
-    assert wait_task(vod, image_task).ReviewAudioVideoTask.Output.Suggestion == "review"
+    assert wait_finished(vod, image_task).ReviewAudioVideoTask.Output.Suggestion == "review"
     page.goto(f"{base}/console/tasks")
     assert page.locator("tr.task-finish").count() == 2
     shots(page, "tasks")
