@@ -23,10 +23,9 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.vod.v20180717 import models, vod_client
 
 from tests import services as real
+from tests.media import make_video
 from tests.sdk import pull_completions
 from tests.server import free_port
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
@@ -97,10 +96,12 @@ def test_two_servers_two_workers_one_of_each_killed(cluster_env, tmp_path):
         template = models.CreateReviewTemplateRequest()
         template.Labels = ["Porn"]
         definition = vods[1].CreateReviewTemplate(template).Definition
+        # Clips long enough (a few seconds of work each) that the kill lands while workers are busy.
+        clip = make_video(tmp_path / "clip.mp4", seconds=20, size=(480, 270))
         task_ids = []
         for i in range(8):
             port = ports[i % 2]
-            with (FIXTURES / "silent.mp4").open("rb") as f:
+            with clip.open("rb") as f:
                 up = httpx.post(f"http://127.0.0.1:{port}/upload", files={"file": ("s.mp4", f)},
                                 auth=(keys["SecretId"], keys["SecretKey"]), timeout=60)  # fmt: skip
             assert up.status_code == 200, up.text
@@ -113,7 +114,7 @@ def test_two_servers_two_workers_one_of_each_killed(cluster_env, tmp_path):
             vods[1].ReviewAudioVideo(req)
         # Kill one API server and one worker as soon as a worker holds a task.
         deadline = time.monotonic() + 120
-        while not _statuses(vods[1], task_ids).get("PROCESSING"):
+        while not _processing(vods[1]):
             assert time.monotonic() < deadline, "no worker started a task"
             time.sleep(0.05)
         servers[0].send_signal(signal.SIGKILL)
@@ -133,6 +134,12 @@ def test_two_servers_two_workers_one_of_each_killed(cluster_env, tmp_path):
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def _processing(vod) -> bool:
+    req = models.DescribeTasksRequest()
+    req.Status, req.Limit = "PROCESSING", 100
+    return bool(vod.DescribeTasks(req).TaskSet)
 
 
 def _statuses(vod, task_ids: list[str]) -> Counter[str]:
