@@ -91,7 +91,11 @@ def test_only_the_detectors_the_labels_need_are_planned():
     moan = plan_for({"Moan"}, config)
     assert moan.frame_detectors == () and not moan.ocr and moan.audio_detectors == ("asr",)
     image = plan_for({"Terror", "Moan"}, config, image=True)
-    assert image.audio_detectors == () and image.frame_detectors == ("terror",)
+    assert image.audio_detectors == () and image.frame_detectors == ("terror:tiled",)
+    # a picture is scanned in tiles; video frames only when the config asks
+    assert plan_for({"Porn", "Terror"}, config).frame_detectors == ("nsfw", "terror")
+    tiled = plan_for({"Porn", "Terror"}, EngineConfig(video_tiles=True)).frame_detectors
+    assert tiled == ("nsfw:tiled", "terror:tiled")
 
 
 def test_custom_models_run_only_for_their_labels(tmp_path):

@@ -326,6 +326,14 @@ def test_terror_on_neutral_pictures_and_on_a_rocket(terror: TerrorDetector) -> N
     assert terror([]) == []
 
 
+def test_terror_without_tiles_looks_at_the_central_square(engine_config: EngineConfig) -> None:
+    frames = neutral_frames()
+    findings = TerrorDetector(engine_config, tiles=False)(frames)
+    (rocket,) = findings  # the rocket is in the middle of its picture: one view still finds it
+    assert rocket.frame_index == 3 and rocket.sub_label == "Explosive"
+    assert rocket.box == center_view(640, 427)
+
+
 def test_embeddings_find_near_duplicates(terror: TerrorDetector) -> None:
     china = photo(SKLEARN_IMAGES / "china.jpg")
     brighter = np.clip(china.astype(np.int16) + 25, 0, 255).astype(np.uint8)

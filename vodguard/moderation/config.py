@@ -51,9 +51,9 @@ class EngineConfig:
     asr_language: str | None = None  # None: detect (multilingual models only)
     nudenet_path: Path | None = None
     efficientnet_path: Path | None = None  # a state dict or an ONNX file
-    nsfw_video_tiles: bool = (
-        False  # also scan video frames as 2x2 tiles (5x the NSFW cost; images always are)
-    )
+    # Scan video frames in tiles as pictures are: NSFW also in 2x2 tiles (5x its cost), Terror in squares across
+    # the frame rather than its centre only (3x). Off: a video's many frames see most things closer in some shot.
+    video_tiles: bool = False
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
     threads: int = 2

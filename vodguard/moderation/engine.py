@@ -73,12 +73,13 @@ def plan_for(labels: Iterable[str], config: EngineConfig, *, image: bool = False
     """The detectors that can report any of ``labels``: nothing runs that no wanted label needs."""
     wanted = frozenset(labels)
     frame: list[str] = []
+    # Tiles find small or off-centre things but cost several model runs a frame: worth it for a single
+    # picture, while a video's many frames (and the same thing seen closer in other shots) make one view enough.
+    tiled = ":tiled" if image or config.video_tiles else ""
     if "Porn" in wanted:
-        # Tiles find small figures but cost five model runs a frame: worth it for a single picture, while a
-        # video's many frames (and the same figure seen closer in other shots) make the whole frame enough.
-        frame.append("nsfw:tiled" if image or config.nsfw_video_tiles else "nsfw")
+        frame.append("nsfw" + tiled)
     if "Terror" in wanted:
-        frame.append("terror")
+        frame.append("terror" + tiled)
     audio: list[str] = []
     if not image:
         if wanted & SPEECH_LABELS:
@@ -235,15 +236,15 @@ class Engine:
         if name in ("nsfw", "nsfw:tiled"):
             from vodguard.moderation.detectors.nsfw import NsfwDetector
 
-            return NsfwDetector(cfg.nudenet_path, tiles=name == "nsfw:tiled")
-        if name == "terror":
+            return NsfwDetector(cfg.nudenet_path, tiles=name == "nsfw:tiled", threads=cfg.threads)
+        if name in ("terror", "terror:tiled"):
             from vodguard.moderation.detectors.terror import TerrorDetector
 
-            return TerrorDetector(cfg)
+            return TerrorDetector(cfg, tiles=name == "terror:tiled")
         if name == "ocr":
-            from vodguard.moderation.detectors.ocr import OcrDetector
+            from vodguard.moderation.detectors.ocr import OcrDetector, OcrReader
 
-            return OcrDetector(self.detector("text"))
+            return OcrDetector(self.detector("text"), OcrReader(threads=cfg.threads))
         if name == "transcriber":
             from vodguard.moderation.detectors.asr import Transcriber
 
@@ -260,7 +261,9 @@ class Engine:
             from vodguard.moderation.detectors.custom import CustomAudioModel, CustomImageModel
 
             model = cfg.custom_models[int(name.split(":", 1)[1])]
-            return CustomImageModel(model) if model.kind == "image" else CustomAudioModel(model)
+            if model.kind == "image":
+                return CustomImageModel(model, threads=cfg.threads)
+            return CustomAudioModel(model, threads=cfg.threads)
         raise KeyError(f"no detector called {name!r}")
 
     def _load(self, names: Iterable[str], run: _Run) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from vodguard.moderation.config import CustomModel
+from vodguard.moderation.detectors.base import session_options
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import LABELS, AudioTrack, Finding, Frame
 
@@ -106,10 +107,10 @@ class _OnnxClassifier:
             raise ValueError(f"custom model {spec.path}: kind is {spec.kind!r}, expected {kind!r}")
         if not Path(spec.path).exists():
             raise ModelUnavailable(f"custom model {spec.path} does not exist (custom_models[].path)")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
         try:
-            self._session = ort.InferenceSession(str(spec.path), options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                str(spec.path), session_options(threads), providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own types for unreadable or invalid graphs
             raise ModelUnavailable(f"custom model {spec.path} cannot be loaded: {exc}") from exc
         meta = dict(self._session.get_modelmeta().custom_metadata_map)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from vodguard.moderation.config import EngineConfig
-from vodguard.moderation.detectors.base import resolve_weights
+from vodguard.moderation.detectors.base import resolve_weights, session_options
 from vodguard.moderation.errors import ModelUnavailable
 
 INPUT_SIZE = 224
@@ -333,11 +333,10 @@ class EfficientNetLite0:
     def __init__(self, config: EngineConfig) -> None:
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = config.threads
-        options.inter_op_num_threads = 1
         self.path = ensure_onnx(config)
-        self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(self.path), session_options(config.threads), providers=["CPUExecutionProvider"]
+        )
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Logits (N, 1000) and embeddings (N, 1280) for a preprocessed (N, 3, 224, 224) batch."""

@@ -30,7 +30,7 @@ from types import MappingProxyType
 import cv2
 import numpy as np
 
-from vodguard.moderation.detectors.base import resolve_weights
+from vodguard.moderation.detectors.base import resolve_weights, session_options
 from vodguard.moderation.types import Finding, Frame
 
 Box = tuple[int, int, int, int]
@@ -171,11 +171,9 @@ class NsfwDetector:
         path = resolve_weights(
             weights, package="nudenet", relative="320n.onnx", pip_name="nudenet", setting="nudenet_path"
         )
-        options = ort.SessionOptions()
-        # One thread per session was faster than two on the shared 2-core host; scale out with workers.
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
         self._input = self._session.get_inputs()[0].name
         self._tiles = tiles
 

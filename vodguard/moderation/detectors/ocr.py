@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vodguard.moderation.detectors.base import package_dir
+from vodguard.moderation.detectors.base import package_dir, session_options
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Finding, Frame, TextHit
 
@@ -74,6 +74,8 @@ class OcrReader:
         self, *, threads: int = 2, det_side: int = 960, use_cls: bool = True, min_score: float = 0.5
     ) -> None:
         try:
+            import onnxruntime as ort
+            from omegaconf import flag_override
             from rapidocr.ch_ppocr_cls import TextClassifier
             from rapidocr.ch_ppocr_det import TextDetector
             from rapidocr.ch_ppocr_rec import TextRecognizer
@@ -88,15 +90,17 @@ class OcrReader:
         cfg.Det.limit_type = "max"  # the default ("min", 736) upscales a 720p frame to 1308 px: 5x slower det
         cfg.Det.limit_side_len = det_side
         engine = cfg.EngineConfig.onnxruntime
-        engine.intra_op_num_threads = threads
-        engine.inter_op_num_threads = 1
         for stage in ("Det", "Cls", "Rec"):
             section = cfg[stage]
             section.engine_cfg = engine
-            section.model_path = str(
-                models / _MODEL_FILES[stage]
-            )  # an explicit path skips the download branch
+            path = models / _MODEL_FILES[stage]
+            section.model_path = str(path)  # an explicit path skips the download branch
             section.model_root_dir = str(models)
+            # rapidocr takes a ready session (its "session" key), which is how ours get their options
+            with flag_override(section, "allow_objects", True):
+                section.session = ort.InferenceSession(
+                    str(path), session_options(threads), providers=["CPUExecutionProvider"]
+                )
         cfg.Rec.font_path = None
         self._det = TextDetector(cfg.Det)
         self._cls = TextClassifier(cfg.Cls) if use_cls else None

@@ -6,8 +6,11 @@ is in the picture", not "this is terror": hunting, museums, air shows and war fi
 rocket puts about half its mass on missile + projectile. The policy's Terror thresholds (review 60, block
 95) reflect that.
 
-Each frame is looked at as one or more squares of the size the network was trained on (three across a 16:9
-frame), and a sub-label's score is its best square; the finding's box is that square.
+With ``tiles`` (pictures), each frame is looked at as one or more squares of the size the network was trained
+on (three across a 16:9 frame), and a sub-label's score is its best square; the finding's box is that square.
+Without (video frames, unless the config asks), only the central square is seen: a third of the cost, and the
+side of a wide frame goes unseen. The squashed whole frame was tried instead: it scored a rocket 9 where its
+central square scored 51.
 """
 
 from __future__ import annotations
@@ -66,9 +69,17 @@ class TerrorDetector:
     name = "terror"
     labels = frozenset({"Terror"})
 
-    def __init__(self, config: EngineConfig, *, min_confidence: float = MIN_CONFIDENCE) -> None:
+    def __init__(
+        self, config: EngineConfig, *, tiles: bool = True, min_confidence: float = MIN_CONFIDENCE
+    ) -> None:
         self._model = EfficientNetLite0(config)
+        self._tiles = tiles
         self._min_confidence = min_confidence
+
+    def _views(self, frame: Frame) -> list[tuple[int, int, int, int]]:
+        if self._tiles:
+            return square_views(frame.width, frame.height)
+        return [center_view(frame.width, frame.height)]
 
     def _infer(self, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         logits, embeddings = [], []
@@ -92,9 +103,7 @@ class TerrorDetector:
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Terror findings (Weapon, Military, Explosive) at or above the floor, one per frame and kind."""
-        views = [
-            (i, box) for i, frame in enumerate(frames) for box in square_views(frame.width, frame.height)
-        ]
+        views = [(i, box) for i, frame in enumerate(frames) for box in self._views(frame)]
         logits, _ = self._infer([to_input(frames[i].image, box) for i, box in views])
         scores = sub_label_scores(softmax(logits)) * 100.0
         best: dict[tuple[int, str], tuple[float, tuple[int, int, int, int]]] = {}
