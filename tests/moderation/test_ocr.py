@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from vodguard.moderation.detectors.ocr import ChangeGate, OcrDetector, OcrLine, OcrReader, text_blocks
+from vodguard.moderation.detectors.ocr import (
+    ChangeGate,
+    OcrDetector,
+    OcrLine,
+    OcrReader,
+    same_text,
+    text_blocks,
+)
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.types import Frame
 
@@ -186,6 +193,62 @@ def test_gate_catches_one_changed_letter(reader: OcrReader) -> None:
     gate.read(Frame(render([("MEET ME AT THE KISS BAR", (200, 400), face)]), 0.0, 0))
     page = gate.read(Frame(render([("MEET ME AT THE KILL BAR", (200, 400), face)]), 1.0, 1))
     assert [line.text for line in page.lines] == ["MEET ME AT THE KILL BAR"]
+
+
+def test_gate_catches_a_small_digit_that_changed(reader: OcrReader) -> None:
+    # 0 -> 8 adds a few pixels to a small line: they vanish in coarse thumbnails and block means
+    for size in (12, 14):
+        clock = font("latin", size)
+        gate = ChangeGate(reader)
+        gate.read(Frame(render([("00:00:10.000", (24, 24), clock)]), 0.0, 0))
+        page = gate.read(Frame(render([("00:00:18.000", (24, 24), clock)]), 2.0, 1))
+        assert [line.text for line in page.lines] == ["00:00:18.000"], size
+
+
+def test_same_text_sees_a_few_strong_pixels_but_not_a_faint_moving_background() -> None:
+    rng = np.random.default_rng(3)
+    box = (100, 50, 400, 86)  # a line 36 px high: blocks of 18 x ~22 px
+    old = np.full((720, 1280), 20, np.int16)
+    old[60:76, 110:390:6] = 230  # strokes
+    crop = old[50:86, 100:400].copy()
+    faint = np.clip(old + rng.integers(-30, 31, old.shape), 0, 255).astype(np.uint8)
+    assert same_text(box, crop, box, faint)
+    stroke = old.astype(np.uint8).copy()
+    stroke[66:69, 200:203] = 230  # a 3 x 3 px bar: 0 turned into 8
+    assert not same_text(box, crop, box, stroke)
+
+
+def test_screen_marks_every_line_in_a_small_share_of_the_frame(reader: OcrReader) -> None:
+    texts = [
+        ("今天天气很好，我们去公园散步吧", (160, 560), font("cjk", 48)),
+        ("00:01:02.000", (24, 24), font("latin", 14)),
+        ("WWW.EXAMPLE.COM", (900, 300), font("latin", 24)),
+    ]
+    frame = render(texts)
+    regions = reader.text_regions(frame)
+    assert regions is not None
+    for text, at, face in texts:
+        x1, y1, x2, y2 = text_box(text, at, face)
+        assert any(r[0] <= x1 and r[1] <= y1 and x2 <= r[2] and y2 <= r[3] for r in regions), (text, regions)
+    assert sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions) < 0.35 * 1280 * 720
+    assert reader.text_regions(frame[:360, :480]) is None  # small frames are read whole
+
+
+def test_gate_on_a_moving_picture_reads_what_reading_every_frame_reads(reader: OcrReader) -> None:
+    caption, clock = font("latin", 48), font("latin", 14)
+    captions = ["QUARTERLY REVIEW", "QUARTERLY REVIEW", "I WILL KILL YOU", "I WILL KILL YOU", "加微信abc123"]
+    frames = []
+    for i, text in enumerate(captions):
+        face = font("cjk", 48) if not text.isascii() else caption
+        # a new background every frame: the change gate sees the whole picture change each time
+        lines = [(text, (300, 560), face), (f"00:00:0{2 * i}.000", (24, 24), clock)]
+        frames.append(Frame(render(lines, seed=10 + i), 2.0 * i, i))
+    gated = OcrDetector(lambda text: [], reader).read_frames(frames)
+    plain = OcrDetector(lambda text: [], reader, gate=False).read_frames(frames)
+    expected = [sorted([text, f"00:00:0{2 * i}.000"]) for i, text in enumerate(captions)]
+    assert [sorted(line.text for line in page.lines) for page in plain] == expected
+    assert [sorted(line.text for line in page.lines) for page in gated] == expected
+    assert all(page.detected == (0, 0, 1280, 720) for page in gated)
 
 
 def test_gate_gives_what_reading_every_frame_gives(

@@ -56,4 +56,4 @@ class EngineConfig:
     video_tiles: bool = False
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
-    threads: int = 2
+    threads: int = 2  # compute threads per onnxruntime session (Whisper uses one: see detectors/asr.py)

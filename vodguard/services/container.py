@@ -77,6 +77,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         models_dir=settings.models_dir,
         frame_interval=settings.frame_interval,
         ocr_interval=settings.ocr_interval,
+        video_tiles=settings.video_tiles,
         asr_model=settings.asr_model,
         asr_model_path=settings.asr_model_path,
         asr_language=settings.asr_language,
