@@ -62,6 +62,7 @@ def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
         ("视频里有色情网站的广告", "Porn", "Sexual", "色情网站"),
         ("同城约炮，裸聊", "Porn", "SexService", "约炮"),
         ("我要杀了你", "Terror", "Violence", "杀了你"),
+        ("我要炸死你们全家", "Terror", "Violence", "炸死你们"),
         ("教你自制炸弹", "Terror", "Weapon", "自制炸弹"),
         ("你这个傻逼", "Abuse", "Insult", "傻逼"),
         ("出售冰毒，货到付款", "Illegal", "Drugs", "出售冰毒"),
