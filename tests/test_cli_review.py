@@ -15,14 +15,14 @@ av = pytest.importorskip("av")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def review(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def review(*args: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vodguard", "review", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "VODGUARD_DATA_DIR": str(cwd / "data")},
+        env={"PATH": "/usr/bin:/bin", "VODGUARD_DATA_DIR": str(cwd / "data"), **env},
     )
 
 
@@ -124,3 +124,14 @@ def test_bad_options_exit_4_and_say_why(clean_video, tmp_path, option, value, ne
     done = review(clean_video, option, value, cwd=tmp_path)
     assert done.returncode == 4
     assert needle in done.stderr
+
+
+def test_the_servers_engine_settings_apply(clean_video, tmp_path):
+    # the CLI reads the same VODGUARD_* engine settings as the server: a broken custom-models file is named
+    models = tmp_path / "models.json"
+    models.write_text(
+        json.dumps([{"path": str(tmp_path / "gone.onnx"), "kind": "image", "labels": {"0": "Porn"}}])
+    )
+    done = review(clean_video, "--json", cwd=tmp_path, VODGUARD_CUSTOM_MODELS_FILE=str(models))
+    assert done.returncode == 4
+    assert "gone.onnx" in done.stderr and "Traceback" not in done.stderr

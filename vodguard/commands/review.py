@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import re
 import sys
@@ -24,7 +25,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from vodguard.commands.common import add_data_dir, settings_from
-from vodguard.moderation.config import EngineConfig, Limits
+from vodguard.moderation.config import Limits
 from vodguard.moderation.errors import ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import FORMS, SUGGESTION_RANK, ModerationResult, Template
@@ -42,9 +43,13 @@ templates:
   For other labels use --labels, e.g. --labels Porn,Ad,Abuse or --labels all
   (labels: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan).
 
+engine settings:
+  The server's VODGUARD_* engine variables apply here too: VODGUARD_FRAME_INTERVAL, VODGUARD_OCR_INTERVAL,
+  VODGUARD_VIDEO_TILES, VODGUARD_ASR_MODEL, VODGUARD_CUSTOM_MODELS_FILE and the others in the README.
+
 exit status:
   0 every file passes, 1 the worst is review, 2 the worst is block,
-  3 a file could not be moderated (the error is printed), 4 a bad option.
+  3 a file could not be moderated (the error is printed), 4 a bad option or engine setting.
 """
 
 
@@ -132,7 +137,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
     settings = settings_from(args)
-    config = EngineConfig(models_dir=settings.models_dir, limits=Limits(max_image_bytes=CLI_MAX_IMAGE_BYTES))
+    from vodguard.services.container import engine_config
+
+    try:
+        # the server's engine settings (VODGUARD_*: sampling, models, custom models), with local-file limits
+        config = engine_config(settings)
+    except SystemExit as exc:  # an unusable VODGUARD_CUSTOM_MODELS_FILE, named in the message
+        print(f"vodguard review: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    config = dataclasses.replace(config, limits=Limits(max_image_bytes=CLI_MAX_IMAGE_BYTES))
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
 
     engine = Engine(config)
