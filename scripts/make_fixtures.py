@@ -373,6 +373,13 @@ def make_containers(out: Path) -> None:
     for name, opts in audio_only:
         write_media(d / name, audio=beep, **opts)
     write_wav(d / "tiny.wav", beep)
+    write_media(d / "tiny.aac", audio=beep, acodec="aac", fmt="adts")  # raw ADTS, no container around it
+    # The AVI again with its software tag (INFO/ISFT) in GBK, as Chinese editing tools write it: not UTF-8.
+    raw = (d / "tiny.avi").read_bytes()
+    at = raw.index(b"ISFT") + 8
+    size = struct.unpack("<I", raw[at - 4 : at])[0]
+    tag = "视频编辑器".encode("gbk")[: size - 1].ljust(size - 1, b" ")
+    (d / "gbk_tag.avi").write_bytes(raw[:at] + tag + raw[at + size - 1 :])
     # The MP3 again with cover art (an ID3v2.3 APIC frame): FFmpeg shows the picture as a video stream.
     cover = io.BytesIO()
     Image.fromarray(background(0.0, 64, 64)).save(cover, format="JPEG")
@@ -470,6 +477,18 @@ def make_bad(out: Path) -> None:
         for tag in (b"FMP4", b"mp4v", b"MP4V", b"DIVX", b"XVID"):
             raw = raw.replace(tag, b"QQQQ")
         (d / "unknown_codec.avi").write_bytes(raw)
+
+        # WebM and FLV keep no per-stream duration: cut at 30 %, only the container's says data is missing.
+        for name, opts in (
+            ("truncated.webm", {"vcodec": "libvpx-vp9", "voptions": {"crf": "50", "b": "0"},
+                                "acodec": "libopus", "audio_rate": 48000}),
+            ("truncated.flv", {"vcodec": "flv", "acodec": "libmp3lame"}),
+        ):  # fmt: skip
+            whole = Path(tmp) / f"whole{Path(name).suffix}"
+            write_media(whole, video=[background(i / 10, 160, 120) for i in range(40)], fps=10,
+                        audio=tone(4.0), **opts)  # fmt: skip
+            data = whole.read_bytes()
+            (d / name).write_bytes(data[: len(data) * 3 // 10])
 
     # A Matroska file whose only stream is subtitles: a container with no audio or video.
     sub = av.open(str(d / "subtitles_only.mkv"), "w")

@@ -135,3 +135,28 @@ def test_the_servers_engine_settings_apply(clean_video, tmp_path):
     done = review(clean_video, "--json", cwd=tmp_path, VODGUARD_CUSTOM_MODELS_FILE=str(models))
     assert done.returncode == 4
     assert "gone.onnx" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("--bogus",), ("--template", "abc")])
+def test_usage_errors_exit_4_never_a_verdict(clean_video, tmp_path, args):
+    # 2 is "block" to a script: argparse's own usage status must not leak out of vodguard review
+    done = review(*([clean_video] if args else []), *args, cwd=tmp_path)
+    assert done.returncode == 4 and "usage:" in done.stderr
+
+
+def test_a_model_file_that_is_not_one_exits_4_naming_it(clean_video, tmp_path):
+    bogus = tmp_path / "nudenet.onnx"
+    bogus.write_text("not a model")
+    image = FIXTURES / "images" / "text.png"
+    done = review(image, clean_video, "--json", cwd=tmp_path, VODGUARD_NUDENET_PATH=str(bogus))
+    assert done.returncode == 4, done.stderr
+    assert "nsfw" in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
+    done = review(FIXTURES / "speech.wav", "--json", cwd=tmp_path, VODGUARD_ASR_MODEL="large")
+    assert done.returncode == 4 and "large" in done.stderr
+
+
+def test_the_servers_limits_apply(clean_video, tmp_path):
+    done = review(clean_video, "--json", cwd=tmp_path, VODGUARD_MAX_UPLOAD_BYTES="1000")
+    assert done.returncode == 3
+    assert json.loads(done.stdout)["Error"]["Code"] == "SourceFileError"
+    assert "limit" in json.loads(done.stdout)["Error"]["Message"]

@@ -25,8 +25,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose exit statuses carry meaning: argparse's 2 for a usage error would read as review's "block".
+USAGE_EXIT = {"review": 4}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(words)
+    except SystemExit as exc:
+        command = next((w for w in words if not w.startswith("-")), "")
+        if exc.code == 2 and command in USAGE_EXIT:
+            return USAGE_EXIT[command]
+        raise
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

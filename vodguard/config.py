@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     task_attempts: int = 3  # engine faults are retried this many times in all, then InternalError
     task_wall_seconds: float = 3600.0  # deadline for one file
     evidence_days: int = 3  # segment thumbnails and SegmentSetFileUrl files live this long
+    reuse_results: bool = (
+        True  # a task on bytes reviewed before (same template and engine) replays that result
+    )
     review_image_max_bytes: int = 5 << 20  # ReviewImage (spec §5: under 5 MB)
     frame_interval: float = 1.0
     ocr_interval: float = 2.0

@@ -86,7 +86,10 @@ REALTIME = Histogram(
     (0.5, 1, 2, 5, 10, 20, 50, 100),
 )
 RESULTS = Counter("vodguard_review_results_total", "review results by suggestion and label")
-ALL = (REQUESTS, REQUEST_SECONDS, TASKS, TASK_SECONDS, REALTIME, RESULTS)
+REUSED = Counter(
+    "vodguard_review_reused_total", "tasks answered with the result of an earlier task on identical content"
+)
+ALL = (REQUESTS, REQUEST_SECONDS, TASKS, TASK_SECONDS, REALTIME, RESULTS, REUSED)
 
 
 def render(extra: Iterable[str] = ()) -> str:

@@ -55,6 +55,8 @@ CONTAINERS = [
     ("tiny.wav", "Audio", "wav", None, "pcm_s16le"),
     ("tiny.ogg", "Audio", "ogg", None, "opus"),
     ("tiny.flac", "Audio", "flac", None, "flac"),
+    ("tiny.aac", "Audio", "aac", None, "aac"),
+    ("gbk_tag.avi", "Video", "avi", "mpeg4", "mp3"),  # a software tag in GBK, not UTF-8
 ]
 
 
@@ -311,7 +313,7 @@ def test_a_video_without_audio_has_no_track():
 
 
 def test_gif_frames_come_with_their_times():
-    frames = load_image_frames(fixture_path("images/animated.gif"), LIMITS)
+    frames = list(load_image_frames(fixture_path("images/animated.gif"), LIMITS))
     assert [f.time for f in frames] == [0.0, 0.1, 0.3]
     assert [f.index for f in frames] == [0, 1, 2]
     colours = [tuple(int(c) for c in f.image[30, 30]) for f in frames]
@@ -321,6 +323,27 @@ def test_gif_frames_come_with_their_times():
     assert [f.time for f in sampled] == [0.0, 0.1, 0.3]
 
 
+def test_animated_pictures_come_frame_by_frame_without_repeats(tmp_path: Path):
+    text = np.asarray(Image.open(fixture_path("images/text.png")).convert("RGB").resize((640, 480)))
+
+    def nudged(picture: np.ndarray, i: int) -> Image.Image:  # one pixel differs, so no encoder merges frames
+        out = picture.copy()
+        out[i % 480, (7 * i) % 640] ^= 8
+        return Image.fromarray(out)
+
+    still = np.full((480, 640, 3), (90, 120, 150), np.uint8)
+    pages = [nudged(still, i) for i in range(300)] + [nudged(text, i) for i in range(100)]
+    for fmt in ("GIF", "WEBP"):
+        path = tmp_path / f"long.{fmt.lower()}"
+        pages[0].save(path, format=fmt, save_all=True, append_images=pages[1:], duration=50, loop=0)
+        frames = load_image_frames(path, LIMITS)
+        first = next(frames)  # frames come one at a time, not all 400 decoded up front
+        assert (first.index, first.time) == (0, 0.0)
+        rest = list(frames)
+        # the 299 repeats of the still and the 99 of the text add nothing to look at
+        assert [(f.index, f.time) for f in rest] == [(300, 15.0)]
+
+
 @pytest.mark.parametrize("name", ["gradient.jpg", "shapes.png", "shapes.webp", "shapes.bmp", "text.png"])
 def test_still_images_give_one_frame(name: str):
     path = fixture_path(f"images/{name}")
@@ -328,7 +351,7 @@ def test_still_images_give_one_frame(name: str):
     assert [f.time for f in frames] == [0.0]
     by_path, by_bytes = load_image(path, LIMITS), load_image(path.read_bytes(), LIMITS)
     assert by_path.image.shape == frames[0].image.shape and np.array_equal(by_path.image, by_bytes.image)
-    assert len(load_image_frames(path.read_bytes(), LIMITS)) == 1
+    assert len(list(load_image_frames(path.read_bytes(), LIMITS))) == 1
 
 
 # ------------------------------------------------------------------------------------------------- bad input
@@ -349,6 +372,8 @@ def read_everything(path: Path, limits: Limits = LIMITS) -> None:
         ("bad/playlist.mp4", SourceFileError, "not a supported"),
         ("bad/truncated.mp4", SourceFileError, "damaged"),
         ("bad/truncated_faststart.mp4", SourceFileError, "truncated"),
+        ("bad/truncated.webm", SourceFileError, "truncated"),  # no per-stream duration to compare with
+        ("bad/truncated.flv", SourceFileError, "truncated"),
         ("bad/unknown_codec.avi", SourceFileError, "cannot decode"),
         ("bad/subtitles_only.mkv", SourceFileError, "no audio or video stream"),
         ("bad/no_samples.wav", SourceFileError, "no decodable audio"),

@@ -81,8 +81,8 @@ def test_picture_segments_get_their_peak_frames_thumbnail():
 
 def test_only_the_detectors_the_labels_need_are_planned():
     config = EngineConfig()
-    porn = plan_for({"Porn"}, config)
-    assert porn.frame_detectors == ("nsfw",) and not porn.ocr and not porn.audio
+    porn = plan_for({"Porn"}, config)  # pictures, and text: captions and speech can be porn ads too
+    assert porn.frame_detectors == ("nsfw",) and porn.ocr and porn.audio_detectors == ("asr",)
     terror = plan_for({"Terror"}, config)
     assert set(terror.frame_detectors) == {"terror"} and terror.ocr
     assert set(terror.audio_detectors) == {"asr", "voice"}
@@ -309,6 +309,18 @@ def test_an_animated_gif_is_read_frame_by_frame(engine):
     result = engine.moderate_image(FIXTURES / "images" / "animated.gif", ALL_LABELS)
     assert result.suggestion == "pass"
     assert {t.name: t.items for t in result.timings}["nsfw"] == 3
+
+
+def test_text_in_a_late_frame_of_an_animation_is_found(engine, tmp_path):
+    from PIL import Image
+
+    text = Image.open(FIXTURES / "images" / "text.png").convert("RGB")
+    blank = Image.new("RGB", text.size, (40, 40, 40))
+    path = tmp_path / "late_text.gif"
+    blank.save(path, save_all=True, append_images=[blank.rotate(180), text], duration=[2000, 2000, 1000])
+    result = engine.moderate_image(path, ALL_LABELS)
+    assert result.suggestion == "block"
+    assert {(s.form, s.label) for s in result.segments} == {("OCR", "Porn"), ("OCR", "Ad")}
 
 
 def test_the_package_exports_the_engine():

@@ -1,7 +1,8 @@
 """``vodguard review PATH...``: moderate local files with the engine, no server needed.
 
 Exit status: 0 when every file passes, 1 when the worst is review, 2 when the worst is block, 3 when a file
-could not be moderated (unreadable, over a limit, a model missing), 4 on a bad option.
+could not be moderated (unreadable, over a limit), 4 on a bad option or engine setting (a model that is missing
+or will not load).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from markupsafe import Markup, escape
 
 from vodguard.commands.common import add_data_dir, settings_from
 from vodguard.moderation.config import Limits
-from vodguard.moderation.errors import ModerationError
+from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import FORMS, SUGGESTION_RANK, ModerationResult, Template
 
@@ -145,7 +146,15 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:  # an unusable VODGUARD_CUSTOM_MODELS_FILE, named in the message
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    config = dataclasses.replace(config, limits=Limits(max_image_bytes=CLI_MAX_IMAGE_BYTES))
+    # the server's caps on size and time hold here too; only ReviewImage's 5 MB wire limit does not
+    config = dataclasses.replace(
+        config,
+        limits=Limits(
+            max_file_bytes=settings.max_upload_bytes,
+            max_image_bytes=max(CLI_MAX_IMAGE_BYTES, settings.review_image_max_bytes),
+            wall_seconds=settings.task_wall_seconds,
+        ),
+    )
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
 
     engine = Engine(config)
@@ -153,7 +162,11 @@ def run(args: argparse.Namespace) -> int:
     outcomes: list[FileOutcome] = []
     with _progress(show_progress) as track:
         for path in args.paths:
-            outcome = _moderate(engine, path, media_template, image_template, track(path))
+            try:
+                outcome = _moderate(engine, path, media_template, image_template, track(path))
+            except ModelUnavailable as exc:  # a setting, not the file: no other file would fare better
+                print(f"vodguard review: {exc}", file=sys.stderr)
+                return EXIT_USAGE
             outcomes.append(outcome)
             if args.json:
                 print(json.dumps(outcome.to_json(), ensure_ascii=False), flush=True)
@@ -186,6 +199,8 @@ def _moderate(
             outcome.result = engine.moderate_image(path, image)
         else:
             outcome.result = engine.moderate_media(path, media, progress=progress)
+    except ModelUnavailable:
+        raise
     except ModerationError as exc:
         outcome.error = (exc.code, str(exc) or type(exc).__name__)
     except OSError as exc:

@@ -211,7 +211,9 @@ def _media_errors(name: str) -> Iterator[None]:
 
 def _open_av(path: Path) -> av.container.InputContainer:
     try:
-        return av.open(str(path), options={"format_whitelist": VIDEO_FORMATS})
+        # Tags are free text that many tools write in a local encoding (GBK, Latin-1): a tag must never make a
+        # playable file unreadable, so undecodable bytes become U+FFFD instead of an error.
+        return av.open(str(path), options={"format_whitelist": VIDEO_FORMATS}, metadata_errors="replace")
     except (av.error.ArgumentError, av.error.InvalidDataError) as exc:
         # FFmpeg answers EINVAL when the content matches a demuxer outside the whitelist, EINVALIDDATA when it
         # matches none (or a known one cannot read its own header: an MP4 cut before its index).
@@ -309,6 +311,9 @@ def _av_info(path: Path, size: int, container: av.container.InputContainer, limi
             _check_pixels(name, width, height, limits)
     else:
         _first_frame(container, container.streams[audios[0].index], name)
+    streams = [container.streams[s.index] for s in (*videos, *audios)]
+    if total > 0 and any(s.duration is None for s in streams):
+        _check_packets_reach(container, streams, total, name)
     return MediaInfo(
         path=path,
         category="Video" if videos else "Audio",
@@ -327,6 +332,26 @@ def _av_info(path: Path, size: int, container: av.container.InputContainer, limi
         audio_duration=audios[0].duration if audios else 0.0,
         sample_aspect=aspect,
     )
+
+
+def _check_packets_reach(
+    container: av.container.InputContainer, streams: list[Any], total: float, name: str
+) -> None:
+    """Refuse a file whose packets stop well before the duration its container declares (a cut-off file).
+
+    Matroska, WebM and FLV keep no per-stream duration, so the decoders cannot tell a truncated stream from a
+    short one; reading the packets without decoding them (about 0.1 s for ten minutes of 720p) tells.
+    """
+    start = container.start_time / 1_000_000 if container.start_time else 0.0  # MPEG-TS clocks start late
+    reached = 0.0
+    for packet in container.demux(streams):
+        if packet.pts is None or packet.time_base is None:
+            continue
+        reached = max(reached, float((packet.pts + (packet.duration or 0)) * packet.time_base) - start)
+    if reached < total - max(0.5, 0.05 * total):
+        raise SourceFileError(
+            f"{name}: the file is truncated: its data stops at {reached:.1f} s of the {total:.1f} s declared"
+        )
 
 
 def _first_frame(container: av.container.InputContainer, stream: Any, name: str) -> Any:
@@ -479,29 +504,42 @@ def load_image_frames(
     *,
     max_side: int | None = MAX_SIDE,
     deadline: float | None = None,
-) -> list[Frame]:
-    """Every frame of an image with its display time (one frame at 0 for a still image)."""
+    dedupe_hamming: int = 4,
+) -> Iterator[Frame]:
+    """Every distinct frame of an image with its display time (one frame at 0 for a still image), lazily.
+
+    An animated GIF or WebP can hold thousands of big frames in a small file, so frames are decoded one at a
+    time and a frame that repeats the last one looked at (by perceptual hash, as in video) is skipped.
+    Errors about the file itself are raised before the first frame is returned.
+    """
     src, name = _image_source(source, limits)
     _check_deadline(deadline)
     with _media_errors(name):
         img = _open_image(src, limits, name=name)
         if img is None:
             raise SourceFileError(f"{name}: not a supported image format (JPEG, PNG, BMP, WebP or GIF)")
-        with img:
-            return list(_image_frames(img, max_side, deadline))
+    return _image_frames(img, name, max_side, deadline, dedupe_hamming)
 
 
-def _image_frames(img: Image.Image, max_side: int | None, deadline: float | None) -> Iterator[Frame]:
+def _image_frames(
+    img: Image.Image, name: str, max_side: int | None, deadline: float | None, dedupe_hamming: int
+) -> Iterator[Frame]:
+    # every frame is "due" (interval 0): only repeats are dropped, never a frame that shows something new
+    selector = FrameSelector(interval=0.0, scene_threshold=1.0, dedupe_hamming=dedupe_hamming)
     t = 0.0
-    rotation = _exif_rotation(img)
-    for index, page in enumerate(ImageSequence.Iterator(img)):
-        _check_deadline(deadline)
-        delay = float(page.info.get("duration") or 0) / 1000.0
-        pic = _fit(_to_rgb(page), max_side)
-        if rotation:
-            pic = pic.rotate(-rotation, expand=True)
-        yield Frame(image=np.asarray(pic, dtype=np.uint8), time=round(t, 3), index=index)
-        t += delay if delay > 0 else 0.1  # browsers show a 0-delay frame for about 0.1 s
+    with img, _media_errors(name):
+        rotation = _exif_rotation(img)
+        for index, page in enumerate(ImageSequence.Iterator(img)):
+            _check_deadline(deadline)
+            page.load()  # WebP fills in the frame's duration only once it is loaded
+            delay = float(page.info.get("duration") or 0) / 1000.0
+            pic = _fit(_to_rgb(page), max_side)
+            if rotation:
+                pic = pic.rotate(-rotation, expand=True)
+            image = np.asarray(pic, dtype=np.uint8)
+            if selector.consider(thumbnail(image), round(t, 3), keyframe=True):
+                yield Frame(image=image, time=round(t, 3), index=index)
+            t += delay if delay > 0 else 0.1  # browsers show a 0-delay frame for about 0.1 s
 
 
 # ------------------------------------------------------------------------------------------------------ audio
@@ -599,16 +637,14 @@ def sample_frames(
         interval=interval, scene_threshold=scene_threshold, dedupe_hamming=dedupe_hamming
     )
     if info.category == "Image":
-        with _media_errors(path.name):
-            img = _open_image(path, limits)
-            if img is None:
-                raise SourceFileError(f"{path.name}: not a supported image format")
-            with img:
-                kept = 0
-                for frame in _image_frames(img, max_side, deadline):
-                    if selector.consider(thumbnail(frame.image), frame.time, keyframe=True):
-                        yield Frame(image=frame.image, time=frame.time, index=kept)
-                        kept += 1
+        frames = load_image_frames(
+            path, limits, max_side=max_side, deadline=deadline, dedupe_hamming=dedupe_hamming
+        )
+        kept = 0
+        for frame in frames:
+            if selector.consider(thumbnail(frame.image), frame.time, keyframe=True):
+                yield Frame(image=frame.image, time=frame.time, index=kept)
+                kept += 1
         return
     if not info.has_video:
         return

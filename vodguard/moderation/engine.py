@@ -29,7 +29,7 @@ import numpy as np
 
 from vodguard.moderation import decode
 from vodguard.moderation.config import EngineConfig
-from vodguard.moderation.errors import DeadlineExceeded, ModerationError, SourceFileError
+from vodguard.moderation.errors import DeadlineExceeded, ModelUnavailable, ModerationError, SourceFileError
 from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails
 from vodguard.moderation.policy import suggest, verdict
 from vodguard.moderation.presets import IMAGE_LABELS
@@ -46,8 +46,9 @@ from vodguard.moderation.types import (
 Progress = Callable[[str, float], None]
 
 BATCH = 8  # frames per detector call: big enough to amortise the call, small enough for timely progress
-# Labels whose evidence is often text: they make OCR read the frames and ASR transcribe the speech.
-TEXT_LABELS = frozenset({"Terror", "Polity", "Ad", "Illegal", "Abuse"})
+# Labels whose evidence can be text: they make OCR read the frames and ASR transcribe the speech. Porn is one:
+# a template of Porn alone must still catch "free porn videos" in a caption or in speech, as the cloud's does.
+TEXT_LABELS = frozenset({"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse"})
 SPEECH_LABELS = TEXT_LABELS | {"Moan"}
 _PICTURE_FORMS = frozenset({"Image", "OCR"})
 
@@ -222,7 +223,12 @@ class Engine:
             with self._lock:
                 if name in self._loaded:
                     return self._loaded[name]
-            made = self._build(name)
+            try:
+                made = self._build(name)
+            except ModerationError:
+                raise
+            except Exception as exc:  # a model file that is not one (a bad path in the config, a broken copy)
+                raise ModelUnavailable(f"the {name} detector could not load its model: {exc}") from exc
             with self._lock:
                 self._loaded[name] = made
             return made
@@ -419,9 +425,12 @@ class Engine:
         plan = plan_for(labels, self.config, image=True)
         self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
         with run.timings.stage("decode"):
-            frames = decode.load_image_frames(source, limits, deadline=run.deadline)
-        if plan.pictures:
-            self._picture_path(frames, plan, run, 0.0, None)
+            frames = decode.load_image_frames(
+                source, limits, deadline=run.deadline, dedupe_hamming=self.config.dedupe_hamming
+            )
+        with contextlib.closing(frames):  # an early exit must not leave the image open
+            if plan.pictures:
+                self._picture_path(frames, plan, run, 0.0, None)
         # one picture: every hit of one kind is one segment, however many GIF frames carry it
         return self._finish(run, 0.0, float("inf"))
 

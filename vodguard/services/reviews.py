@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from vodguard import metrics
 from vodguard.moderation.errors import ModerationError, SourceFileError
 from vodguard.moderation.types import ModerationResult, Template, Thresholds
-from vodguard.services import events, templates
+from vodguard.services import events, reuse, templates
 from vodguard.services import tasks as task_service
 from vodguard.services.container import Services
 from vodguard.store.models import Media, Task
@@ -145,7 +145,7 @@ def process(services: Services, task_id: str) -> None:
         return
     heartbeat = _Heartbeat(services, task_id)
     try:
-        output, cover_result, media_result = _run_engine(services, snapshot, heartbeat)
+        run = _run_engine(services, snapshot, heartbeat)
     except SourceFileError as exc:
         heartbeat.stop()
         finish_failed(services, task_id, code="SourceFileError", message=str(exc))
@@ -158,7 +158,10 @@ def process(services: Services, task_id: str) -> None:
     if heartbeat.lost:
         log.warning("task %s was taken from this worker (lease lost); its result is dropped", task_id)
         return
-    finish_succeeded(services, task_id, output=output, media_result=media_result, cover_result=cover_result)
+    finish_succeeded(
+        services, task_id, output=run.output, media_result=run.media_result, cover_result=run.cover_result,
+        reuse_key=run.reuse_key, reused_from=run.reused_from,
+    )  # fmt: skip
 
 
 @dataclass
@@ -200,11 +203,22 @@ class _Snapshot:
         )
 
 
-def _run_engine(
-    services: Services, snap: _Snapshot, heartbeat: _Heartbeat
-) -> tuple[dict[str, Any], dict[str, Any] | None, ModerationResult | None]:
+@dataclass
+class _Outcome:
+    """A task's result: the wire output, the engine results behind it, and how it can be found again."""
+
+    output: dict[str, Any]
+    media_result: ModerationResult | None
+    cover_result: dict[str, Any] | None
+    reuse_key: str = ""
+    reused_from: str = ""  # the earlier task whose result was replayed
+
+
+def _run_engine(services: Services, snap: _Snapshot, heartbeat: _Heartbeat) -> _Outcome:
     engine = services.engine()
     assert snap.template is not None
+    key = _reuse_key(services, snap) if services.settings.reuse_results else ""
+    source, replayed = _replayable(services, snap, key) if key else (None, {})
     deadline = time.monotonic() + services.settings.task_wall_seconds
     media_result = None
     output: dict[str, Any] = {"Suggestion": "pass", "Label": "", "Form": "", "SegmentSet": []}
@@ -214,20 +228,67 @@ def _run_engine(
         def progress(stage: str, fraction: float) -> None:
             heartbeat.progress = round(min(max(fraction, 0.0), 1.0), 3)
 
-        if snap.is_image:
+        if "Media" in replayed:
+            media_result = replayed["Media"]
+        elif snap.is_image:
             media_result = engine.moderate_image(path, snap.template)
         else:
             media_result = engine.moderate_media(path, snap.template, progress=progress, deadline=deadline)
         output = _store_result(services, snap, media_result, timed=not snap.is_image)
     cover_result = None
-    if "Cover" in snap.contents and snap.cover_key:
+    if "Cover" in replayed:
+        cover_result = _store_result(services, snap, replayed["Cover"], timed=False, prefix="cover-")
+    elif "Cover" in snap.contents and snap.cover_key and source is None:
         try:
             cover = engine.moderate_image(services.blobs.local_path(snap.cover_key), snap.template)
             cover_result = _store_result(services, snap, cover, timed=False, prefix="cover-")
         except SourceFileError as exc:
             log.info("cover of %s could not be reviewed: %s", snap.file_id, exc)
     output["CoverReviewResult"] = cover_result
-    return output, cover_result, media_result
+    return _Outcome(output, media_result, cover_result, key, source or "")
+
+
+def _reuse_key(services: Services, snap: _Snapshot) -> str:
+    """The task's reuse key (``services/reuse.py``), hashing the media and cover bytes."""
+    assert snap.template is not None
+    media_digest = reuse.file_digest(services.blobs.local_path(snap.media_key))
+    cover_digest = ""
+    if "Cover" in snap.contents and snap.cover_key:
+        cover_digest = reuse.file_digest(services.blobs.local_path(snap.cover_key))
+    return reuse.reuse_key(
+        media_digest=media_digest,
+        cover_digest=cover_digest,
+        contents=snap.contents,
+        is_image=snap.is_image,
+        template=snap.template,
+        fingerprint=reuse.engine_fingerprint(services.engine().config),
+    )
+
+
+def _replayable(
+    services: Services, snap: _Snapshot, key: str
+) -> tuple[str | None, dict[str, ModerationResult]]:
+    """The earlier task whose result this one can replay, with its results by content; (None, {}) if none."""
+    settings = services.settings
+    with services.db.transaction() as s:
+        source = reuse.find_source(
+            s, app_id=snap.app_id, key=key, evidence_days=settings.evidence_days, now=utcnow()
+        )
+        if source is None:
+            return None, {}
+        source_id, had_cover = source.task_id, bool((source.output or {}).get("CoverReviewResult"))
+    base = f"evidence/{snap.app_id}/{source_id}"
+    results: dict[str, ModerationResult] = {}
+    wanted = [("Media", "")] if "Media" in snap.contents else []
+    if had_cover:
+        wanted.append(("Cover", "cover-"))
+    for content, prefix in wanted:
+        result = reuse.load_result(services.blobs, base, prefix=prefix)
+        if result is None:  # swept or written by an older version: run the models after all
+            return None, {}
+        results[content] = result
+    log.info("task %s reuses the result of %s (identical content and template)", snap.task_id, source_id)
+    return source_id, results
 
 
 def _store_result(
@@ -247,6 +308,7 @@ def _store_result(
     services.blobs.put_bytes(
         f"{base}/{prefix}segments.json", json.dumps(segments, ensure_ascii=False).encode()
     )
+    reuse.save_result(services.blobs, base, result, prefix=prefix)
     file_url, expires = urls.url(f"/{base}/{prefix}segments.json", ttl=ttl)
     out = result.to_wire(timed=timed, inline=INLINE_SEGMENTS)
     out["SegmentSetFileUrl"] = file_url
@@ -276,6 +338,8 @@ def finish_succeeded(
     output: dict[str, Any],
     media_result: ModerationResult | None,
     cover_result: dict[str, Any] | None,
+    reuse_key: str = "",
+    reused_from: str = "",
 ) -> None:
     now = utcnow()
     with services.db.transaction() as s:
@@ -284,7 +348,10 @@ def finish_succeeded(
             return
         task.status, task.finish_at, task.progress = "FINISH", now, 1.0
         task.err_code_ext, task.message, task.output = "", "SUCCESS", output
-        _observe_finish(task, output, media_result)
+        task.reuse_key, task.reused_from = reuse_key, reused_from
+        _observe_finish(task, output, None if reused_from else media_result)
+        if reused_from:
+            metrics.REUSED.inc()
         media = s.get(Media, task.file_id)
         if media is not None:
             if media_result is not None:

@@ -229,7 +229,15 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     begin_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     finish_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    __table_args__ = (Index("ix_tasks_claim", "status", "priority", "created_at"),)
+    # services/reuse.py: set when the task succeeds, so a later task on identical content can replay it
+    reuse_key: Mapped[str] = mapped_column(String(64), default="")
+    reused_from: Mapped[str] = mapped_column(
+        String(96), default=""
+    )  # the task whose result this one replayed
+    __table_args__ = (
+        Index("ix_tasks_claim", "status", "priority", "created_at"),
+        Index("ix_tasks_reuse", "app_id", "reuse_key"),
+    )
 
 
 class ReviewDecision(Base):

@@ -1,0 +1,159 @@
+"""Identical content, identical verdict: a task on bytes reviewed before replays that result (services/reuse.py)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from tencentcloud.vod.v20180717 import models
+
+from tests.conftest import vod_client
+from tests.sdk import wait_finished
+from tests.server import start_server
+from tests.test_console import Console
+from tests.test_tasks import review, template, upload
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("data"), workers=1)
+    yield running
+    running.stop()
+
+
+def reused_count(server) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    match = re.search(r"^vodguard_review_reused_total (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def finished_output(vod, task_id: str):
+    task = wait_finished(vod, task_id).ReviewAudioVideoTask
+    assert task.ErrCodeExt == "" and task.Message == "SUCCESS"
+    return task.Output
+
+
+def segments(output) -> list[tuple]:
+    return [
+        (s.Form, s.Label, s.SubLabel, s.Suggestion, s.StartTimeOffset, s.EndTimeOffset, s.Text)
+        for s in output.SegmentSet
+    ]
+
+
+def without_urls(segment: dict) -> dict:
+    return {k: v for k, v in segment.items() if k not in ("Url", "PicUrlExpireTime")}
+
+
+def test_a_second_upload_of_the_same_bytes_replays_the_first_result(server, keys, vod, tmp_path):
+    definition = template(vod, ["Ad", "Porn"])
+    first_file = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    copy = tmp_path / "renamed.mp4"
+    shutil.copyfile(FIXTURES / "text_video.mp4", copy)  # another name, the same bytes
+    second_file = upload(server, keys, copy)["FileId"]
+    before = reused_count(server)
+
+    first_task = review(vod, first_file, Definition=definition)
+    first = finished_output(vod, first_task)
+    assert reused_count(server) == before  # nothing to reuse yet
+    second_task = review(vod, second_file, Definition=definition)
+    second = finished_output(vod, second_task)
+
+    assert reused_count(server) == before + 1
+    assert (second.Suggestion, second.Label, second.Form) == (first.Suggestion, first.Label, first.Form)
+    assert second.Suggestion == "block" and segments(second) == segments(first)
+    # the evidence is the new task's own: its URLs name it, and they serve the thumbnail and segment list
+    thumbs = [s.Url for s in second.SegmentSet if s.Url]
+    assert thumbs and all(second_task in url for url in thumbs)
+    assert httpx.get(thumbs[0]).headers["content-type"] == "image/jpeg"
+    assert second_task in second.SegmentSetFileUrl
+    listed = [httpx.get(out.SegmentSetFileUrl).json() for out in (first, second)]
+    assert [without_urls(s) for s in listed[1]] == [without_urls(s) for s in listed[0]]
+    assert all(second_task in s["Url"] for s in listed[1] if s["Url"])
+    # the media row of the second file carries the verdict as if its review had run
+    info_req = models.DescribeMediaInfosRequest()
+    info_req.FileIds, info_req.Filters = [second_file], ["basicInfo", "reviewInfo"]
+    info = vod.DescribeMediaInfos(info_req).MediaInfoSet[0]
+    assert info.ReviewInfo.MediaReviewInfo.Suggestion == "block"
+    assert info.BasicInfo.Status == "Forbidden"
+    # people see where the result came from
+    page = Console(server).sign_in_with(keys).get("/console/tasks").text
+    row = page[page.index(f'data-task-id="{second_task}"') :].split("</tr>")[0]
+    assert "reused from" in row and first_task[-8:] in row
+
+
+def test_another_template_or_other_bytes_run_the_models(server, keys, vod):
+    ads = template(vod, ["Ad"])
+    porn = template(vod, ["Porn"])
+    file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    other_file = upload(server, keys, FIXTURES / "clean_video.mp4")["FileId"]
+    finished_output(vod, review(vod, file_id, Definition=ads))
+    before = reused_count(server)
+
+    porn_only = finished_output(vod, review(vod, file_id, Definition=porn))
+    clean = finished_output(vod, review(vod, other_file, Definition=ads))
+
+    assert reused_count(server) == before
+    assert {s.Label for s in porn_only.SegmentSet} == {"Porn"}  # the Porn-only template's own result
+    assert clean.Suggestion == "pass" and not clean.SegmentSet
+
+
+def test_changed_thresholds_are_a_different_template(server, keys, vod):
+    definition = template(vod, ["Ad", "Porn"])
+    file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    assert finished_output(vod, review(vod, file_id, Definition=definition)).Suggestion == "block"
+    before = reused_count(server)
+    modify = models.ModifyReviewTemplateRequest()
+    modify.Definition, modify.Labels = definition, ["Porn", "Ad"]
+    vod.ModifyReviewTemplate(modify)
+    assert finished_output(vod, review(vod, file_id, Definition=definition)).Suggestion == "block"
+    assert reused_count(server) == before + 1  # the same labels and thresholds: still the same template
+
+    from vodguard.services import templates as template_service
+    from vodguard.timeutil import utcnow
+
+    with server.services.db.transaction() as s:  # what the console's settings page does
+        template_service.modify_review_template(
+            s, app_id=int(keys.sub_app_id), definition=definition, labels=None, name=None, comment=None,
+            thresholds={label: {"review": 50.0, "block": 99.5} for label in ("Ad", "Porn")}, now=utcnow(),
+        )  # fmt: skip
+    strict = finished_output(vod, review(vod, file_id, Definition=definition))
+    assert reused_count(server) == before + 1
+    assert strict.Suggestion == "review"  # under the new block thresholds the captions only ask for a look
+
+
+def test_evidence_that_is_gone_means_a_fresh_run(server, keys, vod):
+    definition = template(vod, ["Ad", "Porn"])
+    file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    first_task = review(vod, file_id, Definition=definition)
+    first = finished_output(vod, first_task)
+    server.services.blobs.delete_prefix(f"evidence/{keys.sub_app_id}/{first_task}")  # as the sweep does
+    before = reused_count(server)
+
+    again = finished_output(vod, review(vod, file_id, Definition=definition))
+
+    assert reused_count(server) == before
+    assert segments(again) == segments(first)
+    assert all(httpx.get(s.Url).status_code == 200 for s in again.SegmentSet if s.Url)
+
+
+def test_reuse_can_be_turned_off(tmp_path_factory):
+    from sqlalchemy import select
+
+    from vodguard.store.models import Task
+
+    running = start_server(tmp_path_factory.mktemp("noreuse"), workers=1, reuse_results=False)
+    try:
+        keys = running.new_key()
+        vod = vod_client(running, keys.secret_id, keys.secret_key)
+        file_id = upload(running, keys, FIXTURES / "images" / "text.png")["FileId"]
+        outputs = [finished_output(vod, review(vod, file_id)) for _ in range(2)]
+        assert outputs[0].Suggestion == outputs[1].Suggestion
+        with running.services.db.transaction() as s:
+            assert [(t.reuse_key, t.reused_from) for t in s.scalars(select(Task))] == [("", "")] * 2
+    finally:
+        running.stop()

