@@ -157,3 +157,55 @@ def test_reuse_can_be_turned_off(tmp_path_factory):
             assert [(t.reuse_key, t.reused_from) for t in s.scalars(select(Task))] == [("", "")] * 2
     finally:
         running.stop()
+
+
+def decisions_of(vod, file_id: str) -> list[tuple[str, str, str]]:
+    log = vod.call_json("DescribeReviewDecisions", {"FileId": file_id})["Response"]["DecisionSet"]
+    return [(d["Decision"], d["Reason"], d["Operator"]) for d in log]
+
+
+def media_status(vod, file_id: str) -> str:
+    req = models.DescribeMediaInfosRequest()
+    req.FileIds, req.Filters = [file_id], ["basicInfo"]
+    return vod.DescribeMediaInfos(req).MediaInfoSet[0].BasicInfo.Status
+
+
+def test_a_person_blocking_some_bytes_blocks_them_again_after_a_delete_and_reupload(
+    server, keys, vod, tmp_path
+):
+    # the machine passes this picture; a moderator knows better and blocks it, then deletes it
+    path = tmp_path / "meme.png"
+    shutil.copyfile(FIXTURES / "images" / "shapes.png", path)
+    first = upload(server, keys, path)["FileId"]
+    assert finished_output(vod, review(vod, first)).Suggestion == "pass"
+    vod.call_json("SetReviewDecision", {"FileId": first, "Decision": "block", "Reason": "known scam meme"})
+    delete = models.DeleteMediaRequest()
+    delete.FileId = first
+    vod.DeleteMedia(delete)
+
+    again = upload(server, keys, path)["FileId"]
+    assert media_status(vod, again) == "Normal"  # post-moderation: playable until reviewed
+    assert finished_output(vod, review(vod, again)).Suggestion == "pass"  # the machine still sees nothing
+
+    assert media_status(vod, again) == "Forbidden"
+    assert decisions_of(vod, again) == [
+        ("block", f"same content as FileId {first}: known scam meme", "vodguard (same content)")
+    ]
+
+
+def test_an_approval_is_not_asked_for_again(server, keys, vod, tmp_path):
+    definition = template(vod, ["Ad", "Porn"])
+    first = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    assert finished_output(vod, review(vod, first, Definition=definition)).Suggestion == "block"
+    console = Console(server).sign_in_with(keys)
+    assert first in console.get("/console/queue", show="all").text  # waiting for a person
+    vod.call_json("SetReviewDecision", {"FileId": first, "Decision": "approve", "Reason": "sex education"})
+    assert first not in console.get("/console/queue", show="all").text
+
+    copy = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    out = finished_output(vod, review(vod, copy, Definition=definition))
+
+    assert out.Suggestion == "block"  # the machine's verdict is reported as it is ...
+    assert media_status(vod, copy) == "Normal"  # ... and the person's approval holds for the same bytes
+    assert decisions_of(vod, copy)[0][:2] == ("approve", f"same content as FileId {first}: sex education")
+    assert copy not in console.get("/console/queue", show="all").text

@@ -48,6 +48,7 @@ CLEAN = [
     "我妈妈的生日快到了，我想给她买一束花。",
     "新疆的葡萄很甜，东北的冬天很冷。",
     "他是处女座，昨晚在网吧包夜，走进群众，融入群体，别扣扣搜搜的。",
+    "We will find you a table by the window. This comedy is a real killer.",
 ]
 
 
@@ -69,6 +70,8 @@ def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
         ("网上赌博平台", "Illegal", "Gambling", "网上赌博"),
         ("代开发票，价格优惠", "Illegal", "FakeDocuments", "代开发票"),
         ("i will kill you tonight", "Terror", "Violence", "i will kill you"),
+        ("i will kill you tonight", "Abuse", "Threat", "i will kill you"),  # aimed at someone: both
+        ("我要杀了你", "Abuse", "Threat", "杀了你"),
         ("watch free porn videos", "Porn", "Sexual", "porn"),
         ("fuck you", "Abuse", "Insult", "fuck you"),
         ("guns for sale, no questions asked", "Illegal", "Weapons", "guns for sale"),

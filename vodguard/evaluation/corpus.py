@@ -46,7 +46,7 @@ CAPTIONS_BAD = [
     _p("free porn videos every night", "en", "Porn"),
     _p("buy cocaine online fast delivery", "en", "Illegal"),
     _p("online casino bonus sign up now", "en", "Illegal,Ad"),
-    _p("we will shoot you all", "en", "Terror"),
+    _p("we will shoot you all", "en", "Terror,Abuse"),  # a threat aimed at the reader is abuse too
     _p("how to build a nail bomb", "en", "Terror"),
     _p("white power forever", "en", "Polity", "review"),
     _p("shut up you fucking bitch", "en", "Abuse"),
@@ -57,7 +57,7 @@ CAPTIONS_BAD = [
     _p("网上赌博平台 注册送彩金", "zh", "Illegal"),
     _p("三级片在线免费看", "zh", "Porn"),
     _p("你这个傻逼", "zh", "Abuse"),
-    _p("我要炸死你们全家", "zh", "Terror"),
+    _p("我要炸死你们全家", "zh", "Terror,Abuse"),
     _p("支持港独", "zh", "Polity", "review"),
 ]
 CAPTIONS_CLEAN = [

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import media as media_service
-from vodguard.store.models import ReviewDecision
+from vodguard.store.models import Media, ReviewDecision
+
+SAME_CONTENT = "vodguard (same content)"  # the operator of decisions taken over from identical bytes
 
 
 def decide(
@@ -31,11 +33,41 @@ def decide(
         media.published, media.status = False, "Forbidden"
     media.updated_at = now
     row = ReviewDecision(
-        app_id=app_id, file_id=file_id, decision=decision, reason=reason, operator=operator, created_at=now
-    )
+        app_id=app_id, file_id=file_id, decision=decision, reason=reason, operator=operator,
+        sha256=media.sha256, created_at=now,
+    )  # fmt: skip
     session.add(row)
     session.flush()
     return row
+
+
+def follow_identical(session: Session, *, media: Media, now: datetime) -> ReviewDecision | None:
+    """Take for ``media`` the latest decision a person made on identical bytes under another FileId of the app.
+
+    A video blocked once stays blocked when it is uploaded again, even if the first copy was deleted since; one
+    approved once is not queued for a person again. The decision is recorded like any other, with the FileId it
+    follows in its reason and ``SAME_CONTENT`` as its operator. Call it after the review result is written.
+    """
+    if not media.sha256:
+        return None
+    earlier = session.scalars(
+        select(ReviewDecision)
+        .where(
+            ReviewDecision.app_id == media.app_id,
+            ReviewDecision.sha256 == media.sha256,
+            ReviewDecision.file_id != media.file_id,
+            ReviewDecision.operator != SAME_CONTENT,
+        )
+        .order_by(ReviewDecision.id.desc())
+        .limit(1)
+    ).first()
+    if earlier is None:
+        return None
+    reason = f"same content as FileId {earlier.file_id}" + (f": {earlier.reason}" if earlier.reason else "")
+    return decide(
+        session, app_id=media.app_id, file_id=media.file_id, decision=earlier.decision, reason=reason[:512],
+        operator=SAME_CONTENT, now=now,
+    )  # fmt: skip
 
 
 def history(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from vodguard import metrics
 from vodguard.moderation.errors import ModerationError, SourceFileError
 from vodguard.moderation.types import ModerationResult, Template, Thresholds
-from vodguard.services import events, reuse, templates
+from vodguard.services import decisions, events, reuse, templates
 from vodguard.services import tasks as task_service
 from vodguard.services.container import Services
 from vodguard.store.models import Media, Task
@@ -160,7 +160,7 @@ def process(services: Services, task_id: str) -> None:
         return
     finish_succeeded(
         services, task_id, output=run.output, media_result=run.media_result, cover_result=run.cover_result,
-        reuse_key=run.reuse_key, reused_from=run.reused_from,
+        reuse_key=run.reuse_key, reused_from=run.reused_from, media_digest=run.media_digest,
     )  # fmt: skip
 
 
@@ -212,12 +212,16 @@ class _Outcome:
     cover_result: dict[str, Any] | None
     reuse_key: str = ""
     reused_from: str = ""  # the earlier task whose result was replayed
+    media_digest: str = ""  # SHA-256 of the media's bytes, when reuse hashed them
 
 
 def _run_engine(services: Services, snap: _Snapshot, heartbeat: _Heartbeat) -> _Outcome:
     engine = services.engine()
     assert snap.template is not None
-    key = _reuse_key(services, snap) if services.settings.reuse_results else ""
+    digest = key = ""
+    if services.settings.reuse_results:
+        digest = reuse.file_digest(services.blobs.local_path(snap.media_key))
+        key = _reuse_key(services, snap, digest)
     source, replayed = _replayable(services, snap, key) if key else (None, {})
     deadline = time.monotonic() + services.settings.task_wall_seconds
     media_result = None
@@ -245,13 +249,12 @@ def _run_engine(services: Services, snap: _Snapshot, heartbeat: _Heartbeat) -> _
         except SourceFileError as exc:
             log.info("cover of %s could not be reviewed: %s", snap.file_id, exc)
     output["CoverReviewResult"] = cover_result
-    return _Outcome(output, media_result, cover_result, key, source or "")
+    return _Outcome(output, media_result, cover_result, key, source or "", digest)
 
 
-def _reuse_key(services: Services, snap: _Snapshot) -> str:
-    """The task's reuse key (``services/reuse.py``), hashing the media and cover bytes."""
+def _reuse_key(services: Services, snap: _Snapshot, media_digest: str) -> str:
+    """The task's reuse key (``services/reuse.py``); hashes the cover's bytes when the cover is reviewed."""
     assert snap.template is not None
-    media_digest = reuse.file_digest(services.blobs.local_path(snap.media_key))
     cover_digest = ""
     if "Cover" in snap.contents and snap.cover_key:
         cover_digest = reuse.file_digest(services.blobs.local_path(snap.cover_key))
@@ -340,6 +343,7 @@ def finish_succeeded(
     cover_result: dict[str, Any] | None,
     reuse_key: str = "",
     reused_from: str = "",
+    media_digest: str = "",
 ) -> None:
     now = utcnow()
     with services.db.transaction() as s:
@@ -362,6 +366,10 @@ def finish_succeeded(
                     task.definition, cover_result, cover_result.get("SegmentSet", []), now
                 )
             media.updated_at = now
+            if media_digest:
+                media.sha256 = media_digest
+                if media_result is not None:  # people decided on these bytes before: their decision holds
+                    decisions.follow_identical(s, media=media, now=now)
         _emit_complete(s, task, now)
     services.wakeups.notify()
 

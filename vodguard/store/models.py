@@ -74,6 +74,7 @@ class Media(Base):
     expire_time: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # latest MediaReviewInfo
     cover_review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the bytes, once a review has hashed them
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     __table_args__ = (UniqueConstraint("app_id", "storage_path", name="uq_media_app_path"),)
@@ -244,12 +245,15 @@ class ReviewDecision(Base):
     """A person's decision on a media (console or the SetReviewDecision extension action): the audit log."""
 
     __tablename__ = "review_decisions"
+    __table_args__ = (Index("ix_review_decisions_sha256", "app_id", "sha256"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
     file_id: Mapped[str] = mapped_column(String(32), index=True)
     decision: Mapped[str] = mapped_column(String(16))  # approve / block
     reason: Mapped[str] = mapped_column(String(512), default="")
     operator: Mapped[str] = mapped_column(String(128), default="")
+    # the media's SHA-256 when it was decided: the decision then holds for identical bytes, even after a delete
+    sha256: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
