@@ -22,6 +22,7 @@ from vodguard.moderation.detectors.asr import (
 )
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
+from vodguard.moderation.text.normalize import fold
 from vodguard.moderation.types import AudioTrack
 
 
@@ -131,10 +132,36 @@ def test_base_model_is_joined_once_and_a_broken_copy_is_replaced(tmp_path: Path)
     assert resolve_model(config) == target
 
 
-def test_multilingual_base_transcribes_english(tmp_path: Path, speech: AudioTrack) -> None:
-    base = Transcriber(EngineConfig(asr_model="base", asr_language="en", models_dir=tmp_path, threads=2))
+@pytest.fixture(scope="module")
+def base_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder the multilingual base model is joined into once for this module."""
+    return tmp_path_factory.mktemp("models")
+
+
+def test_multilingual_base_transcribes_english(base_models: Path, speech: AudioTrack) -> None:
+    base = Transcriber(EngineConfig(asr_model="base", asr_language="en", models_dir=base_models, threads=2))
     text = " ".join(s.text for s in base(speech)).lower()
     assert "kill" in text and "park" in text, text
+
+
+def test_multilingual_base_hears_mandarin_and_finds_the_threat(
+    base_models: Path,
+    moderator: TextModerator,
+    fixture_file: Callable[[str], Path],
+    truth: Callable[[str], dict[str, Any]],
+) -> None:
+    # speech_zh.wav: a clean Mandarin sentence, then a threat (scripts/make_zh_speech.py); language detected
+    with wave.open(str(fixture_file("speech_zh.wav"))) as wav:
+        track = AudioTrack(np.frombuffer(wav.readframes(wav.getnframes()), np.int16).astype(np.float32) / 32768)
+    clean, threat = truth("speech_zh.json")["segments"]
+    transcriber = Transcriber(EngineConfig(asr_model="base", models_dir=base_models))
+    text = fold("".join(s.text for s in transcriber(track)))  # Whisper writes Traditional characters
+    assert clean["text"][:6] in text and threat["text"][2:] in text, text
+    findings = AsrDetector(moderator, transcriber)(track)
+    assert {f.label for f in findings} == set(threat["labels"]), findings
+    for finding in findings:
+        assert finding.form == "ASR" and finding.confidence >= 90  # a block, as in writing
+        assert threat["start"] - 1 <= finding.start < finding.end <= threat["end"] + 1
 
 
 def test_unknown_model_names_the_setting(tmp_path: Path) -> None:
