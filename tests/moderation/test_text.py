@@ -49,6 +49,7 @@ CLEAN = [
     "新疆的葡萄很甜，东北的冬天很冷。",
     "他是处女座，昨晚在网吧包夜，走进群众，融入群体，别扣扣搜搜的。",
     "We will find you a table by the window. This comedy is a real killer.",
+    "After school we chat for an hour, then we chat again at dinner.",
 ]
 
 
@@ -72,6 +73,7 @@ def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
         ("i will kill you tonight", "Terror", "Violence", "i will kill you"),
         ("i will kill you tonight", "Abuse", "Threat", "i will kill you"),  # aimed at someone: both
         ("我要杀了你", "Abuse", "Threat", "杀了你"),
+        ("add me on we chat for a limited offer", "Ad", "Contact", "on we chat"),  # WeChat as ASR writes it
         ("watch free porn videos", "Porn", "Sexual", "porn"),
         ("fuck you", "Abuse", "Insult", "fuck you"),
         ("guns for sale, no questions asked", "Illegal", "Weapons", "guns for sale"),
