@@ -119,8 +119,13 @@ def api(pictures: list[Path], notes: list[str], *, rounds: int = 5, queue_tasks:
 
     figures = []
     with tempfile.TemporaryDirectory(prefix="vodguard-bench-") as tmp:
-        # the per-app request limit (200/s by default) would cap the figure at the limit, not the server
-        server = start_server(Path(tmp) / "data", workers=0, request_rate_per_app=RATE_LIMIT_OFF)
+        # The per-app request limits (200/s, and 20 ReviewAudioVideo/s) would cap the figures at the limits, not
+        # the server. The clips are identical bytes, so reuse is off: the queue figures are of moderation; the
+        # replay figure turns it on.
+        server = start_server(
+            Path(tmp) / "data", workers=0, request_rate_per_app=RATE_LIMIT_OFF,
+            review_rate_per_app=RATE_LIMIT_OFF, reuse_results=False,
+        )  # fmt: skip
         try:
             keys = server.new_key()
 
@@ -186,7 +191,26 @@ def api(pictures: list[Path], notes: list[str], *, rounds: int = 5, queue_tasks:
                 )
             notes.append(
                 f"Queue: {queue_tasks} ReviewAudioVideo tasks per run on 10-s clips, SQLite queue, worker threads "
-                f"in one process; load average {before} before, {load()} after."
+                f"in one process, result reuse off; load average {before} before, {load()} after."
+            )
+            server.services.settings.reuse_results = True
+            _queue_throughput(
+                server, vod, video_ids[:1], definition, 1
+            )  # a result to replay, with its digest
+            before = load()
+            rate = _queue_throughput(server, vod, [video_ids[0]] * queue_tasks, definition, 1)
+            figures.append(
+                Figure(
+                    "queue.replays_per_minute.workers1",
+                    "Queue throughput replaying a result, 1 worker thread, the same 10-s clip again",
+                    rate,
+                    "tasks/min",
+                )
+            )
+            notes.append(
+                f"Replay: {queue_tasks} tasks on bytes reviewed before (VODGUARD_REUSE_RESULTS on): each hashes the "
+                f"file and copies the earlier evidence instead of running the models; load average {before} "
+                f"before, {load()} after."
             )
         finally:
             server.stop()

@@ -97,3 +97,17 @@ def test_keys_create_list_revoke(tmp_path):
 )
 def test_help_works(args):
     assert vodguard(*args).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("VODGUARD_NUDENET_PATH", "/nonexistent/320n.onnx", "does not exist"),
+        ("VODGUARD_PORT", "eighty", "integer"),
+    ],
+)
+def test_a_bad_setting_stops_serve_at_once_naming_it(tmp_path, name, value, needle):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), name: value}
+    done = vodguard("serve", "--data-dir", str(tmp_path / "data"), env=env)
+    assert done.returncode != 0
+    assert name in done.stderr and needle in done.stderr and "Traceback" not in done.stderr

@@ -118,7 +118,7 @@ def test_the_readable_summary(clean_video, tmp_path):
 
 @pytest.mark.parametrize(
     ("option", "value", "needle"),
-    [("--template", "11", "--labels"), ("--labels", "Porn,Gore", "Gore")],
+    [("--template", "11", "--labels"), ("--labels", "Porn,Gore", "Gore"), ("--labels", "", "empty")],
 )
 def test_bad_options_exit_4_and_say_why(clean_video, tmp_path, option, value, needle):
     done = review(clean_video, option, value, cwd=tmp_path)

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import httpx
-import pytest
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
@@ -18,12 +17,7 @@ from tests.test_tasks import review, template, upload
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("data"), workers=1)
-    yield running
-    running.stop()
+# the module's server, its app key and SDK client: tests/conftest.py (one embedded worker thread)
 
 
 def reused_count(server) -> float:

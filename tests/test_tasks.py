@@ -17,12 +17,7 @@ from tests.server import start_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("data"), workers=1)
-    yield running
-    running.stop()
+# the module's server, its app key and SDK client: tests/conftest.py (one embedded worker thread)
 
 
 def upload(server, keys, path: Path, **form) -> dict:

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     asr_language: str | None = None
     nudenet_path: Path | None = None
     efficientnet_path: Path | None = None
+    ocr_det_model_path: Path | None = None
+    ocr_rec_model_path: Path | None = None
+    ocr_rec_keys_path: Path | None = None
     custom_models_file: Path | None = (
         None  # a JSON list of operator-supplied ONNX models (see docs/models.md)
     )
@@ -73,6 +76,17 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator(
+        "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
+        "ocr_rec_keys_path", "custom_models_file",
+    )  # fmt: skip
+    @classmethod
+    def _model_exists(cls, value: Path | None) -> Path | None:
+        """A model path that names nothing is refused at start-up, not at the first upload's review."""
+        if value is not None and not value.expanduser().exists():
+            raise ValueError(f"{value} does not exist")
+        return value.expanduser() if value is not None else None
 
     @property
     def blob_dir(self) -> Path:

@@ -20,6 +20,7 @@ from vodguard.moderation.detectors.ocr import (
     same_text,
     text_blocks,
 )
+from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.types import Frame
 
@@ -137,6 +138,35 @@ def test_models_load_without_touching_the_network(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(socket, "create_connection", refuse)
     fresh = OcrReader(threads=1)
     assert fresh.read(np.zeros((64, 64, 3), np.uint8)).lines == ()
+
+
+def test_an_operators_ocr_models_are_used_and_checked(
+    tmp_path: Path, fixture_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import onnx
+
+    from vodguard.moderation.detectors.ocr import _MODEL_FILES, _bundled_models
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("OCR tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    # A PP-OCR rec model as PaddleOCR exports it: no character list inside, the characters in a keys file.
+    rec = onnx.load(str(_bundled_models() / _MODEL_FILES["Rec"]))
+    meta = {p.key: p.value for p in rec.metadata_props}
+    del rec.metadata_props[:]
+    onnx.save(rec, str(tmp_path / "rec.onnx"))
+    keys = tmp_path / "keys.txt"
+    keys.write_text("\n".join(meta["character"].splitlines()) + "\n", encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="no character list: set ocr_rec_keys_path"):
+        OcrReader(threads=1, rec_model=tmp_path / "rec.onnx")
+    own = OcrReader(threads=1, rec_model=tmp_path / "rec.onnx", rec_keys=keys)
+    image = np.asarray(Image.open(fixture_file("images/text.png")).convert("RGB"))
+    assert any("wechat" in line.text.lower() for line in own.read(image).lines)
+    with pytest.raises(ModelUnavailable, match="ocr_det_model_path="):
+        OcrReader(threads=1, det_model=tmp_path / "missing.onnx")
+    with pytest.raises(ModelUnavailable, match="cannot be loaded"):
+        OcrReader(threads=1, det_model=keys)  # a file that is no model
 
 
 # --- the change gate ---

@@ -259,3 +259,8 @@ def test_concurrent_calls_agree_with_serial_ones(moderator: TextModerator) -> No
     serial = [moderator(t) for t in texts]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(moderator, texts)) == serial
+
+
+def test_full_width_english_is_scored_like_ascii(moderator: TextModerator) -> None:
+    plain, wide = by_label(moderator("shut up, fuck")), by_label(moderator("ｓｈｕｔ ｕｐ, ｆｕｃｋ"))
+    assert wide["Abuse"].confidence == plain["Abuse"].confidence >= 85  # the model agrees with the word

@@ -40,11 +40,15 @@ from vodguard.moderation.detectors.nsfw import (
     views_of,
 )
 from vodguard.moderation.detectors.terror import SUB_LABELS, TERROR_CLASSES, TerrorDetector, sub_label_scores
+from vodguard.moderation.engine import Engine, plan_for
 from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.presets import labels_template
 from vodguard.moderation.types import AudioTrack, Frame
 
 DATA = Path(__file__).parent / "data"
 SKLEARN_IMAGES = package_dir("sklearn") / "datasets" / "images"
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def photo(path: Path) -> np.ndarray:
@@ -457,6 +461,59 @@ def test_custom_model_configuration_errors(tmp_path: Path) -> None:
         CustomImageModel(CustomModel(path=tmp_path / "missing.onnx", kind="image", labels={"0": "Terror"}))
     with pytest.raises(ValueError, match="past its 2 outputs"):
         CustomImageModel(CustomModel(path=path, kind="image", labels={"7": "Terror"}, input_size=32))
+
+
+def keyword_text_model(path: Path, pattern: str) -> Path:
+    """A two-class text model (clean, scam) that is sure of 'scam' when the text fully matches ``pattern``."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("RegexFullMatch", ["text"], ["hit"], pattern=pattern),
+            helper.make_node("Cast", ["hit"], ["p"], to=TensorProto.FLOAT),
+            helper.make_node("Sub", ["one", "p"], ["q"]),
+            helper.make_node("Concat", ["q", "p"], ["scores"], axis=1),
+        ],
+        "scam",
+        [helper.make_tensor_value_info("text", TensorProto.STRING, ["N", 1])],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 2])],
+        [onnx.numpy_helper.from_array(np.array(1.0, np.float32), "one")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 9
+    helper.set_model_props(model, {"labels": '["clean", "scam"]', "vodguard.activation": "none"})
+    onnx.save(model, str(path))
+    return path
+
+
+def test_custom_text_model_joins_text_moderation(tmp_path: Path) -> None:
+    from vodguard.moderation.text import TextModerator
+
+    path = keyword_text_model(tmp_path / "scam.onnx", r"(?i).*\b(bitcoin|crypto) (giveaway|doubling)\b.*")
+    spec = CustomModel(path=path, kind="text", labels={"scam": "Ad.CryptoScam"})
+    (model,) = load_custom_models([spec])[2]
+    assert [(h.label, h.sub_label, h.confidence) for h in model("Join the Bitcoin giveaway")] == [
+        ("Ad", "CryptoScam", 100.0)
+    ]
+    assert model("A walk in the park") == [] and model("  ") == []
+    moderator = TextModerator(extra=[model])
+    ad = next(h for h in moderator("bitcoin giveaway, sign up now") if h.label == "Ad")
+    # the model's certainty leads; the call to action the ad patterns found stays as a keyword
+    assert (ad.sub_label, ad.confidence, ad.keywords) == ("CryptoScam", 100.0, ("sign up now",))
+    assert moderator("bitcoin giveaway", labels={"Porn"}) == []
+    with pytest.raises(ValueError, match="takes a string tensor"):
+        load_custom_models([CustomModel(red_detector(tmp_path / "red.onnx"), "text", {"gun": "Terror"})])
+
+
+def test_custom_text_model_reads_pictures_and_brings_its_label(tmp_path: Path) -> None:
+    path = keyword_text_model(tmp_path / "handle.onnx", r"(?i).*\babc123\b.*")
+    spec = CustomModel(path=path, kind="text", labels={"1": "Illegal.Handle"})
+    config = EngineConfig(custom_models=(spec,))
+    result = Engine(config).moderate_image(FIXTURES / "images" / "text.png", labels_template(["Illegal"]))
+    (segment,) = result.segments  # the bundled rules see nothing illegal here; the operator's model does
+    assert (segment.form, segment.label, segment.sub_label) == ("OCR", "Illegal", "Handle")
+    assert "abc123" in segment.text and segment.box
+    # a label the bundled text rules never give (Moan) makes OCR read, when a text model can give it
+    moan = EngineConfig(custom_models=(CustomModel(path=path, kind="text", labels={"1": "Moan.Words"}),))
+    assert plan_for({"Moan"}, moan).ocr and not plan_for({"Moan"}, EngineConfig()).ocr
 
 
 def test_scores_become_probabilities() -> None:

@@ -124,7 +124,9 @@ def _templates(args: argparse.Namespace) -> tuple[Template, Template]:
             f"--template {args.template}: only the preset template {PRESET_DEFINITION} is known outside the "
             "server; choose labels with --labels instead"
         )
-    if args.labels:
+    if args.labels is not None:
+        if not args.labels.strip():
+            raise ValueError("--labels is empty: name labels (Porn,Ad,...) or 'all', or leave it out")
         chosen = labels_template(parse_labels(args.labels), definition=args.template)
         return chosen, chosen
     return preset_template(), preset_template(image=True)
@@ -137,13 +139,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    settings = settings_from(args)
     from vodguard.services.container import engine_config
 
     try:
+        settings = settings_from(args)
         # the server's engine settings (VODGUARD_*: sampling, models, custom models), with local-file limits
         config = engine_config(settings)
-    except SystemExit as exc:  # an unusable VODGUARD_CUSTOM_MODELS_FILE, named in the message
+    except SystemExit as exc:  # a bad VODGUARD_* value or custom-models file, named in the message
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # the server's caps on size and time hold here too; only ReviewImage's 5 MB wire limit does not
@@ -192,6 +194,8 @@ def _moderate(
     start = time.perf_counter()
     outcome = FileOutcome(path=path)
     try:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path}: is a folder, not a file")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         if is_image(path):

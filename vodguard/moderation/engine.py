@@ -82,8 +82,15 @@ def plan_for(labels: Iterable[str], config: EngineConfig, *, image: bool = False
     if "Terror" in wanted:
         frame.append("terror" + tiled)
     audio: list[str] = []
+    # an operator's text model can bring a label of its own to OCR lines and speech (Moan in subtitles, say)
+    text_labels = {
+        target.split(".", 1)[0]
+        for m in config.custom_models
+        if m.kind == "text"
+        for target in m.labels.values()
+    }
     if not image:
-        if wanted & SPEECH_LABELS:
+        if wanted & (SPEECH_LABELS | text_labels):
             audio.append("asr")
         if "Terror" in wanted:
             audio.append("voice")
@@ -94,7 +101,8 @@ def plan_for(labels: Iterable[str], config: EngineConfig, *, image: bool = False
             frame.append(f"custom:{i}")
         elif model.kind == "audio" and not image:
             audio.append(f"custom:{i}")
-    return Plan(frame_detectors=tuple(frame), ocr=bool(wanted & TEXT_LABELS), audio_detectors=tuple(audio))
+    ocr = bool(wanted & (TEXT_LABELS | text_labels))
+    return Plan(frame_detectors=tuple(frame), ocr=ocr, audio_detectors=tuple(audio))
 
 
 class _Timings:
@@ -236,9 +244,14 @@ class Engine:
     def _build(self, name: str) -> Any:
         cfg = self.config
         if name == "text":
-            from vodguard.moderation.text import get_text_moderator
+            from vodguard.moderation.text import TextModerator, get_text_moderator
 
-            return get_text_moderator()
+            texts = [m for m in cfg.custom_models if m.kind == "text"]
+            if not texts:
+                return get_text_moderator()
+            from vodguard.moderation.detectors.custom import CustomTextModel
+
+            return TextModerator(extra=[CustomTextModel(m, threads=cfg.threads) for m in texts])
         if name in ("nsfw", "nsfw:tiled"):
             from vodguard.moderation.detectors.nsfw import NsfwDetector
 
@@ -250,7 +263,13 @@ class Engine:
         if name == "ocr":
             from vodguard.moderation.detectors.ocr import OcrDetector, OcrReader
 
-            return OcrDetector(self.detector("text"), OcrReader(threads=cfg.threads))
+            reader = OcrReader(
+                threads=cfg.threads,
+                det_model=cfg.ocr_det_model_path,
+                rec_model=cfg.ocr_rec_model_path,
+                rec_keys=cfg.ocr_rec_keys_path,
+            )
+            return OcrDetector(self.detector("text"), reader)
         if name == "transcriber":
             from vodguard.moderation.detectors.asr import Transcriber
 

@@ -83,6 +83,9 @@ def engine_config(settings: Settings) -> EngineConfig:
         asr_language=settings.asr_language,
         nudenet_path=settings.nudenet_path,
         efficientnet_path=settings.efficientnet_path,
+        ocr_det_model_path=settings.ocr_det_model_path,
+        ocr_rec_model_path=settings.ocr_rec_model_path,
+        ocr_rec_keys_path=settings.ocr_rec_keys_path,
         custom_models=custom,
         limits=Limits(
             max_file_bytes=settings.max_upload_bytes,

@@ -98,6 +98,10 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
         "nudenet": _file_stamp(config.nudenet_path),
         "efficientnet": _file_stamp(config.efficientnet_path),
+        "ocr": [
+            _file_stamp(p)
+            for p in (config.ocr_det_model_path, config.ocr_rec_model_path, config.ocr_rec_keys_path)
+        ],
         "custom": [
             {**dataclasses.asdict(model), "path": _file_stamp(model.path)} for model in config.custom_models
         ],

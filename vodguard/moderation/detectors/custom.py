@@ -1,4 +1,4 @@
-"""Operator-supplied ONNX classifiers (``EngineConfig.custom_models``) as image or audio detectors.
+"""Operator-supplied ONNX classifiers (``EngineConfig.custom_models``) as image, audio or text detectors.
 
 The model's first output holds one score per class, shape (N, C) (or (N,) for one class). The config's
 label map sends a class to ``Label`` or ``Label.SubLabel``; a class is named by its index (``"3"``) or by its
@@ -18,7 +18,8 @@ reaches the model's ``min_confidence``.
 Image models see the whole frame resized to ``input_size`` square (no crop, so nothing at the edge is lost),
 RGB scaled to 0..1 then normalised by ``mean``/``std``, NCHW float32. Audio models see consecutive windows of
 ``window_seconds`` of the 16 kHz mono track, shape (N, samples) or (N, 1, samples); runs of adjacent windows
-with the same label become one Voice finding with their start and end.
+with the same label become one Voice finding with their start and end. Text models see each text as a string
+tensor (N) or (N, 1), as scikit-learn pipelines exported with skl2onnx take it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from vodguard.moderation.config import CustomModel
 from vodguard.moderation.detectors.base import session_options
 from vodguard.moderation.errors import ModelUnavailable
-from vodguard.moderation.types import LABELS, AudioTrack, Finding, Frame
+from vodguard.moderation.types import LABELS, AudioTrack, Finding, Frame, TextHit
 
 _BATCH = 16
 _ACTIVATIONS = ("softmax", "sigmoid", "none")
@@ -263,16 +264,47 @@ class CustomAudioModel(_OnnxClassifier):
         )
 
 
+class CustomTextModel(_OnnxClassifier):
+    """An operator's ONNX text classifier: a string tensor in (N or N x 1), one row of scores per text out.
+
+    Text moderation asks it about every OCR line, speech sentence and text it is given, next to the lexicons;
+    its hits carry no keywords (a model has none to show) and the label map's SubLabel.
+    """
+
+    def __init__(self, spec: CustomModel, *, threads: int = 1) -> None:
+        super().__init__(spec, kind="text", threads=threads)
+        kind = self._session.get_inputs()[0].type
+        if kind != "tensor(string)":
+            raise ValueError(f"custom model {spec.path}: a text model takes a string tensor, this one {kind}")
+
+    def __call__(self, text: str) -> list[TextHit]:
+        """A hit per mapped label whose confidence reaches ``min_confidence``, strongest first."""
+        if not text.strip():
+            return []
+        shape = (1, 1) if len(self._input_shape) == 2 else (1,)
+        (scores,) = self._scores(np.array([text], dtype=object).reshape(shape))
+        hits = [
+            TextHit(label, sub_label, round(confidence, 2), ())
+            for (label, sub_label), confidence in scores.items()
+            if confidence >= self.spec.min_confidence
+        ]
+        return sorted(hits, key=lambda h: -h.confidence)
+
+
 def load_custom_models(
     specs: Sequence[CustomModel], *, threads: int = 1
-) -> tuple[list[CustomImageModel], list[CustomAudioModel]]:
-    """The configured custom models, split into frame detectors and audio detectors; a bad entry raises."""
-    images, audios = [], []
+) -> tuple[list[CustomImageModel], list[CustomAudioModel], list[CustomTextModel]]:
+    """The configured custom models, split into frame, audio and text detectors; a bad entry raises."""
+    images, audios, texts = [], [], []
     for spec in specs:
         if spec.kind == "image":
             images.append(CustomImageModel(spec, threads=threads))
         elif spec.kind == "audio":
             audios.append(CustomAudioModel(spec, threads=threads))
+        elif spec.kind == "text":
+            texts.append(CustomTextModel(spec, threads=threads))
         else:
-            raise ValueError(f"custom model {spec.path}: kind must be 'image' or 'audio', not {spec.kind!r}")
-    return images, audios
+            raise ValueError(
+                f"custom model {spec.path}: kind must be 'image', 'audio' or 'text', not {spec.kind!r}"
+            )
+    return images, audios, texts

@@ -88,8 +88,18 @@ class OcrReader:
     """
 
     def __init__(
-        self, *, threads: int = 2, det_side: int = 960, use_cls: bool = False, min_score: float = 0.5
+        self,
+        *,
+        threads: int = 2,
+        det_side: int = 960,
+        use_cls: bool = False,
+        min_score: float = 0.5,
+        det_model: Path | None = None,
+        rec_model: Path | None = None,
+        rec_keys: Path | None = None,
     ) -> None:
+        """``det_model``/``rec_model``: an operator's PP-OCR ONNX files instead of the bundled ones; a rec model
+        without its character list inside needs ``rec_keys`` (one character a line, PaddleOCR's format)."""
         try:
             import onnxruntime as ort
             from omegaconf import flag_override
@@ -103,6 +113,14 @@ class OcrReader:
         # rapidocr logs an INFO line per model it loads, and resets its logger's level on import; a filter stays.
         logging.getLogger("RapidOCR").addFilter(_warnings_only)
         models = _bundled_models()
+        chosen = {"Det": det_model, "Rec": rec_model}
+        for stage, setting in (("Det", "ocr_det_model_path"), ("Rec", "ocr_rec_model_path")):
+            if chosen[stage] is not None and not Path(chosen[stage]).is_file():
+                raise ModelUnavailable(
+                    f"{setting}={chosen[stage]} is not a file (a PP-OCR {stage.lower()} ONNX model)"
+                )
+        if rec_keys is not None and not Path(rec_keys).is_file():
+            raise ModelUnavailable(f"ocr_rec_keys_path={rec_keys} is not a file (the rec model's characters)")
         cfg = ParseParams.load(DEFAULT_CFG_PATH)
         cfg.Det.limit_type = "max"  # the default ("min", 736) upscales a 720p frame to 1308 px: 5x slower det
         cfg.Det.limit_side_len = det_side
@@ -110,22 +128,33 @@ class OcrReader:
         for stage in ("Det", "Cls", "Rec"):
             section = cfg[stage]
             section.engine_cfg = engine
-            path = models / _MODEL_FILES[stage]
+            path = Path(chosen.get(stage) or models / _MODEL_FILES[stage])
             section.model_path = str(path)  # an explicit path skips the download branch
             section.model_root_dir = str(models)
             # rapidocr takes a ready session (its "session" key), which is how ours get their options
             with flag_override(section, "allow_objects", True):
-                section.session = ort.InferenceSession(
-                    str(path), session_options(threads), providers=["CPUExecutionProvider"]
+                try:
+                    section.session = ort.InferenceSession(
+                        str(path), session_options(threads), providers=["CPUExecutionProvider"]
+                    )
+                except Exception as exc:  # onnxruntime's own error types for files that are no model
+                    raise ModelUnavailable(
+                        f"the OCR {stage.lower()} model {path} cannot be loaded: {exc}"
+                    ) from exc
+        # The characters come from the rec model's metadata or from rec_keys, never a download: rapidocr would
+        # fetch a dictionary for a model without one, so that case is refused before rapidocr sees it.
+        if "character" not in cfg.Rec.session.get_modelmeta().custom_metadata_map:
+            if rec_keys is None:
+                raise ModelUnavailable(
+                    f"the OCR rec model {cfg.Rec.model_path} holds no character list: set ocr_rec_keys_path"
                 )
+            cfg.Rec.rec_keys_path = str(rec_keys)
         cfg.Rec.font_path = None
         self._det = TextDetector(cfg.Det)
         self._det_session = cfg.Det.session
         self._det_input = self._det_session.get_inputs()[0].name
         self._cls = TextClassifier(cfg.Cls) if use_cls else None
         self._rec = TextRecognizer(cfg.Rec)
-        if not self._rec.session.have_key():  # the character list must come from the model, never a download
-            raise ModelUnavailable("the bundled rapidocr rec model has no character list; reinstall rapidocr")
         self.min_score = min_score
         self.det_side = det_side
 

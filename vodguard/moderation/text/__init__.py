@@ -19,12 +19,13 @@ Confidence scale (0..100), read by the policy with per-label thresholds (default
 * 50–80  a model-only abuse hit (sub-label ``Offensive``, no keywords), scaled from the model's threshold to 1.0;
   models never reach block on their own, because "offensive" in their training data also covers remarks that
   insult no one.
+* an operator's text model (``extra``) gives 100 x its probability, and leads its label when stronger.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from vodguard.moderation.text.ads import AdSignal, find_ad_signals, merge_signals, score_ad
@@ -65,10 +66,17 @@ def _model_confidence(probability: float, threshold: float) -> float:
 class TextModerator:
     """Loads the lexicons and models once; calling it afterwards is thread-safe (nothing changes per call)."""
 
-    def __init__(self, *, lexicon_dir: Path | None = None, zh_model_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        lexicon_dir: Path | None = None,
+        zh_model_path: Path | None = None,
+        extra: Sequence[Callable[[str], list[TextHit]]] = (),
+    ) -> None:
         self._lexicon = Lexicon.load(lexicon_dir)
         self._english = EnglishAbuseModel()
         self._chinese = ChineseAbuseModel(zh_model_path)
+        self._extra = tuple(extra)  # operator models (detectors/custom.py CustomTextModel)
 
     def __call__(self, text: str, *, labels: Collection[str] | None = None) -> list[TextHit]:
         """At most one hit per label found in ``text`` (only ``labels`` if given), strongest first."""
@@ -90,6 +98,14 @@ class TextModerator:
             abuse = self._abuse(text, results.get("Abuse"))
             if abuse is not None:
                 results["Abuse"] = abuse
+        for model in self._extra:
+            for hit in model(text):
+                known = results.get(hit.label)
+                if hit.label in wanted and (known is None or known.confidence < hit.confidence):
+                    # the stronger evidence leads; words the lexicons found stay as keywords
+                    results[hit.label] = TextHit(
+                        hit.label, hit.sub_label, hit.confidence, known.keywords if known else ()
+                    )
         return sorted(results.values(), key=lambda h: -h.confidence)
 
     def _abuse(self, text: str, lexical: TextHit | None) -> TextHit | None:

@@ -86,6 +86,7 @@ class EnglishAbuseModel:
 
     def __call__(self, text: str) -> float:
         """Profanity probability in [0, 1]; 0 for text with no English words."""
-        if not _ASCII_WORD.search(text):
+        folded = fold(text)  # full-width letters (ｆｕｃｋ) are English words too
+        if not _ASCII_WORD.search(folded):
             return 0.0
-        return float(self._predict_prob([fold(text)])[0])
+        return float(self._predict_prob([folded])[0])
