@@ -160,3 +160,36 @@ def test_the_servers_limits_apply(clean_video, tmp_path):
     assert done.returncode == 3
     assert json.loads(done.stdout)["Error"]["Code"] == "SourceFileError"
     assert "limit" in json.loads(done.stdout)["Error"]["Message"]
+
+
+def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()  # stderr is a terminal, as for a person at a shell
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "vodguard", "review", str(FIXTURES / "speech_video.mp4"), "--labels", "all"],
+            stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300,
+            cwd=Path(__file__).resolve().parents[1],
+            env={"PATH": "/usr/bin:/bin", "VODGUARD_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120",
+                 "TERM": "xterm"},
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end is closed: everything was read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    screen = drawn.decode("utf-8", "replace")
+    assert done.returncode == 2 and "BLOCK" in done.stdout
+    assert "speech_video.mp4 · pictures" in screen and "speech_video.mp4 · audio" in screen
