@@ -187,6 +187,21 @@ def test_a_person_blocking_some_bytes_blocks_them_again_after_a_delete_and_reupl
     ]
 
 
+def test_review_image_follows_a_decision_on_identical_bytes(server, keys, vod, tmp_path):
+    path = tmp_path / "sticker.jpg"
+    shutil.copyfile(FIXTURES / "images" / "gradient.jpg", path)  # bytes no other test here decides on
+    first = upload(server, keys, path)["FileId"]
+    review_image = models.ReviewImageRequest()
+    review_image.FileId, review_image.Definition = first, 10
+    assert vod.ReviewImage(review_image).MediaReviewResult.Suggestion == "pass"
+    vod.call_json("SetReviewDecision", {"FileId": first, "Decision": "block", "Reason": "spam sticker"})
+    again = upload(server, keys, path)["FileId"]
+    review_image.FileId = again
+    assert vod.ReviewImage(review_image).MediaReviewResult.Suggestion == "pass"
+    assert media_status(vod, again) == "Forbidden"
+    assert decisions_of(vod, again)[0][:2] == ("block", f"same content as FileId {first}: spam sticker")
+
+
 def test_an_approval_is_not_asked_for_again(server, keys, vod, tmp_path):
     definition = template(vod, ["Ad", "Porn"])
     first = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]

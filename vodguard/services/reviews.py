@@ -459,12 +459,17 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
         is_image=True,
     )  # fmt: skip
     output = _store_result(services, snap, result, timed=False)
+    digest = reuse.file_digest(source) if services.settings.reuse_results else ""
     now = utcnow()
     with services.db.transaction() as s:
         row = s.get(Media, media.file_id)
         if row is not None:
             row.review = review_info(definition, output, result.all_segments_wire(timed=False), now)
             apply_publishing(s, row, output["Suggestion"])
+            row.updated_at = now  # a new result: the console asks a person again, as after a task
+            if digest:
+                row.sha256 = digest
+                decisions.follow_identical(s, media=row, now=now)
     return output
 
 
