@@ -218,3 +218,15 @@ def test_an_approval_is_not_asked_for_again(server, keys, vod, tmp_path):
     assert media_status(vod, copy) == "Normal"  # ... and the person's approval holds for the same bytes
     assert decisions_of(vod, copy)[0][:2] == ("approve", f"same content as FileId {first}: sex education")
     assert copy not in console.get("/console/queue", show="all").text
+
+
+def test_bytes_lost_from_storage_are_a_source_file_error(server, keys, vod):
+    from vodguard.store.models import Media
+
+    file_id = upload(server, keys, FIXTURES / "silent.mp4")["FileId"]
+    with server.services.db.transaction() as s:
+        server.services.blobs.delete(s.get(Media, file_id).blob_key)  # a disk or bucket that lost the file
+    task = wait_finished(vod, review(vod, file_id)).ReviewAudioVideoTask
+    assert (
+        task.ErrCodeExt == "SourceFileError" and task.Output is None
+    )  # not three retries, then InternalError

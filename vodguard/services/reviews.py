@@ -220,8 +220,11 @@ def _run_engine(services: Services, snap: _Snapshot, heartbeat: _Heartbeat) -> _
     assert snap.template is not None
     digest = key = ""
     if services.settings.reuse_results:
-        digest = reuse.file_digest(services.blobs.local_path(snap.media_key))
-        key = _reuse_key(services, snap, digest)
+        try:
+            digest = reuse.file_digest(services.blobs.local_path(snap.media_key))
+            key = _reuse_key(services, snap, digest)
+        except OSError:  # the bytes are gone: the engine says so below, as a SourceFileError
+            digest = key = ""
     source, replayed = _replayable(services, snap, key) if key else (None, {})
     deadline = time.monotonic() + services.settings.task_wall_seconds
     media_result = None
