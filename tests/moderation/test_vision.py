@@ -36,6 +36,7 @@ from vodguard.moderation.detectors.nsfw import (
     decode,
     letterbox,
     merge_boxes,
+    porn_findings,
     tile_boxes,
     views_of,
 )
@@ -182,6 +183,35 @@ def test_merge_boxes_suppresses_duplicates_per_class() -> None:
 
 
 # --- NSFW: the real model --------------------------------------------------------------------------------------
+
+
+def test_exposed_parts_become_porn_findings_with_their_sub_label_and_box() -> None:
+    # No nude picture can be had offline, so the mapping from NudeNet's detections is checked on detections.
+    frame = Frame(np.zeros((360, 640, 3), np.uint8), time=12.0, index=7)
+
+    def row(name: str, score: float, box: tuple[float, float, float, float]) -> list[float]:
+        return [*box, score, float(CLASSES.index(name))]
+
+    rows = np.array(
+        [
+            row("FEMALE_BREAST_EXPOSED", 0.82, (100, 50, 220, 170)),
+            row("MALE_GENITALIA_EXPOSED", 0.31, (300, 200, 340, 250)),
+            row("BUTTOCKS_EXPOSED", 0.9, (600, 300, 700, 420)),  # runs past the frame's edge: clipped
+            row("FEMALE_BREAST_COVERED", 0.45, (10, 10, 60, 60)),  # covered, and unsure: nothing
+            row("FEMALE_BREAST_COVERED", 0.8, (10, 10, 60, 60)),  # covered and sure: suggestive only
+            row("FACE_FEMALE", 0.99, (400, 20, 460, 90)),  # a face is no evidence of anything
+            row("ANUS_EXPOSED", 0.2, (0, 0, 5, 5)),  # under every floor
+        ],
+        np.float32,
+    )
+    found = [(f.sub_label, f.confidence, f.box, f.form, f.label) for f in porn_findings(frame, rows)]
+    assert found == [
+        ("Breast", 82.0, (100, 50, 220, 170), "Image", "Porn"),
+        ("Genitalia", 31.0, (300, 200, 340, 250), "Image", "Porn"),
+        ("Buttocks", 90.0, (600, 300, 640, 360), "Image", "Porn"),
+        ("SexyBehavior", 48.0, (10, 10, 60, 60), "Image", "Porn"),
+    ]
+    assert all((f.start, f.end, f.frame_index) == (12.0, 12.0, 7) for f in porn_findings(frame, rows))
 
 
 def test_neutral_pictures_give_no_porn(nsfw: NsfwDetector) -> None:

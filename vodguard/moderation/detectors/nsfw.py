@@ -196,25 +196,33 @@ class NsfwDetector:
         return [merge_boxes(np.concatenate(rows)) for rows in per_frame]
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
-        """Porn findings (Genitalia, Breast, Buttocks, Anus, SexyBehavior) with boxes, strongest first."""
-        findings = []
-        for frame, rows in zip(frames, self.detect(frames), strict=True):
-            for row in rows:
-                box = _clip_box(row, frame.width, frame.height)
-                if box[2] <= box[0] or box[3] <= box[1]:
-                    continue  # wholly in the letterbox padding
-                for cls, (sub_label, factor, minimum) in _RULES:
-                    if int(row[5]) == cls and row[4] >= minimum:
-                        findings.append(
-                            Finding(
-                                form="Image",
-                                label="Porn",
-                                sub_label=sub_label,
-                                confidence=round(float(row[4]) * factor, 2),
-                                start=frame.time,
-                                end=frame.time,
-                                box=box,
-                                frame_index=frame.index,
-                            )
-                        )
-        return findings
+        """Porn findings (Genitalia, Breast, Buttocks, Anus, SexyBehavior) with boxes."""
+        return [
+            f
+            for frame, rows in zip(frames, self.detect(frames), strict=True)
+            for f in porn_findings(frame, rows)
+        ]
+
+
+def porn_findings(frame: Frame, rows: np.ndarray) -> list[Finding]:
+    """The Porn findings of one frame's detections (rows of x1, y1, x2, y2, score, class index, frame pixels)."""
+    findings = []
+    for row in rows:
+        box = _clip_box(row, frame.width, frame.height)
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue  # wholly in the letterbox padding
+        for cls, (sub_label, factor, minimum) in _RULES:
+            if int(row[5]) == cls and row[4] >= minimum:
+                findings.append(
+                    Finding(
+                        form="Image",
+                        label="Porn",
+                        sub_label=sub_label,
+                        confidence=round(float(row[4]) * factor, 2),
+                        start=frame.time,
+                        end=frame.time,
+                        box=box,
+                        frame_index=frame.index,
+                    )
+                )
+    return findings
