@@ -156,10 +156,10 @@ def tone(seconds: float, freq: float = 440.0, level: float = 0.3) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------- speech
 
 
-def speak(text: str, tmp: Path) -> np.ndarray:
-    """espeak-ng's English voice, resampled by sox to 16 kHz mono, silence trimmed at both ends."""
+def speak(text: str, tmp: Path, voice: str = "en-us", speed: int = 150) -> np.ndarray:
+    """espeak-ng's voice (English by default), resampled by sox to 16 kHz mono, silence trimmed at both ends."""
     raw, out = tmp / "raw.wav", tmp / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
     subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
     with wave.open(str(out)) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768.0
@@ -291,6 +291,15 @@ def make_speech(out: Path, tmp: Path) -> None:
         "expected": "pass: no violating picture, text or speech",
     }
     (out / "clean_video.json").write_text(json.dumps(clean_truth, indent=2) + "\n")
+
+
+def make_babble(out: Path, tmp: Path) -> None:
+    """babble.wav: espeak-ng's Mandarin voice, which spells most characters out as English letters. English
+    Whisper cannot make sense of it and falls back to other decodings, which is where runs could disagree."""
+    write_wav(
+        out / "babble.wav",
+        np.concatenate([room_tone(0.3), speak("加微信领取福利", tmp, "cmn", 130), room_tone(0.3)]),
+    )
 
 
 def make_videos(out: Path) -> None:
@@ -540,6 +549,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         make_text_video(out)
         make_speech(out, Path(tmp))
+        make_babble(out, Path(tmp))
         make_videos(out)
         make_containers(out)
         make_images(out)

@@ -171,3 +171,16 @@ def test_unknown_model_names_the_setting(tmp_path: Path) -> None:
         resolve_model(EngineConfig(asr_model="large-v3"))
     with pytest.raises(ModelUnavailable, match="asr_model_path="):
         resolve_model(EngineConfig(asr_model_path=tmp_path))
+
+
+def test_the_same_audio_gives_the_same_words(
+    transcriber: Transcriber, fixture_file: Callable[[str], Path]
+) -> None:
+    # A verdict must not change between two runs on one file. babble.wav is speech English Whisper cannot make
+    # sense of: with its fallback to sampling, four runs gave three or four different transcripts.
+    with wave.open(str(fixture_file("babble.wav"))) as wav:
+        babble = AudioTrack(
+            np.frombuffer(wav.readframes(wav.getnframes()), np.int16).astype(np.float32) / 32768
+        )
+    runs = [tuple(s.text for s in transcriber(babble)) for _ in range(4)]
+    assert runs[0] and len(set(runs)) == 1, runs

@@ -181,6 +181,9 @@ class Transcriber:
             word_timestamps=True,
             # feeding the previous text back makes Whisper repeat itself over long non-speech stretches
             condition_on_previous_text=False,
+            # No fallback to sampling at higher temperatures: it made two runs on one file disagree, and on the
+            # evaluation corpus greedy decoding alone found as much (docs/quality.md, section 1b).
+            temperature=0.0,
         )
         sentences: list[Sentence] = []
         for segment in segments:  # a generator: decoding happens while iterating
