@@ -193,3 +193,15 @@ def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
     screen = drawn.decode("utf-8", "replace")
     assert done.returncode == 2 and "BLOCK" in done.stdout
     assert "speech_video.mp4 · pictures" in screen and "speech_video.mp4 · audio" in screen
+
+
+def test_early_exit_stops_at_the_first_block(tmp_path):
+    args = (FIXTURES / "text_video.mp4", "--labels", "Porn,Ad", "--json")
+    full = json.loads(review(*args, cwd=tmp_path).stdout)
+    early = review(*args, "--early-exit", cwd=tmp_path)
+    assert early.returncode == 2
+    quick = json.loads(early.stdout)
+    second = json.loads((FIXTURES / "text_video.json").read_text(encoding="utf-8"))["text"][1]
+    assert quick["Suggestion"] == "block" and quick["SegmentSet"]
+    assert all(s["StartTimeOffset"] < second["start"] for s in quick["SegmentSet"])  # it stopped at the first
+    assert any(s["StartTimeOffset"] >= second["start"] for s in full["SegmentSet"])  # the whole run goes on

@@ -76,6 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="comma-separated labels to review instead of the template's, or 'all'",
     )
+    parser.add_argument(
+        "--early-exit",
+        action="store_true",
+        help="stop each file at its first confident block (faster; reports that block, not every segment)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
     parser.add_argument("--html", type=Path, metavar="REPORT", help="also write a self-contained HTML report")
     add_data_dir(parser)
@@ -128,8 +133,12 @@ def _templates(args: argparse.Namespace) -> tuple[Template, Template]:
         if not args.labels.strip():
             raise ValueError("--labels is empty: name labels (Porn,Ad,...) or 'all', or leave it out")
         chosen = labels_template(parse_labels(args.labels), definition=args.template)
-        return chosen, chosen
-    return preset_template(), preset_template(image=True)
+        media, image = chosen, chosen
+    else:
+        media, image = preset_template(), preset_template(image=True)
+    if args.early_exit:
+        media, image = (dataclasses.replace(t, early_exit=True) for t in (media, image))
+    return media, image
 
 
 def run(args: argparse.Namespace) -> int:
