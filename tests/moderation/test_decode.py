@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -324,24 +325,33 @@ def test_gif_frames_come_with_their_times():
 
 
 def test_animated_pictures_come_frame_by_frame_without_repeats(tmp_path: Path):
-    text = np.asarray(Image.open(fixture_path("images/text.png")).convert("RGB").resize((640, 480)))
+    from PIL import ImageDraw, ImageFont
 
-    def nudged(picture: np.ndarray, i: int) -> Image.Image:  # one pixel differs, so no encoder merges frames
+    background = np.zeros((360, 640, 3), np.uint8)
+    background[...] = np.linspace(40, 200, 640, dtype=np.uint8)[None, :, None]
+    faint = Image.fromarray(background)  # a dark grey caption over the same picture: a new frame, barely
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 14)
+    ImageDraw.Draw(faint).text(
+        (20, 300), "free porn videos, add me on telegram @hotgirls", fill=(60, 60, 60), font=font
+    )
+
+    def nudged(picture: np.ndarray, i: int) -> Image.Image:  # one pixel one level off: no encoder merges it
         out = picture.copy()
-        out[i % 480, (7 * i) % 640] ^= 8
+        out[i % 360, (7 * i) % 640, 0] ^= 1
         return Image.fromarray(out)
 
-    still = np.full((480, 640, 3), (90, 120, 150), np.uint8)
-    pages = [nudged(still, i) for i in range(300)] + [nudged(text, i) for i in range(100)]
-    for fmt in ("GIF", "WEBP"):
-        path = tmp_path / f"long.{fmt.lower()}"
-        pages[0].save(path, format=fmt, save_all=True, append_images=pages[1:], duration=50, loop=0)
-        frames = load_image_frames(path, LIMITS)
-        first = next(frames)  # frames come one at a time, not all 400 decoded up front
-        assert (first.index, first.time) == (0, 0.0)
-        rest = list(frames)
-        # the 299 repeats of the still and the 99 of the text add nothing to look at
-        assert [(f.index, f.time) for f in rest] == [(300, 15.0)]
+    caption = np.asarray(faint)
+    pages = [nudged(background, i) for i in range(300)] + [nudged(caption, i) for i in range(100)]
+    path = tmp_path / "long.webp"
+    pages[0].save(path, format="WEBP", save_all=True, append_images=pages[1:], duration=50, lossless=True)
+    frames = load_image_frames(path, LIMITS)
+    first = next(frames)  # frames come one at a time, not all 400 decoded up front
+    assert (first.index, first.time) == (0, 0.0)
+    # the 299 repeats of the picture and the 99 of the captioned one add nothing to look at; the caption does
+    assert [(f.index, f.time) for f in frames] == [(300, 15.0)]
+    gif = tmp_path / "faint.gif"
+    Image.fromarray(background).save(gif, save_all=True, append_images=[faint], duration=[100, 3000])
+    assert [f.index for f in load_image_frames(gif, LIMITS)] == [0, 1]
 
 
 @pytest.mark.parametrize("name", ["gradient.jpg", "shapes.png", "shapes.webp", "shapes.bmp", "text.png"])
@@ -482,3 +492,27 @@ def test_damaged_copies_fail_only_with_typed_errors(tmp_path: Path, seed: int):
             read_everything(damaged)
         except (SourceFileError, DeadlineExceeded):
             pass
+
+
+def test_a_subtitle_track_longer_than_the_picture_is_no_truncation(tmp_path: Path):
+    # the container's duration is its longest track's: here the subtitles, 4 s past the 1 s of video
+    path = tmp_path / "subs.mkv"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 160, 120, "yuv420p"
+        subs = out.add_mux_stream("subrip")
+        subs.time_base = Fraction(1, 1000)
+        for i in range(10):
+            out.mux(
+                video.encode(
+                    av.VideoFrame.from_ndarray(np.full((120, 160, 3), 25 * i, np.uint8), format="rgb24")
+                )
+            )
+        out.mux(video.encode(None))
+        for start, text in ((500, b"hello"), (4000, b"the end")):
+            packet = av.Packet(text)
+            packet.stream, packet.pts, packet.dts, packet.duration = subs, start, start, 1000
+            out.mux(packet)
+    info = probe(path, LIMITS)
+    assert info.duration == pytest.approx(5.0, abs=0.1) and info.has_video
+    assert len(sample(path)) >= 1

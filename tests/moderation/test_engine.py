@@ -323,6 +323,20 @@ def test_text_in_a_late_frame_of_an_animation_is_found(engine, tmp_path):
     assert {(s.form, s.label) for s in result.segments} == {("OCR", "Porn"), ("OCR", "Ad")}
 
 
+def test_a_faint_caption_added_to_the_same_picture_is_read(engine, tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    y, x = np.mgrid[0:720, 0:1280]
+    picture = np.stack([x / 1280 * 120 + 80, y / 720 * 100 + 90, np.full_like(x, 150.0)], -1).astype(np.uint8)
+    captioned = Image.fromarray(picture)
+    text = "free porn videos, add me on telegram @hotgirls"  # dark grey, small: the picture barely changes
+    ImageDraw.Draw(captioned).text((40, 660), text, fill=(60, 60, 60), font=ImageFont.load_default(size=22))
+    path = tmp_path / "faint.gif"
+    Image.fromarray(picture).save(path, save_all=True, append_images=[captioned], duration=[100, 3000])
+    result = engine.moderate_image(path, preset_template(image=True))
+    assert result.suggestion == "block" and {s.label for s in result.segments} == {"Porn"}
+
+
 def test_the_package_exports_the_engine():
     import vodguard.moderation as moderation
 

@@ -225,8 +225,12 @@ def _open_av(path: Path) -> av.container.InputContainer:
 # ------------------------------------------------------------------------------------------------------ probe
 
 
-def probe(path: str | Path, limits: Limits) -> MediaInfo:
-    """Read a file's headers, decide its category by content, and check it against ``limits``."""
+def probe(path: str | Path, limits: Limits, *, complete: bool = True) -> MediaInfo:
+    """Read a file's headers, decide its category by content, and check it against ``limits``.
+
+    ``complete`` also refuses a file cut off before the duration it declares, when its streams declare none
+    of their own (Matroska, WebM, FLV): that reads every packet, which moderation needs and metadata does not.
+    """
     path = Path(path)
     size = _check_file(path, limits)
     with _media_errors(path.name):
@@ -235,7 +239,7 @@ def probe(path: str | Path, limits: Limits) -> MediaInfo:
             with image:
                 return _image_info(path, size, image, limits)
         with _open_av(path) as container:
-            return _av_info(path, size, container, limits)
+            return _av_info(path, size, container, limits, complete=complete)
 
 
 def _seconds(value: int | None, time_base: Fraction | None) -> float:
@@ -259,7 +263,9 @@ def _codec_name(stream: Any) -> str:
     return str(getattr(codec, "canonical_name", None) or codec.name)
 
 
-def _av_info(path: Path, size: int, container: av.container.InputContainer, limits: Limits) -> MediaInfo:
+def _av_info(
+    path: Path, size: int, container: av.container.InputContainer, limits: Limits, *, complete: bool
+) -> MediaInfo:
     name = path.name
     fmt = container.format.name
     total = container.duration / 1_000_000 if container.duration else 0.0
@@ -312,8 +318,8 @@ def _av_info(path: Path, size: int, container: av.container.InputContainer, limi
     else:
         _first_frame(container, container.streams[audios[0].index], name)
     streams = [container.streams[s.index] for s in (*videos, *audios)]
-    if total > 0 and any(s.duration is None for s in streams):
-        _check_packets_reach(container, streams, total, name)
+    if complete and total > 0 and any(s.duration is None for s in streams):
+        _check_packets_reach(container, total, name)
     return MediaInfo(
         path=path,
         category="Video" if videos else "Audio",
@@ -334,17 +340,16 @@ def _av_info(path: Path, size: int, container: av.container.InputContainer, limi
     )
 
 
-def _check_packets_reach(
-    container: av.container.InputContainer, streams: list[Any], total: float, name: str
-) -> None:
+def _check_packets_reach(container: av.container.InputContainer, total: float, name: str) -> None:
     """Refuse a file whose packets stop well before the duration its container declares (a cut-off file).
 
     Matroska, WebM and FLV keep no per-stream duration, so the decoders cannot tell a truncated stream from a
-    short one; reading the packets without decoding them (about 0.1 s for ten minutes of 720p) tells.
+    short one; reading the packets without decoding them (about 0.1 s for ten minutes of 720p) tells. Every
+    stream counts, subtitles too: the container's duration is that of its longest track.
     """
     start = container.start_time / 1_000_000 if container.start_time else 0.0  # MPEG-TS clocks start late
     reached = 0.0
-    for packet in container.demux(streams):
+    for packet in container.demux():
         if packet.pts is None or packet.time_base is None:
             continue
         reached = max(reached, float((packet.pts + (packet.duration or 0)) * packet.time_base) - start)
@@ -504,12 +509,12 @@ def load_image_frames(
     *,
     max_side: int | None = MAX_SIDE,
     deadline: float | None = None,
-    dedupe_hamming: int = 4,
 ) -> Iterator[Frame]:
     """Every distinct frame of an image with its display time (one frame at 0 for a still image), lazily.
 
     An animated GIF or WebP can hold thousands of big frames in a small file, so frames are decoded one at a
-    time and a frame that repeats the last one looked at (by perceptual hash, as in video) is skipped.
+    time, and a frame whose pixels repeat the last one returned is skipped. Only a repeat to the pixel: a faint
+    caption over the same picture barely moves a perceptual hash, and is exactly what must be read.
     Errors about the file itself are raised before the first frame is returned.
     """
     src, name = _image_source(source, limits)
@@ -518,14 +523,16 @@ def load_image_frames(
         img = _open_image(src, limits, name=name)
         if img is None:
             raise SourceFileError(f"{name}: not a supported image format (JPEG, PNG, BMP, WebP or GIF)")
-    return _image_frames(img, name, max_side, deadline, dedupe_hamming)
+    return _image_frames(img, name, max_side, deadline)
+
+
+_REPEAT_LEVELS = 2  # grey levels a repeated frame may differ by anywhere (palette and codec rounding)
 
 
 def _image_frames(
-    img: Image.Image, name: str, max_side: int | None, deadline: float | None, dedupe_hamming: int
+    img: Image.Image, name: str, max_side: int | None, deadline: float | None
 ) -> Iterator[Frame]:
-    # every frame is "due" (interval 0): only repeats are dropped, never a frame that shows something new
-    selector = FrameSelector(interval=0.0, scene_threshold=1.0, dedupe_hamming=dedupe_hamming)
+    last: np.ndarray | None = None
     t = 0.0
     with img, _media_errors(name):
         rotation = _exif_rotation(img)
@@ -537,7 +544,13 @@ def _image_frames(
             if rotation:
                 pic = pic.rotate(-rotation, expand=True)
             image = np.asarray(pic, dtype=np.uint8)
-            if selector.consider(thumbnail(image), round(t, 3), keyframe=True):
+            repeat = (
+                last is not None
+                and last.shape == image.shape
+                and int(np.abs(image.astype(np.int16) - last).max()) <= _REPEAT_LEVELS
+            )
+            if not repeat:
+                last = image
                 yield Frame(image=image, time=round(t, 3), index=index)
             t += delay if delay > 0 else 0.1  # browsers show a 0-delay frame for about 0.1 s
 
@@ -637,9 +650,7 @@ def sample_frames(
         interval=interval, scene_threshold=scene_threshold, dedupe_hamming=dedupe_hamming
     )
     if info.category == "Image":
-        frames = load_image_frames(
-            path, limits, max_side=max_side, deadline=deadline, dedupe_hamming=dedupe_hamming
-        )
+        frames = load_image_frames(path, limits, max_side=max_side, deadline=deadline)
         kept = 0
         for frame in frames:
             if selector.consider(thumbnail(frame.image), frame.time, keyframe=True):

@@ -444,9 +444,7 @@ class Engine:
         plan = plan_for(labels, self.config, image=True)
         self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
         with run.timings.stage("decode"):
-            frames = decode.load_image_frames(
-                source, limits, deadline=run.deadline, dedupe_hamming=self.config.dedupe_hamming
-            )
+            frames = decode.load_image_frames(source, limits, deadline=run.deadline)
         with contextlib.closing(frames):  # an early exit must not leave the image open
             if plan.pictures:
                 self._picture_path(frames, plan, run, 0.0, None)

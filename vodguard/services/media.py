@@ -56,7 +56,7 @@ def probe(path: Path, media_type: str) -> tuple[str, dict[str, Any]]:
     from vodguard.moderation.errors import ModerationError
 
     try:
-        info = probe_media(path, Limits(max_file_bytes=1 << 62))
+        info = probe_media(path, Limits(max_file_bytes=1 << 62), complete=False)  # metadata, not moderation
     except ModerationError as exc:
         log.info("stored %s without metadata: %s", path.name, exc)
         return category_for(media_type), {"Size": path.stat().st_size, "Container": media_type}
