@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
@@ -202,7 +204,7 @@ def test_review_image_follows_a_decision_on_identical_bytes(server, keys, vod, t
     assert decisions_of(vod, again)[0][:2] == ("block", f"same content as FileId {first}: spam sticker")
 
 
-def test_an_approval_is_not_asked_for_again(server, keys, vod, tmp_path):
+def test_an_approval_does_not_carry_over_and_a_later_word_is_not_overruled(server, keys, vod):
     definition = template(vod, ["Ad", "Porn"])
     first = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
     assert finished_output(vod, review(vod, first, Definition=definition)).Suggestion == "block"
@@ -211,13 +213,40 @@ def test_an_approval_is_not_asked_for_again(server, keys, vod, tmp_path):
     vod.call_json("SetReviewDecision", {"FileId": first, "Decision": "approve", "Reason": "sex education"})
     assert first not in console.get("/console/queue", show="all").text
 
+    # an approval holds for what the person saw, not for a copy that another template may judge differently
     copy = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
-    out = finished_output(vod, review(vod, copy, Definition=definition))
+    assert finished_output(vod, review(vod, copy, Definition=definition)).Suggestion == "block"
+    assert media_status(vod, copy) == "Forbidden" and decisions_of(vod, copy) == []
+    assert copy in console.get("/console/queue", show="all").text
 
-    assert out.Suggestion == "block"  # the machine's verdict is reported as it is ...
-    assert media_status(vod, copy) == "Normal"  # ... and the person's approval holds for the same bytes
-    assert decisions_of(vod, copy)[0][:2] == ("approve", f"same content as FileId {first}: sex education")
-    assert copy not in console.get("/console/queue", show="all").text
+    # a block of one copy, then a person's approval of the other: reviewing the approved one again keeps it
+    vod.call_json("SetReviewDecision", {"FileId": copy, "Decision": "block", "Reason": "no"})
+    vod.call_json("SetReviewDecision", {"FileId": first, "Decision": "approve", "Reason": "yes, on appeal"})
+    finished_output(vod, review(vod, first, Definition=definition))
+    assert [d[0] for d in decisions_of(vod, first)] == ["approve", "approve"]  # nothing taken over
+
+
+def test_a_decision_before_the_first_review_counts_for_the_bytes(server, keys, vod, tmp_path):
+    path = tmp_path / "reported.jpg"
+    shutil.copyfile(FIXTURES / "images" / "exif_rotated.jpg", path)
+    reported = upload(server, keys, path)["FileId"]
+    vod.call_json(
+        "SetReviewDecision", {"FileId": reported, "Decision": "block", "Reason": "reported by users"}
+    )
+    finished_output(vod, review(vod, reported))  # its bytes are hashed now; the decision is theirs
+    copy = upload(server, keys, path)["FileId"]
+    finished_output(vod, review(vod, copy))
+    assert media_status(vod, copy) == "Forbidden"
+    assert decisions_of(vod, copy)[0][:2] == (
+        "block",
+        f"same content as FileId {reported}: reported by users",
+    )
+    with pytest.raises(TencentCloudSDKException) as err:  # nobody can sign as the carry-over
+        vod.call_json(
+            "SetReviewDecision",
+            {"FileId": copy, "Decision": "approve", "Operator": "vodguard (same content)"},
+        )
+    assert err.value.get_code() == "InvalidParameterValue.Operator"
 
 
 def test_bytes_lost_from_storage_are_a_source_file_error(server, keys, vod):

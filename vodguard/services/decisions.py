@@ -42,30 +42,40 @@ def decide(
 
 
 def follow_identical(session: Session, *, media: Media, now: datetime) -> ReviewDecision | None:
-    """Take for ``media`` the latest decision a person made on identical bytes under another FileId of the app.
+    """Block ``media`` when the latest decision a person made on its bytes is a block of another FileId.
 
-    A video blocked once stays blocked when it is uploaded again, even if the first copy was deleted since; one
-    approved once is not queued for a person again. The decision is recorded like any other, with the FileId it
-    follows in its reason and ``SAME_CONTENT`` as its operator. Call it after the review result is written.
+    A video blocked once stays blocked when it is uploaded again, even if the first copy was deleted since.
+    Only blocks carry over: an approval was given to what one template showed the person, and the copy may be
+    reviewed under another; and the latest word wins, so a person who approved this very file, or these bytes
+    anywhere since, is not overruled. The block is recorded like any other, with the FileId it follows in its
+    reason and ``SAME_CONTENT`` as its operator. Call it after the review result is written.
     """
     if not media.sha256:
         return None
-    earlier = session.scalars(
+    # decisions taken on this file before its bytes were first hashed belong to these bytes too
+    for own in session.scalars(
+        select(ReviewDecision).where(
+            ReviewDecision.app_id == media.app_id,
+            ReviewDecision.file_id == media.file_id,
+            ReviewDecision.sha256 == "",
+        )
+    ):
+        own.sha256 = media.sha256
+    latest = session.scalars(
         select(ReviewDecision)
         .where(
             ReviewDecision.app_id == media.app_id,
             ReviewDecision.sha256 == media.sha256,
-            ReviewDecision.file_id != media.file_id,
             ReviewDecision.operator != SAME_CONTENT,
         )
         .order_by(ReviewDecision.id.desc())
         .limit(1)
     ).first()
-    if earlier is None:
+    if latest is None or latest.file_id == media.file_id or latest.decision != "block":
         return None
-    reason = f"same content as FileId {earlier.file_id}" + (f": {earlier.reason}" if earlier.reason else "")
+    reason = f"same content as FileId {latest.file_id}" + (f": {latest.reason}" if latest.reason else "")
     return decide(
-        session, app_id=media.app_id, file_id=media.file_id, decision=earlier.decision, reason=reason[:512],
+        session, app_id=media.app_id, file_id=media.file_id, decision="block", reason=reason[:512],
         operator=SAME_CONTENT, now=now,
     )  # fmt: skip
 

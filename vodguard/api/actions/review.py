@@ -179,6 +179,11 @@ class SetReviewDecisionRequest(VodRequest):
 @action("SetReviewDecision")
 def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> dict[str, Any]:
     """vodguard extension: a person approves (publishes) or blocks (forbids) a media."""
+    if req.Operator == decisions.SAME_CONTENT:
+        raise InvalidParameterValue(
+            f"Operator {req.Operator!r} is reserved for decisions vodguard takes over from identical bytes",
+            code="InvalidParameterValue.Operator",
+        )
     with ctx.tx() as s:
         row = decisions.decide(
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
