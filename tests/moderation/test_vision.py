@@ -565,3 +565,37 @@ def test_audio_windows() -> None:
     short = audio_windows(np.ones(3000, np.float32), 16000)
     assert short.shape == (1, 16000) and short[0, :3000].all() and not short[0, 3000:].any()
     assert audio_windows(np.zeros(0, np.float32), 16000).shape == (0, 16000)
+
+
+@pytest.mark.parametrize("zipmap", [True, False])
+def test_a_scikit_learn_text_pipeline_exported_with_skl2onnx_works(tmp_path: Path, zipmap: bool) -> None:
+    # the route docs/models.md gives operators: TF-IDF and a linear model, exported by skl2onnx
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import StringTensorType
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    scams = [
+        "bitcoin giveaway now",
+        "double your crypto today",
+        "crypto giveaway send coins",
+        "free bitcoin now",
+    ]
+    fine = [
+        "a nice walk in the park",
+        "lunch with friends today",
+        "the weather is good now",
+        "a quiet evening",
+    ]
+    pipeline = make_pipeline(TfidfVectorizer(lowercase=False), LogisticRegression(C=100.0))
+    pipeline.fit(scams + fine, ["scam"] * 4 + ["fine"] * 4)  # class names, as they usually are
+    options = None if zipmap else {id(pipeline): {"zipmap": False}}
+    exported = to_onnx(pipeline, initial_types=[("text", StringTensorType([None, 1]))], options=options)
+    path = tmp_path / "scam.onnx"
+    path.write_bytes(exported.SerializeToString())
+    labels = {"scam": "Ad.Scam"} if zipmap else {"1": "Ad.Scam"}  # zipmap keeps the class names; else columns
+    (model,) = load_custom_models([CustomModel(path=path, kind="text", labels=labels, min_confidence=50)])[2]
+    (hit,) = model("crypto giveaway now")
+    assert (hit.label, hit.sub_label) == ("Ad", "Scam") and hit.confidence > 50
+    assert model("a walk with friends") == []

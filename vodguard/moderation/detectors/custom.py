@@ -100,6 +100,26 @@ def to_probabilities(scores: np.ndarray, activation: str | None) -> tuple[np.nda
     return scores, one_distribution
 
 
+def _scores_output(outputs: Sequence[Any]) -> Any:
+    """The output holding the class scores: the first float tensor, else a list of {class: score} maps.
+
+    Exporters put other outputs first: skl2onnx's classifiers give the predicted label, then probabilities.
+    """
+    for output in outputs:
+        if output.type in ("tensor(float)", "tensor(double)", "tensor(float16)"):
+            return output
+    for output in outputs:
+        if output.type.startswith("seq(map("):
+            return output
+    return outputs[0]
+
+
+def _text_batch(texts: Sequence[str], input_shape: Sequence[Any]) -> np.ndarray:
+    """Texts as the model's string input wants them: shape (N) or (N, 1)."""
+    batch = np.array(list(texts), dtype=object)
+    return batch.reshape(-1, 1) if len(input_shape) == 2 else batch
+
+
 class _OnnxClassifier:
     def __init__(self, spec: CustomModel, *, kind: str, threads: int = 1) -> None:
         import onnxruntime as ort
@@ -121,28 +141,47 @@ class _OnnxClassifier:
                 f"custom model {spec.path}: vodguard.activation={activation!r} is not one of {_ACTIVATIONS}"
             )
         self._activation = activation
-        self._rules = parse_label_map(spec.labels, _class_names(Path(spec.path), meta), model=Path(spec.path))
-        self.spec = spec
-        self.name = f"custom:{Path(spec.path).stem}"
-        self.labels = frozenset(label for _, label, _ in self._rules)
         model_input = self._session.get_inputs()[0]
         self._input_name: str = model_input.name
         self._input_shape: list[Any] = list(model_input.shape)
         self._batch = 1 if self._input_shape and self._input_shape[0] == 1 else _BATCH
-        columns = self._session.get_outputs()[0].shape
+        if kind == "text" and model_input.type != "tensor(string)":
+            raise ValueError(
+                f"custom model {spec.path}: a text model takes a string tensor, this one {model_input.type}"
+            )
+        scores = _scores_output(self._session.get_outputs())
+        self._output_name: str = scores.name
+        self._zipmap = scores.type.startswith(
+            "seq(map("
+        )  # skl2onnx's default: one {class: probability} a row
+        self._zip_keys: list[Any] | None = None
+        names = _class_names(Path(spec.path), meta)
+        if self._zipmap and kind == "text":
+            self._zip_keys = list(self._run(_text_batch([""], self._input_shape))[0].keys())
+            names = names or [str(key) for key in self._zip_keys]
+        self._rules = parse_label_map(spec.labels, names, model=Path(spec.path))
+        self.spec = spec
+        self.name = f"custom:{Path(spec.path).stem}"
+        self.labels = frozenset(label for _, label, _ in self._rules)
+        columns = scores.shape if not self._zipmap else [None, len(self._zip_keys or [])]
         width = columns[-1] if len(columns) > 1 else 1
-        if isinstance(width, int) and max(i for i, _, _ in self._rules) >= width:
+        if isinstance(width, int) and width and max(i for i, _, _ in self._rules) >= width:
             raise ValueError(
                 f"custom model {spec.path}: the label map names a class past its {width} outputs"
             )
+
+    def _run(self, batch: np.ndarray) -> Any:
+        return self._session.run([self._output_name], {self._input_name: batch})[0]
 
     def _scores(self, inputs: np.ndarray) -> list[dict[tuple[str, str], float]]:
         """Per input row, the confidence (0..100) of each mapped (Label, SubLabel)."""
         rows: list[dict[tuple[str, str], float]] = []
         for start in range(0, len(inputs), self._batch):
-            raw = np.asarray(
-                self._session.run(None, {self._input_name: inputs[start : start + self._batch]})[0]
-            )
+            out = self._run(inputs[start : start + self._batch])
+            if self._zipmap:
+                keys = self._zip_keys or (list(out[0].keys()) if len(out) else [])
+                out = [[row[key] for key in keys] for row in out]
+            raw = np.asarray(out, dtype=np.float64)
             raw = raw.reshape(len(raw), -1)
             probs, one_distribution = to_probabilities(raw, self._activation)
             for row in probs:
@@ -273,16 +312,12 @@ class CustomTextModel(_OnnxClassifier):
 
     def __init__(self, spec: CustomModel, *, threads: int = 1) -> None:
         super().__init__(spec, kind="text", threads=threads)
-        kind = self._session.get_inputs()[0].type
-        if kind != "tensor(string)":
-            raise ValueError(f"custom model {spec.path}: a text model takes a string tensor, this one {kind}")
 
     def __call__(self, text: str) -> list[TextHit]:
         """A hit per mapped label whose confidence reaches ``min_confidence``, strongest first."""
         if not text.strip():
             return []
-        shape = (1, 1) if len(self._input_shape) == 2 else (1,)
-        (scores,) = self._scores(np.array([text], dtype=object).reshape(shape))
+        (scores,) = self._scores(_text_batch([text], self._input_shape))
         hits = [
             TextHit(label, sub_label, round(confidence, 2), ())
             for (label, sub_label), confidence in scores.items()
