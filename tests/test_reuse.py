@@ -259,3 +259,21 @@ def test_bytes_lost_from_storage_are_a_source_file_error(server, keys, vod):
     assert (
         task.ErrCodeExt == "SourceFileError" and task.Output is None
     )  # not three retries, then InternalError
+
+
+def test_the_engine_fingerprint_sees_model_files_replaced_inside_a_folder(tmp_path):
+    from vodguard.config import Settings
+    from vodguard.moderation.config import EngineConfig
+    from vodguard.services.reuse import engine_fingerprint
+
+    whisper = tmp_path / "whisper"
+    whisper.mkdir()
+    (whisper / "model.bin").write_bytes(b"x" * 100)
+    before = engine_fingerprint(EngineConfig(asr_model_path=whisper))
+    (whisper / "model.bin").write_bytes(b"y" * 101)  # new weights, same folder
+    assert engine_fingerprint(EngineConfig(asr_model_path=whisper)) != before
+    assert engine_fingerprint(EngineConfig(frame_interval=2.0)) != engine_fingerprint(EngineConfig())
+    # an empty setting is no setting (not the current folder); a path to nothing is refused at start-up
+    assert Settings(data_dir=tmp_path, asr_model_path="").asr_model_path is None
+    with pytest.raises(ValueError, match="does not exist"):
+        Settings(data_dir=tmp_path, nudenet_path=tmp_path / "missing.onnx")

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
 
     @field_validator(
         "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
+        "ocr_rec_keys_path", "custom_models_file", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``VODGUARD_X_PATH=`` means no path, not the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
         "ocr_rec_keys_path", "custom_models_file",
     )  # fmt: skip
     @classmethod

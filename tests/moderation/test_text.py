@@ -50,6 +50,7 @@ CLEAN = [
     "他是处女座，昨晚在网吧包夜，走进群众，融入群体，别扣扣搜搜的。",
     "We will find you a table by the window. This comedy is a real killer.",
     "After school we chat for an hour, then we chat again at dinner.",
+    "I will shoot you an email about it tomorrow, and I'll shoot you a text when I land.",
 ]
 
 
@@ -73,6 +74,7 @@ def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
         ("i will kill you tonight", "Terror", "Violence", "i will kill you"),
         ("i will kill you tonight", "Abuse", "Threat", "i will kill you"),  # aimed at someone: both
         ("我要杀了你", "Abuse", "Threat", "杀了你"),
+        ("we will shoot you all", "Abuse", "Threat", "we will shoot you all"),
         ("add me on we chat for a limited offer", "Ad", "Contact", "on we chat"),  # WeChat as ASR writes it
         ("watch free porn videos", "Porn", "Sexual", "porn"),
         ("fuck you", "Abuse", "Insult", "fuck you"),
@@ -264,3 +266,9 @@ def test_concurrent_calls_agree_with_serial_ones(moderator: TextModerator) -> No
 def test_full_width_english_is_scored_like_ascii(moderator: TextModerator) -> None:
     plain, wide = by_label(moderator("shut up, fuck")), by_label(moderator("ｓｈｕｔ ｕｐ, ｆｕｃｋ"))
     assert wide["Abuse"].confidence == plain["Abuse"].confidence >= 85  # the model agrees with the word
+
+
+@pytest.mark.parametrize("text", ["Please do not kill yourself, call the hotline", "Giv mig et kys"])
+def test_words_that_help_or_kiss_only_ask_for_a_look(moderator: TextModerator, text: str) -> None:
+    hits = by_label(moderator(text))
+    assert set(hits) == {"Terror"} and hits["Terror"].confidence < 90  # review, never a block

@@ -509,7 +509,7 @@ def load_image_frames(
     *,
     max_side: int | None = MAX_SIDE,
     deadline: float | None = None,
-) -> Iterator[Frame]:
+) -> ImageFrames:
     """Every distinct frame of an image with its display time (one frame at 0 for a still image), lazily.
 
     An animated GIF or WebP can hold thousands of big frames in a small file, so frames are decoded one at a
@@ -523,7 +523,23 @@ def load_image_frames(
         img = _open_image(src, limits, name=name)
         if img is None:
             raise SourceFileError(f"{name}: not a supported image format (JPEG, PNG, BMP, WebP or GIF)")
-    return _image_frames(img, name, max_side, deadline)
+    return ImageFrames(img, _image_frames(img, name, max_side, deadline))
+
+
+class ImageFrames(Iterator[Frame]):
+    """The frames of an open image; ``close()`` closes the file even when no frame was asked for."""
+
+    def __init__(self, img: Image.Image, frames: Iterator[Frame]) -> None:
+        self._img, self._frames = img, frames
+
+    def __next__(self) -> Frame:
+        return next(self._frames)
+
+    def close(self) -> None:
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
+        self._img.close()
 
 
 _REPEAT_LEVELS = 2  # grey levels a repeated frame may differ by anywhere (palette and codec rounding)

@@ -75,13 +75,15 @@ def _code_digest() -> str:
 
 
 def _file_stamp(path: Path | None) -> list[Any] | None:
+    """Path, size and mtime of a model file; of each file inside a model folder (a Whisper directory)."""
     if path is None:
         return None
+    path = Path(path)
     try:
-        stat = Path(path).stat()
+        files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        return [str(path)] + [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files]
     except OSError:
         return [str(path), "missing"]
-    return [str(path), stat.st_size, stat.st_mtime_ns]
 
 
 def engine_fingerprint(config: EngineConfig) -> str:
@@ -95,6 +97,9 @@ def engine_fingerprint(config: EngineConfig) -> str:
             config.dedupe_hamming,
         ],
         "video_tiles": config.video_tiles,
+        "limits": dataclasses.asdict(
+            config.limits
+        ),  # a file over a lowered limit must be refused, not replayed
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
         "nudenet": _file_stamp(config.nudenet_path),
         "efficientnet": _file_stamp(config.efficientnet_path),
