@@ -36,12 +36,17 @@ def moderator() -> TextModerator:
     return get_text_moderator()
 
 
-@pytest.fixture(scope="module")
-def speech(fixture_file: Callable[[str], Path]) -> AudioTrack:
-    with wave.open(str(fixture_file("speech.wav"))) as wav:
+def read_wav(path: Path) -> AudioTrack:
+    """A committed 16 kHz mono 16-bit WAV fixture as the engine's audio track."""
+    with wave.open(str(path)) as wav:
         assert wav.getframerate() == 16000 and wav.getnchannels() == 1 and wav.getsampwidth() == 2
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
     return AudioTrack(pcm.astype(np.float32) / 32768.0)
+
+
+@pytest.fixture(scope="module")
+def speech(fixture_file: Callable[[str], Path]) -> AudioTrack:
+    return read_wav(fixture_file("speech.wav"))
 
 
 def word_time(sentences: list[Any], text: str) -> Word:
@@ -151,10 +156,7 @@ def test_multilingual_base_hears_mandarin_and_finds_the_threat(
     truth: Callable[[str], dict[str, Any]],
 ) -> None:
     # speech_zh.wav: a clean Mandarin sentence, then a threat (scripts/make_zh_speech.py); language detected
-    with wave.open(str(fixture_file("speech_zh.wav"))) as wav:
-        track = AudioTrack(
-            np.frombuffer(wav.readframes(wav.getnframes()), np.int16).astype(np.float32) / 32768
-        )
+    track = read_wav(fixture_file("speech_zh.wav"))
     clean, threat = truth("speech_zh.json")["segments"]
     transcriber = Transcriber(EngineConfig(asr_model="base", models_dir=base_models))
     text = fold("".join(s.text for s in transcriber(track)))  # Whisper writes Traditional characters
@@ -178,9 +180,6 @@ def test_the_same_audio_gives_the_same_words(
 ) -> None:
     # A verdict must not change between two runs on one file. babble.wav is speech English Whisper cannot make
     # sense of: with its fallback to sampling, four runs gave three or four different transcripts.
-    with wave.open(str(fixture_file("babble.wav"))) as wav:
-        babble = AudioTrack(
-            np.frombuffer(wav.readframes(wav.getnframes()), np.int16).astype(np.float32) / 32768
-        )
+    babble = read_wav(fixture_file("babble.wav"))
     runs = [tuple(s.text for s in transcriber(babble)) for _ in range(4)]
     assert runs[0] and len(set(runs)) == 1, runs
