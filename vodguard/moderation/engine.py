@@ -605,9 +605,15 @@ _END = object()
 
 def _decoded(frames: Iterable[Frame], run: _Run, pool: ThreadPoolExecutor | None) -> Iterator[Frame]:
     """The frames, decoded ahead in a pool thread when there is one, timed as the ``decode`` stage."""
-    if pool is None:
-        yield from frames
-        return
+    if pool is None:  # a picture's frames: decoded here, one at a time, as the detectors ask for them
+        iterator = iter(frames)
+        while True:
+            start = time.perf_counter()
+            frame = next(iterator, None)
+            if frame is None:
+                return
+            run.timings.add("decode", time.perf_counter() - start, 1)
+            yield frame
     ahead: queue.Queue[Any] = queue.Queue(maxsize=2 * BATCH)
     halt = threading.Event()  # the consumer is gone: stop decoding
 
