@@ -8,6 +8,12 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Settings that name a model file or folder: empty means unset, and a path to nothing is refused at start-up.
+MODEL_PATH_SETTINGS = (
+    "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
+    "ocr_rec_keys_path", "custom_models_file",
+)  # fmt: skip
+
 
 class Settings(BaseSettings):
     """Everything an operator can set. Tests build one from ``tmp_path`` instead of touching ``os.environ``."""
@@ -53,9 +59,7 @@ class Settings(BaseSettings):
     task_attempts: int = 3  # engine faults are retried this many times in all, then InternalError
     task_wall_seconds: float = 3600.0  # deadline for one file
     evidence_days: int = 3  # segment thumbnails and SegmentSetFileUrl files live this long
-    reuse_results: bool = (
-        True  # a task on bytes reviewed before (same template and engine) replays that result
-    )
+    reuse_results: bool = True  # a review of bytes reviewed before (same template, engine) replays it
     review_image_max_bytes: int = 5 << 20  # ReviewImage (spec §5: under 5 MB)
     frame_interval: float = 1.0
     ocr_interval: float = 2.0
@@ -77,19 +81,13 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator(
-        "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
-        "ocr_rec_keys_path", "custom_models_file", mode="before",
-    )  # fmt: skip
+    @field_validator(*MODEL_PATH_SETTINGS, mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """``VODGUARD_X_PATH=`` means no path, not the current directory."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator(
-        "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
-        "ocr_rec_keys_path", "custom_models_file",
-    )  # fmt: skip
+    @field_validator(*MODEL_PATH_SETTINGS)
     @classmethod
     def _model_exists(cls, value: Path | None) -> Path | None:
         """A model path that names nothing is refused at start-up, not at the first upload's review."""

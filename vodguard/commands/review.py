@@ -26,7 +26,6 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from vodguard.commands.common import add_data_dir, settings_from
-from vodguard.moderation.config import Limits
 from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import FORMS, SUGGESTION_RANK, ModerationResult, Template
@@ -158,14 +157,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # the server's caps on size and time hold here too; only ReviewImage's 5 MB wire limit does not
-    config = dataclasses.replace(
-        config,
-        limits=Limits(
-            max_file_bytes=settings.max_upload_bytes,
-            max_image_bytes=max(CLI_MAX_IMAGE_BYTES, settings.review_image_max_bytes),
-            wall_seconds=settings.task_wall_seconds,
-        ),
-    )
+    limits = config.limits
+    wider = dataclasses.replace(limits, max_image_bytes=max(CLI_MAX_IMAGE_BYTES, limits.max_image_bytes))
+    config = dataclasses.replace(config, limits=wider)
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
 
     engine = Engine(config)

@@ -18,8 +18,8 @@ import struct
 import time
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -529,16 +529,14 @@ def load_image_frames(
 class ImageFrames(Iterator[Frame]):
     """The frames of an open image; ``close()`` closes the file even when no frame was asked for."""
 
-    def __init__(self, img: Image.Image, frames: Iterator[Frame]) -> None:
+    def __init__(self, img: Image.Image, frames: Generator[Frame, None, None]) -> None:
         self._img, self._frames = img, frames
 
     def __next__(self) -> Frame:
         return next(self._frames)
 
     def close(self) -> None:
-        close = getattr(self._frames, "close", None)
-        if close is not None:
-            close()
+        self._frames.close()
         self._img.close()
 
 
@@ -547,7 +545,7 @@ _REPEAT_LEVELS = 2  # grey levels a repeated frame may differ by anywhere (palet
 
 def _image_frames(
     img: Image.Image, name: str, max_side: int | None, deadline: float | None
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     last: np.ndarray | None = None
     t = 0.0
     with img, _media_errors(name):
@@ -666,12 +664,12 @@ def sample_frames(
         interval=interval, scene_threshold=scene_threshold, dedupe_hamming=dedupe_hamming
     )
     if info.category == "Image":
-        frames = load_image_frames(path, limits, max_side=max_side, deadline=deadline)
-        kept = 0
-        for frame in frames:
-            if selector.consider(thumbnail(frame.image), frame.time, keyframe=True):
-                yield Frame(image=frame.image, time=frame.time, index=kept)
-                kept += 1
+        with closing(load_image_frames(path, limits, max_side=max_side, deadline=deadline)) as frames:
+            kept = 0
+            for frame in frames:
+                if selector.consider(thumbnail(frame.image), frame.time, keyframe=True):
+                    yield Frame(image=frame.image, time=frame.time, index=kept)
+                    kept += 1
         return
     if not info.has_video:
         return

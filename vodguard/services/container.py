@@ -53,6 +53,7 @@ class Services:
     limiter: RateLimiter | RedisRateLimiter = field(default_factory=RateLimiter)
     wakeups: Wakeups = field(default_factory=Wakeups)
     _engine: Any = None
+    _fingerprint: str = ""
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def engine(self) -> Engine:
@@ -60,9 +61,17 @@ class Services:
         with self._engine_lock:
             if self._engine is None:
                 from vodguard.moderation import Engine
+                from vodguard.services.reuse import engine_fingerprint
 
                 self._engine = Engine(engine_config(self.settings))
+                # taken with the engine: the model files as this process found them, not as they are later
+                self._fingerprint = engine_fingerprint(self._engine.config)
             return self._engine
+
+    def engine_fingerprint(self) -> str:
+        """The fingerprint (``services/reuse.py``) of this process's engine, computed once with it."""
+        self.engine()
+        return self._fingerprint
 
     def close(self) -> None:
         self.db.dispose()

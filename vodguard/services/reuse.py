@@ -97,9 +97,8 @@ def engine_fingerprint(config: EngineConfig) -> str:
             config.dedupe_hamming,
         ],
         "video_tiles": config.video_tiles,
-        "limits": dataclasses.asdict(
-            config.limits
-        ),  # a file over a lowered limit must be refused, not replayed
+        # a file over a lowered limit must be refused, not replayed
+        "limits": dataclasses.asdict(config.limits),
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
         "nudenet": _file_stamp(config.nudenet_path),
         "efficientnet": _file_stamp(config.efficientnet_path),

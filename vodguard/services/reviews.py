@@ -267,7 +267,7 @@ def _reuse_key(services: Services, snap: _Snapshot, media_digest: str) -> str:
         contents=snap.contents,
         is_image=snap.is_image,
         template=snap.template,
-        fingerprint=reuse.engine_fingerprint(services.engine().config),
+        fingerprint=services.engine_fingerprint(),
     )
 
 

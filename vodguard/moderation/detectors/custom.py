@@ -151,9 +151,8 @@ class _OnnxClassifier:
             )
         scores = _scores_output(self._session.get_outputs())
         self._output_name: str = scores.name
-        self._zipmap = scores.type.startswith(
-            "seq(map("
-        )  # skl2onnx's default: one {class: probability} a row
+        # skl2onnx's default output: one {class: probability} map a row
+        self._zipmap = scores.type.startswith("seq(map(")
         self._zip_keys: list[Any] | None = None
         names = _class_names(Path(spec.path), meta)
         if self._zipmap and kind == "text":
