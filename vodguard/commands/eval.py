@@ -3,6 +3,9 @@
     vodguard eval MANIFEST [--labels LIST] [--json OUT]     score the engine on a JSON Lines manifest
     vodguard eval make-corpus DIR [--size small|full]       make a labelled corpus and DIR/manifest.jsonl
     vodguard eval cold PATH [--json OUT]                    score text moderation on a COLD CSV
+    vodguard eval text FILE.jsonl [--labels LIST] [--json OUT]
+                                                            score text moderation on labelled sentences
+                                                            ({"text", "labels": [...]}, [] = clean)
 
 Exit status: 0 done, 3 some file could not be moderated (the report counts it), 4 a bad option or manifest,
 5 the corpus cannot be made here (a tool or font is missing; the message says what to install).
@@ -28,8 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=__doc__.split("\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("target", metavar="MANIFEST|make-corpus|cold", help="a manifest, or an action")
-    parser.add_argument("path", nargs="?", type=Path, help="DIR for make-corpus, the CSV for cold")
+    parser.add_argument("target", metavar="MANIFEST|make-corpus|cold|text", help="a manifest, or an action")
+    parser.add_argument(
+        "path", nargs="?", type=Path, help="DIR for make-corpus, the CSV for cold, the JSON Lines for text"
+    )
     parser.add_argument("--template", type=int, default=10, metavar="N", help="only the preset 10 (default)")
     parser.add_argument(
         "--labels", metavar="LIST", help="comma-separated labels to review and score, or 'all'"
@@ -52,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         return _make_corpus(args)
     if args.target == "cold":
         return _cold(args)
+    if args.target == "text":
+        return _text(args)
     if args.path is not None:
         return _usage(f"unexpected argument {args.path}; give one MANIFEST")
     return _manifest(args)
@@ -91,6 +98,35 @@ def _cold(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     scores = score_cold(examples)
     print_cold(scores)
+    if args.json:
+        write_json(args.json, {"dataset": str(args.path), "machine": machine(), **scores.to_json()})
+    return 0
+
+
+def _text(args: argparse.Namespace) -> int:
+    from vodguard.evaluation.report import machine, write_json
+    from vodguard.evaluation.textset import print_text_scores, read_labelled, score_texts
+    from vodguard.moderation.errors import ModelUnavailable
+    from vodguard.moderation.presets import parse_labels
+    from vodguard.moderation.types import LABELS
+
+    if args.path is None:
+        return _usage("text needs a file: vodguard eval text FILE.jsonl")
+    try:
+        labels = parse_labels(args.labels) if args.labels else frozenset(LABELS)
+        examples = read_labelled(args.path, args.limit)
+    except FileNotFoundError:
+        return _usage(f"{args.path}: no such file")
+    except (OSError, ValueError) as exc:
+        return _usage(str(exc))
+    from vodguard.moderation.text import get_text_moderator
+
+    try:
+        moderator = get_text_moderator()
+    except ModelUnavailable as exc:
+        return _usage(str(exc))
+    scores = score_texts(examples, lambda text: moderator(text, labels=labels), labels)
+    print_text_scores(scores)
     if args.json:
         write_json(args.json, {"dataset": str(args.path), "machine": machine(), **scores.to_json()})
     return 0

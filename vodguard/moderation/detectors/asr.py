@@ -8,6 +8,11 @@ Silero VAD (bundled in faster-whisper) runs first, so silence and music cost not
 Bracketed sound tags ("[BLANK_AUDIO]", "(upbeat music)") and Whisper's known hallucinations on non-speech
 ("Thank you.", "you", ". . .") are dropped: research/voice.md found the tags are not evidence of anything.
 A finding spans the words that carry its keywords, not the whole 30 s window Whisper decoded.
+
+Each sentence is moderated alone and together with the next one (when they follow within ``PAIR_GAP``
+seconds): "I have the rifles ready." means little until "Everyone at that school will be shot on Friday."
+comes before it, and Whisper often cuts one thought into two sentences. A pair's hit counts only for a label
+that neither sentence reported alone, and spans both.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ _HALLUCINATIONS = frozenset(
 _SENTENCE_END = (".", "!", "?", "。", "！", "？")
 _UNSURE_WORDS = 0.5  # mean word probability under which a hit can prompt review but never block
 _UNSURE_CEILING = 75.0
+PAIR_GAP = 2.0  # seconds of silence after which two sentences are not read as one thought
 
 
 @dataclass(frozen=True)
@@ -245,30 +251,38 @@ class AsrDetector:
         self._moderate = text_moderator
         self._transcribe = transcriber
 
-    def __call__(self, audio: AudioTrack) -> list[Finding]:
-        """Findings for every sentence the text moderator flags, timed by the words that carry the keywords."""
-        findings: list[Finding] = []
-        for sentence in self._transcribe(audio):
-            text = sentence.text
-            for hit in self._moderate(text):
-                carriers = words_with_keywords(sentence.words, hit.keywords)
-                certainty = sum(w.probability for w in carriers) / len(carriers)
-                confidence = (
-                    hit.confidence if certainty >= _UNSURE_WORDS else min(hit.confidence, _UNSURE_CEILING)
-                )
-                findings.append(
-                    Finding(
-                        form="ASR",
-                        label=hit.label,
-                        sub_label=hit.sub_label,
-                        confidence=confidence,
-                        start=round(carriers[0].start, 3),
-                        end=round(carriers[-1].end, 3),
-                        text=text,
-                        keywords=hit.keywords,
-                    )
-                )
+    def __call__(self, audio: AudioTrack, *, moderate: TextModerator | None = None) -> list[Finding]:
+        """Findings for every sentence (and neighbouring pair) the text moderator flags, timed by the words that
+        carry the keywords. ``moderate`` stands in for the detector's text moderator in this call (the engine
+        passes one that also reads the template's custom labels)."""
+        moderate = moderate or self._moderate
+        sentences = self._transcribe(audio)
+        alone = [moderate(sentence.text) for sentence in sentences]
+        findings = [self._finding(s, hit) for s, hits in zip(sentences, alone, strict=True) for hit in hits]
+        for i in range(len(sentences) - 1):
+            first, second = sentences[i], sentences[i + 1]
+            if second.start - first.end > PAIR_GAP:
+                continue
+            seen = {hit.label for hit in (*alone[i], *alone[i + 1])}
+            pair = Sentence(first.words + second.words)
+            findings.extend(self._finding(pair, hit) for hit in moderate(pair.text) if hit.label not in seen)
         return findings
+
+    @staticmethod
+    def _finding(sentence: Sentence, hit: TextHit) -> Finding:
+        carriers = words_with_keywords(sentence.words, hit.keywords)
+        certainty = sum(w.probability for w in carriers) / len(carriers)
+        confidence = hit.confidence if certainty >= _UNSURE_WORDS else min(hit.confidence, _UNSURE_CEILING)
+        return Finding(
+            form="ASR",
+            label=hit.label,
+            sub_label=hit.sub_label,
+            confidence=confidence,
+            start=round(carriers[0].start, 3),
+            end=round(carriers[-1].end, 3),
+            text=sentence.text,
+            keywords=hit.keywords,
+        )
 
 
 def words_with_keywords(words: Sequence[Word], keywords: Sequence[str]) -> list[Word]:

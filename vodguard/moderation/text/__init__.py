@@ -6,7 +6,9 @@ label with every keyword of the label found in the text. Evidence comes from
 * the lexicons in ``data/`` (matched over normalised text, see ``normalize.py`` and ``lexicon.py``),
 * advertising patterns (``ads.py``),
 * two abuse models (``classifiers.py``): alt-profanity-check for English, a char n-gram model trained on COLD
-  for Chinese.
+  for Chinese,
+* meaning-level heads (``intent.py``) on a multilingual sentence embedding (``encoder.py``), which read intent
+  that no keyword names: "I am going to blow up the central train station tomorrow morning".
 
 Confidence scale (0..100), read by the policy with per-label thresholds (defaults: review >= 50, block >= 90):
 
@@ -19,7 +21,12 @@ Confidence scale (0..100), read by the policy with per-label thresholds (default
 * 50–80  a model-only abuse hit (sub-label ``Offensive``, no keywords), scaled from the model's threshold to 1.0;
   models never reach block on their own, because "offensive" in their training data also covers remarks that
   insult no one.
-* an operator's text model (``extra``) gives 100 x its probability, and leads its label when stronger.
+* 60–80  a meaning-level hit alone (sub-label ``Intent``, no keywords), scaled from the label's review threshold
+  (``presets.INTENT_THRESHOLDS``) to 1.0; 95 only for labels whose heads measured block-worthy precision on the
+  held-out test split and only above their block threshold.
+* 85     a lexicon or ad-pattern hit that the meaning-level head agrees with (never lower than the hit's own).
+* an operator's text model (``extra``) gives 100 x its probability, and leads its label when stronger; an app's
+  custom label (``CustomHead``) reports like a meaning-level hit, under its own sub-label.
 """
 
 from __future__ import annotations
@@ -28,8 +35,13 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
+import numpy as np
+
+from vodguard.moderation.presets import INTENT_THRESHOLDS
 from vodguard.moderation.text.ads import AdSignal, find_ad_signals, merge_signals, score_ad
 from vodguard.moderation.text.classifiers import ChineseAbuseModel, EnglishAbuseModel, cjk_count
+from vodguard.moderation.text.encoder import SentenceEncoder, windows
+from vodguard.moderation.text.intent import CustomHead, IntentHeads
 from vodguard.moderation.text.lexicon import Lexicon, LexiconHit
 from vodguard.moderation.types import LABELS, TextHit
 
@@ -39,6 +51,7 @@ BLOCK_TERM = 95.0
 REVIEW_TERM = 60.0
 MODEL_FLOOR, MODEL_CEILING = 50.0, 80.0
 AGREEMENT = 85.0
+INTENT_FLOOR, INTENT_CEILING, INTENT_BLOCK = 60.0, 80.0, 95.0
 MIN_CJK_FOR_MODEL = 4  # a few characters tell the Chinese model nothing
 
 
@@ -55,12 +68,27 @@ def _lexicon_hit(label: str, hits: list[LexiconHit]) -> TextHit:
     return TextHit(label, lead[0].term.sub_label, confidence, keywords)
 
 
-def _model_confidence(probability: float, threshold: float) -> float:
-    """Map a probability at or above ``threshold`` onto the review band; 0 below it."""
+def _model_confidence(
+    probability: float, threshold: float, floor: float = MODEL_FLOOR, ceiling: float = MODEL_CEILING
+) -> float:
+    """Map a probability at or above ``threshold`` onto the band floor..ceiling; 0 below it."""
     if probability < threshold:
         return 0.0
     span = max(1.0 - threshold, 1e-9)
-    return MODEL_FLOOR + (MODEL_CEILING - MODEL_FLOOR) * min((probability - threshold) / span, 1.0)
+    return floor + (ceiling - floor) * min((probability - threshold) / span, 1.0)
+
+
+def _with_intent(label: str, probability: float, known: TextHit | None) -> TextHit | None:
+    """Combine one label's meaning-level probability with what the lexicons and patterns found."""
+    limits = INTENT_THRESHOLDS.get(label)
+    if limits is None or probability < limits.review:
+        return known  # the head is silent: the lexicon's evidence stands as it was
+    if known is not None:
+        return TextHit(label, known.sub_label, max(AGREEMENT, known.confidence), known.keywords)
+    if limits.block is not None and probability >= limits.block:
+        return TextHit(label, "Intent", INTENT_BLOCK, ())
+    confidence = _model_confidence(probability, limits.review, INTENT_FLOOR, INTENT_CEILING)
+    return TextHit(label, "Intent", round(confidence, 1), ())
 
 
 class TextModerator:
@@ -71,15 +99,24 @@ class TextModerator:
         *,
         lexicon_dir: Path | None = None,
         zh_model_path: Path | None = None,
+        intent_path: Path | None = None,
         extra: Sequence[Callable[[str], list[TextHit]]] = (),
     ) -> None:
         self._lexicon = Lexicon.load(lexicon_dir)
         self._english = EnglishAbuseModel()
         self._chinese = ChineseAbuseModel(zh_model_path)
+        self.heads = IntentHeads(intent_path)
+        self.encoder = SentenceEncoder()
         self._extra = tuple(extra)  # operator models (detectors/custom.py CustomTextModel)
 
-    def __call__(self, text: str, *, labels: Collection[str] | None = None) -> list[TextHit]:
-        """At most one hit per label found in ``text`` (only ``labels`` if given), strongest first."""
+    def __call__(
+        self, text: str, *, labels: Collection[str] | None = None, custom: Sequence[CustomHead] = ()
+    ) -> list[TextHit]:
+        """At most one hit per label found in ``text`` (only ``labels`` if given), strongest first.
+
+        ``custom`` are an app's own labels (its template's examples): a hit reports under the head's label and
+        sub-label, and leads that label when it is stronger than what the built-in evidence found.
+        """
         wanted = set(LABELS) if labels is None else set(labels)
         if not text or not text.strip() or not wanted:
             return []
@@ -98,6 +135,15 @@ class TextModerator:
             abuse = self._abuse(text, results.get("Abuse"))
             if abuse is not None:
                 results["Abuse"] = abuse
+        vectors = self.encoder.encode(windows(text))
+        if vectors.shape[0]:
+            probabilities = self.heads(vectors).max(axis=0)  # a long text counts where it is worst
+            for label, probability in zip(self.heads.labels, probabilities, strict=True):
+                if label in wanted:
+                    hit = _with_intent(label, float(probability), results.get(label))
+                    if hit is not None:
+                        results[label] = hit
+            self._custom(vectors, custom, wanted, results)
         for model in self._extra:
             for hit in model(text):
                 known = results.get(hit.label)
@@ -107,6 +153,25 @@ class TextModerator:
                         hit.label, hit.sub_label, hit.confidence, known.keywords if known else ()
                     )
         return sorted(results.values(), key=lambda h: -h.confidence)
+
+    @staticmethod
+    def _custom(
+        vectors: np.ndarray, heads: Sequence[CustomHead], wanted: set[str], results: dict[str, TextHit]
+    ) -> None:
+        for head in heads:
+            if head.label not in wanted:
+                continue
+            probability = float(head(vectors).max())
+            if probability < head.threshold:
+                continue
+            confidence = round(
+                _model_confidence(probability, head.threshold, INTENT_FLOOR, INTENT_CEILING), 1
+            )
+            known = results.get(head.label)
+            if known is None or known.confidence < confidence:
+                results[head.label] = TextHit(
+                    head.label, head.sub_label, confidence, known.keywords if known else ()
+                )
 
     def _abuse(self, text: str, lexical: TextHit | None) -> TextHit | None:
         if lexical is not None and lexical.confidence >= BLOCK_TERM:

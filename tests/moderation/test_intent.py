@@ -1,0 +1,185 @@
+"""Meaning-level text: the bundled sentence encoder and the shipped heads, through the public TextModerator."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vodguard.moderation.detectors.asr import AsrDetector, Sentence, Word
+from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.text import TextModerator, get_text_moderator
+from vodguard.moderation.text.encoder import MAX_WINDOWS, WINDOW_CHARS, windows
+from vodguard.moderation.text.intent import IntentHeads, default_intent_path, fit_custom_head
+from vodguard.moderation.types import AudioTrack, TextHit
+
+
+@pytest.fixture(scope="module")
+def moderator() -> TextModerator:
+    return get_text_moderator()
+
+
+def labels_of(hits: list[TextHit]) -> set[str]:
+    return {h.label for h in hits}
+
+
+# Plainly worded violations with no lexicon keyword: the lexicons alone let each of these through.
+UNWORDED = [
+    ("I am going to blow up the central train station tomorrow morning.", "Terror"),
+    ("Everyone at that school will be shot on Friday. I have the rifles ready.", "Terror"),
+    ("we can get you an unregistered handgun, no background check, cash only", "Illegal"),
+    ("明天早上我要把火车站炸了", "Terror"),
+]
+
+
+@pytest.mark.parametrize(("text", "label"), UNWORDED)
+def test_plainly_worded_violations_are_read(moderator: TextModerator, text: str, label: str) -> None:
+    hits = {h.label: h for h in moderator(text)}
+    assert label in hits, hits
+    hit = hits[label]
+    assert hit.sub_label == "Intent" and hit.keywords == ()
+    # a head alone asks for a look: it never blocks a Terror or Illegal sentence by itself
+    assert 60 <= hit.confidence <= 80
+
+
+NEAR_MISSES = [
+    "the fireworks exploded over the harbour",
+    "that comedian killed it last night",
+    "kill the process and restart the server",
+    "customs officers showed reporters the seized shipment at the port",
+    "微信支付很方便",
+    "这部枪战片的特效太震撼了",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_near_misses_that_share_topic_words_pass(moderator: TextModerator, text: str) -> None:
+    assert moderator(text) == []
+
+
+def test_labels_limit_what_the_heads_report(moderator: TextModerator) -> None:
+    text = UNWORDED[0][0]
+    assert moderator(text, labels={"Ad"}) == []
+
+
+def test_agreement_of_lexicon_and_head_raises_confidence(moderator: TextModerator) -> None:
+    # "massacre" is a review-only lexicon term (60); the head reads the threat too, so the two agree
+    lexical = moderator("massacre", labels={"Terror"})
+    both = moderator(
+        "there will be a massacre at the mall tomorrow and I will be the one doing it", labels={"Terror"}
+    )
+    assert lexical and lexical[0].confidence < 85, lexical
+    assert both and both[0].confidence >= 85 and both[0].keywords, both
+
+
+def test_empty_huge_and_garbage_text_give_results_not_crashes(moderator: TextModerator) -> None:
+    assert moderator("") == [] and moderator("   \n\t") == []
+    garbage = os.urandom(4096).decode("latin-1")
+    assert isinstance(moderator(garbage), list)
+    huge = ("the weather is lovely today and the children are playing in the park. " * 15000)[: 1 << 20]
+    started = time.perf_counter()
+    assert moderator(huge) == []
+    # only a bounded number of windows is embedded, whatever the size (a loose bound: this is no benchmark)
+    assert time.perf_counter() - started < 60
+
+
+def test_a_threat_far_into_a_long_text_is_found_within_the_windows(moderator: TextModerator) -> None:
+    filler = "we spent the afternoon in the garden planting tomatoes and talking about the summer. " * 20
+    hits = moderator(filler + UNWORDED[0][0] + " " + filler)
+    assert "Terror" in labels_of(hits)
+
+
+def test_windows_cut_long_text_and_stop_at_the_cap() -> None:
+    assert windows("") == [] and windows("  a  b ") == ["a b"]
+    pieces = windows("word " * 100_000)
+    assert len(pieces) == MAX_WINDOWS and all(len(p) <= WINDOW_CHARS for p in pieces)
+    chinese = windows("中" * 1000)
+    assert [len(p) for p in chinese] == [WINDOW_CHARS, WINDOW_CHARS, 200]
+    sentences = windows("我们去公园。" * 100)
+    assert sentences[:2] == ["我们去公园。", "我们去公园。"] and len(sentences) == MAX_WINDOWS
+
+
+def test_missing_or_corrupt_heads_are_named(tmp_path: Path) -> None:
+    missing = tmp_path / "intent.npz"
+    with pytest.raises(ModelUnavailable, match="intent.npz is missing"):
+        IntentHeads(missing)
+    corrupt = tmp_path / "broken.npz"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ModelUnavailable, match="broken.npz is not a readable intent model"):
+        IntentHeads(corrupt)
+    with pytest.raises(ModelUnavailable, match="intent.npz is missing"):
+        TextModerator(intent_path=missing)
+
+
+def test_shipped_heads_cover_every_label_and_hold_a_clean_pool() -> None:
+    heads = IntentHeads(default_intent_path())
+    assert set(heads.labels) == {"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan"}
+    assert heads.clean_pool.shape[1] == 512 and len(heads.clean_pool) >= 300
+
+
+CRYPTO = [
+    "join my signal group, this coin will 50x by friday",
+    "we pump at 8pm sharp, buy before the announcement",
+    "my telegram has the next moonshot token, dm for the link",
+    "guaranteed 10x on this new meme coin, get in early",
+    "insiders only: the listing is tomorrow, load up now",
+    "copy my trades and double your crypto in a week",
+    "airdrop claim ends tonight, connect your wallet at my link",
+    "this altcoin is going parabolic, last chance to buy",
+    "vip crypto signals, 95% win rate, subscribe in my bio",
+    "we coordinate buys so the price shoots up then we sell",
+    "币圈暴富群，明晚八点统一拉盘",
+    "这个币下周必翻十倍，私信我进群",
+    "跟单带你炒币，一周回本",
+    "内部消息，明天上所，赶紧上车",
+    "空投最后一天，点链接领取",
+    "山寨币马上起飞，错过再等一年",
+    "稳赚不赔的合约策略，进群免费送",
+    "拉盘砸盘我们都提前通知，跟着赚就行",
+    "new token presale, whitelist spots going fast, message me",
+    "send 1 eth and get 2 back, limited time giveaway",
+    "币安内部渠道，低价拿币",
+    "leverage trading bot makes 30% a day, ask me how",
+]
+
+
+def test_a_custom_label_learns_from_examples(moderator: TextModerator) -> None:
+    head = fit_custom_head("Ad", "Crypto", moderator.encoder.encode(CRYPTO), moderator.heads)
+    unseen = "buy this coin before saturday, we all pump it together and cash out"
+    hits = {h.label: h for h in moderator(unseen, custom=[head])}
+    assert hits.get("Ad") is not None and hits["Ad"].sub_label in {"Crypto", "Intent"}, hits
+    assert moderator("I paid for lunch with my card and the coffee was great", custom=[head]) == []
+    with pytest.raises(ValueError, match="at least 20 examples"):
+        fit_custom_head("Ad", "Crypto", moderator.encoder.encode(CRYPTO[:5]), moderator.heads)
+
+
+def _sentence(text: str, start: float, end: float) -> Sentence:
+    words = text.split(" ")
+    step = (end - start) / len(words)
+    return Sentence(
+        tuple(Word(" " + w, start + i * step, start + (i + 1) * step, 0.9) for i, w in enumerate(words))
+    )
+
+
+def test_asr_reads_neighbouring_sentences_together() -> None:
+    # a moderator that sees a threat only when both halves are in one text: what a pair exists to catch
+    def moderate(text: str) -> list[TextHit]:
+        return [TextHit("Terror", "Intent", 70.0)] if "station" in text and "ready" in text else []
+
+    sentences = [
+        _sentence("The central station is full at eight.", 0.0, 2.0),
+        _sentence("My bag will be ready.", 2.5, 4.0),
+        _sentence("Lunch was lovely.", 9.0, 10.0),
+        _sentence("The station ready.", 20.0, 21.0),
+    ]
+    found = AsrDetector(moderate, lambda audio: sentences)(AudioTrack(np.zeros(16000, np.float32)))
+    findings = sorted(found, key=lambda f: f.start)
+    assert len(findings) == 2, findings
+    pair = findings[0]
+    assert pair.label == "Terror" and pair.start == 0.0 and pair.end == 4.0
+    assert "station" in pair.text and "ready" in pair.text
+    # a sentence that says it all alone is reported alone, not again with its neighbours
+    assert findings[1].start == 20.0
