@@ -442,6 +442,47 @@ def test_settings_change_templates_procedures_and_events_as_the_sdk_sees_them(vo
     assert "NotificationUrl" in console.flash(wrong)
 
 
+def test_settings_add_edit_and_remove_a_custom_label(vod_a, reviewed):
+    from tests.custom_examples import CRYPTO
+
+    console = reviewed["console"]
+    blank_row = [("custom_labels_form", "1"), ("custom-0-label", "Porn"), ("custom-0-sub_label", ""), ("custom-0-examples", "")]  # fmt: skip
+    created = console.post("/console/settings/templates", [("name", "scams"), ("labels", "Ad"), *blank_row])
+    definition = int(re.search(r"#template-(\d+)", created.headers["location"]).group(1))
+
+    def save(label: str, name: str, examples: list[str], *extra: tuple[str, str]) -> str:
+        row = [
+            ("custom-0-label", label),
+            ("custom-0-sub_label", name),
+            ("custom-0-examples", "\n".join(examples)),
+        ]
+        fields = [("labels", "Ad"), ("custom_labels_form", "1"), *row, *extra]
+        return console.flash(console.post(f"/console/settings/templates/{definition}", fields))
+
+    def custom_labels() -> list:
+        answer = vod_a.call_json("DescribeReviewTemplates", {"Definitions": [definition]})["Response"]
+        return answer["ReviewTemplateSet"][0].get("CustomLabels", [])
+
+    assert custom_labels() == []  # the empty row of the new form adds nothing
+    assert save("Ad", "Crypto", ["buy coins", "", "pump tonight", "moon soon"]) == (
+        "error: Custom label 1: the examples must hold 20 to 500 different examples (got 3)"
+    )
+    assert "error: Custom label 1: the label Porn is not one of the template" in save(
+        "Porn", "Crypto", list(CRYPTO)
+    )
+    assert "error: Custom label 1: the name" in save("Ad", "crypto scams", list(CRYPTO))
+    assert "saved" in save(
+        "Ad", "Crypto", ["  " + CRYPTO[0] + "  ", "", *CRYPTO[1:]]
+    )  # blank lines and edges trimmed
+    assert custom_labels() == [{"Label": "Ad", "SubLabel": "Crypto", "Examples": list(CRYPTO)}]
+    page = console.get("/console/settings").text
+    assert 'name="custom-0-sub_label" value="Crypto"' in page and CRYPTO[-1] in page
+    assert 'name="custom-1-sub_label" value=""' in page  # and a blank row for another one
+
+    assert "saved" in save("Ad", "Crypto", list(CRYPTO), ("custom-0-remove", "1"))
+    assert custom_labels() == []
+
+
 def test_dashboard_plots_activity_and_reports_queue_depth_and_throughput(reviewed):
     page = reviewed["console"].get("/console/dashboard").text
     assert page.count('<svg class="chart"') == 2 and "<polyline" in page

@@ -122,6 +122,52 @@ def test_changed_thresholds_are_a_different_template(server, keys, vod):
     assert strict.Suggestion == "review"  # under the new block thresholds the captions only ask for a look
 
 
+def test_edited_custom_label_examples_are_a_different_template(server, keys, vod, tmp_path):
+    from tests.custom_examples import CRYPTO
+    from tests.test_custom_labels import captioned_png
+
+    crypto = {"Label": "Ad", "SubLabel": "Crypto", "Examples": list(CRYPTO)}
+    params = {"Labels": ["Ad"], "CustomLabels": [crypto]}
+    definition = vod.call_json("CreateReviewTemplate", params)["Response"]["Definition"]
+    picture = tmp_path / "promo.png"
+    picture.write_bytes(captioned_png("Join the channel, next coin pump is tomorrow, get rich quick"))
+    file_id = upload(server, keys, picture)["FileId"]
+    first = finished_output(vod, review(vod, file_id, Definition=definition))
+    assert [(s.Label, s.SubLabel) for s in first.SegmentSet] == [("Ad", "Crypto")]
+    before = reused_count(server)
+
+    renamed = {**crypto, "SubLabel": "CoinPump"}
+    vod.call_json("ModifyReviewTemplate", {"Definition": definition, "CustomLabels": [renamed]})
+    second = finished_output(vod, review(vod, file_id, Definition=definition))
+    assert [(s.Label, s.SubLabel) for s in second.SegmentSet] == [("Ad", "CoinPump")]
+    edited = {**renamed, "Examples": [*CRYPTO[:-1], "Get rich with the next coin pump tonight"]}
+    vod.call_json("ModifyReviewTemplate", {"Definition": definition, "CustomLabels": [edited]})
+    finished_output(vod, review(vod, file_id, Definition=definition))
+    assert reused_count(server) == before  # each change of the custom labels ran the models again
+    finished_output(vod, review(vod, file_id, Definition=definition))
+    assert reused_count(server) == before + 1  # unchanged since: replayed
+
+
+def test_the_reuse_key_follows_custom_labels_examples():
+    from dataclasses import replace
+
+    from tests.custom_examples import CRYPTO
+    from vodguard.moderation import CustomLabel, labels_template
+    from vodguard.services.reuse import reuse_key
+
+    def key(template) -> str:
+        return reuse_key(media_digest="0" * 64, cover_digest="", contents=["Media"], is_image=True,
+                         template=template, fingerprint="engine")  # fmt: skip
+
+    plain = labels_template(["Ad"])
+    crypto = replace(plain, custom_labels=(CustomLabel("Ad", "Crypto", CRYPTO),))
+    edited = replace(
+        plain, custom_labels=(CustomLabel("Ad", "Crypto", (*CRYPTO[:-1], "one more coin pump")),)
+    )
+    assert len({key(plain), key(crypto), key(edited)}) == 3
+    assert key(replace(crypto, custom_labels=(CustomLabel("Ad", "Crypto", tuple(CRYPTO)),))) == key(crypto)
+
+
 def test_evidence_that_is_gone_means_a_fresh_run(server, keys, vod):
     definition = template(vod, ["Ad", "Porn"])
     file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]

@@ -91,7 +91,7 @@ def parse_request(model: type[VodRequest], data: Any) -> VodRequest:
 
 def _wire_error(exc: ValidationError) -> VodError:
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "body"
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "body"
     kind = err["type"]
     if kind == "missing":
         return MissingParameter(f"{field} is required")

@@ -29,6 +29,7 @@ from vodguard.moderation.presets import (
 )
 from vodguard.moderation.types import (
     LABELS,
+    CustomLabel,
     EvidenceFile,
     ModerationResult,
     Segment,
@@ -53,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ALL_LABELS",
+    "CustomLabel",
     "CustomModel",
     "DEFAULT_THRESHOLDS",
     "DeadlineExceeded",

@@ -8,13 +8,15 @@ A file goes through two paths at once, which keeps both cores of a small machine
 
 onnxruntime, CTranslate2 and FFmpeg release the GIL while they work, so the threads overlap for real.
 Detectors are loaded on first use, once per ``Engine``, and shared by every call and thread (they keep no
-per-call state).
+per-call state). A template's custom text labels are fitted into heads once per ``Engine`` (``custom_labels.py``)
+and reach OCR and ASR as a per-call text moderator, never as detector state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import queue
 import threading
 import time
@@ -23,12 +25,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vodguard.moderation import decode
 from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.errors import DeadlineExceeded, ModelUnavailable, ModerationError, SourceFileError
 from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails
 from vodguard.moderation.policy import suggest, verdict
@@ -41,9 +44,14 @@ from vodguard.moderation.types import (
     ModerationResult,
     StageTiming,
     Template,
+    TextHit,
 )
 
+if TYPE_CHECKING:
+    from vodguard.moderation.text.intent import CustomHead
+
 Progress = Callable[[str, float], None]
+TextModerate = Callable[[str], list[TextHit]]
 
 BATCH = 8  # frames per detector call: big enough to amortise the call, small enough for timely progress
 # Labels whose evidence can be text: they make OCR read the frames and ASR transcribe the speech. Porn is one:
@@ -70,8 +78,13 @@ class Plan:
         return bool(self.audio_detectors)
 
 
-def plan_for(labels: Iterable[str], config: EngineConfig, *, image: bool = False) -> Plan:
-    """The detectors that can report any of ``labels``: nothing runs that no wanted label needs."""
+def plan_for(
+    labels: Iterable[str], config: EngineConfig, *, image: bool = False, custom: Iterable[str] = ()
+) -> Plan:
+    """The detectors that can report any of ``labels``: nothing runs that no wanted label needs.
+
+    ``custom`` are the labels of the template's custom text labels: text can carry them, so OCR and ASR run.
+    """
     wanted = frozenset(labels)
     frame: list[str] = []
     # Tiles find small or off-centre things but cost several model runs a frame: worth it for a single
@@ -88,7 +101,7 @@ def plan_for(labels: Iterable[str], config: EngineConfig, *, image: bool = False
         for m in config.custom_models
         if m.kind == "text"
         for target in m.labels.values()
-    }
+    } | set(custom)
     if not image:
         if wanted & (SPEECH_LABELS | text_labels):
             audio.append("asr")
@@ -140,6 +153,8 @@ class _Run:
         self.stop = threading.Event()  # early exit, or the other path failed
         self.timings = _Timings()
         self.keeper = FrameKeeper()
+        # the text moderator for OCR and ASR in this call, when the template's custom labels need their own
+        self.moderate: TextModerate | None = None
         self._progress = progress
         self._lock = threading.Lock()
         self._findings: list[Finding] = []
@@ -218,6 +233,7 @@ class Engine:
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
         self._loading: dict[str, threading.Lock] = {}
+        self._custom_heads = CustomHeadCache()
 
     # --- detectors ---------------------------------------------------------------------------------------
 
@@ -296,6 +312,26 @@ class Engine:
             for name in names:
                 self.detector(name)
 
+    # --- custom text labels ------------------------------------------------------------------------------
+
+    def custom_heads(self, template: Template, labels: Iterable[str] | None = None) -> tuple[CustomHead, ...]:
+        """The fitted heads (``text.intent.CustomHead``) of the template's custom labels under ``labels`` (default:
+        the template's labels), fitted on first use and cached by their examples."""
+        wanted = template.labels if labels is None else frozenset(labels)
+        chosen = [custom for custom in template.custom_labels if custom.label in wanted]
+        if not chosen:
+            return ()
+        return self._custom_heads.heads(chosen, self.detector("text"))
+
+    def _custom_text(self, run: _Run, plan: Plan) -> None:
+        """Give the run a text moderator that also reads its template's custom labels, when text is read."""
+        if not (plan.ocr or "asr" in plan.audio_detectors) or not run.template.custom_labels:
+            return
+        with run.timings.stage("custom_labels"):
+            heads = self.custom_heads(run.template)
+        if heads:
+            run.moderate = functools.partial(self.detector("text"), custom=heads)
+
     # --- audio/video -------------------------------------------------------------------------------------
 
     def moderate_media(
@@ -322,12 +358,14 @@ class Engine:
         )
         with run.timings.stage("probe"):
             info = decode.probe(source, limits)
-        wanted = plan_for(template.labels, self.config)
+        custom = [c.label for c in template.custom_labels]
+        wanted = plan_for(template.labels, self.config, custom=custom)
         plan = Plan(
             frame_detectors=wanted.frame_detectors if info.has_video else (),
             ocr=wanted.ocr and info.has_video,
             audio_detectors=wanted.audio_detectors if info.has_audio else (),
         )
+        self._custom_text(run, plan)
         duration = float(info.duration or 0.0)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vodguard-engine") as pool:
             audio_job = pool.submit(self._audio_path, source, info, plan, run) if plan.audio else None
@@ -409,8 +447,12 @@ class Engine:
                     if run.stop.is_set():
                         return
                     run.check()
+                    detector = self.detector(name)
                     with run.timings.stage(name, 1):
-                        found = self.detector(name)(chunk)
+                        if name == "asr" and run.moderate is not None:
+                            found = detector(chunk, moderate=run.moderate)
+                        else:
+                            found = detector(chunk)
                     run.add(_shifted(found, offset))
                 run.report("audio", 0.05 + 0.95 * (offset + chunk.duration) / total)
         except BaseException:
@@ -441,8 +483,9 @@ class Engine:
         labels = template.labels & IMAGE_LABELS
         image_template = dataclasses.replace(template, labels=labels)
         run = _Run(image_template, None, time.monotonic() + limits.wall_seconds)
-        plan = plan_for(labels, self.config, image=True)
+        plan = plan_for(labels, self.config, image=True, custom=[c.label for c in template.custom_labels])
         self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
+        self._custom_text(run, plan)
         with run.timings.stage("decode"):
             frames = decode.load_image_frames(source, limits, deadline=run.deadline)
         with contextlib.closing(frames):  # an early exit must not leave the image open
@@ -541,7 +584,7 @@ class _OcrPass:
 
     def __init__(self, detector: Any, run: _Run, *, interval: float, slack: float) -> None:
         # a session keeps OCR's change gate and text verdicts from batch to batch of this one file
-        self._detector = detector.session() if hasattr(detector, "session") else detector
+        self._detector = detector.session(moderate=run.moderate) if hasattr(detector, "session") else detector
         self._run = run
         self._interval = interval
         self._slack = slack

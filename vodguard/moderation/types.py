@@ -7,6 +7,8 @@ stores. ``to_wire()`` gives the PascalCase dicts of the API.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,13 +83,31 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class CustomLabel:
+    """An app's own text label: hits report as ``label`` with ``sub_label``, learned from ``examples`` (20 or more
+    sentences of what to catch; text/intent.py ``fit_custom_head`` says how)."""
+
+    label: str
+    sub_label: str
+    examples: tuple[str, ...]
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the label, sub-label and examples: equal digests learn equal heads."""
+        raw = json.dumps([self.label, self.sub_label, list(self.examples)], ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class Template:
-    """A review template as the engine sees it: which labels to report and how strict to be per label."""
+    """A review template as the engine sees it: which labels to report and how strict to be per label, plus the
+    app's custom text labels (each under one of ``labels``)."""
 
     definition: int
     labels: frozenset[str]
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     early_exit: bool = False  # stop at the first confident block
+    custom_labels: tuple[CustomLabel, ...] = ()
 
 
 @dataclass

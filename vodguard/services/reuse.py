@@ -6,7 +6,7 @@ and the same engine, the earlier result is replayed instead of running the model
 own copy of the evidence and its own signed URLs, so nothing it returns depends on the older task.
 
 The reuse key covers everything that decides a result: the content digests, what is reviewed, the template's
-labels, thresholds and early exit, and the engine's fingerprint (vodguard's moderation code and word lists, the
+labels, thresholds, early exit and custom labels (their examples), and the engine's fingerprint (vodguard's moderation code and word lists, the
 model packages' versions, operator model files, sampling settings). Change any of them and the models run again.
 Only successful results are reused, and only while the earlier task's evidence is still kept.
 """
@@ -133,6 +133,8 @@ def reuse_key(
         "early_exit": template.early_exit,
         "engine": fingerprint,
     }
+    if template.custom_labels:  # added only when there are some, so other templates keep their earlier keys
+        parts["custom_labels"] = sorted(c.digest for c in template.custom_labels)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -33,7 +33,8 @@ INLINE_SEGMENTS = 10
 
 
 def engine_template(view: templates.ReviewTemplateView) -> Template:
-    """The engine's template for a stored one: its labels, with per-label thresholds where the app set them."""
+    """The engine's template for a stored one: its labels, with per-label thresholds where the app set them, and
+    its custom text labels."""
     from vodguard.moderation.presets import DEFAULT_THRESHOLDS
 
     thresholds = {}
@@ -46,7 +47,12 @@ def engine_template(view: templates.ReviewTemplateView) -> Template:
             )
         else:
             thresholds[label] = base
-    return Template(definition=view.definition, labels=frozenset(view.labels), thresholds=thresholds)
+    return Template(
+        definition=view.definition,
+        labels=frozenset(view.labels),
+        thresholds=thresholds,
+        custom_labels=tuple(view.custom_labels),
+    )
 
 
 def claim(session: Session, *, task_id: str, lease_seconds: float, now: datetime) -> Task | None:

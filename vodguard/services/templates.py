@@ -1,7 +1,10 @@
-"""Review templates (which labels to report, how strict) and procedure templates (what runs after upload)."""
+"""Review templates (which labels to report, how strict, and the app's own text labels) and procedure templates
+(what runs after upload)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
+from vodguard.moderation.types import CustomLabel
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
 
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
@@ -18,6 +22,10 @@ PRESET_LABELS = ["Porn", "Terror", "Polity", "Moan"]
 FIRST_CUSTOM_DEFINITION = 10001
 MAX_TEMPLATES = 50
 REVIEW_CONTENTS = ("Media", "Cover")
+MAX_CUSTOM_LABELS = 10
+MIN_EXAMPLES, MAX_EXAMPLES = 20, 500  # 20 is text/intent.py's MIN_CUSTOM_EXAMPLES
+MAX_EXAMPLE_CHARS = 500
+_SUB_LABEL = re.compile(r"[\w-]{1,32}")  # letters (any script), digits, _ and -
 
 
 @dataclass
@@ -32,6 +40,7 @@ class ReviewTemplateView:
     thresholds: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    custom_labels: list[CustomLabel] = field(default_factory=list)
 
 
 PRESET = ReviewTemplateView(
@@ -46,8 +55,75 @@ PRESET = ReviewTemplateView(
 def _view(row: ReviewTemplate) -> ReviewTemplateView:
     return ReviewTemplateView(
         row.definition, "Custom", row.name, row.comment, list(row.labels), dict(row.thresholds or {}),
-        row.created_at, row.updated_at,
+        row.created_at, row.updated_at, _stored_custom_labels(row.custom_labels),
     )  # fmt: skip
+
+
+def _stored_custom_labels(stored: list[Any] | None) -> list[CustomLabel]:
+    return [CustomLabel(c["label"], c["sub_label"], tuple(c["examples"])) for c in stored or []]
+
+
+def _storable(custom: list[CustomLabel]) -> list[dict[str, Any]]:
+    return [{"label": c.label, "sub_label": c.sub_label, "examples": list(c.examples)} for c in custom]
+
+
+# How a custom label's fields are named in messages: ``where(index, field)`` with field "Label", "SubLabel",
+# "Examples" or "Examples[j]", and index None for the whole list. The API speaks of CustomLabels[0].Examples; the
+# console names what a person sees on the form.
+FieldNamer = Callable[[int | None, str], str]
+
+
+def api_field(index: int | None, name: str) -> str:
+    """``CustomLabels[0].Examples``: the field as the API request holds it."""
+    return "CustomLabels" if index is None else f"CustomLabels[{index}].{name}"
+
+
+def validate_custom_labels(
+    raw: list[dict[str, Any]], labels: list[str], *, where: FieldNamer = api_field
+) -> list[CustomLabel]:
+    """Custom labels from ``[{"Label", "SubLabel", "Examples"}]``, checked against the template's ``labels``.
+
+    Each label must be one of the template's labels, its sub-label 1 to 32 letters, digits, _ or - and unique
+    under its label, and its examples 20 to 500 texts of 1 to 500 characters (whitespace is collapsed to single
+    spaces and repeats are dropped). Raises ``InvalidParameterValue.CustomLabels`` naming the field (``where``
+    says how).
+    """
+
+    def bad(message: str) -> InvalidParameterValue:
+        return InvalidParameterValue(message, code="InvalidParameterValue.CustomLabels")
+
+    if len(raw) > MAX_CUSTOM_LABELS:
+        raise bad(f"{where(None, '')} has {len(raw)} items; a template takes at most {MAX_CUSTOM_LABELS}")
+    out: list[CustomLabel] = []
+    seen: set[tuple[str, str]] = set()
+    for i, item in enumerate(raw):
+        label, sub_label = item.get("Label") or "", item.get("SubLabel") or ""
+        if label not in LABELS:
+            raise bad(f"{where(i, 'Label')} {label!r} is not a label; allowed: {', '.join(LABELS)}")
+        if label not in labels:
+            raise bad(
+                f"{where(i, 'Label')} {label} is not one of the template's Labels ({', '.join(labels)})"
+            )
+        if not _SUB_LABEL.fullmatch(sub_label):
+            raise bad(f"{where(i, 'SubLabel')} {sub_label!r} must be 1 to 32 letters, digits, _ or -")
+        if (label, sub_label) in seen:
+            raise bad(f"{where(i, 'SubLabel')} {sub_label!r} is used twice under {label}")
+        seen.add((label, sub_label))
+        # whitespace collapsed as text moderation reads text (a caption's line break is a space to it)
+        examples = [" ".join(str(example).split()) for example in item.get("Examples") or []]
+        for j, example in enumerate(examples):
+            if not example:
+                raise bad(f"{where(i, f'Examples[{j}]')} is empty")
+            if len(example) > MAX_EXAMPLE_CHARS:
+                raise bad(f"{where(i, f'Examples[{j}]')} is longer than {MAX_EXAMPLE_CHARS} characters")
+        distinct = tuple(dict.fromkeys(examples))
+        if not MIN_EXAMPLES <= len(distinct) <= MAX_EXAMPLES:
+            raise bad(
+                f"{where(i, 'Examples')} must hold {MIN_EXAMPLES} to {MAX_EXAMPLES} different examples "
+                f"(got {len(distinct)})"
+            )
+        out.append(CustomLabel(label, sub_label, distinct))
+    return out
 
 
 def validate_labels(labels: list[str] | None, *, field_name: str = "Labels") -> list[str]:
@@ -80,9 +156,11 @@ def create_review_template(
     labels: list[str] | None,
     name: str | None,
     comment: str | None,
+    custom_labels: list[dict[str, Any]] | None = None,
     now: datetime,
 ) -> ReviewTemplateView:
     labels = validate_labels(labels)
+    custom = validate_custom_labels(custom_labels or [], labels)
     count = session.scalar(select(func.count()).where(ReviewTemplate.app_id == app_id))
     if count >= MAX_TEMPLATES:
         raise LimitExceeded(
@@ -96,6 +174,7 @@ def create_review_template(
         comment=_check_text(comment, "Comment", 256),
         labels=labels,
         thresholds={},
+        custom_labels=_storable(custom),
         created_at=now,
         updated_at=now,
     )
@@ -128,11 +207,30 @@ def modify_review_template(
     name: str | None,
     comment: str | None,
     thresholds: dict[str, Any] | None = None,
+    custom_labels: list[dict[str, Any]] | None = None,
+    where: FieldNamer = api_field,
     now: datetime,
 ) -> ReviewTemplateView:
+    """Change what is given (None leaves a field as it is; ``custom_labels=[]`` removes them all).
+
+    Custom labels are checked against the template's labels as they will be, so dropping a label that a custom
+    label stands under is refused until that custom label goes too.
+    """
     row = _own_row(session, app_id, definition, action="modified")
-    if labels is not None:
-        row.labels = validate_labels(labels)
+    new_labels = validate_labels(labels) if labels is not None else list(row.labels)
+    if custom_labels is not None:
+        custom = validate_custom_labels(custom_labels, new_labels, where=where)
+    else:
+        custom = _stored_custom_labels(row.custom_labels)
+        for i, kept in enumerate(custom):
+            if kept.label not in new_labels:
+                raise InvalidParameterValue(
+                    f"Labels must keep {kept.label}: {where(i, 'Label')} ({kept.sub_label}) stands under it; "
+                    "remove that custom label first or in the same call",
+                    code="InvalidParameterValue.Labels",
+                )
+    row.labels = new_labels
+    row.custom_labels = _storable(custom)
     if name is not None:
         row.name = _check_text(name, "Name", 64)
     if comment is not None:

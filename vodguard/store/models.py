@@ -150,6 +150,8 @@ class ReviewTemplate(Base):
     thresholds: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=dict
     )  # label -> {"review": x, "block": y}
+    # the app's own text labels: [{"label": "Ad", "sub_label": "Crypto", "examples": ["...", ...]}]
+    custom_labels: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -1,8 +1,14 @@
-"""Review and procedure template actions (spec §2.11–2.12)."""
+"""Review and procedure template actions (spec §2.11–2.12).
+
+``CustomLabels`` on the review template actions is vodguard's extension (docs/compatibility.md): the cloud has no
+such field, so the official SDK's models do not carry it; clients send it with ``client.call_json``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import UnsupportedOperation
@@ -11,11 +17,21 @@ from vodguard.store.models import ProcedureTemplate
 from vodguard.timeutil import iso
 
 
+class CustomLabelInput(BaseModel):
+    """One of an app's own text labels (extension): its values are checked by the templates service."""
+
+    model_config = ConfigDict(extra="ignore")
+    Label: str
+    SubLabel: str
+    Examples: list[str]
+
+
 class CreateReviewTemplateRequest(VodRequest):
     SubAppId: int | None = None  # the SDK types it as a string here; pydantic accepts "123" too
     Labels: list[str]
     Name: str | None = None
     Comment: str | None = None
+    CustomLabels: list[CustomLabelInput] | None = None
 
 
 class ModifyReviewTemplateRequest(VodRequest):
@@ -23,6 +39,7 @@ class ModifyReviewTemplateRequest(VodRequest):
     Name: str | None = None
     Comment: str | None = None
     Labels: list[str] | None = None
+    CustomLabels: list[CustomLabelInput] | None = None  # [] removes them all; absent keeps them
 
 
 class DeleteReviewTemplateRequest(VodRequest):
@@ -36,8 +53,12 @@ class DescribeReviewTemplatesRequest(VodRequest):
     Limit: int = 10
 
 
+def _custom_input(items: list[CustomLabelInput] | None) -> list[dict[str, Any]] | None:
+    return None if items is None else [item.model_dump() for item in items]
+
+
 def review_template_wire(view: templates.ReviewTemplateView) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "Definition": view.definition,
         "Name": view.name,
         "Comment": view.comment,
@@ -46,14 +67,21 @@ def review_template_wire(view: templates.ReviewTemplateView) -> dict[str, Any]:
         "CreateTime": iso(view.created_at) or "2018-07-17T00:00:00Z",
         "UpdateTime": iso(view.updated_at) or "2018-07-17T00:00:00Z",
     }
+    if view.custom_labels:  # only then: the SDK's ReviewTemplate model warns about fields it does not know
+        out["CustomLabels"] = [
+            {"Label": c.label, "SubLabel": c.sub_label, "Examples": list(c.examples)}
+            for c in view.custom_labels
+        ]
+    return out
 
 
 @action("CreateReviewTemplate")
 def create_review_template(ctx: Ctx, req: CreateReviewTemplateRequest) -> dict[str, Any]:
     with ctx.tx() as s:
         view = templates.create_review_template(
-            s, app_id=ctx.app_id, labels=req.Labels, name=req.Name, comment=req.Comment, now=ctx.now
-        )
+            s, app_id=ctx.app_id, labels=req.Labels, name=req.Name, comment=req.Comment,
+            custom_labels=_custom_input(req.CustomLabels), now=ctx.now,
+        )  # fmt: skip
     return {"Definition": view.definition}
 
 
@@ -62,7 +90,7 @@ def modify_review_template(ctx: Ctx, req: ModifyReviewTemplateRequest) -> dict[s
     with ctx.tx() as s:
         templates.modify_review_template(
             s, app_id=ctx.app_id, definition=req.Definition, labels=req.Labels, name=req.Name,
-            comment=req.Comment, now=ctx.now,
+            comment=req.Comment, custom_labels=_custom_input(req.CustomLabels), now=ctx.now,
         )  # fmt: skip
     return {}
 

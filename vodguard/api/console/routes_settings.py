@@ -1,5 +1,5 @@
-"""Settings: review templates with per-label thresholds, procedure templates, event configuration, publishing
-mode, keys and the console password."""
+"""Settings: review templates with per-label thresholds and custom labels, procedure templates, event
+configuration, publishing mode, keys and the console password."""
 
 from __future__ import annotations
 
@@ -77,19 +77,55 @@ def _thresholds(form: FormData, labels: list[str]) -> dict[str, Any]:
     return out
 
 
+_PLAIN_FIELDS = {"Label": "the label", "SubLabel": "the name", "Examples": "the examples"}
+
+
+def _custom_labels(form: FormData) -> tuple[list[dict[str, Any]] | None, templates.FieldNamer]:
+    """The form's custom label rows (``custom-<i>-label``, ``-sub_label``, ``-examples`` one per line, ``-remove``)
+    as the service takes them, and how its messages name a row's fields; None when the form has no such part.
+
+    A row left empty (the blank one for a new label) or ticked "remove" is left out.
+    """
+    if not form.get("custom_labels_form"):
+        return None, templates.api_field
+    rows: list[int] = []  # the row number a person sees, for each item passed on
+    items: list[dict[str, Any]] = []
+    i = 0
+    while f"custom-{i}-label" in form:
+        sub_label = str(form.get(f"custom-{i}-sub_label", "") or "").strip()
+        lines = str(form.get(f"custom-{i}-examples", "") or "").splitlines()
+        examples = [line.strip() for line in lines if line.strip()]
+        if not form.get(f"custom-{i}-remove") and (sub_label or examples):
+            rows.append(i + 1)
+            items.append(
+                {"Label": str(form.get(f"custom-{i}-label", "")), "SubLabel": sub_label, "Examples": examples}
+            )
+        i += 1
+
+    def where(index: int | None, name: str) -> str:
+        if index is None:
+            return "Custom labels"
+        if name.startswith("Examples["):
+            return f"Custom label {rows[index]}: example {int(name[9:-1]) + 1}"
+        return f"Custom label {rows[index]}: {_PLAIN_FIELDS.get(name, name)}"
+
+    return items, where
+
+
 @router.post("/console/settings/templates")
 def create_template(c: SignedInPost, form: PostedForm) -> Response:
     labels = [str(v) for v in form.getlist("labels")]
+    custom, where = _custom_labels(form)
     with c.tx() as s:
         view = templates.create_review_template(
             s, app_id=c.app_id, labels=labels, name=str(form.get("name", "")), comment=str(form.get("comment", "")),
             now=utcnow(),
         )  # fmt: skip
         thresholds = _thresholds(form, view.labels)
-        if thresholds:
+        if thresholds or custom:
             templates.modify_review_template(
                 s, app_id=c.app_id, definition=view.definition, labels=None, name=None, comment=None,
-                thresholds=thresholds, now=utcnow(),
+                thresholds=thresholds or None, custom_labels=custom or None, where=where, now=utcnow(),
             )  # fmt: skip
     return _done(c, f"Review template {view.definition} created.", f"template-{view.definition}")
 
@@ -97,10 +133,12 @@ def create_template(c: SignedInPost, form: PostedForm) -> Response:
 @router.post("/console/settings/templates/{definition}")
 def modify_template(definition: int, c: SignedInPost, form: PostedForm) -> Response:
     labels = templates.validate_labels([str(v) for v in form.getlist("labels")])
+    custom, where = _custom_labels(form)
     with c.tx() as s:
         templates.modify_review_template(
             s, app_id=c.app_id, definition=definition, labels=labels, name=str(form.get("name", "")),
-            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels), now=utcnow(),
+            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels), custom_labels=custom,
+            where=where, now=utcnow(),
         )  # fmt: skip
     return _done(c, f"Review template {definition} saved.", f"template-{definition}")
 

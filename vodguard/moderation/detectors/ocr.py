@@ -513,17 +513,19 @@ class OcrDetector:
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
 
-    def session(self) -> OcrSession:
-        """A reader for the frames of one file, in batches, that remembers what it has read."""
-        return OcrSession(self._reader, self._moderate, gate=self._gate)
+    def session(self, *, moderate: TextModerator | None = None) -> OcrSession:
+        """A reader for the frames of one file, in batches, that remembers what it has read. ``moderate`` stands
+        in for the detector's text moderator in this session (the engine passes one that also reads the
+        template's custom labels)."""
+        return OcrSession(self._reader, moderate or self._moderate, gate=self._gate)
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
         """The lines of every frame, in order; with the gate on, only what changed is read again."""
         return self.session().read_frames(frames)
 
-    def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
-        """Findings for every text block the text moderator flags, one per frame it is on."""
-        return self.session()(frames)
+    def __call__(self, frames: Sequence[Frame], *, moderate: TextModerator | None = None) -> list[Finding]:
+        """Findings for every text block the text moderator (or ``moderate``) flags, one per frame it is on."""
+        return self.session(moderate=moderate)(frames)
 
 
 class OcrSession:
