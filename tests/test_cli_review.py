@@ -170,6 +170,23 @@ def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
         leader, follower = pty.openpty()  # stderr is a terminal, as for a person at a shell
     except OSError as exc:
         pytest.skip(f"no pseudo-terminal here ({exc})")
+    import threading
+
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        # read while the command runs: a full pseudo-terminal buffer would block its progress bar's writes
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end is closed: everything was read
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "vodguard", "review", str(FIXTURES / "speech_video.mp4"), "--labels", "all"],
@@ -180,19 +197,13 @@ def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
         )  # fmt: skip
         os.close(follower)
         follower = -1
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the other end is closed: everything was read
-                break
-            if not chunk:
-                break
-            drawn += chunk
+        reader.join(timeout=30)
     finally:
         if follower >= 0:
             os.close(follower)
+        reader.join(timeout=30)
         os.close(leader)
+    drawn = b"".join(chunks)
     screen = drawn.decode("utf-8", "replace")
     assert done.returncode == 2 and "BLOCK" in done.stdout
     assert "speech_video.mp4 · pictures" in screen and "speech_video.mp4 · audio" in screen

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import queue
 import threading
 import time
@@ -323,14 +322,24 @@ class Engine:
             return ()
         return self._custom_heads.heads(chosen, self.detector("text"))
 
-    def _custom_text(self, run: _Run, plan: Plan) -> None:
-        """Give the run a text moderator that also reads its template's custom labels, when text is read."""
-        if not (plan.ocr or "asr" in plan.audio_detectors) or not run.template.custom_labels:
+    def _text_for_run(self, run: _Run, plan: Plan) -> None:
+        """Give the run its text moderator for OCR and ASR: the engine's, with the template's custom labels, and
+        timed as its own stage ("text") so that reading meaning is measured apart from reading pixels or speech
+        (its time is also inside the "ocr" and "asr" stages that call it)."""
+        if not (plan.ocr or "asr" in plan.audio_detectors):
             return
-        with run.timings.stage("custom_labels"):
-            heads = self.custom_heads(run.template)
-        if heads:
-            run.moderate = functools.partial(self.detector("text"), custom=heads)
+        with run.timings.stage("load_models"):
+            moderator = self.detector("text")
+        heads: tuple[CustomHead, ...] = ()
+        if run.template.custom_labels:
+            with run.timings.stage("custom_labels"):
+                heads = self.custom_heads(run.template)
+
+        def moderate(text: str) -> list[TextHit]:
+            with run.timings.stage("text", 1):
+                return moderator(text, custom=heads)
+
+        run.moderate = moderate
 
     # --- audio/video -------------------------------------------------------------------------------------
 
@@ -365,7 +374,7 @@ class Engine:
             ocr=wanted.ocr and info.has_video,
             audio_detectors=wanted.audio_detectors if info.has_audio else (),
         )
-        self._custom_text(run, plan)
+        self._text_for_run(run, plan)
         duration = float(info.duration or 0.0)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vodguard-engine") as pool:
             audio_job = pool.submit(self._audio_path, source, info, plan, run) if plan.audio else None
@@ -485,7 +494,7 @@ class Engine:
         run = _Run(image_template, None, time.monotonic() + limits.wall_seconds)
         plan = plan_for(labels, self.config, image=True, custom=[c.label for c in template.custom_labels])
         self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
-        self._custom_text(run, plan)
+        self._text_for_run(run, plan)
         with run.timings.stage("decode"):
             frames = decode.load_image_frames(source, limits, deadline=run.deadline)
         with contextlib.closing(frames):  # an early exit must not leave the image open
