@@ -10,15 +10,17 @@ randomness. Steps:
    kind) and a language, families are ordered by a hash of their name and dealt 3:1:1 to train, dev and test.
    Every phrasing in test therefore belongs to a family the heads never saw. ``datasets/text/split/`` receives
    ``dev.jsonl`` and ``test.jsonl`` for ``vodguard eval text``.
-3. Embed each text with the bundled encoder (cached in ``.cache/`` by text).
-4. Fit one logistic regression per label (one-vs-rest, balanced classes) on train; choose C on dev by the mean
-   F1 of the labels at their dev-chosen thresholds.
+3. Embed each text with both bundled encoders, USE and E5 (cached in ``.cache/`` by the texts' digest).
+4. For each head set (``use``: USE alone; ``full``: USE and E5 side by side), fit one logistic regression per
+   label (one-vs-rest, balanced classes) on train; choose C on dev by the mean recall of the labels at their
+   dev-chosen review thresholds.
 5. Print, per label, the dev-chosen review threshold (the lowest probability at which the label flags at most
    ``CLEAN_BUDGET`` of dev's clean sentences, near-misses included: seven labels then flag at most about 5 % of
    clean text between them) and block threshold (dev precision >= ``BLOCK_PRECISION`` with no clean sentence
    flagged), and the test figures at both. A block threshold is kept only where the test split confirms it
    (precision >= ``BLOCK_PRECISION`` - 0.01 over at least ``MIN_BLOCK_HITS`` hits); elsewhere model-only hits
-   ask for review. Those thresholds are copied by hand into ``moderation/presets.py`` with their reasons: the numbers are
+   ask for review. Then print, for a few screen values, how much of dev's clean text would reach E5 and how many
+   dev hits the screen would lose. Those thresholds are copied by hand into ``moderation/presets.py`` with their reasons: the numbers are
    a decision about policy, and a decision belongs in reviewed code, not in a generated file.
 """
 
@@ -30,7 +32,9 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -38,16 +42,17 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
+from vodguard.moderation.text.encoder import E5Encoder, SentenceEncoder  # noqa: E402
 from vodguard.moderation.text.intent import _prepare  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 CLEAN_BUDGET = 0.007
 BLOCK_PRECISION = 0.98
 MIN_BLOCK_HITS = 10
+SCREENS = (0.3, 0.4, 0.5, 0.6)
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 POOL_PER_GROUP = 150  # clean vectors shipped for custom labels, per (kind, language)
-VERSION = "intent-1"
+VERSION = "intent-2"
 
 
 def load(data: Path) -> list[dict]:
@@ -84,15 +89,16 @@ def split_families(rows: list[dict]) -> dict[str, str]:
     return out
 
 
-def embed(texts: list[str], cache_dir: Path) -> np.ndarray:
+def embed(texts: list[str], cache_dir: Path, name: str, encoder: Callable[[], Any]) -> np.ndarray:
+    """Vectors of ``texts`` from ``encoder()``, cached in ``cache_dir`` by the texts' digest (E5 takes minutes)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    cached = cache_dir / f"use-{key}.npy"
+    cached = cache_dir / f"{name}-{key}.npy"
     if cached.exists():
         return np.load(cached)
     started = time.perf_counter()
-    vectors = SentenceEncoder().encode(texts)
-    print(f"embedded {len(texts)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    vectors = encoder().encode(texts)
+    print(f"{name}: embedded {len(texts)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     np.save(cached, vectors)
     return vectors
 
@@ -129,6 +135,57 @@ def scores(probs: np.ndarray, truth: np.ndarray, threshold: float | None) -> dic
     return {"precision": precision, "recall": recall, "f1": f1, "flagged": int(np.sum(flagged))}
 
 
+def fit_set(
+    name: str, x: np.ndarray, truth: dict[str, np.ndarray], masks: dict[str, np.ndarray], clean: np.ndarray
+) -> tuple[list[LogisticRegression], dict]:
+    """Per-label heads on features ``x``: C chosen on dev, thresholds on dev, figures on test."""
+    train, dev, test = masks["train"], masks["dev"], masks["test"]
+
+    def fit(label: str, c: float) -> LogisticRegression:
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+        model.fit(x[train], truth[label][train])
+        return model
+
+    best_c, best = C_GRID[0], -1.0
+    for c in C_GRID:
+        recalls = []
+        for label in LABELS:
+            probs = fit(label, c).predict_proba(x[dev])[:, 1]
+            threshold = threshold_for_clean(probs, clean[dev], CLEAN_BUDGET)
+            recalls.append(scores(probs, truth[label][dev], threshold)["recall"])
+        print(f"{name} C={c}: mean dev recall {np.mean(recalls):.3f} at {CLEAN_BUDGET:.1%} of clean flagged")
+        if np.mean(recalls) > best:
+            best_c, best = c, float(np.mean(recalls))
+    print(f"{name}: chosen C={best_c}")
+    models, report = [], {"C": best_c, "labels": {}}
+    print(f"{'label':8} {'review τ':>8} {'block τ':>8}  test at review τ (P/R/F1)   test at block τ (P/R, n)")
+    for label in LABELS:
+        model = fit(label, best_c)
+        models.append(model)
+        dev_probs = model.predict_proba(x[dev])[:, 1]
+        test_probs = model.predict_proba(x[test])[:, 1]
+        review = threshold_for_clean(dev_probs, clean[dev], CLEAN_BUDGET)
+        block = threshold_for(dev_probs, truth[label][dev], BLOCK_PRECISION)
+        if block is not None:
+            block = max(block, float(dev_probs[clean[dev]].max()) + 1e-6)
+        at_review = scores(test_probs, truth[label][test], review)
+        at_block = scores(test_probs, truth[label][test], block)
+        earned = at_block["flagged"] >= MIN_BLOCK_HITS and at_block["precision"] >= BLOCK_PRECISION - 0.01
+        report["labels"][label] = {
+            "review": round(review, 3),
+            "block": round(block, 3) if earned and block is not None else None,
+            "test_review": at_review,
+            "test_block": at_block,
+        }
+        print(
+            f"{label:8} {review:8.3f} {block or 0:8.3f}  "
+            f"{at_review['precision']:.2f}/{at_review['recall']:.2f}/{at_review['f1']:.2f}"
+            f"               {at_block['precision']:.2f}/{at_block['recall']:.2f}, {at_block['flagged']}"
+            f"{'  (block earned)' if earned else ''}"
+        )
+    return models, report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "text")
@@ -149,69 +206,44 @@ def main() -> int:
                     keep = {k: row[k] for k in ("text", "labels", "lang", "family", "kind", "register")}
                     out.write(json.dumps(keep, ensure_ascii=False) + "\n")
 
-    vectors = embed([r["text"] for r in rows], ROOT / ".cache")
+    texts = [r["text"] for r in rows]
+    use = embed(texts, ROOT / ".cache", "use", SentenceEncoder)
+    e5 = embed(texts, ROOT / ".cache", "e5", E5Encoder)
     split = np.array([r["split"] for r in rows])
+    masks = {name: split == name for name in ("train", "dev", "test")}
     truth = {label: np.array([label in r["labels"] for r in rows]) for label in LABELS}
-    train, dev, test = (split == "train"), (split == "dev"), (split == "test")
-    for name, mask in (("train", train), ("dev", dev), ("test", test)):
-        violating = sum(1 for r, m in zip(rows, mask, strict=True) if m and r["labels"])
+    clean = np.array([not r["labels"] for r in rows])
+    for name, mask in masks.items():
+        violating = int((mask & ~clean).sum())
         families = len({r["family"] for r, m in zip(rows, mask, strict=True) if m})
         print(f"{name}: {int(mask.sum())} sentences ({violating} violating) in {families} families")
-
-    missing = [label for label in LABELS if not truth[label][train].any()]
+    missing = [label for label in LABELS if not truth[label][masks["train"]].any()]
     if missing:
         raise SystemExit(f"no training sentences for {', '.join(missing)}")
-    mean = vectors[train].mean(axis=0)
-    x = _prepare(vectors, mean)
 
-    def fit(label: str, c: float) -> LogisticRegression:
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-        model.fit(x[train], truth[label][train])
-        return model
+    train = masks["train"]
+    use_mean, e5_mean = use[train].mean(axis=0), e5[train].mean(axis=0)
+    x_use = _prepare(use, use_mean)
+    x_full = np.hstack([x_use, _prepare(e5, e5_mean)])
+    use_models, use_report = fit_set("use", x_use, truth, masks, clean)
+    full_models, full_report = fit_set("full", x_full, truth, masks, clean)
 
-    clean = np.array([not r["labels"] for r in rows])
-    dev_clean = clean[dev]
-    best_c, best_f1 = C_GRID[0], -1.0
-    for c in C_GRID:
-        f1s = []
-        for label in LABELS:
-            probs = fit(label, c).predict_proba(x[dev])[:, 1]
-            threshold = threshold_for_clean(probs, dev_clean, CLEAN_BUDGET)
-            f1s.append(scores(probs, truth[label][dev], threshold)["f1"])
-        print(f"C={c}: mean dev F1 {np.mean(f1s):.3f}")
-        if np.mean(f1s) > best_f1:
-            best_c, best_f1 = c, float(np.mean(f1s))
-    print(f"chosen C={best_c}")
-
-    coef, intercept, report = [], [], {"C": best_c, "labels": {}}
-    print(f"{'label':8} {'review τ':>8} {'block τ':>8}  test at review τ (P/R/F1)   test at block τ (P/R, n)")
-    for label in LABELS:
-        model = fit(label, best_c)
-        coef.append(model.coef_[0])
-        intercept.append(model.intercept_[0])
-        dev_probs = model.predict_proba(x[dev])[:, 1]
-        test_probs = model.predict_proba(x[test])[:, 1]
-        review = threshold_for_clean(dev_probs, dev_clean, CLEAN_BUDGET)
-        block = threshold_for(dev_probs, truth[label][dev], BLOCK_PRECISION)
-        if block is not None:
-            block = max(block, float(dev_probs[dev_clean].max()) + 1e-6)
-        at_review = scores(test_probs, truth[label][test], review)
-        at_block = scores(test_probs, truth[label][test], block)
-        earned = at_block["flagged"] >= MIN_BLOCK_HITS and at_block["precision"] >= BLOCK_PRECISION - 0.01
-        report["labels"][label] = {
-            "review": review,
-            "block": block if earned else None,
-            "test_review": at_review,
-            "test_block": at_block,
-        }
+    # the screen: E5 runs only where a USE head reaches INTENT_SCREEN; check on dev what that costs in recall
+    dev = masks["dev"]
+    screen_probs = np.stack([m.predict_proba(x_use[dev])[:, 1] for m in use_models], axis=1)
+    full_probs = np.stack([m.predict_proba(x_full[dev])[:, 1] for m in full_models], axis=1)
+    for screen in SCREENS:
+        gate = screen_probs.max(axis=1) >= screen
+        lost = 0
+        for i, label in enumerate(LABELS):
+            hit = full_probs[:, i] >= full_report["labels"][label]["review"]
+            lost += int((hit & ~gate & truth[label][dev]).sum())
+        kinds = np.array([r["kind"] for r in rows])[dev]
         print(
-            f"{label:8} {review:8.3f} {block or 0:8.3f}  "
-            f"{at_review['precision']:.2f}/{at_review['recall']:.2f}/{at_review['f1']:.2f}"
-            f"               {at_block['precision']:.2f}/{at_block['recall']:.2f}, {at_block['flagged']}"
-            f"{'  (block earned)' if earned else ''}"
+            f"screen {screen}: E5 runs on {gate[kinds == 'clean'].mean():.0%} of ordinary clean dev text, "
+            f"{gate[kinds == 'near_miss'].mean():.0%} of near-misses; {lost} dev hits lost"
         )
 
-    # the clean pool for custom labels: train-split clean sentences only, spread over kinds and languages
     pool_index: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         if row["split"] == "train" and not row["labels"]:
@@ -220,19 +252,30 @@ def main() -> int:
         i for idx in pool_index.values() for i in idx[:: max(1, len(idx) // POOL_PER_GROUP)][:POOL_PER_GROUP]
     ]
 
+    def stack(models: list[LogisticRegression]) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.array([m.coef_[0] for m in models], dtype=np.float32),
+            np.array([m.intercept_[0] for m in models], dtype=np.float32),
+        )
+
+    use_coef, use_intercept = stack(use_models)
+    full_coef, full_intercept = stack(full_models)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         args.out,
         labels=np.array(LABELS),
-        coef=np.array(coef, dtype=np.float32),
-        intercept=np.array(intercept, dtype=np.float32),
-        mean=mean.astype(np.float32),
-        clean_pool=vectors[pool].astype(np.float16),
+        mean=use_mean.astype(np.float32),
+        use_coef=use_coef,
+        use_intercept=use_intercept,
+        e5_mean=e5_mean.astype(np.float32),
+        full_coef=full_coef,
+        full_intercept=full_intercept,
+        clean_pool=use[pool].astype(np.float16),
         version=np.array(VERSION),
     )
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB, clean pool {len(pool)})")
     if args.report:
-        args.report.write_text(json.dumps(report, indent=2) + "\n")
+        args.report.write_text(json.dumps({"use": use_report, "full": full_report}, indent=2) + "\n")
     return 0
 
 

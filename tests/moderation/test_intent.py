@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,13 @@ import pytest
 from vodguard.moderation.detectors.asr import AsrDetector, Sentence, Word
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
-from vodguard.moderation.text.encoder import MAX_WINDOWS, WINDOW_CHARS, windows
+from vodguard.moderation.text.encoder import (
+    MAX_WINDOWS,
+    WINDOW_CHARS,
+    E5Encoder,
+    e5_unavailable_reason,
+    windows,
+)
 from vodguard.moderation.text.intent import IntentHeads, default_intent_path, fit_custom_head
 from vodguard.moderation.types import AudioTrack, TextHit
 
@@ -112,6 +119,31 @@ def test_missing_or_corrupt_heads_are_named(tmp_path: Path) -> None:
         IntentHeads(corrupt)
     with pytest.raises(ModelUnavailable, match="intent.npz is missing"):
         TextModerator(intent_path=missing)
+
+
+def test_without_e5_the_use_heads_answer_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VODGUARD_TEXT_E5", "off")
+    assert e5_unavailable_reason() == "turned off by VODGUARD_TEXT_E5"
+    with pytest.raises(ModelUnavailable, match="turned off"):
+        E5Encoder()
+    alone = TextModerator()
+    assert alone.e5 is None
+    hits = {h.label: h for h in alone(UNWORDED[0][0])}
+    assert hits["Terror"].sub_label == "Intent"
+    assert alone(NEAR_MISSES[0]) == []
+
+
+@pytest.mark.skipif(
+    e5_unavailable_reason() is not None, reason=f"E5 cannot run here: {e5_unavailable_reason()}"
+)
+def test_e5_gives_the_same_vectors_from_many_threads(moderator: TextModerator) -> None:
+    assert moderator.e5 is not None
+    texts = [f"sentence number {i} about the weather in town" for i in range(24)]
+    serial = E5Encoder().encode(texts)
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda t: moderator.e5.encode([t])[0], texts))
+    assert np.allclose(np.stack(parallel), serial, atol=1e-5)
+    assert np.allclose(np.linalg.norm(serial, axis=1), 1.0, atol=1e-3)
 
 
 def test_shipped_heads_cover_every_label_and_hold_a_clean_pool() -> None:

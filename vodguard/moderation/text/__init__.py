@@ -32,15 +32,20 @@ Confidence scale (0..100), read by the policy with per-label thresholds (default
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from vodguard.moderation.presets import INTENT_THRESHOLDS
+from vodguard.moderation.presets import (
+    INTENT_SCREEN,
+    INTENT_THRESHOLDS,
+    INTENT_THRESHOLDS_USE_ONLY,
+    IntentThresholds,
+)
 from vodguard.moderation.text.ads import AdSignal, find_ad_signals, merge_signals, score_ad
 from vodguard.moderation.text.classifiers import ChineseAbuseModel, EnglishAbuseModel, cjk_count
-from vodguard.moderation.text.encoder import SentenceEncoder, windows
+from vodguard.moderation.text.encoder import E5Encoder, SentenceEncoder, e5_unavailable_reason, windows
 from vodguard.moderation.text.intent import CustomHead, IntentHeads
 from vodguard.moderation.text.lexicon import Lexicon, LexiconHit
 from vodguard.moderation.types import LABELS, TextHit
@@ -78,9 +83,11 @@ def _model_confidence(
     return floor + (ceiling - floor) * min((probability - threshold) / span, 1.0)
 
 
-def _with_intent(label: str, probability: float, known: TextHit | None) -> TextHit | None:
+def _with_intent(
+    label: str, probability: float, known: TextHit | None, thresholds: Mapping[str, IntentThresholds]
+) -> TextHit | None:
     """Combine one label's meaning-level probability with what the lexicons and patterns found."""
-    limits = INTENT_THRESHOLDS.get(label)
+    limits = thresholds.get(label)
     if limits is None or probability < limits.review:
         return known  # the head is silent: the lexicon's evidence stands as it was
     if known is not None:
@@ -107,6 +114,9 @@ class TextModerator:
         self._chinese = ChineseAbuseModel(zh_model_path)
         self.heads = IntentHeads(intent_path)
         self.encoder = SentenceEncoder()
+        # the second encoder where it can run; without it the USE heads answer alone (see text/intent.py)
+        self.e5: E5Encoder | None = None if e5_unavailable_reason() else E5Encoder()
+        self._thresholds = INTENT_THRESHOLDS if self.e5 is not None else INTENT_THRESHOLDS_USE_ONLY
         self._extra = tuple(extra)  # operator models (detectors/custom.py CustomTextModel)
 
     def __call__(
@@ -135,12 +145,15 @@ class TextModerator:
             abuse = self._abuse(text, results.get("Abuse"))
             if abuse is not None:
                 results["Abuse"] = abuse
-        vectors = self.encoder.encode(windows(text))
+        pieces = windows(text)
+        vectors = self.encoder.encode(pieces)
         if vectors.shape[0]:
-            probabilities = self.heads(vectors).max(axis=0)  # a long text counts where it is worst
+            probabilities = self._intent(pieces, vectors, wanted).max(
+                axis=0
+            )  # a long text counts where worst
             for label, probability in zip(self.heads.labels, probabilities, strict=True):
                 if label in wanted:
-                    hit = _with_intent(label, float(probability), results.get(label))
+                    hit = _with_intent(label, float(probability), results.get(label), self._thresholds)
                     if hit is not None:
                         results[label] = hit
             self._custom(vectors, custom, wanted, results)
@@ -153,6 +166,19 @@ class TextModerator:
                         hit.label, hit.sub_label, hit.confidence, known.keywords if known else ()
                     )
         return sorted(results.values(), key=lambda h: -h.confidence)
+
+    def _intent(self, pieces: list[str], vectors: np.ndarray, wanted: set[str]) -> np.ndarray:
+        """(pieces, labels) probabilities: the USE heads, or the full heads on the pieces they find suspicious."""
+        use = self.heads.use(vectors)
+        if self.e5 is None:
+            return use
+        columns = [i for i, label in enumerate(self.heads.labels) if label in wanted]
+        suspicious = use[:, columns].max(axis=1) >= INTENT_SCREEN if columns else np.zeros(len(pieces), bool)
+        full = np.zeros_like(use)
+        if suspicious.any():
+            chosen = [piece for piece, keep in zip(pieces, suspicious, strict=True) if keep]
+            full[suspicious] = self.heads.full(vectors[suspicious], self.e5.encode(chosen))
+        return full
 
     @staticmethod
     def _custom(

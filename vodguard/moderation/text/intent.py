@@ -1,9 +1,17 @@
 """Meaning-level text labels: logistic heads on sentence embeddings (``encoder.py``).
 
-A head is one logistic regression per label over the centred, re-normalised 512-d USE vector, trained by
-``scripts/train_text_intent.py`` on ``datasets/text`` and shipped as ``data/intent.npz`` (float arrays and
-strings only, so loading needs neither pickle nor scikit-learn). Every head is one matrix product on a vector
-the encoder computed once, so more labels, and an app's own labels (``CustomHead``), cost almost nothing.
+A head is one logistic regression per label, trained by ``scripts/train_text_intent.py`` on ``datasets/text``
+and shipped in ``data/intent.npz`` (float arrays and strings only, so loading needs neither pickle nor
+scikit-learn). There are two sets:
+
+* ``use``: on the centred, re-normalised 512-d USE vector. Cheap (2 ms a sentence); it screens every text, and
+  is the whole answer where E5 cannot run.
+* ``full``: on USE and E5 side by side (896-d). On the dev split it caught about a fifth more violations than
+  USE alone at the same rate of clean text flagged (docs/quality.md), at 25 ms a sentence, so it runs only on
+  texts the USE heads already find suspicious (``presets.INTENT_SCREEN``); on dev that screen lost nothing.
+
+Every head is one matrix product on vectors computed once, so more labels, and an app's own labels
+(``CustomHead``, on USE alone), cost almost nothing.
 
 The heads report probabilities; what a probability means for a suggestion is the policy's business
 (``presets.INTENT_THRESHOLDS`` and ``TextModerator``).
@@ -15,7 +23,6 @@ about, say, payments do not turn every mention of money into that label.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -57,23 +64,34 @@ class IntentHeads:
         try:
             with np.load(path, allow_pickle=False) as data:
                 self.labels: tuple[str, ...] = tuple(str(x) for x in data["labels"].tolist())
-                self._coef = data["coef"].astype(np.float32)
-                self._intercept = data["intercept"].astype(np.float32)
-                self.mean = data["mean"].astype(np.float32)
+                self.mean = data["mean"].astype(np.float32)  # of USE vectors
+                self._use_coef = data["use_coef"].astype(np.float32)
+                self._use_intercept = data["use_intercept"].astype(np.float32)
+                self.e5_mean = data["e5_mean"].astype(np.float32)
+                self._full_coef = data["full_coef"].astype(np.float32)
+                self._full_intercept = data["full_intercept"].astype(np.float32)
                 self.clean_pool = data["clean_pool"].astype(np.float32)
                 self.version = str(data["version"])
         except Exception as exc:
             raise ModelUnavailable(
                 f"{path} is not a readable intent model ({exc}); reinstall vodguard"
             ) from exc
-        if self._coef.shape != (len(self.labels), self.mean.shape[0]):
+        labels, use_width = len(self.labels), self.mean.shape[0]
+        full_width = use_width + self.e5_mean.shape[0]
+        if self._use_coef.shape != (labels, use_width) or self._full_coef.shape != (labels, full_width):
             raise ModelUnavailable(f"{path} is not a readable intent model (weights of the wrong shape)")
 
-    def __call__(self, vectors: np.ndarray) -> np.ndarray:
-        """(N, labels) probabilities for (N, 512) vectors; a zero vector (empty text) scores 0 everywhere."""
-        x = _prepare(vectors, self.mean)
-        probs = _sigmoid(x @ self._coef.T + self._intercept)
+    def use(self, vectors: np.ndarray) -> np.ndarray:
+        """(N, labels) probabilities from (N, 512) USE vectors; a zero vector (empty text) scores 0."""
+        probs = _sigmoid(_prepare(vectors, self.mean) @ self._use_coef.T + self._use_intercept)
         probs[~np.any(np.atleast_2d(vectors), axis=1)] = 0.0
+        return probs
+
+    def full(self, use_vectors: np.ndarray, e5_vectors: np.ndarray) -> np.ndarray:
+        """(N, labels) probabilities from the USE and E5 vectors of the same N texts."""
+        x = np.hstack([_prepare(use_vectors, self.mean), _prepare(e5_vectors, self.e5_mean)])
+        probs = _sigmoid(x @ self._full_coef.T + self._full_intercept)
+        probs[~np.any(np.atleast_2d(use_vectors), axis=1)] = 0.0
         return probs
 
 
@@ -131,9 +149,3 @@ def fit_custom_head(
         mean=heads.mean,
         threshold=threshold,
     )
-
-
-def top_label(labels: Sequence[str], probs: np.ndarray) -> tuple[str, float]:
-    """The most probable label and its probability."""
-    i = int(np.argmax(probs))
-    return labels[i], float(probs[i])
