@@ -141,16 +141,17 @@ class TextModerator:
             ad = score_ad(merge_signals([*worded, *find_ad_signals(text)], text))
             if ad is not None:
                 results["Ad"] = ad
-        if "Abuse" in wanted:
-            abuse = self._abuse(text, results.get("Abuse"))
-            if abuse is not None:
-                results["Abuse"] = abuse
         pieces = windows(text)
         vectors = self.encoder.encode(pieces)
+        if "Abuse" in wanted:
+            # the Chinese model's embedding head reads the vector of the whole text, which one window is
+            whole = vectors[0] if len(pieces) == 1 else None
+            abuse = self._abuse(text, results.get("Abuse"), whole)
+            if abuse is not None:
+                results["Abuse"] = abuse
         if vectors.shape[0]:
-            probabilities = self._intent(pieces, vectors, wanted).max(
-                axis=0
-            )  # a long text counts where worst
+            # a long text counts where it is worst
+            probabilities = self._intent(pieces, vectors, wanted).max(axis=0)
             for label, probability in zip(self.heads.labels, probabilities, strict=True):
                 if label in wanted:
                     hit = _with_intent(label, float(probability), results.get(label), self._thresholds)
@@ -199,13 +200,13 @@ class TextModerator:
                     head.label, head.sub_label, confidence, known.keywords if known else ()
                 )
 
-    def _abuse(self, text: str, lexical: TextHit | None) -> TextHit | None:
+    def _abuse(self, text: str, lexical: TextHit | None, embedding: np.ndarray | None) -> TextHit | None:
         if lexical is not None and lexical.confidence >= BLOCK_TERM:
             return lexical  # the models cannot add anything to a block-worthy term
         english = _model_confidence(self._english(text), self._english.threshold)
         chinese = 0.0
         if cjk_count(text) >= MIN_CJK_FOR_MODEL:
-            chinese = _model_confidence(self._chinese(text), self._chinese.threshold)
+            chinese = _model_confidence(self._chinese(text, embedding), self._chinese.threshold)
         model = max(english, chinese)
         if lexical is None:
             return TextHit("Abuse", "Offensive", round(model, 1), ()) if model else None

@@ -1,15 +1,18 @@
 """Statistical abuse scores: English via alt-profanity-check, Chinese via a char n-gram model we train and ship.
 
-The Chinese model is a TF-IDF (character 1–3-grams, sublinear tf, l2 norm) + logistic regression trained by
-``scripts/train_zh_abuse.py`` on COLD. It ships as ``data/zh_abuse.npz`` (vocabulary, idf, weights, threshold) and is
-scored here with numpy alone, so loading it depends on neither pickle nor the scikit-learn version.
+The Chinese model (``scripts/train_zh_abuse.py``, trained on COLD) is NB-LR: logistic regression on the presence of
+character 1–3-grams of the folded text, each scaled by its naive-Bayes log-count ratio. Both factors multiply
+into one weight per n-gram, so a text's logit is the intercept plus the weights of the distinct n-grams it holds.
+An optional head (a one-hidden-layer network on the text's 512-d USE-multilingual sentence vector, the one
+``encoder.SentenceEncoder`` computes) is mixed in when the caller passes that vector; it adds meaning that n-grams
+miss. It all ships as ``data/zh_abuse.npz`` (strings and float arrays) and is scored here with numpy alone, so
+loading it depends on neither pickle nor the scikit-learn version.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from importlib import resources
 from pathlib import Path
 
@@ -43,30 +46,65 @@ def default_zh_model_path() -> Path:
 
 
 class ChineseAbuseModel:
-    """Probability that a Chinese text is offensive (COLD's notion: insults and attacks on groups)."""
+    """Probability that a Chinese text is offensive (COLD's notion: insults and attacks on groups).
+
+    ``model(text)`` reads the text's n-grams; ``model(text, embedding=vector)`` also reads its USE-multilingual
+    vector (512 floats, the ``encoder.SentenceEncoder`` vector of the whole text) when the shipped file has an
+    embedding head (``has_embedding_head``), and the n-grams alone otherwise. Either way ``>= threshold`` is the
+    same operating point: the file shifts the mixed score so that one threshold serves both.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         path = path or default_zh_model_path()
         if not path.exists():
             raise ModelUnavailable(f"{path} is missing; run scripts/train_zh_abuse.py or reinstall vodguard")
         with np.load(path, allow_pickle=False) as data:
+            if "weight" not in data.files:
+                raise ModelUnavailable(f"{path} is an older model format; run scripts/train_zh_abuse.py")
             vocab = data["vocab"]
-            self._idf = data["idf"].astype(np.float64)
-            self._coef = data["coef"].astype(np.float64)
+            self._weight = data["weight"].astype(np.float64)
             self._intercept = float(data["intercept"])
             self.threshold = float(data["threshold"])
+            self._head: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+            if "head_w1" in data.files:
+                self._head = (
+                    data["head_w1"].astype(np.float32),
+                    data["head_b1"].astype(np.float32),
+                    data["head_w2"].astype(np.float32),
+                    float(data["head_b2"]),
+                )
+                self._mix = float(data["mix"])  # weight of the n-gram logit; the head's is 1 - mix
+                self._offset = float(data["mix_offset"])
         self._index = {str(term): i for i, term in enumerate(vocab.tolist())}
 
-    def __call__(self, text: str) -> float:
-        """Offensive probability in [0, 1]."""
-        counts = Counter(i for i in map(self._index.get, char_ngrams(text)) if i is not None)
-        if not counts:
-            return 1.0 / (1.0 + math.exp(-self._intercept))
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-        weights = tf * self._idf[idx]
-        score = float(weights @ self._coef[idx]) / float(np.linalg.norm(weights)) + self._intercept
-        return 1.0 / (1.0 + math.exp(-score))
+    @property
+    def has_embedding_head(self) -> bool:
+        """True when an ``embedding`` passed to the call is used."""
+        return self._head is not None
+
+    def ngram_logit(self, text: str) -> float:
+        """The n-gram part's log-odds."""
+        idx = {i for i in map(self._index.get, char_ngrams(text)) if i is not None}
+        if not idx:
+            return self._intercept
+        return float(self._weight[np.fromiter(idx, dtype=np.int64, count=len(idx))].sum()) + self._intercept
+
+    def embedding_logit(self, embedding: np.ndarray) -> float:
+        """The embedding head's log-odds for one 512-d sentence vector."""
+        if self._head is None:
+            raise ValueError("this Chinese abuse model has no embedding head")
+        w1, b1, w2, b2 = self._head
+        vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != w1.shape[0]:
+            raise ValueError(f"expected a {w1.shape[0]}-d sentence vector, got {vector.shape[0]}")
+        return float(np.maximum(vector @ w1 + b1, 0.0) @ w2) + b2
+
+    def __call__(self, text: str, embedding: np.ndarray | None = None) -> float:
+        """Offensive probability in [0, 1]; ``embedding`` (optional) is the text's USE-multilingual vector."""
+        score = self.ngram_logit(text)
+        if embedding is not None and self._head is not None:
+            score = self._mix * score + (1.0 - self._mix) * self.embedding_logit(embedding) + self._offset
+        return 1.0 / (1.0 + math.exp(-min(max(score, -40.0), 40.0)))
 
 
 class EnglishAbuseModel:
