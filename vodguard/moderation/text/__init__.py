@@ -141,7 +141,8 @@ class TextModerator:
             ad = score_ad(merge_signals([*worded, *find_ad_signals(text)], text))
             if ad is not None:
                 results["Ad"] = ad
-        pieces = windows(text)
+        # a text with no letters (a clock, a score, a price) has no meaning for the heads to read: skip the encoders
+        pieces = windows(text) if any(char.isalpha() for char in text) else []
         vectors = self.encoder.encode(pieces)
         if "Abuse" in wanted:
             # the Chinese model's embedding head reads the vector of the whole text, which one window is
