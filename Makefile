@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all install run test test-scale lint format bench
+.PHONY: all install run test test-scale fuzz lint format bench
 all: install
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ SCALE_TESTS := tests/test_transport.py tests/test_uploads.py tests/test_tasks.py
 	tests/test_push.py tests/test_workers.py tests/test_cluster.py tests/test_reuse.py
 test-scale: $(STAMP)
 	VODGUARD_TEST_DATABASE=postgresql VODGUARD_TEST_QUEUE=redis VODGUARD_TEST_STORAGE=s3 $(BIN)/pytest $(SCALE_TESTS)
+
+# tests/test_fuzz.py with many more generated requests than `make test` sends (override with FUZZ_EXAMPLES=...).
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	VODGUARD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

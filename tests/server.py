@@ -76,7 +76,10 @@ def start_server(data_dir: Path, *, background: bool = True, **overrides: object
     settings = Settings(data_dir=data_dir, port=port, **overrides)
     services = open_services(settings)
     app = create_app(services)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # No proxy headers, as in `vodguard serve`: the app trusts X-Forwarded-For from VODGUARD_TRUSTED_PROXIES only.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -388,6 +388,14 @@ class TestBlobStore:
         store.delete("d/onex")
         assert not store.exists("d/two") and not store.exists("d/onex")
 
+    def test_delete_starting_removes_what_starts_with_a_name_only(self, store: BlobStore) -> None:
+        keys = ["ev/1/image-12-1/a", "ev/1/image-12-2/b/c", "ev/1/image-123-1/a", "ev/1/task/image-12-x", "ev/2/image-12-1/a"]  # fmt: skip
+        for key in keys:
+            store.put_bytes(key, key.encode())
+        store.delete_starting("ev/1", "image-12-")
+        assert [store.exists(k) for k in keys] == [False, False, True, True, True]
+        store.delete_starting("ev/9", "image-")  # a folder that does not exist
+
     def test_sweep_older_deletes_stale_folders_only(self, store: BlobStore) -> None:
         assert store.sweep_older("ev", time.time() + 60, depth=2) == 0  # nothing there yet
         store.put_bytes("ev/1/old/a.jpg", b"a")

@@ -17,6 +17,7 @@ from tests.conftest import vod_client
 from tests.media import make_image
 from tests.server import RunningServer, start_server
 from vodguard.services import events
+from vodguard.services.destinations import AllowList
 from vodguard.timeutil import utcnow
 
 HOLD = 4.0  # the test server's PullEvents hold (the default is 5 s)
@@ -24,7 +25,8 @@ HOLD = 4.0  # the test server's PullEvents hold (the default is 5 s)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
-    running = start_server(tmp_path_factory.mktemp("data"), pull_hold_seconds=HOLD)
+    # loopback allowed for the PUSH URL of test_events_keep_the_mode_they_were_written_under (audit D4)
+    running = start_server(tmp_path_factory.mktemp("data"), pull_hold_seconds=HOLD, notify_allow="127.0.0.1")
     yield running
     running.stop()
 
@@ -316,7 +318,10 @@ def test_events_keep_the_mode_they_were_written_under(server, app_id):
     t0 = utcnow()
     emit(server, app_id, 1, at=t0)
     with server.services.db.transaction() as s:
-        events.modify_config(s, app_id=app_id, mode="PUSH", notification_url="http://127.0.0.1:9/hook")
+        events.modify_config(
+            s, app_id=app_id, mode="PUSH", notification_url="http://127.0.0.1:9/hook",
+            allow=AllowList.parse(server.settings.notify_allow),
+        )  # fmt: skip
     emit(server, app_id, 1, at=t0)  # written as a PUSH event: not pullable
     got = take(server, app_id, t0)
     assert task_ids(got) == ["task-0"] and len(got) == 1

@@ -24,10 +24,13 @@ from tests.server import RunningServer, free_port, start_server
 from vodguard.config import Settings
 from vodguard.services import apps, events, push
 from vodguard.services.container import Services, open_services
+from vodguard.services.destinations import AllowList
 from vodguard.store.models import Event
 from vodguard.timeutil import utcnow
 
 FAST = push.Backoff(first=0.2, cap=1.0)  # tests wait fractions of a second, not the 5 s of production
+# The receivers here listen on loopback, which the server refuses unless the operator allows it (audit D4).
+LOOPBACK = {"notify_allow": "127.0.0.1"}
 
 
 class Receiver:
@@ -127,7 +130,8 @@ def pending(services: Services) -> list[Event]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("data"))  # with the background jobs, as `vodguard serve`
+    # with the background jobs, as `vodguard serve`
+    running = start_server(tmp_path_factory.mktemp("data"), **LOOPBACK)
     yield running
     running.stop()
 
@@ -178,7 +182,7 @@ def test_without_sign_key_there_is_no_sign(server, image):
 @pytest.fixture
 def fast(tmp_path: Path) -> Iterator[RunningServer]:
     """A server whose events are sent by a dispatcher with a fraction-of-a-second backoff."""
-    running = start_server(tmp_path / "data", background=False)
+    running = start_server(tmp_path / "data", background=False, **LOOPBACK)
     dispatcher = push.Dispatcher(running.services, backoff=FAST)
     stop = threading.Event()
     thread = threading.Thread(target=dispatcher.run, args=(stop, 0.1), daemon=True)
@@ -273,7 +277,7 @@ def test_a_slow_receiver_does_not_hold_up_another_app(fast):
 def test_restart_while_the_receiver_is_down_then_every_event_arrives(tmp_path, image):
     data = tmp_path / "data"
     receiver = Receiver()  # its port is chosen, nothing listens yet
-    first = start_server(data)
+    first = start_server(data, **LOOPBACK)
     try:
         keys, client = configure(
             first, receiver.url, UploadMediaCompleteEventSwitch="ON", DeleteMediaCompleteEventSwitch="ON"
@@ -299,7 +303,7 @@ def test_restart_while_the_receiver_is_down_then_every_event_arrives(tmp_path, i
     finally:
         first.stop()
 
-    second = start_server(data)
+    second = start_server(data, **LOOPBACK)
     try:
         receiver.start()
         wait_for(lambda: len(receiver.delivered) == 4, timeout=60)
@@ -323,10 +327,13 @@ def test_restart_while_the_receiver_is_down_then_every_event_arrives(tmp_path, i
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[tuple[Services, int]]:
     """A data directory with one PUSH app and no server or dispatcher running."""
-    services = open_services(Settings(data_dir=tmp_path / "data"))
+    services = open_services(Settings(data_dir=tmp_path / "data", **LOOPBACK))
+    allow = AllowList.parse(services.settings.notify_allow)
     with services.db.transaction() as s:
         app_id = apps.create_key(s, now=utcnow()).sub_app_id
-        events.modify_config(s, app_id=app_id, mode="PUSH", notification_url="http://127.0.0.1:9/x")
+        events.modify_config(
+            s, app_id=app_id, mode="PUSH", notification_url="http://127.0.0.1:9/x", allow=allow
+        )
     yield services, app_id
     services.close()
 

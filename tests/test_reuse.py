@@ -41,6 +41,13 @@ def segments(output) -> list[tuple]:
     ]
 
 
+def recover(vod, *file_ids: str) -> None:
+    """Lift the ban post-moderation put on blocked media, so that their evidence URLs serve again."""
+    req = models.ForbidMediaDistributionRequest()
+    req.FileIds, req.Operation = list(file_ids), "recover"
+    vod.ForbidMediaDistribution(req)
+
+
 def without_urls(segment: dict) -> dict:
     return {k: v for k, v in segment.items() if k not in ("Url", "PicUrlExpireTime")}
 
@@ -65,17 +72,18 @@ def test_a_second_upload_of_the_same_bytes_replays_the_first_result(server, keys
     # the evidence is the new task's own: its URLs name it, and they serve the thumbnail and segment list
     thumbs = [s.Url for s in second.SegmentSet if s.Url]
     assert thumbs and all(second_task in url for url in thumbs)
-    assert httpx.get(thumbs[0]).headers["content-type"] == "image/jpeg"
     assert second_task in second.SegmentSetFileUrl
-    listed = [httpx.get(out.SegmentSetFileUrl).json() for out in (first, second)]
-    assert [without_urls(s) for s in listed[1]] == [without_urls(s) for s in listed[0]]
-    assert all(second_task in s["Url"] for s in listed[1] if s["Url"])
     # the media row of the second file carries the verdict as if its review had run
     info_req = models.DescribeMediaInfosRequest()
     info_req.FileIds, info_req.Filters = [second_file], ["basicInfo", "reviewInfo"]
     info = vod.DescribeMediaInfos(info_req).MediaInfoSet[0]
     assert info.ReviewInfo.MediaReviewInfo.Suggestion == "block"
     assert info.BasicInfo.Status == "Forbidden"
+    recover(vod, first_file, second_file)  # evidence of forbidden media is not served
+    assert httpx.get(thumbs[0]).headers["content-type"] == "image/jpeg"
+    listed = [httpx.get(out.SegmentSetFileUrl).json() for out in (first, second)]
+    assert [without_urls(s) for s in listed[1]] == [without_urls(s) for s in listed[0]]
+    assert all(second_task in s["Url"] for s in listed[1] if s["Url"])
     # people see where the result came from
     page = Console(server).sign_in_with(keys).get("/console/tasks").text
     row = page[page.index(f'data-task-id="{second_task}"') :].split("</tr>")[0]
@@ -180,6 +188,7 @@ def test_evidence_that_is_gone_means_a_fresh_run(server, keys, vod):
 
     assert reused_count(server) == before
     assert segments(again) == segments(first)
+    recover(vod, file_id)  # evidence of forbidden media is not served
     assert all(httpx.get(s.Url).status_code == 200 for s in again.SegmentSet if s.Url)
 
 

@@ -89,10 +89,8 @@ def test_seed_flow_upload_with_procedure_to_completion_event(server, keys, vod):
     assert any(s.StartTimeOffset <= 13 and s.EndTimeOffset >= 11 for s in ocr)  # the Chinese caption, 12-16 s
     first = ocr[0]
     assert len(first.AreaCoordSet) == 4 and first.KeywordSet and first.Url
-    assert httpx.get(first.Url).headers["content-type"] == "image/jpeg"
     assert httpx.get(first.Url.split("?")[0]).status_code == 403
-    full = httpx.get(out.SegmentSetFileUrl).json()
-    assert len(full) >= len(out.SegmentSet) and out.SegmentSetFileUrlExpireTime.endswith("Z")
+    assert out.SegmentSetFileUrlExpireTime.endswith("Z")
     kinds = [(e.EventType, e) for e in pull_all(vod)]
     uploads = [e for t, e in kinds if t == "NewFileUpload"]
     assert uploads and uploads[0].FileUploadEvent.ReviewAudioVideoTaskId == task_id
@@ -105,6 +103,12 @@ def test_seed_flow_upload_with_procedure_to_completion_event(server, keys, vod):
     assert info.ReviewInfo.MediaReviewInfo.Suggestion == "block"
     assert "OCR.Ad" in info.ReviewInfo.MediaReviewInfo.TypeSet
     assert info.BasicInfo.Status == "Forbidden"  # post-moderation (the default) forbids what a review blocks
+    # ...and its evidence with it (frames of forbidden media are not served); recovered, the evidence is back
+    assert httpx.get(first.Url).status_code == httpx.get(out.SegmentSetFileUrl).status_code == 403
+    forbid(vod, uploaded["FileId"], "recover")
+    assert httpx.get(first.Url).headers["content-type"] == "image/jpeg"
+    full = httpx.get(out.SegmentSetFileUrl).json()
+    assert len(full) >= len(out.SegmentSet)
     listed = vod.DescribeTasks(_tasks_request(FileId=uploaded["FileId"], Status="FINISH"))
     assert [t.TaskId for t in listed.TaskSet] == [task_id]
 
@@ -177,6 +181,37 @@ def test_review_image_is_synchronous(server, keys, vod, tmp_path):
     with pytest.raises(TencentCloudSDKException) as err:
         vod.ReviewImage(req)
     assert err.value.get_code() == "InvalidParameterValue.FileId" and "image" in err.value.get_message()
+
+
+def forbid(vod, file_id: str, operation: str = "forbid") -> None:
+    req = models.ForbidMediaDistributionRequest()
+    req.FileIds, req.Operation = [file_id], operation
+    vod.ForbidMediaDistribution(req)
+
+
+def test_evidence_is_refused_for_forbidden_media_and_removed_with_deleted_media(server, keys, vod, tmp_path):
+    file_id = upload(server, keys, make_image(tmp_path / "still.png"))["FileId"]
+    task_id = review(vod, file_id)
+    task_url = wait_finished(vod, task_id).ReviewAudioVideoTask.Output.SegmentSetFileUrl
+    req = models.ReviewImageRequest()
+    req.FileId, req.Definition = file_id, 10
+    image_url = vod.ReviewImage(req).MediaReviewResult.SegmentSetFileUrl  # ReviewImage has no task row
+    urls = (task_url, image_url)
+    assert [httpx.get(url).status_code for url in urls] == [200, 200]
+
+    forbid(vod, file_id)
+    assert [httpx.get(url).status_code for url in urls] == [403, 403]
+    forbid(vod, file_id, "recover")
+    assert [httpx.get(url).status_code for url in urls] == [200, 200]
+
+    delete = models.DeleteMediaRequest()
+    delete.FileId = file_id
+    vod.DeleteMedia(delete)
+    assert [httpx.get(url).status_code for url in urls] == [404, 404]
+    assert not server.services.blobs.exists(f"evidence/{keys.sub_app_id}/{task_id}/segments.json")
+    image_evidence = image_url.split("?")[0].removeprefix(f"{server.url}/")
+    assert image_evidence.startswith(f"evidence/{keys.sub_app_id}/image-{file_id}-")
+    assert not server.services.blobs.exists(image_evidence)
 
 
 def test_review_image_reads_text_in_pictures(server, keys, vod):

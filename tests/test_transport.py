@@ -175,3 +175,55 @@ def test_revoked_key_is_refused(server):
     with server.services.db.transaction() as s:
         apps.revoke_key(s, secret_id=pair.secret_id, now=utcnow())
     assert sdk_error(describe_templates, client).get_code() == "AuthFailure.SecretIdNotFound"
+
+
+# Replays (audit D11): TC3 does not sign X-TC-Action, so each signature is accepted for a few seconds only.
+
+
+def test_a_captured_request_sent_again_later_is_refused_even_as_another_action(server, keys, vod):
+    from vodguard.services.replay import REPEAT_GRACE
+
+    body = json.dumps({"Name": "replayed-once", "Labels": ["Porn"]}).encode()
+    captured = rawapi.tc3_headers(
+        keys.secret_id, keys.secret_key, "CreateReviewTemplate", body, server.endpoint
+    )
+    first = httpx.post(server.url + "/", content=body, headers=captured).json()["Response"]
+    assert "Definition" in first, first
+    time.sleep(REPEAT_GRACE.total_seconds() + 0.5)  # well inside the 300 s clock window
+    for action in ("CreateReviewTemplate", "DeleteReviewTemplate", "DescribeReviewTemplates"):
+        again = httpx.post(server.url + "/", content=body, headers={**captured, "X-TC-Action": action})
+        error = again.json()["Response"]["Error"]
+        assert error["Code"] == "AuthFailure.SignatureFailure" and "already used" in error["Message"], error
+    names = [t.Name for t in describe_templates(vod).ReviewTemplateSet]
+    assert names.count("replayed-once") == 1
+
+
+def test_identical_requests_signed_in_one_second_all_pass(server, keys, vod):
+    # The SDK signs whole seconds without a nonce: these share one signature, as polling clients' requests do.
+    ts = int(time.time())
+    for action in ("DescribeReviewTemplates", "DescribeReviewTemplates", "DescribeProcedureTemplates"):
+        answer = rawapi.call(server.url, server.endpoint, keys, action, {}, timestamp=ts).json()["Response"]
+        assert "Error" not in answer, answer
+    for _ in range(5):  # what tests.sdk.wait_finished does, a little faster
+        assert describe_templates(vod).ReviewTemplateSet
+        time.sleep(0.2)
+
+
+def test_seen_signatures_are_refused_after_the_grace_and_swept_after_the_clock_window(server):
+    from datetime import timedelta
+
+    from vodguard.errors import SignatureFailure
+    from vodguard.services import replay
+    from vodguard.timeutil import utcnow
+
+    now, expires = utcnow(), utcnow() + timedelta(seconds=360)
+    seen = {"secret_id": "AKIDreplay", "signature": "ab" * 32, "expires_at": expires}
+    with server.services.db.transaction() as s:
+        replay.remember_signature(s, action="PullEvents", now=now, **seen)
+    with server.services.db.transaction() as s:
+        replay.remember_signature(s, action="DescribeTasks", now=now + replay.REPEAT_GRACE, **seen)
+        with pytest.raises(SignatureFailure, match="already used"):
+            replay.remember_signature(s, action="DeleteMedia", now=now + timedelta(seconds=4), **seen)
+    with server.services.db.transaction() as s:
+        assert replay.sweep_expired(s, now=expires) >= 1
+        replay.remember_signature(s, action="DeleteMedia", now=expires, **seen)  # forgotten: new again

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from vodguard.queue import WorkerPool
-from vodguard.services import push, reviews, uploads
+from vodguard.services import push, replay, reviews, signins, uploads
 from vodguard.services.container import Services
 from vodguard.timeutil import utcnow
 
@@ -21,6 +21,14 @@ log = logging.getLogger("vodguard.background")
 def sweep_uploads(services: Services) -> None:
     with services.db.transaction() as s:
         uploads.sweep_expired(s, services.blobs, now=utcnow())
+
+
+def sweep_auth(services: Services) -> None:
+    """Forget API signatures past the clock-skew window and console sign-in failures past the lockout window."""
+    now = utcnow()
+    with services.db.transaction() as s:
+        replay.sweep_expired(s, now=now)
+        signins.sweep_expired(s, now=now)
 
 
 def reap_leases(services: Services) -> None:
@@ -46,6 +54,7 @@ def jobs(services: Services) -> list[tuple[str, float, Callable[[Services], None
     """(name, seconds between runs, function) for ``vodguard serve``."""
     return [
         ("sweep-uploads", 300.0, sweep_uploads),
+        ("sweep-auth", 60.0, sweep_auth),
         ("push-events", 0.0, push.DispatchJob()),
         *worker_jobs(services),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -37,6 +38,12 @@ class Settings(BaseSettings):
     request_rate_per_app: int = 200  # all actions together, per second
     review_rate_per_app: int = 20  # ReviewAudioVideo per second (spec §5)
     event_config_rate_per_app: int = 100  # DescribeEventConfig per second (spec §5)
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses/CIDRs); empty: the peer is the client
+    trusted_proxies: str = ""
+    # API requests of one app in flight in one process (long polls count); 0: no cap. More wait, then
+    # RequestLimitExceeded, so one app cannot take every thread (audit D5).
+    app_concurrency: int = Field(default=8, ge=0)
+    concurrency_wait_seconds: float = Field(default=2.0, ge=0)  # wait for a per-app or ReviewImage slot
 
     # Uploads
     storage_region: str = "ap-guangzhou"
@@ -50,6 +57,9 @@ class Settings(BaseSettings):
     pull_hold_seconds: float = 5.0
     push_timeout_seconds: float = 10.0
     push_retry_hours: float = 48.0
+    # Hosts or networks (comma-separated names, addresses, CIDRs) that events may be sent to although they are
+    # loopback, link-local or private; by default only public addresses are (audit D4, SSRF).
+    notify_allow: str = ""
 
     # Workers and moderation
     workers: int = Field(default=1, ge=0)  # embedded worker threads in `vodguard serve`
@@ -61,6 +71,10 @@ class Settings(BaseSettings):
     evidence_days: int = 3  # segment thumbnails and SegmentSetFileUrl files live this long
     reuse_results: bool = True  # a review of bytes reviewed before (same template, engine) replays it
     review_image_max_bytes: int = 5 << 20  # ReviewImage (spec §5: under 5 MB)
+    # ReviewImage runs in the request: at most this many at once per process (0: no cap), more wait, then
+    # LimitExceeded; and pictures over this many pixels are refused from their header, before decoding.
+    review_image_concurrency: int = Field(default=2, ge=0)
+    review_image_max_pixels: int = Field(default=25_000_000, ge=1)
     frame_interval: float = 1.0
     ocr_interval: float = 2.0
     video_tiles: bool = False  # scan video frames in tiles as pictures are (NSFW 5x, Terror 3x the cost)
@@ -94,6 +108,31 @@ class Settings(BaseSettings):
         if value is not None and not value.expanduser().exists():
             raise ValueError(f"{value} does not exist")
         return value.expanduser() if value is not None else None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """Every entry must be an address or a CIDR; a typo would otherwise trust nobody (or everybody)."""
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR") from None
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+    @field_validator("notify_allow")
+    @classmethod
+    def _notify_allow(cls, value: str) -> str:
+        """Refuse a bad entry at start-up, not at the first event."""
+        from vodguard.services.destinations import AllowList
+
+        AllowList.parse(value)  # raises ValueError naming the entry
+        return value
 
     @property
     def blob_dir(self) -> Path:

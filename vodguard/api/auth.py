@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from vodguard.errors import AuthFailure, MissingParameter, SignatureExpire, SignatureFailure
+from vodguard.digits import parse_digits
+from vodguard.errors import AuthFailure, InvalidParameter, MissingParameter, SignatureExpire, SignatureFailure
 
+# ``A.0.B.1...``: deeper than any request model, shallow enough to walk without hitting recursion limits
+MAX_KEY_PARTS = 32
 _TC3 = re.compile(
     r"^TC3-HMAC-SHA256\s+Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[^/]+)/tc3_request,\s*"
     r"SignedHeaders=(?P<headers>[a-z0-9;\-]+),\s*Signature=(?P<sig>[0-9a-fA-F]{64})\s*$"
@@ -30,6 +33,7 @@ class SignedRequest:
     timestamp: int
     scheme: str  # TC3 or legacy
     _check: object  # callable(secret_key) -> bool
+    signature: str = ""  # as sent: the replay cache remembers it (services/replay.py)
 
     def verify(self, secret_key: str) -> None:
         if not self._check(secret_key):  # type: ignore[operator]
@@ -56,11 +60,9 @@ def parse_tc3(
             "the Authorization header is not a TC3-HMAC-SHA256 signature",
             code="AuthFailure.InvalidAuthorization",
         )
-    raw_ts = headers.get("x-tc-timestamp", "")
-    if not raw_ts.isdigit():
-        raise MissingParameter("the X-TC-Timestamp header is missing or not a number")
-    timestamp = int(raw_ts)
-    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    timestamp = parse_digits(headers.get("x-tc-timestamp", ""))
+    if timestamp is None:
+        raise MissingParameter("the X-TC-Timestamp header is missing or not Unix seconds (ASCII digits)")
     signed = match["headers"].split(";")
     if headers.get("x-tc-content-sha256") == "UNSIGNED-PAYLOAD":
         payload_hash = hashlib.sha256(b"UNSIGNED-PAYLOAD").hexdigest()
@@ -76,7 +78,7 @@ def parse_tc3(
     to_sign = f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
 
     def check(secret_key: str) -> bool:
-        if match["date"] != date:
+        if match["date"] != _utc_date(timestamp):
             return False
         k = _hmac256(("TC3" + secret_key).encode(), match["date"])
         k = _hmac256(k, match["service"])
@@ -84,7 +86,15 @@ def parse_tc3(
         expected = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, match["sig"].lower())
 
-    return SignedRequest(match["id"], timestamp, "TC3", check)
+    return SignedRequest(match["id"], timestamp, "TC3", check, signature=match["sig"].lower())
+
+
+def _utc_date(timestamp: int) -> str:
+    """``%Y-%m-%d`` of a Unix time, or "" for one past year 9999 (the caller's clock check refuses those first)."""
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 def parse_legacy(*, method: str, host: str, params: list[tuple[str, str]]) -> SignedRequest:
@@ -93,8 +103,9 @@ def parse_legacy(*, method: str, host: str, params: list[tuple[str, str]]) -> Si
     for name in ("SecretId", "Signature", "Timestamp"):
         if not values.get(name):
             raise MissingParameter(f"the {name} parameter is missing (no Authorization header was sent)")
-    if not values["Timestamp"].isdigit():
-        raise SignatureFailure("the Timestamp parameter is not a number")
+    timestamp = parse_digits(values["Timestamp"])
+    if timestamp is None:
+        raise SignatureFailure("the Timestamp parameter is not Unix seconds (ASCII digits)")
     algorithm = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}.get(
         values.get("SignatureMethod", "HmacSHA1")
     )
@@ -109,14 +120,16 @@ def parse_legacy(*, method: str, host: str, params: list[tuple[str, str]]) -> Si
         ).decode()
         return hmac.compare_digest(expected, values["Signature"])
 
-    return SignedRequest(values["SecretId"], int(values["Timestamp"]), "legacy", check)
+    return SignedRequest(values["SecretId"], timestamp, "legacy", check, signature=values["Signature"])
 
 
 def unflatten(params: list[tuple[str, str]]) -> dict[str, object]:
     """``Name.0=a&Name.1=b&Obj.Sub=c`` → ``{"Name": ["a", "b"], "Obj": {"Sub": "c"}}`` (legacy bodies)."""
     root: dict[str, object] = {}
     for key, value in params:
-        parts = key.split(".")
+        parts = key.split(".", MAX_KEY_PARTS)
+        if len(parts) > MAX_KEY_PARTS:
+            raise InvalidParameter(f"parameter {key[:64]!r} has more than {MAX_KEY_PARTS} dotted parts")
         node: dict[str, object] = root
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -129,8 +142,9 @@ def unflatten(params: list[tuple[str, str]]) -> dict[str, object]:
 
     def listify(obj: object) -> object:
         if isinstance(obj, dict):
-            if obj and all(k.isdigit() for k in obj):
-                return [listify(obj[k]) for k in sorted(obj, key=int)]
+            indexes = {k: parse_digits(k) for k in obj}
+            if obj and None not in indexes.values():
+                return [listify(obj[k]) for k in sorted(obj, key=indexes.__getitem__)]
             return {k: listify(v) for k, v in obj.items()}
         return obj
 

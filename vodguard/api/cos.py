@@ -24,6 +24,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vodguard import ids
+from vodguard.api.bodylimit import BodyTooLarge, bounded
+from vodguard.digits import parse_digits
 from vodguard.errors import VodError
 from vodguard.services import uploads
 from vodguard.services.container import Services
@@ -37,7 +39,11 @@ STATUS = {
     "AccessDenied": 403, "SignatureDoesNotMatch": 403, "InvalidAccessKeyId": 403, "ExpiredToken": 403,
     "InvalidToken": 403, "RequestTimeTooSkewed": 403, "NoSuchUpload": 404, "NoSuchKey": 404, "EntityTooLarge": 400,
     "InvalidPart": 400, "InvalidPartOrder": 400, "MalformedXML": 400, "InvalidArgument": 400, "MethodNotAllowed": 405,
+    "MaxMessageLengthExceeded": 400,
 }  # fmt: skip
+# Every body but a PUT's is read whole; the largest real one, a CompleteMultipartUpload list of 10,000 parts, is
+# under 1 MiB (about 80 bytes a part).
+XML_BODY_LIMIT = 2 << 20
 
 
 class CosError(Exception):
@@ -151,9 +157,14 @@ class CosMiddleware:
                         self._upload_part, row, object_key, query, tmp, size, md5, request_id
                     )
                 return await run_in_threadpool(self._put_object, row, object_key, tmp, size, md5, request_id)
-            result = await run_in_threadpool(
-                self._dispatch, request.method, row, object_key, query, await request.body()
-            )
+            try:
+                body = await bounded(request, XML_BODY_LIMIT).body()
+            except BodyTooLarge:
+                raise CosError(
+                    "MaxMessageLengthExceeded",
+                    f"the request body (the CompleteMultipartUpload part list) is over {XML_BODY_LIMIT} bytes",
+                ) from None
+            result = await run_in_threadpool(self._dispatch, request.method, row, object_key, query, body)
             return Response(result, media_type="application/xml", headers={"x-cos-request-id": request_id})
         except CosError as exc:
             return _error(exc.code, exc.message, request_id, request.url.path)
@@ -210,13 +221,15 @@ class CosMiddleware:
         md5: str,
         request_id: str,
     ) -> Response:
-        number = query.get("partNumber", "")
-        if not number.isdigit() or not 1 <= int(number) <= 10000:
+        number = parse_digits(query.get("partNumber", ""), max_digits=5)
+        if number is None or not 1 <= number <= 10000:
             raise CosError("InvalidArgument", "partNumber must be 1..10000")
         with self.services.db.transaction() as s:
             upload = uploads.get_multipart(s, row, query["uploadId"], key)
-            self.services.blobs.adopt(uploads.part_key(upload, int(number)), tmp)
-            uploads.record_part(s, upload, number=int(number), size=size, etag=md5, now=utcnow())
+            limit = self.services.settings.max_upload_bytes
+            uploads.check_multipart_total(s, upload, number=number, size=size, limit=limit)
+            self.services.blobs.adopt(uploads.part_key(upload, number), tmp)
+            uploads.record_part(s, upload, number=number, size=size, etag=md5, now=utcnow())
         return Response(b"", headers={"ETag": f'"{md5}"', "x-cos-request-id": request_id})
 
     def _dispatch(self, method: str, row: UploadSession, key: str, query: dict[str, str], body: bytes) -> str:
@@ -246,7 +259,10 @@ class CosMiddleware:
                     ]  # fmt: skip
                     return _xml("ListPartsResult", {"Bucket": row.bucket, "Key": key, "UploadId": upload.upload_id, "IsTruncated": "false", "Parts": parts})  # fmt: skip
                 if method == "POST":
-                    etag = uploads.complete_multipart(s, blobs, row, upload, _parse_complete(body), now=now)
+                    etag = uploads.complete_multipart(
+                        s, blobs, row, upload, _parse_complete(body),
+                        limit=self.services.settings.max_upload_bytes, now=now,
+                    )  # fmt: skip
                     return _xml("CompleteMultipartUploadResult", {"Location": f"{row.bucket}/{key}", "Bucket": row.bucket, "Key": key, "ETag": f'"{etag}"'})  # fmt: skip
                 if method == "DELETE":
                     uploads.abort_multipart(s, blobs, upload)
@@ -266,7 +282,8 @@ def _parse_complete(body: bytes) -> list[tuple[int, str]]:
         if part.tag.rsplit("}", 1)[-1] != "Part":
             continue
         fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in part}
-        if not fields.get("PartNumber", "").isdigit():
-            raise CosError("MalformedXML", "each Part needs a PartNumber")
-        parts.append((int(fields["PartNumber"]), fields.get("ETag", "")))
+        number = parse_digits(fields.get("PartNumber", ""))
+        if number is None:
+            raise CosError("MalformedXML", "each Part needs a PartNumber (ASCII digits)")
+        parts.append((number, fields.get("ETag", "")))
     return parts

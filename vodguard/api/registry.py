@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
+from vodguard.digits import is_int64
 from vodguard.errors import InvalidParameter, InvalidParameterValue, MissingParameter, VodError
 from vodguard.services.container import Services
 from vodguard.store.models import App
@@ -80,13 +81,69 @@ def action(name: str, *, rate_limit: str | None = None) -> Callable[[Handler], H
     return register
 
 
+MAX_DEPTH = 32  # request models nest three or four levels; JSON deeper than this is refused before validation
+
+
 def parse_request(model: type[VodRequest], data: Any) -> VodRequest:
+    """Validate ``data`` into ``model``; any value the database or a handler could not hold is a wire error.
+
+    Beyond the model's own types: nesting is bounded, strings must be encodable (no lone surrogates), and every
+    integer must fit a signed 64-bit column, so a value that validates can always be stored.
+    """
     if not isinstance(data, dict):
         raise InvalidParameter("the request body must be a JSON object")
+    _check_raw(data)
     try:
-        return model.model_validate(data)
+        req = model.model_validate(data)
     except ValidationError as exc:
         raise _wire_error(exc) from None
+    for path, value in _leaves(req.model_dump()):
+        if isinstance(value, int) and not isinstance(value, bool) and not is_int64(value):
+            raise InvalidParameterValue(f"{path} is out of range: integers must be between -2^63 and 2^63-1")
+    return req
+
+
+def _leaves(data: Any) -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` of every dict key (as a value) and scalar in ``data``, without recursion."""
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    while stack:
+        path, node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            where = _printable(path) if path else "the body"
+            raise InvalidParameter(f"{where} is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                child = f"{path}.{key}" if path else str(key)
+                yield child, key
+                stack.append((child, value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", value, depth + 1) for i, value in enumerate(node))
+        else:
+            yield path or "body", node
+
+
+def _check_raw(data: Any) -> None:
+    for path, value in _leaves(data):
+        if not isinstance(value, str):
+            continue
+        if not _encodable(value):
+            raise InvalidParameterValue(
+                f"{_printable(path)} is not valid Unicode text (it has a lone surrogate)"
+            )
+        if "\x00" in value:  # PostgreSQL cannot store it, and no field has a use for it
+            raise InvalidParameterValue(f"{_printable(path)} contains a NUL character")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:200]
 
 
 def _wire_error(exc: ValidationError) -> VodError:

@@ -6,6 +6,7 @@ Every answer is HTTP 200 with ``Content-Type: application/json`` exactly (the SD
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
@@ -27,9 +28,10 @@ from vodguard.errors import (
     UnauthorizedOperation,
     VodError,
 )
-from vodguard.services import apps
+from vodguard.services import apps, replay
+from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
-from vodguard.timeutil import utcnow
+from vodguard.timeutil import from_unix, utcnow
 
 log = logging.getLogger("vodguard.api")
 router = APIRouter()
@@ -38,7 +40,10 @@ VERSION = "2018-07-17"
 
 def envelope(payload: dict[str, Any], request_id: str) -> Response:
     body = json.dumps({"Response": {**payload, "RequestId": request_id}}, ensure_ascii=False, default=str)
-    return Response(content=body.encode(), status_code=200, media_type="application/json")
+    # backslashreplace: a lone surrogate echoed in a message becomes the JSON escape \udXXX, not a crash.
+    return Response(
+        content=body.encode("utf-8", "backslashreplace"), status_code=200, media_type="application/json"
+    )
 
 
 def error_response(exc: VodError, request_id: str) -> Response:
@@ -81,7 +86,11 @@ async def api_endpoint(request: Request) -> Response:
         req = parse_request(act.request_model, params)
         if req.SubAppId not in (None, 0, ctx.app_id):
             raise UnauthorizedOperation(f"SubAppId {req.SubAppId} is not the app of this SecretId")
-        result = await _run(act.handler, ctx, req)
+        try:
+            async with services.app_slots.hold(ctx.app_id):  # one app cannot take every thread (audit D5)
+                result = await _run(act.handler, ctx, req)
+        except SlotsFull as exc:
+            raise RequestLimitExceeded(f"{act.name} for SubAppId {ctx.app_id}: {exc}") from None
         payload = result.model_dump() if hasattr(result, "model_dump") else (result or {})
         _observe(act.name, "OK", started)
         return envelope(payload, request_id)
@@ -101,12 +110,16 @@ def _observe(action: str, code: str, started: float) -> None:
 
 async def _run(handler, ctx: Ctx, req):  # type: ignore[no-untyped-def]
     # Handlers are plain functions that may block (database, files, long polls): keep them off the event loop.
+    # An async handler (PullEvents' long poll) waits on the loop instead.
     from starlette.concurrency import run_in_threadpool
 
+    if inspect.iscoroutinefunction(handler):
+        return await handler(ctx, req)
     return await run_in_threadpool(handler, ctx, req)
 
 
 def _authenticate(request: Request, body: bytes, services: Services, request_id: str) -> tuple[Ctx, str, Any]:
+    """Check the signature, then decode the parameters: nothing an unsigned caller sends is parsed beyond a form."""
     headers = {k.lower(): v for k, v in request.headers.items()}
     host = request.headers.get("host", "")
     method = request.method
@@ -123,22 +136,13 @@ def _authenticate(request: Request, body: bytes, services: Services, request_id:
         action_name = headers.get("x-tc-action", "")
         version = headers.get("x-tc-version", "")
         language = headers.get("x-tc-language", "zh-CN")
-        if method == "GET":
-            params: Any = auth.unflatten(auth.parse_form(request.url.query.encode()))
-        else:
-            try:
-                params = json.loads(body or b"{}")
-            except ValueError:
-                raise InvalidParameter("the request body is not valid JSON") from None
+        pairs: list[tuple[str, str]] = []
     else:
         pairs = auth.parse_form(body if method == "POST" else request.url.query.encode())
         signed = auth.parse_legacy(method=method, host=host, params=pairs)
         flat = dict(pairs)
         action_name, version = flat.get("Action", ""), flat.get("Version", "")
         language = flat.get("Language", "zh-CN")
-        common = {"Action", "Version", "Timestamp", "Nonce", "SecretId", "SignatureMethod", "Signature"}
-        common |= {"RequestClient", "Language", "Region", "Token"}
-        params = auth.unflatten([(k, v) for k, v in pairs if k not in common])
     auth.check_clock(signed.timestamp, time.time(), services.settings.clock_skew_seconds)
     with services.db.transaction() as session:
         key = apps.find_key(session, signed.secret_id)
@@ -146,7 +150,52 @@ def _authenticate(request: Request, body: bytes, services: Services, request_id:
     signed.verify(key.secret_key)
     if not action_name:
         raise MissingParameter("the action is missing (X-TC-Action header)")
-    if version and version != VERSION:
+    if not version:
+        # Version is a required common parameter (the SDK always sends it): refuse rather than guess.
+        where = "X-TC-Version header" if authorization else "Version parameter"
+        raise MissingParameter(f"Version is missing: send the {where} with {VERSION}")
+    if version != VERSION:
         raise VodError(f"version {version!r} is not supported; use {VERSION}", code="NoSuchVersion")
+    _remember_signature(services, signed, action_name)
     ctx = Ctx(app=app, services=services, request_id=request_id, now=utcnow(), language=language)
-    return ctx, action_name, params
+    return (
+        ctx,
+        action_name,
+        _params(method, body, request.url.query, pairs, signed_by_tc3=bool(authorization)),
+    )
+
+
+def _remember_signature(services: Services, signed: auth.SignedRequest, action_name: str) -> None:
+    """Refuse a verified signature used before (audit D11: TC3 does not sign X-TC-Action); one insert per request."""
+    skew = services.settings.clock_skew_seconds
+    with services.db.transaction() as session:
+        replay.remember_signature(
+            session,
+            secret_id=signed.secret_id,
+            signature=signed.signature,
+            action=action_name,
+            now=from_unix(time.time()),  # sub-second: the repeat grace is a few seconds
+            expires_at=from_unix(signed.timestamp + skew + 60),  # a minute for other servers' clocks
+        )
+
+
+_LEGACY_COMMON = frozenset(
+    {"Action", "Version", "Timestamp", "Nonce", "SecretId", "SignatureMethod", "Signature"}
+    | {"RequestClient", "Language", "Region", "Token"}
+)
+
+
+def _params(
+    method: str, body: bytes, query: str, pairs: list[tuple[str, str]], *, signed_by_tc3: bool
+) -> Any:
+    """The action's parameters, decoded only once the signature has been checked."""
+    if not signed_by_tc3:
+        return auth.unflatten([(k, v) for k, v in pairs if k not in _LEGACY_COMMON])
+    if method == "GET":
+        return auth.unflatten(auth.parse_form(query.encode()))
+    try:
+        return json.loads(body or b"{}")
+    except RecursionError:
+        raise InvalidParameter("the request body is nested too deeply") from None
+    except ValueError:
+        raise InvalidParameter("the request body is not valid JSON") from None

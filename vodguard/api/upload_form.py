@@ -1,7 +1,12 @@
 """``POST /upload``: a plain multipart-form upload for curl users and simple clients.
 
-Authenticate with a client upload signature (form field ``signature``) or with an app key as HTTP Basic auth
-(``-u SecretId:SecretKey``). Fields: ``file`` (required), ``cover``, ``mediaName``, ``mediaType``, ``procedure``,
+Authenticate with a client upload signature or with an app key as HTTP Basic auth (``-u SecretId:SecretKey``). The
+signature may come as the query parameter ``signature``, the header ``X-Upload-Signature`` or the form field
+``signature``; credentials in the header or query are checked before any of the body is read. The body is read
+under a byte budget (``VODGUARD_MAX_UPLOAD_BYTES`` plus 1 MiB for the other fields), with or without
+Content-Length, and refused with ``RequestSizeLimitExceeded`` (413) at the first byte past it.
+
+Fields: ``file`` (required), ``cover``, ``mediaName``, ``mediaType``, ``procedure``,
 ``classId``, ``sourceContext``, ``sessionContext``, ``expireTime``, ``tasksPriority``. Values inside a signature
 win over form fields. Answers JSON: ``{"FileId", "MediaUrl", "CoverUrl", "ReviewAudioVideoTaskId", "RequestId"}``,
 or ``{"Error": {"Code", "Message"}, "RequestId"}`` with a 4xx status.
@@ -18,12 +23,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from python_multipart.multipart import parse_options_header
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from vodguard import ids
-from vodguard.errors import AuthFailure, InvalidParameterValue, MissingParameter, VodError
+from vodguard.api.bodylimit import BodyTooLarge, bounded
+from vodguard.errors import (
+    AuthFailure,
+    InvalidParameterValue,
+    MissingParameter,
+    RequestSizeLimitExceeded,
+    VodError,
+)
 from vodguard.services import apps, procedures, signatures, uploads
 from vodguard.services import media as media_service
 from vodguard.services.container import Services
@@ -32,6 +45,8 @@ from vodguard.store.models import App, UsedSignature
 from vodguard.timeutil import utcnow
 
 router = APIRouter()
+SIGNATURE_HEADER = "x-upload-signature"
+FORM_OVERHEAD = 1 << 20  # part headers and the small fields around the file
 STATUS = {"AuthFailure": 401, "RequestSizeLimitExceeded": 413, "InternalError": 500}
 
 
@@ -45,15 +60,25 @@ def _answer(payload: dict[str, Any], status: int = 200) -> Response:
 async def upload(request: Request) -> Response:
     services: Services = request.app.state.services
     request_id = ids.request_id()
+    reader = request
     try:
-        limit = services.settings.max_upload_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit + (1 << 20):
-            raise VodError(
-                f"the upload is larger than the limit of {limit} bytes", code="RequestSizeLimitExceeded"
+        authorization = request.headers.get("authorization", "")
+        signature = request.query_params.get("signature") or request.headers.get(SIGNATURE_HEADER, "")
+        authenticated = None
+        if signature or authorization.lower().startswith("basic "):
+            # Credentials outside the body: refuse a stranger before reading (and spooling) a byte of it.
+            authenticated = await run_in_threadpool(
+                _authenticate, services, authorization, {"signature": signature}
             )
         try:
-            form = await request.form(max_files=2, max_fields=50)
+            reader = _bounded_reader(request, services)
+            form = await reader.form(max_files=2, max_fields=50)
+        except BodyTooLarge as exc:
+            limit = services.settings.max_upload_bytes
+            raise RequestSizeLimitExceeded(
+                f"the request body is longer than {exc.limit} bytes; the form field 'file' may hold up to "
+                f"{limit} bytes (VODGUARD_MAX_UPLOAD_BYTES)"
+            ) from None
         except Exception as exc:  # the multipart parser's own errors: malformed body
             raise InvalidParameterValue(f"the body is not a valid multipart form: {exc}") from None
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -62,7 +87,7 @@ async def upload(request: Request) -> Response:
         if not isinstance(media_file, UploadFile):
             raise MissingParameter("the form field 'file' (the media file) is required")
         result = await run_in_threadpool(
-            _store, services, request.headers.get("authorization", ""), fields, media_file,
+            _store, services, authenticated, authorization, fields, media_file,
             cover_file if isinstance(cover_file, UploadFile) else None,
         )  # fmt: skip
         services.wakeups.notify()
@@ -73,7 +98,17 @@ async def upload(request: Request) -> Response:
             {"Error": {"Code": exc.wire_code, "Message": exc.message}, "RequestId": request_id}, status
         )
     finally:
-        await request.close()
+        await reader.close()  # closes (and so deletes) any file the form parser spooled
+
+
+def _bounded_reader(request: Request, services: Services) -> Request:
+    """The request, its body under a budget: the upload limit plus room for the fields when it is a multipart
+    form, the API body limit otherwise (a urlencoded form is parsed in memory and carries no file anyway)."""
+    content_type, _ = parse_options_header(request.headers.get("content-type", ""))
+    settings = services.settings
+    if content_type == b"multipart/form-data":
+        return bounded(request, settings.max_upload_bytes + FORM_OVERHEAD)
+    return bounded(request, settings.max_body_bytes)
 
 
 def _authenticate(
@@ -134,12 +169,13 @@ def _int(value: str, name: str, default: int = 0) -> int:
 
 def _store(
     services: Services,
+    authenticated: tuple[App, dict[str, str]] | None,
     authorization: str,
     fields: dict[str, str],
     media_file: UploadFile,
     cover_file: UploadFile | None,
 ) -> dict[str, Any]:
-    app, signed = _authenticate(services, authorization, fields)
+    app, signed = authenticated or _authenticate(services, authorization, fields)
     # A signature fixes what the app backend decided; its own expireTime is the signature's, not the media's.
     fixed = ("procedure", "classId", "sourceContext", "sessionContext", "taskPriority")
     merged = {**fields, **{k: signed[k] for k in fixed if k in signed}}

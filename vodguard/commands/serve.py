@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"console: {settings.base_url()}/console", flush=True)
     background.start()
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        # proxy_headers off: the app reads X-Forwarded-For itself, from VODGUARD_TRUSTED_PROXIES only
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
     finally:
         background.stop()
         services.close()

@@ -39,6 +39,7 @@ __all__ = [
     "AudioStreamInfo",
     "MediaInfo",
     "VideoStreamInfo",
+    "check_image",
     "load_audio",
     "load_image",
     "load_image_frames",
@@ -487,6 +488,20 @@ def _image_source(source: str | Path | bytes, limits: Limits) -> tuple[Path | by
             f"{path.name}: {size} bytes is over the image limit of {limits.max_image_bytes}"
         )
     return path, path.name
+
+
+def check_image(source: str | Path | bytes, limits: Limits) -> None:
+    """Refuse an image over ``limits`` (bytes, pixels, frames) or in no supported format, from its header alone.
+
+    Nothing is decoded, so a small file that declares a huge picture costs no memory: the caller can refuse it
+    before it queues for a decoder.
+    """
+    src, name = _image_source(source, limits)
+    with _media_errors(name):
+        img = _open_image(src, limits, name=name)
+        if img is None:
+            raise SourceFileError(f"{name}: not a supported image format (JPEG, PNG, BMP, WebP or GIF)")
+        img.close()
 
 
 def load_image(source: str | Path | bytes, limits: Limits, *, max_side: int | None = MAX_SIDE) -> Frame:

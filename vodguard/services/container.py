@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from vodguard.config import Settings
 from vodguard.queue import TaskQueue
+from vodguard.services.concurrency import AppSlots, Slots
 from vodguard.services.ratelimit import RateLimiter, RedisRateLimiter, open_rate_limiter
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore, open_blob_store
@@ -26,11 +28,18 @@ class Wakeups:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._version = 0
+        self._futures: list[asyncio.Future[None]] = []  # async waiters (PullEvents on the event loop)
 
     def notify(self) -> None:
         with self._cond:
             self._version += 1
             self._cond.notify_all()
+            futures, self._futures = self._futures, []
+        for future in futures:
+            try:
+                future.get_loop().call_soon_threadsafe(_wake, future)
+            except RuntimeError:  # its loop is closed: nobody waits on it any more
+                pass
 
     @property
     def version(self) -> int:
@@ -42,6 +51,27 @@ class Wakeups:
             seen = self._version if since is None else since
             self._cond.wait_for(lambda: self._version != seen, timeout=timeout)
 
+    async def wait_async(self, timeout: float, *, since: int | None = None) -> None:
+        """``wait`` on the event loop, holding no thread."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._cond:
+            if since is not None and self._version != since:
+                return
+            self._futures.append(future)
+        try:
+            await asyncio.wait_for(future, timeout=timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._cond:
+                if future in self._futures:
+                    self._futures.remove(future)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
 
 @dataclass
 class Services:
@@ -52,6 +82,9 @@ class Services:
     queue: TaskQueue
     limiter: RateLimiter | RedisRateLimiter = field(default_factory=RateLimiter)
     wakeups: Wakeups = field(default_factory=Wakeups)
+    # per-app API requests in flight, and ReviewImage moderations running in this process (audit D5)
+    app_slots: AppSlots = field(default_factory=lambda: AppSlots(0, 0.0))
+    review_image_slots: Slots = field(default_factory=lambda: Slots(0, 0.0))
     _engine: Any = None
     _fingerprint: str = ""
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -149,4 +182,6 @@ def open_services(settings: Settings) -> Services:
         urls=UrlSigner(settings.base_url(), _url_key(settings)),
         queue=TaskQueue(settings.queue_url, settings.data_dir, settings.queue_name),
         limiter=open_rate_limiter(settings.queue_url, settings.queue_name),
+        app_slots=AppSlots(settings.app_concurrency, settings.concurrency_wait_seconds),
+        review_image_slots=Slots(settings.review_image_concurrency, settings.concurrency_wait_seconds),
     )

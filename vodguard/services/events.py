@@ -11,6 +11,7 @@ lives in ``services/push.py`` and shares this table. Both honour the wall betwee
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -22,7 +23,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
+from vodguard.services import destinations
 from vodguard.services.container import Wakeups
+from vodguard.services.destinations import AllowList
 from vodguard.store.db import Database
 from vodguard.store.models import Event, EventConfig
 from vodguard.timeutil import utcnow
@@ -34,6 +37,7 @@ KEEP = timedelta(days=4)  # an event nobody took within this is dropped
 # Long polls re-read the table at least this often: a missed wake-up or a handle expiring costs at most this.
 RECHECK_SECONDS = 1.0
 _SIGN_KEY = re.compile(r"[A-Za-z0-9]{0,32}")
+NO_EXCEPTIONS = AllowList()  # public addresses only
 # What an app that never called ModifyEventConfig has: the cloud's console default, PUSH with no URL (nothing sent).
 DEFAULTS: dict[str, str] = {
     "mode": "PUSH",
@@ -63,15 +67,23 @@ def modify_config(
     delete_switch: str | None = None,
     persistence_switch: str | None = None,
     sign_key: str | None = None,
+    allow: AllowList = NO_EXCEPTIONS,
 ) -> EventConfig:
     """Change the fields given (None leaves a field as it is; "" clears the URL or the SignKey).
 
-    Every value is checked before anything changes; a bad one raises ``InvalidParameterValue.<WireField>``.
+    Every value is checked before anything changes; a bad one raises ``InvalidParameterValue.<WireField>``. A
+    NotificationUrl whose host is or resolves to a loopback, link-local or private address is refused unless
+    ``allow`` (``VODGUARD_NOTIFY_ALLOW``) names it; the dispatcher checks again at each delivery.
     """
     if mode is not None and mode not in ("PUSH", "PULL"):
         raise _bad("Mode", mode, "must be PUSH or PULL")
     if notification_url is not None and notification_url and not _is_http_url(notification_url):
         raise _bad("NotificationUrl", notification_url, "must be an http:// or https:// URL with a host")
+    if notification_url:
+        try:
+            destinations.check_url(notification_url, allow)
+        except destinations.UnsafeDestination as exc:
+            raise _bad("NotificationUrl", notification_url, f"is refused: {exc}") from None
     switches = {
         "UploadMediaCompleteEventSwitch": upload_switch,
         "DeleteMediaCompleteEventSwitch": delete_switch,
@@ -197,23 +209,28 @@ def pull(session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATC
     return [{"EventHandle": handle, **bodies[event_id]} for event_id, handle in claimed]
 
 
-def pull_events(
+async def pull_events(
     db: Database, wakeups: Wakeups, *, app_id: int, hold_seconds: float, limit: int = PULL_BATCH
 ) -> list[dict[str, Any]]:
     """PullEvents: answer at once when events are waiting, else wait for one up to ``hold_seconds``.
 
-    Each look is its own short transaction; between looks the caller sleeps on ``wakeups`` (woken by commits
-    that emitted events) and looks again at least every second, which also catches handles that expired.
+    Each look is its own short transaction on a worker thread; between looks the poll waits on the event loop
+    (woken by commits that emitted events), holding no thread, and looks again at least every second, which
+    also catches handles that expired. So many long polls cost no threads (audit D5).
     """
     deadline = time.monotonic() + hold_seconds
     while True:
         seen = wakeups.version  # read before looking, so a commit between the look and the wait is not missed
-        with db.transaction() as session:
-            events = pull(session, app_id=app_id, now=utcnow(), limit=limit)
+        events = await asyncio.to_thread(_look, db, app_id, limit)
         remaining = deadline - time.monotonic()
         if events or remaining <= 0:
             return events
-        wakeups.wait(min(remaining, RECHECK_SECONDS), since=seen)
+        await wakeups.wait_async(min(remaining, RECHECK_SECONDS), since=seen)
+
+
+def _look(db: Database, app_id: int, limit: int) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        return pull(session, app_id=app_id, now=utcnow(), limit=limit)
 
 
 def confirm(session: Session, *, app_id: int, handles: list[str], now: datetime) -> list[str]:

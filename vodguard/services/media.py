@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from vodguard.errors import InvalidParameterValue, ResourceNotFound
 from vodguard.services import events, tasks
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore
-from vodguard.store.models import Media
+from vodguard.store.models import Media, Task
 from vodguard.timeutil import iso
 
 log = logging.getLogger("vodguard.media")
@@ -25,6 +27,7 @@ VIDEO_TYPES = {"mp4", "mov", "mkv", "webm", "flv", "ts", "avi", "wmv", "3gp", "m
 AUDIO_TYPES = {"mp3", "m4a", "aac", "wav", "ogg", "flac", "wma", "amr", "opus", "ac3"}
 IMAGE_TYPES = {"jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff", "heic"}
 NEVER = "9999-12-31T23:59:59Z"
+_IMAGE_EVIDENCE = re.compile(r"image-([0-9]+)-[0-9]+")  # ReviewImage's evidence folder (services/reviews.py)
 
 
 def category_for(media_type: str) -> str:
@@ -137,6 +140,28 @@ def discard_blobs(blobs: BlobStore, media: Media) -> None:
     blobs.delete_prefix(f"media/{media.app_id}/{media.file_id}")
 
 
+def discard_evidence(blobs: BlobStore, media: Media, folders: Iterable[str]) -> None:
+    """Remove a deleted media's evidence: its tasks' ``folders`` (from ``delete_media``) and ReviewImage's."""
+    for folder in folders:
+        blobs.delete_prefix(folder)
+    blobs.delete_starting(f"evidence/{media.app_id}", f"image-{media.file_id}-")
+
+
+def evidence_media(session: Session, *, app_id: int, task_id: str) -> Media | None:
+    """The media whose review wrote ``evidence/<app_id>/<task_id>``; None when it was deleted or is unknown.
+
+    A task's evidence belongs to the task's FileId; ReviewImage's (no task row) to the FileId in its folder name.
+    """
+    task = session.get(Task, task_id)
+    if task is not None:
+        file_id = task.file_id if task.app_id == app_id else ""
+    else:
+        match = _IMAGE_EVIDENCE.fullmatch(task_id)
+        file_id = match[1] if match else ""
+    media = session.get(Media, file_id) if file_id else None
+    return media if media is not None and media.app_id == app_id else None
+
+
 def get_media(
     session: Session, *, app_id: int, file_id: str | None = None, storage_path: str | None = None
 ) -> Media:
@@ -205,9 +230,17 @@ def review_info(media: Media) -> dict[str, Any]:
     return {"MediaReviewInfo": media.review, "CoverReviewInfo": media.cover_review}
 
 
-def delete_media(session: Session, blobs: BlobStore, *, app_id: int, file_id: str, now: datetime) -> None:
-    """Remove the row (and emit FileDeleted) now; the bytes go once the transaction committed (``discard_blobs``)."""
+def delete_media(
+    session: Session, blobs: BlobStore, *, app_id: int, file_id: str, now: datetime
+) -> list[str]:
+    """Remove the row (and emit FileDeleted) now; the bytes go once the transaction committed (``discard_blobs``).
+
+    Returns the evidence folders of the media's tasks, for ``discard_evidence`` after the commit: thumbnails of
+    deleted media do not outlive it (and ``evidence_media`` refuses them from the commit on).
+    """
     media = get_media(session, app_id=app_id, file_id=file_id)
+    task_ids = session.scalars(select(Task.task_id).where(Task.app_id == app_id, Task.file_id == file_id))
+    evidence = [f"evidence/{app_id}/{task_id}" for task_id in task_ids]
     tasks.abort_waiting(session, app_id=app_id, file_id=file_id, now=now)
     session.delete(media)
     events.emit(
@@ -223,6 +256,7 @@ def delete_media(session: Session, blobs: BlobStore, *, app_id: int, file_id: st
         order_key=file_id,
         now=now,
     )
+    return evidence
 
 
 def forbid(session: Session, *, app_id: int, file_ids: list[str], operation: str, now: datetime) -> list[str]:

@@ -12,6 +12,8 @@ All state lives in the ``events`` table, so delivery survives restarts and may r
   it given up: ``done_at`` is set and ``last_error`` starts with "gave up".
 
 The NotificationUrl and SignKey are read when an event is claimed, so fixing a wrong URL fixes pending events.
+Connections go through ``destinations.GuardedTransport``: a host that resolves to a loopback, link-local or private
+address the operator did not allow is refused like an unreachable receiver (retried, ``last_error`` says why).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import httpx
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from vodguard.services import events
+from vodguard.services import destinations, events
 from vodguard.services.container import Services
 from vodguard.store.models import Event
 from vodguard.timeutil import utcnow
@@ -225,7 +227,10 @@ class Dispatcher:
         self.workers = workers
         self.per_app = per_app
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="push")
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        # Every connection goes to an address checked as it connects (no SSRF, no DNS rebinding; audit D4).
+        allow = destinations.AllowList.parse(services.settings.notify_allow)
+        transport = destinations.GuardedTransport(allow)
+        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
         self._lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
         self._last_purge = 0.0

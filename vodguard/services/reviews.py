@@ -14,16 +14,19 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from vodguard import metrics
+from vodguard.errors import LimitExceeded
 from vodguard.moderation.errors import ModerationError, SourceFileError
 from vodguard.moderation.types import ModerationResult, Template, Thresholds
 from vodguard.services import decisions, events, reuse, templates
 from vodguard.services import tasks as task_service
+from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
 from vodguard.store.models import Media, Task
 from vodguard.timeutil import from_unix, iso, utcnow
@@ -458,8 +461,15 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
         view = templates.get_review_template(s, app_id=app_id, definition=definition)
     template = engine_template(view)
     source = services.blobs.local_path(media.blob_key)
+    _check_image_header(services, media, source)
     try:
-        result = services.engine().moderate_image(source, template)
+        # the engine runs inside the request: a few at a time per process bound the memory and CPU (audit D5)
+        with services.review_image_slots.hold():
+            result = services.engine().moderate_image(source, template)
+    except SlotsFull as exc:
+        raise LimitExceeded(
+            f"ReviewImage of FileId {media.file_id}: {exc} (VODGUARD_REVIEW_IMAGE_CONCURRENCY); retry later"
+        ) from None
     except SourceFileError as exc:
         raise_invalid(f"FileId {media.file_id} cannot be read as an image: {exc}")
     snap = _Snapshot(
@@ -480,6 +490,29 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
                 row.sha256 = digest
                 decisions.follow_identical(s, media=row, now=now)
     return output
+
+
+def _check_image_header(services: Services, media: Media, source: Path) -> None:
+    """Refuse a picture too big to decode in a request, from its header alone, before it waits for a slot."""
+    from vodguard.moderation.config import Limits
+    from vodguard.moderation.decode import check_image
+    from vodguard.moderation.errors import MediaLimitExceeded
+
+    settings = services.settings
+    limits = Limits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_image_bytes=settings.review_image_max_bytes,
+        max_pixels=settings.review_image_max_pixels,
+    )
+    try:
+        check_image(source, limits)
+    except MediaLimitExceeded as exc:
+        raise_invalid(
+            f"FileId {media.file_id} is over ReviewImage's limits: {exc} "
+            "(the pixel limit is VODGUARD_REVIEW_IMAGE_MAX_PIXELS)"
+        )
+    except SourceFileError as exc:
+        raise_invalid(f"FileId {media.file_id} cannot be read as an image: {exc}")
 
 
 def raise_invalid(message: str) -> None:

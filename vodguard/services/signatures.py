@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from vodguard.digits import parse_digits
+
 MAX_VALIDITY = 7_776_000  # 90 days
 
 
@@ -86,11 +88,10 @@ def parse_upload_signature(signature: str) -> UploadSignature:
     for name in ("secretId", "currentTimeStamp", "expireTime", "random"):
         if not params.get(name):
             raise SignatureInvalid(f"signature lacks {name}")
-    if not (params["currentTimeStamp"].isdigit() and params["expireTime"].isdigit()):
-        raise SignatureInvalid("currentTimeStamp and expireTime must be Unix seconds")
-    return UploadSignature(
-        params["secretId"], params, int(params["expireTime"]), hashlib.sha256(raw).hexdigest()
-    )
+    current, expire = parse_digits(params["currentTimeStamp"]), parse_digits(params["expireTime"])
+    if current is None or expire is None:
+        raise SignatureInvalid("currentTimeStamp and expireTime must be Unix seconds (ASCII digits)")
+    return UploadSignature(params["secretId"], params, expire, hashlib.sha256(raw).hexdigest())
 
 
 def verify(signature: str, parsed: UploadSignature, secret_key: str, *, now: float | None = None) -> None:

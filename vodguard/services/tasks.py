@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vodguard import ids
+from vodguard.digits import parse_digits
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import templates
 from vodguard.services.container import Services
@@ -212,9 +213,10 @@ def _decode_token(token: str) -> int:
         return 0
     try:
         kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind != "o" or not value.isdigit():
+        offset = parse_digits(value)
+        if kind != "o" or offset is None:
             raise ValueError
-        return int(value)
+        return offset
     except ValueError:
         raise InvalidParameterValue(
             "ScrollToken is not one this server issued", code="InvalidParameterValue.ScrollToken"

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from vodguard import ids
+from vodguard.digits import INT64_MAX
 from vodguard.errors import AuthFailure, InvalidParameterValue, ResourceNotFound, VodError
 from vodguard.services import media as media_service
 from vodguard.services import templates
@@ -26,7 +27,7 @@ from vodguard.store.blobs import BlobStore
 from vodguard.store.models import App, Media, MultipartPart, MultipartUpload, StagedObject, UploadSession
 from vodguard.timeutil import parse_iso
 
-_PATH_OK = re.compile(r"^/[A-Za-z0-9._\-~!$&'()*+,;=:@/\u4e00-\u9fff]+$")
+_PATH_OK = re.compile(r"/[A-Za-z0-9._\-~!$&'()*+,;=:@/\u4e00-\u9fff]+")  # fullmatch: "$" allows a final "\n"
 
 
 def bucket_for(app_id: int) -> str:
@@ -73,8 +74,10 @@ def validate_params(session: Session, app_id: int, p: UploadParams, *, now: date
             "SessionContext is longer than 1000 characters",
             code="InvalidParameterValue.SessionContextTooLong",
         )
-    if p.class_id < 0:
-        raise InvalidParameterValue("ClassId must not be negative", code="InvalidParameterValue.ClassId")
+    if not 0 <= p.class_id <= INT64_MAX:
+        raise InvalidParameterValue(
+            f"ClassId must be between 0 and {INT64_MAX}", code="InvalidParameterValue.ClassId"
+        )
     if not -10 <= p.task_priority <= 10:
         raise InvalidParameterValue(
             "TasksPriority must be between -10 and 10", code="InvalidParameterValue.TasksPriority"
@@ -106,7 +109,7 @@ def validate_params(session: Session, app_id: int, p: UploadParams, *, now: date
 
 def check_storage_path(path: str) -> None:
     parts = path.split("/")[1:]
-    if len(path) > 512 or not _PATH_OK.match(path) or any(part in ("", ".", "..") for part in parts):
+    if len(path) > 512 or not _PATH_OK.fullmatch(path) or any(part in ("", ".", "..") for part in parts):
         raise InvalidParameterValue(
             f"MediaStoragePath {path!r} must start with '/', name a file, and contain no empty, '.' or '..' parts",
             code="InvalidParameterValue.MediaStoragePath",
@@ -222,6 +225,24 @@ def record_part(
         part.size, part.etag, part.created_at = size, etag, now
 
 
+def check_multipart_total(
+    session: Session, upload: MultipartUpload, *, number: int, size: int, limit: int
+) -> None:
+    """Refuse part ``number`` of ``size`` bytes when it would take the upload's parts past ``limit`` bytes in all
+    (a part sent again replaces the old one, so its old size does not count)."""
+    others = session.scalar(
+        select(func.coalesce(func.sum(MultipartPart.size), 0)).where(
+            MultipartPart.upload_id == upload.upload_id, MultipartPart.part_number != number
+        )
+    )
+    if others + size > limit:
+        raise VodError(
+            f"part {number} would bring the object to {others + size} bytes, over the limit of {limit} bytes "
+            "(VODGUARD_MAX_UPLOAD_BYTES)",
+            code="EntityTooLarge",
+        )
+
+
 def list_parts(session: Session, upload: MultipartUpload) -> list[MultipartPart]:
     return list(
         session.scalars(
@@ -244,9 +265,12 @@ def complete_multipart(
     upload: MultipartUpload,
     requested: list[tuple[int, str]],
     *,
+    limit: int,
     now: datetime,
 ) -> str:
-    """Join the listed parts (in order, ETags checked) into the staged object; returns the object's ETag."""
+    """Join the listed parts (in order, ETags checked) into the staged object; returns the object's ETag.
+
+    Refuses ``EntityTooLarge``, joining nothing, when the listed parts add up to more than ``limit`` bytes."""
     parts = {p.part_number: p for p in list_parts(session, upload)}
     if not requested:
         raise VodError("the part list is empty", code="MalformedXML")
@@ -257,6 +281,12 @@ def complete_multipart(
         part = parts.get(number)
         if part is None or part.etag.strip('"') != etag.strip('"'):
             raise VodError(f"part {number} was not uploaded or its ETag differs", code="InvalidPart")
+    total = sum(parts[n].size for n in numbers)
+    if total > limit:
+        raise VodError(
+            f"the parts add up to {total} bytes, over the limit of {limit} bytes (VODGUARD_MAX_UPLOAD_BYTES)",
+            code="EntityTooLarge",
+        )
     key = staging_key(row, upload.object_key)
     info = blobs.concat(key, [parts[n].blob_key for n in numbers])
     etag = f"{hashlib.md5(b''.join(bytes.fromhex(parts[n].etag.strip(chr(34))) for n in numbers)).hexdigest()}-{len(numbers)}"

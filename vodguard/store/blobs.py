@@ -6,6 +6,7 @@ to a temporary file first and are renamed into place, so a reader never sees a h
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -47,6 +48,9 @@ class BlobStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> None:
         """Remove the blob ``prefix`` and every blob under ``prefix/``."""
+
+    def delete_starting(self, folder: str, start: str) -> None:
+        """Remove every blob and folder directly in ``folder`` whose name starts with ``start`` (a plain string)."""
 
     def sweep_older(self, prefix: str, cutoff: float, *, depth: int) -> int:
         """Delete the folders ``depth`` levels under ``prefix`` last written before ``cutoff``; returns how many."""
@@ -160,6 +164,16 @@ class LocalBlobStore:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+    def delete_starting(self, folder: str, start: str) -> None:
+        root = self._path(folder)
+        if not start or "/" in start or not root.is_dir():
+            return
+        for path in root.glob(glob.escape(start) + "*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def sweep_older(self, prefix: str, cutoff: float, *, depth: int) -> int:
         """Delete the folders ``depth`` levels under ``prefix`` last written before ``cutoff`` (Unix seconds)."""

@@ -140,6 +140,29 @@ class UsedSignature(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class SeenApiSignature(Base):
+    """API 3.0 signatures seen while their timestamp is still accepted, and the action each was first used for.
+
+    The digest (of SecretId and signature) is the primary key, so two API servers cannot both take it first.
+    """
+
+    __tablename__ = "seen_api_signatures"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(128))
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class SignInFailure(Base):
+    """One failed console sign-in of an account from a client address (``subject`` is a digest of both)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_subject_at", "subject", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class ReviewTemplate(Base):
     __tablename__ = "review_templates"
     definition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -427,6 +427,12 @@ class S3BlobStore:
                 batch = []
         self._delete_keys(batch)
 
+    def delete_starting(self, folder: str, start: str) -> None:
+        """Remove every blob and folder directly in ``folder`` whose name starts with ``start`` (a plain string)."""
+        if not start or "/" in start:
+            return
+        self._delete_keys([obj["Key"] for obj in self._list(f"{self._key(folder)}/{start}")])
+
     def sweep_older(self, prefix: str, cutoff: float, *, depth: int) -> int:
         """Delete the folders ``depth`` levels under ``prefix`` whose newest object is older than ``cutoff``."""
         base = self._key(prefix) + "/"

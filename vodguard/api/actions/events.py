@@ -7,6 +7,7 @@ from typing import Any
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import events
+from vodguard.services.destinations import AllowList
 from vodguard.store.models import EventConfig
 
 
@@ -50,6 +51,7 @@ def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, An
             s, app_id=ctx.app_id, mode=req.Mode, notification_url=req.NotificationUrl,
             upload_switch=req.UploadMediaCompleteEventSwitch, delete_switch=req.DeleteMediaCompleteEventSwitch,
             persistence_switch=req.PersistenceCompleteEventSwitch, sign_key=req.SignKey,
+            allow=AllowList.parse(ctx.services.settings.notify_allow),
         )  # fmt: skip
     return {}
 
@@ -61,8 +63,9 @@ def describe_event_config(ctx: Ctx, req: DescribeEventConfigRequest) -> dict[str
 
 
 @action("PullEvents")
-def pull_events(ctx: Ctx, req: PullEventsRequest) -> dict[str, Any]:
-    found = events.pull_events(
+async def pull_events(ctx: Ctx, req: PullEventsRequest) -> dict[str, Any]:
+    # async: the long poll waits on the event loop, not on one of the API's threads (audit D5)
+    found = await events.pull_events(
         ctx.services.db,
         ctx.services.wakeups,
         app_id=ctx.app_id,

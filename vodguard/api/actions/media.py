@@ -76,8 +76,11 @@ def delete_media(ctx: Ctx, req: DeleteMediaRequest) -> dict[str, Any]:
         return {}
     with ctx.tx() as s:
         media = media_service.get_media(s, app_id=ctx.app_id, file_id=req.FileId)
-        media_service.delete_media(s, ctx.services.blobs, app_id=ctx.app_id, file_id=req.FileId, now=ctx.now)
+        evidence = media_service.delete_media(
+            s, ctx.services.blobs, app_id=ctx.app_id, file_id=req.FileId, now=ctx.now
+        )
     media_service.discard_blobs(ctx.services.blobs, media)
+    media_service.discard_evidence(ctx.services.blobs, media, evidence)
     ctx.services.wakeups.notify()
     return {}
 

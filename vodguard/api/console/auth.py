@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from vodguard.api.bodylimit import BodyTooLarge, bounded
 from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer
 from vodguard.errors import ResourceNotFound, VodError
 from vodguard.services import console_queries
@@ -160,7 +161,8 @@ def redirect(location: str) -> RedirectResponse:
 
 class ConsoleRoute(APIRoute):
     """Turns ``SignInNeeded`` into a redirect, ``Refused`` into an error page, and a ``VodError`` from a service
-    into a flash message on the page the form came from (POST) or a 404/400 page (GET)."""
+    into a flash message on the page the form came from (POST) or a 404/400 page (GET). Forms are read whole, so
+    the body is read under ``VODGUARD_MAX_BODY_BYTES``; past it the answer is a 413 page."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
@@ -169,7 +171,12 @@ class ConsoleRoute(APIRoute):
             from vodguard.api.console import views
 
             try:
-                return await original(request)
+                services: Services = request.app.state.services
+                return await original(bounded(request, services.settings.max_body_bytes))
+            except BodyTooLarge as exc:
+                return views.error_page(
+                    request, 413, f"The form is larger than {exc.limit} bytes (VODGUARD_MAX_BODY_BYTES)."
+                )
             except SignInNeeded:
                 if request.method != "GET":
                     return views.error_page(request, 401, "You are signed out. Sign in again.")

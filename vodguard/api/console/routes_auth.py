@@ -5,14 +5,12 @@ from __future__ import annotations
 import hmac
 import mimetypes
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from vodguard.api.client_address import client_address
 from vodguard.api.console import views
 from vodguard.api.console.auth import (
     Console,
@@ -26,40 +24,15 @@ from vodguard.api.console.auth import (
     signer,
 )
 from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession
+from vodguard.digits import parse_digits
 from vodguard.errors import ResourceNotFound
-from vodguard.services import apps, console_queries
+from vodguard.services import apps, console_queries, signins
 from vodguard.services.container import Services
 from vodguard.store.models import ApiKey, App
-from vodguard.timeutil import from_unix
+from vodguard.timeutil import from_unix, utcnow
 
 router = APIRouter(route_class=ConsoleRoute)
 STATIC = views.HERE / "static"
-
-
-class FailedSignIns:
-    """Failed sign-ins per client address in a sliding window; past the limit, sign-in is refused for a while."""
-
-    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _trim(self, client: str, now: float) -> deque[float]:
-        seen = self._seen[client]
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
-        return seen
-
-    def blocked(self, client: str) -> bool:
-        with self._lock:
-            return len(self._trim(client, time.monotonic())) >= self.limit
-
-    def record(self, client: str) -> None:
-        with self._lock:
-            self._trim(client, time.monotonic()).append(time.monotonic())
-
-
-FAILED = FailedSignIns()
 
 
 def _secure(request: Request) -> bool:
@@ -95,6 +68,26 @@ def login_page(request: Request, next: str = "") -> Response:
     return response
 
 
+def _lockout_subject(request: Request, services: Services, secret_id: str, app_id: str) -> str:
+    """The account being tried (the SecretId, else the SubAppId) and the client's address."""
+    number = parse_digits(app_id.strip())  # "007" and "7" are one account: no fresh counter per spelling
+    account = f"app:{app_id.strip() if number is None else number}"
+    if secret_id.strip():
+        account = f"key:{secret_id.strip()}"
+    address = client_address(request, services.settings.trusted_networks)
+    return signins.subject(account=account, address=address)
+
+
+def _locked(services: Services, subject: str) -> bool:
+    with services.db.transaction() as s:
+        return signins.locked(s, subject=subject, now=utcnow())
+
+
+def _record_failure(services: Services, subject: str) -> None:
+    with services.db.transaction() as s:
+        signins.record_failure(s, subject=subject, now=utcnow())
+
+
 def _authenticate(
     services: Services, sign, secret_id: str, secret_key: str, app_id: str, password: str
 ) -> ConsoleSession | None:  # type: ignore[no-untyped-def]
@@ -111,9 +104,10 @@ def _authenticate(
             return sign.new_session(
                 app_id=app.id, method="key", secret_id=key.secret_id, credential=credential_of(app, key)
             )
-        if not app_id.strip().isdigit() or not password:
+        number = parse_digits(app_id.strip())
+        if number is None or not password:
             return None
-        app = s.get(App, int(app_id))
+        app = s.get(App, number)
         if app is None or not apps.check_console_password(app, password):
             return None
         return sign.new_session(
@@ -132,12 +126,15 @@ async def login(
 ) -> Response:
     services: Services = request.app.state.services
     sign = signer(request)
-    client = request.client.host if request.client else "?"
-    if FAILED.blocked(client):
-        raise Refused(429, "Too many failed sign-in attempts from this address. Wait a minute and try again.")
+    # Locked per account and address (audit D9): even the right credentials wait, or guessing would go on.
+    subject = _lockout_subject(request, services, secret_id, app_id)
+    if await run_in_threadpool(_locked, services, subject):
+        raise Refused(
+            429, "Too many failed sign-ins to this account from this address. Wait a minute and try again."
+        )
     session = await run_in_threadpool(_authenticate, services, sign, secret_id, secret_key, app_id, password)
     if session is None:
-        FAILED.record(client)
+        await run_in_threadpool(_record_failure, services, subject)
         seed = request.cookies.get(PRE_COOKIE, "")
         return views.render(
             request, "login.html", http_status=401, console=None, csrf=sign.csrf_token(seed), next=same_site_path(next),

@@ -115,8 +115,9 @@ def delete(file_id: str, c: SignedInPost) -> Response:
     with c.tx() as s:
         media = media_service.get_media(s, app_id=c.app_id, file_id=file_id)
         name = media.name or file_id
-        media_service.delete_media(s, blobs, app_id=c.app_id, file_id=file_id, now=utcnow())
-        # The bytes go only once the row is gone for good.
+        evidence = media_service.delete_media(s, blobs, app_id=c.app_id, file_id=file_id, now=utcnow())
+        # The bytes and the evidence go only once the row is gone for good.
         after_commit(s, lambda: media_service.discard_blobs(blobs, media))
+        after_commit(s, lambda: media_service.discard_evidence(blobs, media, evidence))
     c.services.wakeups.notify()
     return views.with_flash(c.request, redirect("/console/library"), f"Deleted {name}.", "ok")

@@ -11,9 +11,11 @@ from starlette.datastructures import FormData
 
 from vodguard.api.console import views
 from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.digits import parse_digits
 from vodguard.errors import InvalidParameterValue
 from vodguard.moderation.presets import DEFAULT_THRESHOLDS
 from vodguard.services import apps, console_queries, events, templates
+from vodguard.services.destinations import AllowList
 from vodguard.timeutil import utcnow
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -158,7 +160,7 @@ def create_procedure(
     definition: str = Form(""),
     cover: str = Form(""),
 ) -> Response:
-    review = int(definition) if definition.strip().isdigit() else None
+    review = parse_digits(definition.strip())
     with c.tx() as s:
         templates.create_procedure_template(
             s, app_id=c.app_id, name=name.strip(), comment=comment, review_definition=review,
@@ -192,6 +194,7 @@ def save_events(
             s, app_id=c.app_id, mode=mode, notification_url=notification_url.strip(), sign_key=sign_key.strip(),
             upload_switch=on(upload_switch), delete_switch=on(delete_switch),
             persistence_switch=on(persistence_switch),
+            allow=AllowList.parse(c.services.settings.notify_allow),
         )  # fmt: skip
     return _done(c, "Event configuration saved.", "events")
 
