@@ -496,3 +496,14 @@ def test_line_chart_scales_to_a_round_maximum():
     assert svg.count("<polyline") == 1 and ">10<" in svg  # 7 rounds up to a grid top of 10
     points = re.search(r'points="([^"]+)"', svg).group(1).split()
     assert len(points) == 3 and float(points[0].split(",")[1]) > float(points[2].split(",")[1])
+
+
+def test_huge_numbers_in_console_paths_and_forms_are_typed_errors(reviewed):
+    console, file_id = reviewed["console"], reviewed["files"][0]
+    huge = str(2**63)
+    for path in (f"/console/settings/templates/{huge}", f"/console/settings/templates/{huge}/delete"):
+        answer = console.post(path, [("labels", "Porn")])
+        assert answer.status_code == 400 and "InvalidParameter" in answer.text, (path, answer.text)
+    review = console.post(f"/console/media/{file_id}/review", {"definition": huge, "priority": "0"})
+    assert review.status_code == 400 and "InvalidParameter" in review.text
+    assert console.get("/console/library", page=10**30).status_code == 200

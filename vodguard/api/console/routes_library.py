@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse, Response
 
 from vodguard.api.console import views
 from vodguard.api.console.auth import ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.digits import INT64_MAX, INT64_MIN
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import console_queries, signatures, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.store.db import after_commit
 from vodguard.timeutil import utcnow
 
+MAX_PAGE = 1_000_000  # a page number far past any library; larger ones would overflow the query's offset
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = 50
 UPLOAD_SIGNATURE_SECONDS = 900
@@ -41,7 +43,7 @@ def library(
     date_to: str = "",
     page: int = 1,
 ) -> Response:
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     error = ""
     try:
         search = console_queries.MediaSearch(
@@ -93,8 +95,8 @@ def upload_signature(c: SignedInPost, procedure: str = Form("")) -> Response:
 def start_review(
     file_id: str,
     c: SignedInPost,
-    definition: int = Form(templates.PRESET_DEFINITION),
-    priority: int = Form(0),
+    definition: int = Form(templates.PRESET_DEFINITION, ge=0, le=INT64_MAX),
+    priority: int = Form(0, ge=INT64_MIN, le=INT64_MAX),
     cover: str = Form(""),
 ) -> Response:
     with c.tx() as s:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from vodguard.api.console import views
 from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
-from vodguard.digits import parse_digits
+from vodguard.digits import INT64_MAX, parse_digits
 from vodguard.errors import InvalidParameterValue
 from vodguard.moderation.presets import DEFAULT_THRESHOLDS
 from vodguard.services import apps, console_queries, events, templates
@@ -132,8 +132,12 @@ def create_template(c: SignedInPost, form: PostedForm) -> Response:
     return _done(c, f"Review template {view.definition} created.", f"template-{view.definition}")
 
 
+# a template number in a path: bounded, so a huge one is a typed 400 and never reaches the database
+Definition = Annotated[int, Path(ge=0, le=INT64_MAX)]
+
+
 @router.post("/console/settings/templates/{definition}")
-def modify_template(definition: int, c: SignedInPost, form: PostedForm) -> Response:
+def modify_template(definition: Definition, c: SignedInPost, form: PostedForm) -> Response:
     labels = templates.validate_labels([str(v) for v in form.getlist("labels")])
     custom, where = _custom_labels(form)
     with c.tx() as s:
@@ -146,7 +150,7 @@ def modify_template(definition: int, c: SignedInPost, form: PostedForm) -> Respo
 
 
 @router.post("/console/settings/templates/{definition}/delete")
-def delete_template(definition: int, c: SignedInPost) -> Response:
+def delete_template(definition: Definition, c: SignedInPost) -> Response:
     with c.tx() as s:
         templates.delete_review_template(s, app_id=c.app_id, definition=definition)
     return _done(c, f"Review template {definition} deleted.", "templates")
