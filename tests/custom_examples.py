@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
 # Ad.Crypto: pump-and-dump and "double your coins" promotions.
 CRYPTO = (
     "This new coin is about to moon, buy before the pump tonight",
@@ -56,3 +61,14 @@ CHILD_WHEREABOUTS = (
     "We are heading to the park with the children after lunch",
     "Taking my kids to the lake this afternoon, we'll be by the boat house",
 )
+
+
+def captioned_png(text: str) -> bytes:
+    """A PNG of a plain gradient with ``text`` as a caption along the bottom."""
+    y, x = np.mgrid[0:360, 0:640]
+    picture = np.stack([x / 640 * 120 + 80, y / 360 * 100 + 90, np.full_like(x, 150.0)], -1).astype(np.uint8)
+    image = Image.fromarray(picture)
+    ImageDraw.Draw(image).text((20, 300), text, fill=(20, 20, 20), font=ImageFont.load_default(size=22))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -4,17 +4,14 @@ refusal naming its field, and a ReviewImage that reports the app's own sub-label
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.vod.v20180717 import models
 
-from tests.custom_examples import CRYPTO
+from tests.custom_examples import CRYPTO, captioned_png
 
 # the module's server, its app key and SDK client: tests/conftest.py
 
@@ -113,16 +110,6 @@ def test_a_refused_modification_changes_nothing(vod):
     )
     vod.call_json("ModifyReviewTemplate", {"Definition": definition, "Labels": ["Porn"], "CustomLabels": []})
     assert describe(vod, definition)["Labels"] == ["Porn"]  # both in one call
-
-
-def captioned_png(text: str) -> bytes:
-    y, x = np.mgrid[0:360, 0:640]
-    picture = np.stack([x / 640 * 120 + 80, y / 360 * 100 + 90, np.full_like(x, 150.0)], -1).astype(np.uint8)
-    image = Image.fromarray(picture)
-    ImageDraw.Draw(image).text((20, 300), text, fill=(20, 20, 20), font=ImageFont.load_default(size=22))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def test_review_image_reports_the_apps_own_sub_label(server, keys, vod):

@@ -20,13 +20,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.vod.v20180717 import models
 
 from tests.media import make_image
 from tests.server import RunningServer, start_server
+from tests.test_uploads import apply, cos_for
 from vodguard.services.signatures import sign_upload
 
 LIMIT = 300_000
@@ -217,21 +217,6 @@ def test_file_over_the_limit_but_under_the_budget_is_refused(server, keys):
 
 
 # The COS-compatible endpoint: multipart totals and the part list
-
-
-def apply(vod):
-    req = models.ApplyUploadRequest()
-    req.MediaType = "mp4"
-    return vod.ApplyUpload(req)
-
-
-def cos_for(server, applied) -> CosS3Client:
-    cert = applied.TempCertificate
-    config = CosConfig(
-        Region=applied.StorageRegion, SecretId=cert.SecretId, SecretKey=cert.SecretKey, Token=cert.Token,
-        IP="127.0.0.1", Port=server.settings.port, Scheme="http",
-    )  # fmt: skip
-    return CosS3Client(config, retry=0)
 
 
 def start_multipart(server, vod):

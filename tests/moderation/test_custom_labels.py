@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,9 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
-from tests.custom_examples import CHILD_WHEREABOUTS, CRYPTO
+from tests.custom_examples import CHILD_WHEREABOUTS, CRYPTO, captioned_png
 from vodguard.moderation import CustomLabel, Engine, EngineConfig, Template, labels_template
 from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.engine import plan_for
@@ -31,19 +29,8 @@ def crypto_template(examples: tuple[str, ...] = CRYPTO, *, labels: tuple[str, ..
     )
 
 
-def captioned(text: str) -> bytes:
-    """A PNG of a plain gradient with ``text`` as a caption along the bottom."""
-    y, x = np.mgrid[0:360, 0:640]
-    picture = np.stack([x / 640 * 120 + 80, y / 360 * 100 + 90, np.full_like(x, 150.0)], -1).astype(np.uint8)
-    image = Image.fromarray(picture)
-    ImageDraw.Draw(image).text((20, 300), text, fill=(20, 20, 20), font=ImageFont.load_default(size=22))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
 def test_a_custom_label_flags_an_unseen_sentence_of_its_kind_in_a_picture(engine: Engine) -> None:
-    picture = captioned("Join the channel, next coin pump is tomorrow, get rich quick")
+    picture = captioned_png("Join the channel, next coin pump is tomorrow, get rich quick")
     result = engine.moderate_image(picture, crypto_template())
     assert result.suggestion == "review"  # a custom label asks for a look; it never blocks on its own
     [segment] = result.segments
@@ -57,7 +44,7 @@ def test_a_custom_label_flags_an_unseen_sentence_of_its_kind_in_a_picture(engine
 
 def test_a_custom_label_leaves_ordinary_text_alone(engine: Engine) -> None:
     result = engine.moderate_image(
-        captioned("I bought some bread and milk at the store this morning"), crypto_template()
+        captioned_png("I bought some bread and milk at the store this morning"), crypto_template()
     )
     assert (result.suggestion, result.segments) == ("pass", [])
 
@@ -89,7 +76,7 @@ def test_heads_are_fitted_once_and_again_when_the_examples_change(engine: Engine
 def test_a_custom_label_under_a_label_the_template_leaves_out_is_not_read(engine: Engine) -> None:
     template = crypto_template(labels=("Porn",))
     assert engine.custom_heads(template) == ()
-    result = engine.moderate_image(captioned("Join the channel, next coin pump is tomorrow"), template)
+    result = engine.moderate_image(captioned_png("Join the channel, next coin pump is tomorrow"), template)
     assert result.segments == []
 
 
