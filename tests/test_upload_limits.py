@@ -27,6 +27,7 @@ from tencentcloud.vod.v20180717 import models
 from tests.media import make_image
 from tests.server import RunningServer, start_server
 from tests.test_uploads import apply, cos_for
+from vodguard.api.upload_form import SIGNATURE_FIRST_BYTES
 from vodguard.services.signatures import sign_upload
 
 LIMIT = 300_000
@@ -145,9 +146,30 @@ def file_part(name: str = "big.mp4") -> bytes:
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
 
-def test_anonymous_chunked_upload_over_the_limit_is_refused_early_and_leaves_nothing(server):
+def signature_part(signature: str) -> bytes:
+    return (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n{signature}\r\n'
+    ).encode()
+
+
+def test_anonymous_upload_with_the_file_before_any_credential_is_refused_at_once(server):
     before = stored_files(server)
     result = flood(server, "/upload", headers={}, content_type=MULTIPART, prefix=file_part())
+    assert (result.status, result.error_code()) == (401, "AuthFailure.InvalidAuthorization")
+    assert "signature" in json.loads(result.body)["Error"]["Message"]
+    assert result.sent < FLOOD // 2  # refused while the body streamed, not after it was all read
+    assert result.peak_spooled <= SIGNATURE_FIRST_BYTES  # a stranger gets no more than the first fields' room
+    time.sleep(0.1)
+    assert spooled_bytes(result.baseline) == {}
+    assert stored_files(server) == before
+
+
+def test_signature_in_the_form_then_an_upload_over_the_limit_is_refused_early_and_leaves_nothing(
+    server, keys
+):
+    before = stored_files(server)
+    prefix = signature_part(sign_upload(keys.secret_id, keys.secret_key)) + file_part()
+    result = flood(server, "/upload", headers={}, content_type=MULTIPART, prefix=prefix)
     assert result.status == 413
     assert result.error_code() == "RequestSizeLimitExceeded"
     assert "VODGUARD_MAX_UPLOAD_BYTES" in json.loads(result.body)["Error"]["Message"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from python_multipart.multipart import parse_options_header
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from vodguard import ids
 from vodguard.api.bodylimit import BodyTooLarge, bounded
@@ -47,6 +49,11 @@ from vodguard.timeutil import utcnow
 router = APIRouter()
 SIGNATURE_HEADER = "x-upload-signature"
 FORM_OVERHEAD = 1 << 20  # part headers and the small fields around the file
+# Without credentials in the headers or query, the form's 'signature' field must come before any file part, within
+# this many bytes: a stranger is refused after reading at most this much, not after the whole upload.
+SIGNATURE_FIRST_BYTES = 64 << 10
+_PART_HEADER = re.compile(rb"content-disposition:[ \t]*form-data;([^\r\n]*)", re.IGNORECASE)
+_PART_NAME = re.compile(rb'\bname="([^"]*)"')
 STATUS = {"AuthFailure": 401, "RequestSizeLimitExceeded": 413, "InternalError": 500}
 
 
@@ -72,7 +79,11 @@ async def upload(request: Request) -> Response:
             )
         try:
             reader = _bounded_reader(request, services)
+            if authenticated is None:
+                reader = _signature_first(reader)
             form = await reader.form(max_files=2, max_fields=50)
+        except VodError:
+            raise
         except BodyTooLarge as exc:
             limit = services.settings.max_upload_bytes
             raise RequestSizeLimitExceeded(
@@ -99,6 +110,47 @@ async def upload(request: Request) -> Response:
         )
     finally:
         await reader.close()  # closes (and so deletes) any file the form parser spooled
+
+
+def _first_part_verdict(head: bytes) -> bool | None:
+    """True when the form's parts so far name 'signature' before any file, False when a file comes first, None
+    while neither has been seen."""
+    for header in _PART_HEADER.finditer(head):
+        params = header.group(1)
+        name = _PART_NAME.search(params)
+        if name is not None and name.group(1) == b"signature":
+            return True
+        if b"filename=" in params.lower():
+            return False
+    return None
+
+
+def _signature_first(request: Request) -> Request:
+    """The request, whose body is refused (``AuthFailure``) as soon as a file part arrives before the 'signature'
+    field, or ``SIGNATURE_FIRST_BYTES`` pass without either. curl and the console send fields in order, so a
+    signed upload puts its signature first (``-F signature=... -F file=@clip.mp4``)."""
+    receive = request.receive
+    head = bytearray()
+    settled = False
+
+    async def receive_checked() -> Message:
+        nonlocal settled
+        message = await receive()
+        if not settled and message["type"] == "http.request":
+            head.extend(message.get("body", b""))
+            verdict = _first_part_verdict(bytes(head))
+            if verdict is True:
+                settled = True
+                head.clear()
+            elif verdict is False or len(head) > SIGNATURE_FIRST_BYTES:
+                raise AuthFailure(
+                    "send the client upload signature before the file (the 'signature' form field first), in the "
+                    f"{SIGNATURE_HEADER} header or the 'signature' query parameter, or the app key as Basic auth",
+                    code="AuthFailure.InvalidAuthorization",
+                )
+        return message
+
+    return Request(request.scope, receive_checked)
 
 
 def _bounded_reader(request: Request, services: Services) -> Request:
