@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -87,10 +86,9 @@ def test_empty_huge_and_garbage_text_give_results_not_crashes(moderator: TextMod
     garbage = os.urandom(4096).decode("latin-1")
     assert isinstance(moderator(garbage), list)
     huge = ("the weather is lovely today and the children are playing in the park. " * 15000)[: 1 << 20]
-    started = time.perf_counter()
-    assert moderator(huge) == []
-    # only a bounded number of windows is embedded, whatever the size (a loose bound: this is no benchmark)
-    assert time.perf_counter() - started < 60
+    assert (
+        moderator(huge) == []
+    )  # only MAX_WINDOWS pieces are embedded, whatever the size (see the windows test)
 
 
 def test_a_threat_far_into_a_long_text_is_found_within_the_windows(moderator: TextModerator) -> None:
