@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 
 from vodguard.moderation.errors import ModelUnavailable
-from vodguard.moderation.policy import thresholds_for
+from vodguard.moderation.policy import suggestion_for
 from vodguard.moderation.presets import labels_template, parse_labels
 from vodguard.moderation.types import SUGGESTION_RANK, Template, TextHit
 
@@ -47,12 +47,7 @@ def judge(hits: list[TextHit], template: Template) -> tuple[str, TextHit | None]
     best: tuple[int, float] = (0, 0.0)
     worst: tuple[str, TextHit | None] = ("pass", None)
     for hit in hits:
-        if hit.label not in template.labels:
-            continue
-        limits = thresholds_for(template, hit.label)
-        suggestion = (
-            "block" if hit.confidence >= limits.block else "review" if hit.confidence >= limits.review else ""
-        )
+        suggestion = suggestion_for(hit.label, hit.confidence, template)
         if suggestion and (SUGGESTION_RANK[suggestion], hit.confidence) > best:
             best, worst = (SUGGESTION_RANK[suggestion], hit.confidence), (suggestion, hit)
     return worst

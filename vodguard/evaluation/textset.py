@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vodguard.moderation.policy import thresholds_for
+from vodguard.moderation.policy import suggestion_for
 from vodguard.moderation.presets import labels_template
 from vodguard.moderation.types import LABELS, TextHit
 
@@ -60,11 +60,7 @@ def read_labelled(path: Path, limit: int | None = None) -> list[LabelledText]:
 def flagged_labels(hits: Iterable[TextHit], labels: Collection[str]) -> set[str]:
     """The labels whose hits reach their review threshold under the all-labels template."""
     template = labels_template(labels)
-    return {
-        h.label
-        for h in hits
-        if h.label in labels and h.confidence >= thresholds_for(template, h.label).review
-    }
+    return {h.label for h in hits if suggestion_for(h.label, h.confidence, template)}
 
 
 @dataclass

@@ -21,16 +21,22 @@ def thresholds_for(template: Template, label: str) -> Thresholds:
 
 def suggest(finding: Finding, template: Template) -> str | None:
     """``block``, ``review``, or ``None`` (label not in the template, or confidence below review)."""
-    if finding.label not in template.labels:
+    return suggestion_for(finding.label, finding.confidence, template, finding.form)
+
+
+def suggestion_for(label: str, confidence: float, template: Template, form: str = "") -> str | None:
+    """What a confidence for ``label`` (found in ``form``, if any) suggests under ``template``: ``block``,
+    ``review`` or ``None``; text that is not yet a finding (``vodguard text``, ``eval text``) is judged here too."""
+    if label not in template.labels:
         return None
-    limits = thresholds_for(template, finding.label)
-    if finding.confidence >= limits.block:
+    limits = thresholds_for(template, label)
+    if confidence >= limits.block:
         suggestion = "block"
-    elif finding.confidence >= limits.review:
+    elif confidence >= limits.review:
         suggestion = "review"
     else:
         return None
-    ceiling = FORM_CEILINGS.get(finding.form)
+    ceiling = FORM_CEILINGS.get(form)
     if ceiling is not None and SUGGESTION_RANK[suggestion] > SUGGESTION_RANK[ceiling]:
         suggestion = ceiling
     return suggestion

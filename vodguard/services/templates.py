@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
+from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
 from vodguard.moderation.types import CustomLabel
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
 
@@ -23,7 +24,7 @@ FIRST_CUSTOM_DEFINITION = 10001
 MAX_TEMPLATES = 50
 REVIEW_CONTENTS = ("Media", "Cover")
 MAX_CUSTOM_LABELS = 10
-MIN_EXAMPLES, MAX_EXAMPLES = 20, 500  # 20 is text/intent.py's MIN_CUSTOM_EXAMPLES
+MIN_EXAMPLES, MAX_EXAMPLES = MIN_CUSTOM_EXAMPLES, 500
 MAX_EXAMPLE_CHARS = 500
 _SUB_LABEL = re.compile(r"[\w-]{1,32}")  # letters (any script), digits, _ and -
 
