@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vodguard.moderation.text.encoder import E5Encoder, SentenceEncoder  # noqa: E402
-from vodguard.moderation.text.intent import _prepare  # noqa: E402
+from vodguard.moderation.text.intent import prepare  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 CLEAN_BUDGET = 0.007
@@ -223,8 +223,8 @@ def main() -> int:
 
     train = masks["train"]
     use_mean, e5_mean = use[train].mean(axis=0), e5[train].mean(axis=0)
-    x_use = _prepare(use, use_mean)
-    x_full = np.hstack([x_use, _prepare(e5, e5_mean)])
+    x_use = prepare(use, use_mean)
+    x_full = np.hstack([x_use, prepare(e5, e5_mean)])
     use_models, use_report = fit_set("use", x_use, truth, masks, clean)
     full_models, full_report = fit_set("full", x_full, truth, masks, clean)
 

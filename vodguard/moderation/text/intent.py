@@ -41,7 +41,7 @@ def default_intent_path() -> Path:
     return Path(str(resources.files("vodguard.moderation.text") / "data" / "intent.npz"))
 
 
-def _prepare(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
+def prepare(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Centre on the training mean and re-normalise: USE vectors share a large common direction."""
     centred = np.atleast_2d(vectors).astype(np.float32) - mean
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
@@ -83,13 +83,13 @@ class IntentHeads:
 
     def use(self, vectors: np.ndarray) -> np.ndarray:
         """(N, labels) probabilities from (N, 512) USE vectors; a zero vector (empty text) scores 0."""
-        probs = _sigmoid(_prepare(vectors, self.mean) @ self._use_coef.T + self._use_intercept)
+        probs = _sigmoid(prepare(vectors, self.mean) @ self._use_coef.T + self._use_intercept)
         probs[~np.any(np.atleast_2d(vectors), axis=1)] = 0.0
         return probs
 
     def full(self, use_vectors: np.ndarray, e5_vectors: np.ndarray) -> np.ndarray:
         """(N, labels) probabilities from the USE and E5 vectors of the same N texts."""
-        x = np.hstack([_prepare(use_vectors, self.mean), _prepare(e5_vectors, self.e5_mean)])
+        x = np.hstack([prepare(use_vectors, self.mean), prepare(e5_vectors, self.e5_mean)])
         probs = _sigmoid(x @ self._full_coef.T + self._full_intercept)
         probs[~np.any(np.atleast_2d(use_vectors), axis=1)] = 0.0
         return probs
@@ -108,7 +108,7 @@ class CustomHead:
 
     def __call__(self, vectors: np.ndarray) -> np.ndarray:
         """(N,) probabilities."""
-        x = _prepare(vectors, self.mean)
+        x = prepare(vectors, self.mean)
         probs = _sigmoid(x @ self.coef + self.intercept)
         probs[~np.any(np.atleast_2d(vectors), axis=1)] = 0.0
         return probs
@@ -137,7 +137,7 @@ def fit_custom_head(
         if negatives is None or not len(negatives)
         else np.vstack([heads.clean_pool, negatives])
     )
-    x = _prepare(np.vstack([examples, pool]), heads.mean)
+    x = prepare(np.vstack([examples, pool]), heads.mean)
     y = np.concatenate([np.ones(len(examples)), np.zeros(len(pool))])
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
     model.fit(x, y)
