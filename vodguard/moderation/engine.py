@@ -40,6 +40,7 @@ from vodguard.moderation.types import (
     AudioTrack,
     Finding,
     Frame,
+    ModerateText,
     ModerationResult,
     StageTiming,
     Template,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from vodguard.moderation.text.intent import CustomHead
 
 Progress = Callable[[str, float], None]
-TextModerate = Callable[[str], list[TextHit]]
 
 BATCH = 8  # frames per detector call: big enough to amortise the call, small enough for timely progress
 # Labels whose evidence can be text: they make OCR read the frames and ASR transcribe the speech. Porn is one:
@@ -153,7 +153,7 @@ class _Run:
         self.timings = _Timings()
         self.keeper = FrameKeeper()
         # the text moderator for OCR and ASR in this call, when the template's custom labels need their own
-        self.moderate: TextModerate | None = None
+        self.moderate: ModerateText | None = None
         self._progress = progress
         self._lock = threading.Lock()
         self._findings: list[Finding] = []

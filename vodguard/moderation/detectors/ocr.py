@@ -10,7 +10,7 @@ nothing.
 joined, so a phrase broken over two caption lines still matches, while a caption and a corner clock stay
 apart. A hit's box is the union of the lines that carry its keywords.
 
-OCR is the dominant cost on video (bench/README.md), and most sampled frames show the text of the frame
+OCR is the dominant cost on video (docs/benchmarks.md), and most sampled frames show the text of the frame
 before, so ``ChangeGate`` re-reads only what changed: an unchanged frame costs a thumbnail comparison, a
 changed region gets det on that region alone, and only lines whose crop changed go to rec. A static
 caption is recognised once.
@@ -19,7 +19,7 @@ caption is recognised once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +28,7 @@ import numpy as np
 
 from vodguard.moderation.detectors.base import package_dir, session_options
 from vodguard.moderation.errors import ModelUnavailable
-from vodguard.moderation.types import Finding, Frame, TextHit
-
-TextModerator = Callable[[str], list[TextHit]]
-Box = tuple[int, int, int, int]
+from vodguard.moderation.types import Box, Finding, Frame, ModerateText, TextHit
 
 _MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
@@ -39,9 +36,8 @@ _MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
 }
 _GATE_WIDTH = 320  # px of the grey thumbnail the frame gate compares
-_GATE_PIXEL_DIFF = (
-    12  # grey levels; after area averaging, codec noise stays well under this, a changed glyph not
-)
+# grey levels; after area averaging, codec noise stays well under this, a changed glyph not
+_GATE_PIXEL_DIFF = 12
 _BLOCK_DIFF = 18.0  # mean grey difference in any glyph-sized block of a line that counts as changed text
 # ...or this share of a block's pixels changed by this share of the line's contrast (its 98th less its 2nd
 # percentile of grey): a small digit turning from 0 to 8 moves its block mean by under 14, while a moving
@@ -507,13 +503,13 @@ class OcrDetector:
     labels = frozenset({"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse"})
 
     def __init__(
-        self, text_moderator: TextModerator, reader: OcrReader | None = None, *, gate: bool = True
+        self, text_moderator: ModerateText, reader: OcrReader | None = None, *, gate: bool = True
     ) -> None:
         self._moderate = text_moderator
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
 
-    def session(self, *, moderate: TextModerator | None = None) -> OcrSession:
+    def session(self, *, moderate: ModerateText | None = None) -> OcrSession:
         """A reader for the frames of one file, in batches, that remembers what it has read. ``moderate`` stands
         in for the detector's text moderator in this session (the engine passes one that also reads the
         template's custom labels)."""
@@ -523,7 +519,7 @@ class OcrDetector:
         """The lines of every frame, in order; with the gate on, only what changed is read again."""
         return self.session().read_frames(frames)
 
-    def __call__(self, frames: Sequence[Frame], *, moderate: TextModerator | None = None) -> list[Finding]:
+    def __call__(self, frames: Sequence[Frame], *, moderate: ModerateText | None = None) -> list[Finding]:
         """Findings for every text block the text moderator (or ``moderate``) flags, one per frame it is on."""
         return self.session(moderate=moderate)(frames)
 
@@ -531,7 +527,7 @@ class OcrDetector:
 class OcrSession:
     """The state of reading one file: its change gate and the verdicts on text already moderated."""
 
-    def __init__(self, reader: OcrReader, text_moderator: TextModerator, *, gate: bool = True) -> None:
+    def __init__(self, reader: OcrReader, text_moderator: ModerateText, *, gate: bool = True) -> None:
         self._reader = reader
         self._moderate = text_moderator
         self._gate = ChangeGate(reader) if gate else None
@@ -654,9 +650,8 @@ def lines_with_keywords(
         key = keyword.lower()
         start = folded.find(key) if key else -1
         if start < 0:
-            return list(
-                lines
-            )  # the moderator normalised the text (width, variants, leet): keep the whole block
+            # the moderator normalised the text (width, variants, leet): keep the whole block
+            return list(lines)
         while start >= 0:
             end = start + len(key)
             hit.update(i for i, (a, b) in enumerate(spans) if a < end and start < b)
