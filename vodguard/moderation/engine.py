@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from vodguard.moderation import decode
+from vodguard.moderation import media
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.errors import DeadlineExceeded, ModelUnavailable, ModerationError, SourceFileError
@@ -366,7 +364,7 @@ class Engine:
             template, progress, deadline if deadline is not None else time.monotonic() + limits.wall_seconds
         )
         with run.timings.stage("probe"):
-            info = decode.probe(source, limits)
+            info = media.probe(source, limits)
         custom = [c.label for c in template.custom_labels]
         wanted = plan_for(template.labels, self.config, custom=custom)
         plan = Plan(
@@ -383,7 +381,7 @@ class Engine:
                 self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
                 run.check()
                 if plan.pictures:
-                    frames = decode.sample_frames(
+                    frames = media.sample_frames(
                         source,
                         info,
                         interval=self.config.frame_interval,
@@ -440,18 +438,18 @@ class Engine:
                 lane.close()
         run.report("pictures", 1.0)
 
-    def _audio_path(self, source: Path, info: decode.MediaInfo, plan: Plan, run: _Run) -> None:
+    def _audio_path(self, source: Path, info: media.MediaInfo, plan: Plan, run: _Run) -> None:
         """Decode the audio track, then run the audio detectors on it chunk by chunk."""
         try:
             self._load(plan.audio_detectors, run)
             run.check()
             with run.timings.stage("decode_audio"):
-                track: AudioTrack | None = decode.load_audio(source, info, self.config.limits, run.deadline)
+                track: AudioTrack | None = media.load_audio(source, info, self.config.limits, run.deadline)
             if track is None:
                 return
             run.report("audio", 0.05)
             total = max(track.duration, 1e-9)
-            for offset, chunk in audio_chunks(track):
+            for offset, chunk in media.audio_chunks(track):
                 for name in plan.audio_detectors:
                     if run.stop.is_set():
                         return
@@ -496,38 +494,12 @@ class Engine:
         self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
         self._text_for_run(run, plan)
         with run.timings.stage("decode"):
-            frames = decode.load_image_frames(source, limits, deadline=run.deadline)
+            frames = media.load_image_frames(source, limits, deadline=run.deadline)
         with contextlib.closing(frames):  # an early exit must not leave the image open
             if plan.pictures:
                 self._picture_path(frames, plan, run, 0.0, None)
         # one picture: every hit of one kind is one segment, however many GIF frames carry it
         return self._finish(run, 0.0, float("inf"))
-
-
-CHUNK_SECONDS = 300.0
-_CUT_SEARCH = 20.0  # seconds before a chunk's nominal end searched for the quietest place to cut
-
-
-def audio_chunks(track: AudioTrack, *, seconds: float = CHUNK_SECONDS) -> Iterator[tuple[float, AudioTrack]]:
-    """(offset, piece) of a long track in pieces of at most ``seconds``, each cut at its quietest 0.1 s.
-
-    Pieces let a long file report progress and meet its deadline between them; cutting in the quietest spot
-    near the limit keeps words whole.
-    """
-    rate = track.sample_rate
-    samples = track.samples
-    size = int(seconds * rate)
-    start = 0
-    while len(samples) - start > size:
-        hop = rate // 10
-        lo = start + size - int(min(_CUT_SEARCH, seconds / 2) * rate)
-        window = samples[lo : start + size]
-        usable = len(window) // hop * hop
-        energy = np.square(window[:usable].reshape(-1, hop)).mean(axis=1)
-        cut = lo + int(np.argmin(energy)) * hop + hop // 2
-        yield start / rate, AudioTrack(samples=samples[start:cut], sample_rate=rate)
-        start = cut
-    yield start / rate, AudioTrack(samples=samples[start:], sample_rate=rate)
 
 
 def _shifted(findings: Iterable[Finding], offset: float) -> list[Finding]:
