@@ -45,6 +45,8 @@ class OcrDetector:
     """
 
     name = "ocr"
+    # The labels text in a picture can carry. Porn is one: a template of Porn alone must still catch "free porn
+    # videos" in a caption, as the cloud's does. Moan is a matter of sound, not of captions.
     labels = frozenset({"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse"})
 
     def __init__(
