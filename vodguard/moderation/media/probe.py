@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import av
 import av.error
@@ -21,6 +21,9 @@ from vodguard.moderation.media.guards import (
 )
 from vodguard.moderation.media.images import image_info, open_image
 from vodguard.moderation.media.info import AudioStreamInfo, MediaInfo, VideoStreamInfo
+
+if TYPE_CHECKING:
+    from av.video.stream import VideoStream
 
 _PROBE_PACKETS = 600  # packets read while looking for the first decodable frame
 
@@ -101,7 +104,7 @@ def _av_info(
         main = videos[0]
         width, height = main.width, main.height
         check_pixels(name, width, height, limits)
-        stream = container.streams[main.index]
+        stream = cast("VideoStream", container.streams[main.index])  # one of the video streams above
         sar = stream.sample_aspect_ratio
         aspect = float(sar) if sar and 0.2 < float(sar) < 5 else 1.0
         first = _first_frame(container, stream, name)
@@ -111,7 +114,7 @@ def _av_info(
             check_pixels(name, width, height, limits)
     else:
         _first_frame(container, container.streams[audios[0].index], name)
-    streams = [container.streams[s.index] for s in (*videos, *audios)]
+    streams = [container.streams[i] for i in [v.index for v in videos] + [a.index for a in audios]]
     if complete and total > 0 and any(s.duration is None for s in streams):
         _check_packets_reach(container, total, name)
     return MediaInfo(

@@ -11,8 +11,9 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from contextlib import closing
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import av
 import numpy as np
@@ -33,6 +34,9 @@ from vodguard.moderation.media.images import MAX_SIDE, load_image_frames
 from vodguard.moderation.media.info import MediaInfo
 from vodguard.moderation.sampling import THUMB_SIDE, FrameSelector, thumbnail
 from vodguard.moderation.types import Frame
+
+if TYPE_CHECKING:
+    from av.video.stream import VideoStream
 
 _LOOKAHEAD_PACKETS = 1500  # packets buffered while looking for the next keyframe
 
@@ -84,7 +88,8 @@ class _VideoSampler:
         max_side: int,
         name: str,
     ) -> None:
-        self.stream = container.streams[info.video_streams[0].index]
+        # probe took the index from the container's video streams
+        self.stream = cast("VideoStream", container.streams[info.video_streams[0].index])
         self.stream.thread_type = "AUTO"
         self.container = container
         self.info = info
@@ -124,9 +129,7 @@ class _VideoSampler:
             # Every decoded frame needs a thumbnail for the scene test: the fast scaler costs a third of the
             # area-averaging one, which is kept for the frames that may be kept (the duplicate test).
             rough = _thumb(frame, "FAST_BILINEAR")
-            if not self.selector.consider(
-                rough, t, keyframe=keyframe, detail=lambda f=frame: _thumb(f, "AREA")
-            ):
+            if not self.selector.consider(rough, t, keyframe=keyframe, detail=partial(_thumb, frame, "AREA")):
                 continue
             if kept >= self.limits.max_frames:
                 raise MediaLimitExceeded(f"{self.name}: more than {self.limits.max_frames} sampled frames")
@@ -135,7 +138,7 @@ class _VideoSampler:
 
     def _rgb(self, frame: Any) -> np.ndarray:
         w, h = self.out_size
-        rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
+        rgb: np.ndarray = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
         if self.rotation:
             rgb = np.ascontiguousarray(np.rot90(rgb, k=-(self.rotation // 90)))  # negative k: clockwise
         return rgb
@@ -153,27 +156,30 @@ class _VideoSampler:
         buffered: deque[tuple[int, Any, float | None]] = deque()  # (sequence number, packet, time)
         keys: deque[tuple[int, float]] = deque()  # keyframe packets in ``buffered``
         demux = self.container.demux(self.stream)
-        state = {"ended": False, "latest": -math.inf, "seq": 0}
+        ended = False
+        latest = -math.inf  # the time of the latest packet read
+        pulled = 0  # packets read: the last one's sequence number
 
         def pull() -> None:
+            nonlocal ended, latest, pulled
             packet = next(demux, None)
             if packet is None:
-                state["ended"] = True
+                ended = True
                 return
             if packet.size == 0:
                 return  # the demuxer's end-of-stream marker
             self.packets += 1
             t = self._time(packet.pts if packet.pts is not None else packet.dts)
-            seq = state["seq"] = state["seq"] + 1
+            pulled += 1
             if t is not None:
-                state["latest"] = max(state["latest"], t)
+                latest = max(latest, t)
                 if packet.is_keyframe:
-                    keys.append((seq, t))
-            buffered.append((seq, packet, t))
+                    keys.append((pulled, t))
+            buffered.append((pulled, packet, t))
 
         def check_whole() -> None:
             frame = 1.0 / (self.info.fps or 25.0)
-            check_complete(self.name, "video", state["latest"] + frame, self.stream)
+            check_complete(self.name, "video", latest + frame, self.stream)
 
         codec = self.stream.codec_context
         complete = True  # the decoder has had every packet since the last keyframe sent
@@ -182,14 +188,14 @@ class _VideoSampler:
         while True:
             if not buffered:
                 pull()
-                if state["ended"] and not buffered:
+                if ended and not buffered:
                     check_whole()
                     return
                 continue
             seq, packet, t = buffered.popleft()
             if keys and keys[0][0] == seq:
                 keys.popleft()
-            skip = "DEFAULT"
+            skip: Literal["DEFAULT", "NONREF"] = "DEFAULT"
             if t is None:
                 send = True  # no timestamp: nothing to plan with, so decode it
             elif packet.is_keyframe:
@@ -201,12 +207,12 @@ class _VideoSampler:
             else:
                 # Every keyframe is looked at, so the next due time is at least one interval after this GOP's.
                 horizon = max(self.selector.next_due, gop_time + self.interval) + self.tolerance
-                while not state["ended"] and not keys and state["latest"] <= horizon:
+                while not ended and not keys and latest <= horizon:
                     if len(buffered) >= _LOOKAHEAD_PACKETS:
                         break
                     pull()
                 # With no keyframe ahead, the stream's end plays that part: nothing is due past the last one.
-                stop = keys[0][1] if keys else (state["latest"] if state["ended"] else math.inf)
+                stop = keys[0][1] if keys else (latest if ended else math.inf)
                 send = complete = horizon < stop
                 # On the way to the due frame, frames nothing refers to are of no use: the decoder drops them.
                 if t < horizon - 2 * self.tolerance:
@@ -220,7 +226,8 @@ class _VideoSampler:
 
 def _thumb(frame: Any, interpolation: str) -> np.ndarray:
     small = frame.reformat(width=THUMB_SIDE, height=THUMB_SIDE, format="rgb24", interpolation=interpolation)
-    return small.to_ndarray().astype(np.float32)
+    thumb: np.ndarray = small.to_ndarray().astype(np.float32)
+    return thumb
 
 
 def _scaled(size: tuple[int, int], max_side: int) -> tuple[int, int]:

@@ -153,13 +153,13 @@ class ChangeGate:
         h, w = image.shape[:2]
         thumb = frame_thumbnail(image)
         seen = self._seen
-        region: Box | None = (0, 0, w, h)
+        region: Box = (0, 0, w, h)
         if seen is not None and seen.thumb.shape == thumb.shape:
-            region = changed_region(seen.thumb, thumb, image.shape)
-            if region is None:
+            changed = changed_region(seen.thumb, thumb, image.shape)
+            if changed is None:
                 # the stored thumbnail stays that of the last read, so a slow fade still adds up to a change
                 return FrameText(frame, tuple(line for line, _ in seen.lines), 0, None)
-            region = self._cover_lines(grow(region, 16, image.shape), seen, image.shape)
+            region = self._cover_lines(grow(changed, 16, image.shape), seen, image.shape)
             if (region[2] - region[0]) * (region[3] - region[1]) > 0.5 * w * h:
                 region = (0, 0, w, h)
         grey = _grey(image)

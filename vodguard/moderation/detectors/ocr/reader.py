@@ -93,9 +93,10 @@ class OcrReader:
         models = _bundled_models()
         chosen = {"Det": det_model, "Rec": rec_model}
         for stage, setting in (("Det", "ocr_det_model_path"), ("Rec", "ocr_rec_model_path")):
-            if chosen[stage] is not None and not Path(chosen[stage]).is_file():
+            given = chosen[stage]
+            if given is not None and not Path(given).is_file():
                 raise ModelUnavailable(
-                    f"{setting}={chosen[stage]} is not a file (a PP-OCR {stage.lower()} ONNX model)"
+                    f"{setting}={given} is not a file (a PP-OCR {stage.lower()} ONNX model)"
                 )
         if rec_keys is not None and not Path(rec_keys).is_file():
             raise ModelUnavailable(f"ocr_rec_keys_path={rec_keys} is not a file (the rec model's characters)")
@@ -192,10 +193,10 @@ class OcrReader:
         # crop first, then reorder the channels of the small crops only
         crops = [_bgr(get_rotate_crop_image(image, q.copy())) for q in quads]
         if self._cls is not None:
-            crops = self._cls(crops).img_list
+            crops = self._cls(crops).img_list or crops  # rapidocr leaves the list out only when given none
         rec = self._rec(TextRecInput(img=crops))
         lines: list[OcrLine | None] = []
-        for quad, text, score in zip(quads, rec.txts, rec.scores, strict=True):
+        for quad, text, score in zip(quads, rec.txts or (), rec.scores, strict=True):
             text = text.strip()
             ok = bool(text) and score >= self.min_score
             lines.append(OcrLine(text, float(score), quad_box(quad, image.shape)) if ok else None)
