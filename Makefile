@@ -1,4 +1,4 @@
-# `make` only installs .venv; `make run` starts the server; `make test` runs the whole suite.
+# `make` only installs .venv; `make run` starts the server; `make test` runs the linters, mypy and the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy vodguard/moderation
 	$(BIN)/pytest
 
 # The API suites again on PostgreSQL, Redis and S3 (SeaweedFS), all started by the tests; CI installs them.
@@ -38,6 +39,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy vodguard/moderation
 
 format: $(STAMP)
 	$(BIN)/ruff format .

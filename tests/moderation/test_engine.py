@@ -24,8 +24,9 @@ from vodguard.moderation import (
     preset_template,
 )
 from vodguard.moderation.config import CustomModel
-from vodguard.moderation.engine import audio_chunks, plan_for
 from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails, thumbnail
+from vodguard.moderation.media import audio_chunks
+from vodguard.moderation.plan import plan_for
 from vodguard.moderation.segments import merge_findings
 from vodguard.moderation.types import AudioTrack, Finding, Frame
 
