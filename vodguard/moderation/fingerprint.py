@@ -80,6 +80,7 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "limits": dataclasses.asdict(config.limits),
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
         "nudenet": _file_stamp(config.nudenet_path),
+        "sound": _file_stamp(config.sound_model_path),
         "efficientnet": _file_stamp(config.efficientnet_path),
         "ocr": [
             _file_stamp(p)

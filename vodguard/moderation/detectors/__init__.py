@@ -89,7 +89,9 @@ DETECTORS: dict[str, DetectorSpec] = {
         reads_text=True,
     ),
     "voice": DetectorSpec(
-        "vodguard.moderation.detectors.voice:VoiceDetector", "audio", lambda cls, config, tiled, load: cls()
+        "vodguard.moderation.detectors.sound_events:SoundEventDetector",
+        "audio",
+        lambda cls, config, tiled, load: cls(config.sound_model_path, threads=config.threads),
     ),
 }
 

@@ -178,7 +178,9 @@ class SoundEventDetector:
             (out,) = self._session.run(None, {self._input: patch[None]})
             rows.append(out[0])
         logits = _OUT_SCALE * (np.asarray(rows, dtype=np.float32) - _OUT_ZERO)
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        # clipped: the lowest uint8 output is a logit of -144, whose exp overflows float32
+        probs: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        return probs
 
     def __call__(self, audio: AudioTrack) -> list[Finding]:
         samples = np.asarray(audio.samples, dtype=np.float32)
