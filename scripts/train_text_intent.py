@@ -15,8 +15,10 @@ randomness. Steps:
    label (one-vs-rest, balanced classes) on train; choose C on dev by the mean recall of the labels at their
    dev-chosen review thresholds.
 5. Print, per label, the dev-chosen review threshold (the lowest probability at which the label flags at most
-   ``CLEAN_BUDGET`` of dev's clean sentences, near-misses included: seven labels then flag at most about 5 % of
-   clean text between them) and block threshold (dev precision >= ``BLOCK_PRECISION`` with no clean sentence
+   ``NEAR_MISS_BUDGET`` of dev's near-misses and at most ``ORDINARY_BUDGET`` of its ordinary clean sentences:
+   seven labels then flag at most about 5 % of near-misses and 1 % of ordinary text between them, the targets
+   of issue #12; ordinary text gets the tighter budget because a video holds a hundred ordinary sentences for
+   every near-miss, and each false hit sends the whole video to a person) and block threshold (dev precision >= ``BLOCK_PRECISION`` with no clean sentence
    flagged), and the test figures at both. A block threshold is kept only where the test split confirms it
    (precision >= ``BLOCK_PRECISION`` - 0.01 over at least ``MIN_BLOCK_HITS`` hits); elsewhere model-only hits
    ask for review. Then print, for a few screen values, how much of dev's clean text would reach E5 and how many
@@ -46,7 +48,8 @@ from vodguard.moderation.text.encoder import E5Encoder, SentenceEncoder  # noqa:
 from vodguard.moderation.text.intent import prepare  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
-CLEAN_BUDGET = 0.007
+NEAR_MISS_BUDGET = 0.007
+ORDINARY_BUDGET = 0.0015
 BLOCK_PRECISION = 0.98
 MIN_BLOCK_HITS = 10
 SCREENS = (0.3, 0.4, 0.5, 0.6)
@@ -77,17 +80,22 @@ def split_of(family: str) -> str:
 
 
 def embed(texts: list[str], cache_dir: Path, name: str, encoder: Callable[[], Any]) -> np.ndarray:
-    """Vectors of ``texts`` from ``encoder()``, cached in ``cache_dir`` by the texts' digest (E5 takes minutes)."""
+    """Vectors of ``texts`` from ``encoder()``, cached text by text in ``cache_dir`` (E5 takes minutes), so that
+    adding sentences to the data embeds only the new ones."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    cached = cache_dir / f"{name}-{key}.npy"
+    cached = cache_dir / f"{name}-by-text.npz"
+    known: dict[str, np.ndarray] = {}
     if cached.exists():
-        return np.load(cached)
-    started = time.perf_counter()
-    vectors = encoder().encode(texts)
-    print(f"{name}: embedded {len(texts)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    np.save(cached, vectors)
-    return vectors
+        with np.load(cached) as stored:
+            known = dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
+    missing = sorted({t for t in texts if t not in known})
+    if missing:
+        started = time.perf_counter()
+        for text, vector in zip(missing, encoder().encode(missing), strict=True):
+            known[text] = vector
+        print(f"{name}: embedded {len(missing)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        np.savez(cached, texts=np.array(list(known)), vectors=np.stack(list(known.values())))
+    return np.stack([known[t] for t in texts])
 
 
 def threshold_for(probs: np.ndarray, truth: np.ndarray, precision: float) -> float | None:
@@ -102,6 +110,14 @@ def threshold_for(probs: np.ndarray, truth: np.ndarray, precision: float) -> flo
     # midway to the next score, so the threshold does not sit on one sentence's exact probability
     below = probs[order[best + 1]] if best + 1 < len(order) else 0.0
     return float((probs[order[best]] + below) / 2)
+
+
+def review_threshold(probs: np.ndarray, kinds: np.ndarray) -> float:
+    """The lowest threshold within both budgets: near-misses and ordinary clean sentences."""
+    return max(
+        threshold_for_clean(probs, kinds == "near_miss", NEAR_MISS_BUDGET),
+        threshold_for_clean(probs, kinds == "clean", ORDINARY_BUDGET),
+    )
 
 
 def threshold_for_clean(probs: np.ndarray, clean: np.ndarray, budget: float) -> float:
@@ -123,10 +139,11 @@ def scores(probs: np.ndarray, truth: np.ndarray, threshold: float | None) -> dic
 
 
 def fit_set(
-    name: str, x: np.ndarray, truth: dict[str, np.ndarray], masks: dict[str, np.ndarray], clean: np.ndarray
+    name: str, x: np.ndarray, truth: dict[str, np.ndarray], masks: dict[str, np.ndarray], kinds: np.ndarray
 ) -> tuple[list[LogisticRegression], dict]:
     """Per-label heads on features ``x``: C chosen on dev, thresholds on dev, figures on test."""
     train, dev, test = masks["train"], masks["dev"], masks["test"]
+    clean = np.isin(kinds, ("clean", "near_miss"))
 
     def fit(label: str, c: float) -> LogisticRegression:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
@@ -138,9 +155,9 @@ def fit_set(
         recalls = []
         for label in LABELS:
             probs = fit(label, c).predict_proba(x[dev])[:, 1]
-            threshold = threshold_for_clean(probs, clean[dev], CLEAN_BUDGET)
+            threshold = review_threshold(probs, kinds[dev])
             recalls.append(scores(probs, truth[label][dev], threshold)["recall"])
-        print(f"{name} C={c}: mean dev recall {np.mean(recalls):.3f} at {CLEAN_BUDGET:.1%} of clean flagged")
+        print(f"{name} C={c}: mean dev recall {np.mean(recalls):.3f} within the clean budgets")
         if np.mean(recalls) > best:
             best_c, best = c, float(np.mean(recalls))
     print(f"{name}: chosen C={best_c}")
@@ -151,7 +168,7 @@ def fit_set(
         models.append(model)
         dev_probs = model.predict_proba(x[dev])[:, 1]
         test_probs = model.predict_proba(x[test])[:, 1]
-        review = threshold_for_clean(dev_probs, clean[dev], CLEAN_BUDGET)
+        review = review_threshold(dev_probs, kinds[dev])
         block = threshold_for(dev_probs, truth[label][dev], BLOCK_PRECISION)
         if block is not None:
             block = max(block, float(dev_probs[clean[dev]].max()) + 1e-6)
@@ -211,8 +228,9 @@ def main() -> int:
     use_mean, e5_mean = use[train].mean(axis=0), e5[train].mean(axis=0)
     x_use = prepare(use, use_mean)
     x_full = np.hstack([x_use, prepare(e5, e5_mean)])
-    use_models, use_report = fit_set("use", x_use, truth, masks, clean)
-    full_models, full_report = fit_set("full", x_full, truth, masks, clean)
+    kinds = np.array([r["kind"] for r in rows])
+    use_models, use_report = fit_set("use", x_use, truth, masks, kinds)
+    full_models, full_report = fit_set("full", x_full, truth, masks, kinds)
 
     # the screen: E5 runs only where a USE head reaches INTENT_SCREEN; check on dev what that costs in recall
     dev = masks["dev"]
@@ -224,10 +242,9 @@ def main() -> int:
         for i, label in enumerate(LABELS):
             hit = full_probs[:, i] >= full_report["labels"][label]["review"]
             lost += int((hit & ~gate & truth[label][dev]).sum())
-        kinds = np.array([r["kind"] for r in rows])[dev]
         print(
-            f"screen {screen}: E5 runs on {gate[kinds == 'clean'].mean():.0%} of ordinary clean dev text, "
-            f"{gate[kinds == 'near_miss'].mean():.0%} of near-misses; {lost} dev hits lost"
+            f"screen {screen}: E5 runs on {gate[kinds[dev] == 'clean'].mean():.0%} of ordinary clean dev text, "
+            f"{gate[kinds[dev] == 'near_miss'].mean():.0%} of near-misses; {lost} dev hits lost"
         )
 
     pool_index: dict[str, list[int]] = defaultdict(list)

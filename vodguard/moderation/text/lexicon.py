@@ -193,8 +193,13 @@ class Lexicon:
 
 
 def _plural_end(view: Normalized, end: int) -> int:
-    """Where a plural ``s``/``es`` after a term ends, if it ends on a word boundary; -1 otherwise."""
-    for suffix in ("s", "es"):
+    """Where a plural ``s``/``es`` after a term ends, if it ends on a word boundary; -1 otherwise.
+
+    English adds ``es`` only after a hiss (``bitches``, ``boxes``); elsewhere ``es`` makes another word, as
+    ``spic`` + ``es`` makes ``spices``.
+    """
+    hisses = view.text[:end].endswith(("s", "x", "z", "ch", "sh"))
+    for suffix in ("s", "es") if hisses else ("s",):
         stop = end + len(suffix)
         if view.text.startswith(suffix, end) and (stop == len(view.text) or not view.word[stop]):
             return stop
