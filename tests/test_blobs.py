@@ -21,7 +21,7 @@ import pytest
 
 from tests.services import SeaweedFS, Unavailable, start_seaweedfs
 from vodguard.store.blobs import BlobStore, BlobTooLarge, LocalBlobStore, open_blob_store
-from vodguard.store.s3 import S3BlobStore
+from vodguard.store.blobs.s3 import S3BlobStore
 
 MiB = 1 << 20
 
@@ -362,7 +362,7 @@ def test_local_cache_evicts_least_recently_used(seaweed: SeaweedFS, tmp_path: Pa
     c = store.local_path("cache/c.mp4")
     assert not a.exists() and b.exists() and c.exists()
     assert store.local_path("cache/a.mp4").read_bytes() == payload(100_000, seed=ord("a"))
-    sizes = sum(p.stat().st_size for p in store.cache_dir.glob("*/*"))
+    sizes = sum(p.stat().st_size for p in store.cache.folder.glob("*/*"))
     assert sizes <= 250_000
     # A blob bigger than the whole cache is still handed out whole (and evicted on a later download).
     tiny = s3_store(seaweed, tmp_path / "tiny", cache_bytes=1000)
