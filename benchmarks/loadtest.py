@@ -35,8 +35,8 @@ from tencentcloud.vod.v20180717 import models, vod_client
 
 from benchmarks.figures import machine
 from tests import services as real
+from tests.ports import free_port
 from tests.sdk import pull_completions
-from tests.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "tests" / "fixtures" / "clean_video.mp4"

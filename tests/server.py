@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
+from tests.ports import free_port
 from vodguard.api.app import create_app
 from vodguard.background import Background
 from vodguard.config import Settings
@@ -19,12 +19,6 @@ from vodguard.services import apps
 from vodguard.services.apps import KeyPair
 from vodguard.services.container import Services, open_services
 from vodguard.timeutil import utcnow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

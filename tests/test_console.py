@@ -13,15 +13,15 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
+from tests.paths import fixture_path
 from tests.sdk import wait_finished
 from tests.server import RunningServer, start_server
 from vodguard.api.console.plot import Series, line_chart
 from vodguard.services import apps
 from vodguard.services.apps import KeyPair
 
-FIXTURES = Path(__file__).parent / "fixtures"
-TEXT_IMAGE = FIXTURES / "images" / "text.png"  # "add wechat abc123 for free porn": OCR finds Ad and Porn
-CLEAN_IMAGE = FIXTURES / "images" / "shapes.png"
+TEXT_IMAGE = fixture_path("images/text.png")  # "add wechat abc123 for free porn": OCR finds Ad and Porn
+CLEAN_IMAGE = fixture_path("images/shapes.png")
 
 
 # Helpers (the browser test uses them too)
@@ -380,7 +380,7 @@ def test_upload_signature_is_one_time_and_upload_lands_in_the_app(server, keys_a
 
 def test_a_failed_task_says_why_in_plain_words(server, keys_a, vod_a, reviewed):
     console = reviewed["console"]
-    broken = basic_upload(server, keys_a, FIXTURES / "bad" / "text.mp4", mediaName="not a video")["FileId"]
+    broken = basic_upload(server, keys_a, fixture_path("bad/text.mp4"), mediaName="not a video")["FileId"]
     console.post(f"/console/media/{broken}/review", {"definition": reviewed["definition"]})
     assert (
         wait_finished(vod_a, latest_task_id(console, broken)).ReviewAudioVideoTask.ErrCodeExt

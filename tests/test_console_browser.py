@@ -15,13 +15,14 @@ import pytest
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
+from tests.paths import fixture_path
 from tests.sdk import wait_finished
 from tests.server import start_server
-from tests.test_console import FIXTURES, TEXT_IMAGE, basic_upload, media_info, playback_status
+from tests.test_console import TEXT_IMAGE, basic_upload, media_info, playback_status
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
-VIDEO = FIXTURES / "text_video.mp4"  # captions "add wechat abc123 for free porn" at 4-8 s and 12-16 s
+VIDEO = fixture_path("text_video.mp4")  # captions "add wechat abc123 for free porn" at 4-8 s and 12-16 s
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import shared_data
 from vodguard.evaluation.manifest import Entry, ManifestError, Span, read_manifest, write_manifest
 from vodguard.evaluation.scoring import Prediction, range_iou, score
 
@@ -166,8 +167,6 @@ def test_label_filter_drops_other_labels_and_follows_segment_suggestions(tmp_pat
 
 # --- the corpus builder and the command, on real files and real models ------------------------------------
 
-COLD_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "cold" / "dev.csv"
-
 
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory):
@@ -228,10 +227,9 @@ def test_eval_command_refuses_a_bad_manifest_and_option(tmp_path, capsys):
 def test_cold_scoring(tmp_path):
     from vodguard.cli import main
 
-    if not COLD_DEV.is_file():
-        pytest.skip(f"COLD is not at {COLD_DEV}")
+    cold_dev = shared_data("cold/dev.csv")
     out = tmp_path / "cold.json"
-    assert main(["eval", "cold", str(COLD_DEV), "--limit", "400", "--json", str(out)]) == 0
+    assert main(["eval", "cold", str(cold_dev), "--limit", "400", "--json", str(out)]) == 0
     abuse = json.loads(out.read_text())["readings"]["abuse"]
     assert abuse["tp"] + abuse["fp"] + abuse["tn"] + abuse["fn"] == 400
     # the shipped threshold favours precision; a model that guessed would sit near 0.5 on both

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 
 from examples.app_backend import AppBackend, serve
-from tests.server import free_port
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.paths import fixture_path
+from tests.ports import free_port
 
 
 def test_example_backend_publishes_clean_media_and_blocks_ads(server, keys):
@@ -22,7 +20,7 @@ def test_example_backend_publishes_clean_media_and_blocks_ads(server, keys):
         uploaded = {}
         for name in ("silent.mp4", "text_video.mp4"):
             signature = httpx.get(f"http://127.0.0.1:{port}/signature").json()["signature"]
-            with (FIXTURES / name).open("rb") as f:
+            with fixture_path(name).open("rb") as f:
                 resp = httpx.post(
                     f"{server.url}/upload", data={"signature": signature}, files={"file": (name, f)}
                 )

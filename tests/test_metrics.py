@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 from tencentcloud.vod.v20180717 import models
 
+from tests.ports import free_port, wait_port
 from vodguard import logs
 
 
@@ -36,3 +41,57 @@ def test_json_log_lines_carry_the_request_id(capsys):
         assert entry["level"] == "WARNING" and entry["time"].endswith("Z")
     finally:
         logging.getLogger().handlers.clear()
+
+
+RECORD = """
+import sys
+from pathlib import Path
+
+from vodguard.commands.common import share_metrics
+
+share_metrics(Path(sys.argv[1]))
+from vodguard import metrics
+
+metrics.TASKS.labels(err_code_ext="").inc(int(sys.argv[2]))
+print("recorded", flush=True)
+sys.stdin.read()  # a worker that stays until its stdin closes
+"""
+
+
+def _recording_process(data: Path, tasks: int) -> subprocess.Popen[str]:
+    """A process that records ``tasks`` finished tasks the way ``vodguard worker`` does, and stays alive."""
+    proc = subprocess.Popen([sys.executable, "-c", RECORD, str(data), str(tasks)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == "recorded\n"
+    return proc
+
+
+def _finished(text: str) -> str:
+    return re.search(r'^vodguard_tasks_finished_total\{err_code_ext=""\} (\S+)$', text, re.M)[1]
+
+
+def test_an_api_server_counts_every_process_on_its_data_directory(tmp_path):
+    data = tmp_path / "data"
+    earlier = _recording_process(data, 5)
+    earlier.communicate("")  # a run that has ended: its files are forgotten when the next one starts
+    worker = _recording_process(data, 2)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vodguard", "serve", "--no-workers", "--port", str(port), "--data-dir", str(data)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_port(port, "vodguard serve", timeout=60)
+        httpx.post(url, json={}, headers={"X-TC-Action": "DescribeReviewTemplates"})  # unsigned
+        text = httpx.get(f"{url}/metrics").text
+        assert _finished(text) == "2.0"  # the worker's tasks, and not the earlier run's
+        assert 'vodguard_api_requests_total{action="DescribeReviewTemplates",code="MissingParameter"}' in text
+        assert "# TYPE vodguard_tasks_waiting gauge" in text
+        worker.communicate("")
+        assert _finished(httpx.get(f"{url}/metrics").text) == "2.0"  # an ended process still counts
+    finally:
+        server.terminate()
+        server.wait(20)
+        if worker.poll() is None:
+            worker.kill()

@@ -20,7 +20,8 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_image
-from tests.server import RunningServer, free_port, start_server
+from tests.ports import free_port
+from tests.server import RunningServer, start_server
 from vodguard.config import Settings
 from vodguard.services import apps, events, push
 from vodguard.services.container import Services, open_services

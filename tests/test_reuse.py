@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,12 +11,11 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
+from tests.paths import fixture_path
 from tests.sdk import wait_finished
 from tests.server import start_server
 from tests.test_console import Console
 from tests.test_tasks import review, template, upload
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 # the module's server, its app key and SDK client: tests/conftest.py (one embedded worker thread)
 
@@ -54,9 +52,9 @@ def without_urls(segment: dict) -> dict:
 
 def test_a_second_upload_of_the_same_bytes_replays_the_first_result(server, keys, vod, tmp_path):
     definition = template(vod, ["Ad", "Porn"])
-    first_file = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    first_file = upload(server, keys, fixture_path("text_video.mp4"))["FileId"]
     copy = tmp_path / "renamed.mp4"
-    shutil.copyfile(FIXTURES / "text_video.mp4", copy)  # another name, the same bytes
+    shutil.copyfile(fixture_path("text_video.mp4"), copy)  # another name, the same bytes
     second_file = upload(server, keys, copy)["FileId"]
     before = reused_count(server)
 
@@ -93,8 +91,8 @@ def test_a_second_upload_of_the_same_bytes_replays_the_first_result(server, keys
 def test_another_template_or_other_bytes_run_the_models(server, keys, vod):
     ads = template(vod, ["Ad"])
     porn = template(vod, ["Porn"])
-    file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
-    other_file = upload(server, keys, FIXTURES / "clean_video.mp4")["FileId"]
+    file_id = upload(server, keys, fixture_path("text_video.mp4"))["FileId"]
+    other_file = upload(server, keys, fixture_path("clean_video.mp4"))["FileId"]
     finished_output(vod, review(vod, file_id, Definition=ads))
     before = reused_count(server)
 
@@ -108,7 +106,7 @@ def test_another_template_or_other_bytes_run_the_models(server, keys, vod):
 
 def test_changed_thresholds_are_a_different_template(server, keys, vod):
     definition = template(vod, ["Ad", "Porn"])
-    file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    file_id = upload(server, keys, fixture_path("text_video.mp4"))["FileId"]
     assert finished_output(vod, review(vod, file_id, Definition=definition)).Suggestion == "block"
     before = reused_count(server)
     modify = models.ModifyReviewTemplateRequest()
@@ -178,7 +176,7 @@ def test_the_reuse_key_follows_custom_labels_examples():
 
 def test_evidence_that_is_gone_means_a_fresh_run(server, keys, vod):
     definition = template(vod, ["Ad", "Porn"])
-    file_id = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    file_id = upload(server, keys, fixture_path("text_video.mp4"))["FileId"]
     first_task = review(vod, file_id, Definition=definition)
     first = finished_output(vod, first_task)
     server.services.blobs.delete_prefix(f"evidence/{keys.sub_app_id}/{first_task}")  # as the sweep does
@@ -201,7 +199,7 @@ def test_reuse_can_be_turned_off(tmp_path_factory):
     try:
         keys = running.new_key()
         vod = vod_client(running, keys.secret_id, keys.secret_key)
-        file_id = upload(running, keys, FIXTURES / "images" / "text.png")["FileId"]
+        file_id = upload(running, keys, fixture_path("images/text.png"))["FileId"]
         outputs = [finished_output(vod, review(vod, file_id)) for _ in range(2)]
         assert outputs[0].Suggestion == outputs[1].Suggestion
         with running.services.db.transaction() as s:
@@ -226,7 +224,7 @@ def test_a_person_blocking_some_bytes_blocks_them_again_after_a_delete_and_reupl
 ):
     # the machine passes this picture; a moderator knows better and blocks it, then deletes it
     path = tmp_path / "meme.png"
-    shutil.copyfile(FIXTURES / "images" / "shapes.png", path)
+    shutil.copyfile(fixture_path("images/shapes.png"), path)
     first = upload(server, keys, path)["FileId"]
     assert finished_output(vod, review(vod, first)).Suggestion == "pass"
     vod.call_json("SetReviewDecision", {"FileId": first, "Decision": "block", "Reason": "known scam meme"})
@@ -246,7 +244,7 @@ def test_a_person_blocking_some_bytes_blocks_them_again_after_a_delete_and_reupl
 
 def test_review_image_follows_a_decision_on_identical_bytes(server, keys, vod, tmp_path):
     path = tmp_path / "sticker.jpg"
-    shutil.copyfile(FIXTURES / "images" / "gradient.jpg", path)  # bytes no other test here decides on
+    shutil.copyfile(fixture_path("images/gradient.jpg"), path)  # bytes no other test here decides on
     first = upload(server, keys, path)["FileId"]
     review_image = models.ReviewImageRequest()
     review_image.FileId, review_image.Definition = first, 10
@@ -261,7 +259,7 @@ def test_review_image_follows_a_decision_on_identical_bytes(server, keys, vod, t
 
 def test_an_approval_does_not_carry_over_and_a_later_word_is_not_overruled(server, keys, vod):
     definition = template(vod, ["Ad", "Porn"])
-    first = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    first = upload(server, keys, fixture_path("text_video.mp4"))["FileId"]
     assert finished_output(vod, review(vod, first, Definition=definition)).Suggestion == "block"
     console = Console(server).sign_in_with(keys)
     assert first in console.get("/console/queue", show="all").text  # waiting for a person
@@ -269,7 +267,7 @@ def test_an_approval_does_not_carry_over_and_a_later_word_is_not_overruled(serve
     assert first not in console.get("/console/queue", show="all").text
 
     # an approval holds for what the person saw, not for a copy that another template may judge differently
-    copy = upload(server, keys, FIXTURES / "text_video.mp4")["FileId"]
+    copy = upload(server, keys, fixture_path("text_video.mp4"))["FileId"]
     assert finished_output(vod, review(vod, copy, Definition=definition)).Suggestion == "block"
     assert media_status(vod, copy) == "Forbidden" and decisions_of(vod, copy) == []
     assert copy in console.get("/console/queue", show="all").text
@@ -283,7 +281,7 @@ def test_an_approval_does_not_carry_over_and_a_later_word_is_not_overruled(serve
 
 def test_a_decision_before_the_first_review_counts_for_the_bytes(server, keys, vod, tmp_path):
     path = tmp_path / "reported.jpg"
-    shutil.copyfile(FIXTURES / "images" / "exif_rotated.jpg", path)
+    shutil.copyfile(fixture_path("images/exif_rotated.jpg"), path)
     reported = upload(server, keys, path)["FileId"]
     vod.call_json(
         "SetReviewDecision", {"FileId": reported, "Decision": "block", "Reason": "reported by users"}
@@ -307,7 +305,7 @@ def test_a_decision_before_the_first_review_counts_for_the_bytes(server, keys, v
 def test_bytes_lost_from_storage_are_a_source_file_error(server, keys, vod):
     from vodguard.store.models import Media
 
-    file_id = upload(server, keys, FIXTURES / "silent.mp4")["FileId"]
+    file_id = upload(server, keys, fixture_path("silent.mp4"))["FileId"]
     with server.services.db.transaction() as s:
         server.services.blobs.delete(s.get(Media, file_id).blob_key)  # a disk or bucket that lost the file
     task = wait_finished(vod, review(vod, file_id)).ReviewAudioVideoTask

@@ -12,10 +12,9 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_image
+from tests.paths import fixture_path
 from tests.sdk import wait_finished
 from tests.server import start_server
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 # the module's server, its app key and SDK client: tests/conftest.py (one embedded worker thread)
 
@@ -72,7 +71,7 @@ def test_seed_flow_upload_with_procedure_to_completion_event(server, keys, vod):
     proc.ReviewAudioVideoTask.Definition = definition
     vod.CreateProcedureTemplate(proc)
     uploaded = upload(
-        server, keys, FIXTURES / "text_video.mp4", procedure="review-ads", sessionContext="s-ctx"
+        server, keys, fixture_path("text_video.mp4"), procedure="review-ads", sessionContext="s-ctx"
     )
     task_id = uploaded["ReviewAudioVideoTaskId"]
     assert task_id.startswith(f"{keys.sub_app_id}-ReviewAudioVideo-") and len(task_id.split("-")[-1]) == 32
@@ -121,7 +120,7 @@ def _tasks_request(**fields):
 
 
 def test_clean_video_passes_and_session_context_round_trips(server, keys, vod):
-    uploaded = upload(server, keys, FIXTURES / "clean_video.mp4")
+    uploaded = upload(server, keys, fixture_path("clean_video.mp4"))
     definition = template(vod, ["Porn", "Ad", "Abuse"])
     task_id = review(
         vod, uploaded["FileId"], Definition=definition, SessionContext="ctx-42", SessionId="sess-1"
@@ -145,7 +144,7 @@ def test_clean_video_passes_and_session_context_round_trips(server, keys, vod):
     ],
 )
 def test_review_audio_video_refuses_bad_fields(server, keys, vod, fields, code):
-    uploaded = upload(server, keys, FIXTURES / "silent.mp4")
+    uploaded = upload(server, keys, fixture_path("silent.mp4"))
     with pytest.raises(TencentCloudSDKException) as err:
         review(vod, uploaded["FileId"], **fields)
     assert err.value.get_code() == code
@@ -156,14 +155,14 @@ def test_review_of_unknown_or_foreign_file_is_refused(server, keys, vod):
         review(vod, "404")
     assert err.value.get_code() == "ResourceNotFound.FileNotExist"
     other = server.new_key()
-    theirs = upload(server, other, FIXTURES / "silent.mp4")
+    theirs = upload(server, other, fixture_path("silent.mp4"))
     with pytest.raises(TencentCloudSDKException) as err:
         review(vod, theirs["FileId"])
     assert err.value.get_code() == "ResourceNotFound.FileNotExist"
 
 
 def test_undecodable_media_finishes_with_source_file_error(server, keys, vod):
-    uploaded = upload(server, keys, FIXTURES / "bad" / "truncated.mp4")
+    uploaded = upload(server, keys, fixture_path("bad/truncated.mp4"))
     task = wait_finished(
         vod, review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
     ).ReviewAudioVideoTask
@@ -176,7 +175,7 @@ def test_review_image_is_synchronous(server, keys, vod, tmp_path):
     req.FileId, req.Definition = image["FileId"], 10
     result = vod.ReviewImage(req).MediaReviewResult
     assert result.Suggestion == "pass" and result.SegmentSet == []
-    video = upload(server, keys, FIXTURES / "silent.mp4")
+    video = upload(server, keys, fixture_path("silent.mp4"))
     req.FileId = video["FileId"]
     with pytest.raises(TencentCloudSDKException) as err:
         vod.ReviewImage(req)
@@ -215,10 +214,7 @@ def test_evidence_is_refused_for_forbidden_media_and_removed_with_deleted_media(
 
 
 def test_review_image_reads_text_in_pictures(server, keys, vod):
-    picture = FIXTURES / "images" / "text.png"
-    if not picture.exists():
-        pytest.skip("the text picture fixture is missing")
-    image = upload(server, keys, picture)
+    image = upload(server, keys, fixture_path("images/text.png"))
     req = models.ReviewImageRequest()
     req.FileId, req.Definition = image["FileId"], template(vod, ["Ad", "Porn", "Abuse", "Illegal", "Terror"])
     result = vod.ReviewImage(req).MediaReviewResult
@@ -227,7 +223,7 @@ def test_review_image_reads_text_in_pictures(server, keys, vod):
 
 
 def test_describe_tasks_paging_and_filters(server, keys, vod):
-    uploaded = upload(server, keys, FIXTURES / "silent.mp4")
+    uploaded = upload(server, keys, fixture_path("silent.mp4"))
     definition = template(vod, ["Porn"])
     ids = [review(vod, uploaded["FileId"], Definition=definition) for _ in range(5)]
     for task_id in ids:
@@ -255,7 +251,7 @@ def test_describe_tasks_paging_and_filters(server, keys, vod):
 
 
 def test_process_media_by_procedure(server, keys, vod):
-    uploaded = upload(server, keys, FIXTURES / "silent.mp4")
+    uploaded = upload(server, keys, fixture_path("silent.mp4"))
     proc = models.CreateProcedureTemplateRequest()
     proc.Name = "porn-only"
     proc.ReviewAudioVideoTask = models.ProcedureReviewAudioVideoTaskInput()
@@ -277,8 +273,8 @@ def test_pre_moderation_publishes_only_after_pass_or_approval(server):
     vod.call_json("ModifyAppSettings", {"PublishMode": "pre"})
     assert vod.call_json("DescribeAppSettings", {})["Response"]["PublishMode"] == "pre"
     ads = template(vod, ["Ad"])
-    flagged = upload(server, keys, FIXTURES / "text_video.mp4")
-    clean = upload(server, keys, FIXTURES / "silent.mp4")
+    flagged = upload(server, keys, fixture_path("text_video.mp4"))
+    clean = upload(server, keys, fixture_path("silent.mp4"))
     assert httpx.get(flagged["MediaUrl"]).status_code == 403  # not published before moderation
     assert (
         wait_finished(
@@ -311,7 +307,7 @@ def test_deleting_media_aborts_its_waiting_tasks(tmp_path):
     try:
         keys = running.new_key()
         vod = vod_client(running, keys.secret_id, keys.secret_key)
-        uploaded = upload(running, keys, FIXTURES / "silent.mp4")
+        uploaded = upload(running, keys, fixture_path("silent.mp4"))
         task_id = review(vod, uploaded["FileId"])
         req = models.DeleteMediaRequest()
         req.FileId = uploaded["FileId"]
@@ -330,7 +326,7 @@ def test_priority_decides_order_among_waiting_tasks(tmp_path):
         keys = running.new_key()
         vod = vod_client(running, keys.secret_id, keys.secret_key)
         set_pull_mode(vod)
-        uploaded = upload(running, keys, FIXTURES / "silent.mp4")
+        uploaded = upload(running, keys, fixture_path("silent.mp4"))
         porn = template(vod, ["Porn"])
         low = [review(vod, uploaded["FileId"], Definition=porn, TasksPriority=-5) for _ in range(3)]
         high = review(vod, uploaded["FileId"], Definition=porn, TasksPriority=9)
@@ -352,7 +348,7 @@ def test_restart_with_waiting_tasks_loses_none(tmp_path):
     first = start_server(tmp_path, workers=0)
     keys = first.new_key()
     vod = vod_client(first, keys.secret_id, keys.secret_key)
-    uploaded = upload(first, keys, FIXTURES / "silent.mp4")
+    uploaded = upload(first, keys, fixture_path("silent.mp4"))
     porn = template(vod, ["Porn"])
     ids = [review(vod, uploaded["FileId"], Definition=porn) for _ in range(3)]
     first.stop()
@@ -381,7 +377,7 @@ def test_an_engine_fault_is_retried_then_finishes_with_internal_error(tmp_path):
     try:
         keys = running.new_key()
         vod = vod_client(running, keys.secret_id, keys.secret_key)
-        uploaded = upload(running, keys, FIXTURES / "silent.mp4")
+        uploaded = upload(running, keys, fixture_path("silent.mp4"))
         task_id = review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
         task = wait_finished(vod, task_id).ReviewAudioVideoTask
         assert task.ErrCodeExt == "InternalError" and task.Output is None

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,8 +14,10 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_video
+from tests.paths import fixture_path
 from tests.sdk import wait_finished
-from tests.server import free_port, scale_overrides, start_server
+from tests.server import scale_overrides, start_server
+from tests.services import Unavailable, start_redis
 from tests.test_tasks import review, template, upload
 
 
@@ -74,35 +74,19 @@ def test_sigkilled_worker_loses_no_task(tmp_path):
         running.stop()
 
 
-def _redis(tmp_path: Path) -> tuple[subprocess.Popen, int]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (CI installs it with apt-get install redis-server)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-
-
 def test_two_worker_processes_share_a_redis_queue(tmp_path):
-    redis, port = _redis(tmp_path)
-    queue_url = f"redis://127.0.0.1:{port}/0"
+    try:
+        redis = start_redis(tmp_path)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    queue_url = redis.url
     data = tmp_path / "data"
     running = start_server(data, workers=0, queue_url=queue_url)
     workers = []
     try:
         keys = running.new_key()
         vod = vod_client(running, keys.secret_id, keys.secret_key)
-        uploaded = upload(running, keys, Path(__file__).parent / "fixtures" / "silent.mp4")
+        uploaded = upload(running, keys, fixture_path("silent.mp4"))
         porn = template(vod, ["Porn"])
         ids = [review(vod, uploaded["FileId"], Definition=porn, TasksPriority=i % 3) for i in range(6)]
         env = {"VODGUARD_QUEUE_URL": queue_url}
@@ -115,8 +99,7 @@ def test_two_worker_processes_share_a_redis_queue(tmp_path):
             proc.terminate()
             proc.wait(10)
         running.stop()
-        redis.terminate()
-        redis.wait(10)
+        redis.stop()
 
 
 def test_a_lost_queue_message_is_queued_again(tmp_path):
@@ -131,7 +114,7 @@ def test_a_lost_queue_message_is_queued_again(tmp_path):
     try:
         keys = running.new_key()
         vod = vod_client(running, keys.secret_id, keys.secret_key)
-        uploaded = upload(running, keys, Path(__file__).parent / "fixtures" / "silent.mp4")
+        uploaded = upload(running, keys, fixture_path("silent.mp4"))
         task_id = review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
         queue = running.services.queue
         assert queue.pending() == 1

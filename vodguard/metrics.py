@@ -1,100 +1,90 @@
-"""Prometheus metrics: counters and histograms kept in this process, rendered in the text exposition format.
+"""Prometheus metrics (``prometheus_client``): counters and histograms of API requests and finished tasks.
 
-Each API server and worker process exposes its own; Prometheus sums them. Gauges that describe shared state (queue
-depth, pending events) are read from the database when ``/metrics`` is scraped.
+A process keeps its values in memory, unless ``PROMETHEUS_MULTIPROC_DIR`` is set when ``prometheus_client`` is first
+imported: then every process writes them to files in that folder (the library's multiprocess mode), and
+``exposition()`` sums the files of every process. ``vodguard serve`` and ``vodguard worker`` set it to
+``<data dir>/metrics`` (``commands/common.py``), so ``/metrics`` on an API server also counts the tasks of the
+``vodguard worker`` processes on its data directory. Gauges that describe shared state (queue depth, pending events)
+are read from the database for each scrape and passed to ``exposition()``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 
-LabelValues = tuple[tuple[str, str], ...]
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
+# The series vodguard has always exposed, and no `_created` ones (which multiprocess mode does not have either).
+disable_created_metrics()
 
-def _labels(pairs: LabelValues) -> str:
-    if not pairs:
-        return ""
-    escaped = (
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"' for k, v in pairs
-    )
-    return "{" + ",".join(escaped) + "}"
+# Read as prometheus_client reads it, once: a process records in memory or in files for its whole life.
+SHARED_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 
-class Counter:
-    def __init__(self, name: str, help_: str) -> None:
-        self.name, self.help = name, help_
-        self._values: dict[LabelValues, float] = defaultdict(float)
-        self._lock = threading.Lock()
+REGISTRY = CollectorRegistry()
 
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        with self._lock:
-            self._values[tuple(sorted(labels.items()))] += amount
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        with self._lock:
-            for labels, value in sorted(self._values.items()):
-                yield f"{self.name}{_labels(labels)} {value:g}"
-
-
-class Histogram:
-    def __init__(self, name: str, help_: str, buckets: Iterable[float]) -> None:
-        self.name, self.help = name, help_
-        self.buckets = tuple(sorted(buckets))
-        self._counts: dict[LabelValues, list[int]] = {}
-        self._sums: dict[LabelValues, float] = defaultdict(float)
-        self._lock = threading.Lock()
-
-    def observe(self, value: float, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            counts = self._counts.setdefault(key, [0] * (len(self.buckets) + 1))
-            for i, bound in enumerate(self.buckets):
-                if value <= bound:
-                    counts[i] += 1
-            counts[-1] += 1
-            self._sums[key] += value
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        with self._lock:
-            for key, counts in sorted(self._counts.items()):
-                for bound, count in zip(self.buckets, counts, strict=False):
-                    yield f"{self.name}_bucket{_labels((*key, ('le', f'{bound:g}')))} {count}"
-                yield f"{self.name}_bucket{_labels((*key, ('le', '+Inf')))} {counts[-1]}"
-                yield f"{self.name}_sum{_labels(key)} {self._sums[key]:g}"
-                yield f"{self.name}_count{_labels(key)} {counts[-1]}"
-
-
-REQUESTS = Counter("vodguard_api_requests_total", "API 3.0 requests by action and answer code")
+REQUESTS = Counter(
+    "vodguard_api_requests_total",
+    "API 3.0 requests by action and answer code",
+    ["action", "code"],
+    registry=REGISTRY,
+)
 REQUEST_SECONDS = Histogram(
     "vodguard_api_request_seconds",
     "API 3.0 request latency",
-    (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    ["action"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
 )
-TASKS = Counter("vodguard_tasks_finished_total", "moderation tasks finished, by ErrCodeExt (empty: success)")
+TASKS = Counter(
+    "vodguard_tasks_finished_total",
+    "moderation tasks finished, by ErrCodeExt (empty: success)",
+    ["err_code_ext"],
+    registry=REGISTRY,
+)
 TASK_SECONDS = Histogram(
-    "vodguard_task_seconds", "time from claim to finish", (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+    "vodguard_task_seconds",
+    "time from claim to finish",
+    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1800),
+    registry=REGISTRY,
 )
 REALTIME = Histogram(
     "vodguard_task_realtime_factor",
     "media seconds moderated per second of work",
-    (0.5, 1, 2, 5, 10, 20, 50, 100),
+    buckets=(0.5, 1, 2, 5, 10, 20, 50, 100),
+    registry=REGISTRY,
 )
-RESULTS = Counter("vodguard_review_results_total", "review results by suggestion and label")
+RESULTS = Counter(
+    "vodguard_review_results_total",
+    "review results by suggestion and label",
+    ["suggestion", "label"],
+    registry=REGISTRY,
+)
 REUSED = Counter(
-    "vodguard_review_reused_total", "tasks answered with the result of an earlier task on identical content"
+    "vodguard_review_reused_total",
+    "tasks answered with the result of an earlier task on identical content",
+    registry=REGISTRY,
 )
-ALL = (REQUESTS, REQUEST_SECONDS, TASKS, TASK_SECONDS, REALTIME, RESULTS, REUSED)
 
 
-def render(extra: Iterable[str] = ()) -> str:
-    lines: list[str] = []
-    for metric in ALL:
-        lines.extend(metric.render())
-    lines.extend(extra)
-    return "\n".join(lines) + "\n"
+def exposition(gauges: Iterable[tuple[str, str, float]] = ()) -> bytes:
+    """The text exposition (format 0.0.4) of every metric, then of ``gauges`` given as (name, help, value)."""
+    return generate_latest(_Scrape(gauges))
+
+
+class _Scrape(Collector):
+    """What one scrape shows: the recorded metrics (summed over the processes in multiprocess mode), then gauges."""
+
+    def __init__(self, gauges: Iterable[tuple[str, str, float]]) -> None:
+        self.gauges = list(gauges)
+
+    def collect(self) -> Iterator[Metric]:
+        yield from (MultiProcessCollector(None, SHARED_DIR) if SHARED_DIR else REGISTRY).collect()
+        for name, help_, value in self.gauges:
+            yield GaugeMetricFamily(name, help_, value=value)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.moderation.conftest import fixture_path, fixture_truth
+from tests.paths import fixture_path, fixture_truth
 from vodguard.moderation.config import Limits
 from vodguard.moderation.errors import DeadlineExceeded, MediaLimitExceeded, SourceFileError
 from vodguard.moderation.media import load_audio, load_image, load_image_frames, probe, sample_frames

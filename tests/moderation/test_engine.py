@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.paths import FIXTURES, fixture_path, fixture_truth
 from vodguard.moderation import (
     ALL_LABELS,
     DeadlineExceeded,
@@ -30,7 +29,6 @@ from vodguard.moderation.plan import plan_for
 from vodguard.moderation.segments import merge_findings
 from vodguard.moderation.types import AudioTrack, Finding, Frame
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # committed, made by scripts/make_fixtures.py
 TOLERANCE = 1.0  # seconds, on every planted segment's start and end
 
 # --- evidence ------------------------------------------------------------------------------------------------
@@ -135,10 +133,6 @@ def test_short_audio_is_one_piece():
 # --- end to end on the fixtures ------------------------------------------------------------------------------
 
 
-def truth(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return Engine(EngineConfig())
@@ -153,7 +147,7 @@ class Run:
 def moderate(engine: Engine, name: str, template) -> Run:
     seen: list[tuple[str, float]] = []
     result = engine.moderate_media(
-        FIXTURES / name, template, progress=lambda stage, f: seen.append((stage, f))
+        fixture_path(name), template, progress=lambda stage, f: seen.append((stage, f))
     )
     return Run(result, seen)
 
@@ -189,7 +183,7 @@ def test_model_sessions_sleep_between_runs(engine: Engine):
 
 def test_captions_give_ocr_segments_at_their_times(text_video):
     segments = text_video.result.segments
-    for caption in truth("text_video.json")["text"]:
+    for caption in fixture_truth("text_video.json")["text"]:
         found = {
             s.label
             for s in segments
@@ -201,7 +195,7 @@ def test_captions_give_ocr_segments_at_their_times(text_video):
 
 
 def test_nothing_is_reported_where_nothing_was_planted(text_video):
-    planted = [(c["start"], c["end"]) for c in truth("text_video.json")["text"]]
+    planted = [(c["start"], c["end"]) for c in fixture_truth("text_video.json")["text"]]
     for seg in text_video.result.segments:
         assert seg.form == "OCR", seg
         assert any(near(seg.start, a) and near(seg.end, b) for a, b in planted), seg
@@ -210,7 +204,7 @@ def test_nothing_is_reported_where_nothing_was_planted(text_video):
 def test_ocr_segments_carry_their_text_box_and_thumbnail(text_video):
     result = text_video.result
     files = {e.name: e.data for e in result.evidence}
-    captions = truth("text_video.json")["text"]
+    captions = fixture_truth("text_video.json")["text"]
     for seg in result.segments:
         caption = next(c for c in captions if near(seg.start, c["start"]))
         assert seg.keywords and all(k.lower() in seg.text.lower() for k in seg.keywords)
@@ -239,7 +233,7 @@ def test_progress_and_timings_cover_both_paths(text_video):
 
 
 def test_threatening_speech_is_found_when_it_is_said(speech_video):
-    spoken = truth("speech.json")["segments"]
+    spoken = fixture_truth("speech.json")["segments"]
     violent = next(s for s in spoken if s["violating"])
     result = speech_video.result
     asr = [s for s in result.segments if s.form == "ASR"]
@@ -266,41 +260,41 @@ def test_a_clean_video_passes(engine):
 
 def test_early_exit_stops_at_the_first_block(engine):
     template = dataclasses.replace(labels_template(["Porn", "Ad"]), early_exit=True)
-    result = engine.moderate_media(FIXTURES / "text_video.mp4", template)
+    result = engine.moderate_media(fixture_path("text_video.mp4"), template)
     assert result.suggestion == "block"
-    second = truth("text_video.json")["text"][1]
+    second = fixture_truth("text_video.json")["text"][1]
     assert all(s.start < second["start"] for s in result.segments)
 
 
 def test_a_spent_deadline_raises(engine):
     with pytest.raises(DeadlineExceeded):
-        engine.moderate_media(FIXTURES / "clean_video.mp4", ALL_LABELS, deadline=time.monotonic() - 1)
+        engine.moderate_media(fixture_path("clean_video.mp4"), ALL_LABELS, deadline=time.monotonic() - 1)
 
 
 @pytest.mark.parametrize("name", ["bad/truncated.mp4", "bad/empty.mp4", "bad/text.mp4", "missing.mp4"])
 def test_unreadable_media_raise_source_file_error(engine, name):
+    # missing.mp4 is the one name that must not exist
+    path = FIXTURES / name if name == "missing.mp4" else fixture_path(name)
     with pytest.raises(SourceFileError):
-        engine.moderate_media(FIXTURES / name, preset_template())
+        engine.moderate_media(path, preset_template())
 
 
 def test_text_in_an_image(engine):
-    result = engine.moderate_image(FIXTURES / "images" / "text.png", ALL_LABELS)
+    result = engine.moderate_image(fixture_path("images/text.png"), ALL_LABELS)
     assert {(s.form, s.label) for s in result.segments} == {("OCR", "Porn"), ("OCR", "Ad")}
     assert result.suggestion == "block"
     wire = result.to_wire(timed=False)
     assert "StartTimeOffset" not in wire["SegmentSet"][0] and "Url" not in wire["SegmentSet"][0]
     assert len(result.evidence) == 2
     # the image preset has no Ad: only Porn is reported
-    preset = engine.moderate_image(
-        (FIXTURES / "images" / "text.png").read_bytes(), preset_template(image=True)
-    )
+    preset = engine.moderate_image(fixture_path("images/text.png").read_bytes(), preset_template(image=True))
     assert {s.label for s in preset.segments} == {"Porn"}
 
 
 def test_one_engine_serves_several_threads(engine):
     from concurrent.futures import ThreadPoolExecutor
 
-    picture = FIXTURES / "images" / "text.png"
+    picture = fixture_path("images/text.png")
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(lambda _: engine.moderate_image(picture, ALL_LABELS), range(3)))
     wires = [r.to_wire(timed=False) for r in results]
@@ -308,7 +302,7 @@ def test_one_engine_serves_several_threads(engine):
 
 
 def test_an_animated_gif_is_read_frame_by_frame(engine):
-    result = engine.moderate_image(FIXTURES / "images" / "animated.gif", ALL_LABELS)
+    result = engine.moderate_image(fixture_path("images/animated.gif"), ALL_LABELS)
     assert result.suggestion == "pass"
     stages = {t.name: t for t in result.timings}
     assert stages["nsfw"].items == 3 and stages["decode"].items == 3 and stages["decode"].seconds > 0
@@ -317,7 +311,7 @@ def test_an_animated_gif_is_read_frame_by_frame(engine):
 def test_text_in_a_late_frame_of_an_animation_is_found(engine, tmp_path):
     from PIL import Image
 
-    text = Image.open(FIXTURES / "images" / "text.png").convert("RGB")
+    text = Image.open(fixture_path("images/text.png")).convert("RGB")
     blank = Image.new("RGB", text.size, (40, 40, 40))
     path = tmp_path / "late_text.gif"
     blank.save(path, save_all=True, append_images=[blank.rotate(180), text], duration=[2000, 2000, 1000])
@@ -345,10 +339,10 @@ def test_the_package_exports_the_engine():
 
     for name in moderation.__all__:
         assert getattr(moderation, name) is not None, name
-    result = moderation.moderate_image(FIXTURES / "images" / "gradient.jpg", labels_template(["Porn"]))
+    result = moderation.moderate_image(fixture_path("images/gradient.jpg"), labels_template(["Porn"]))
     assert (result.suggestion, result.segments) == ("pass", [])
 
 
 def test_an_image_bomb_is_refused(engine):
     with pytest.raises(MediaLimitExceeded):
-        engine.moderate_image(FIXTURES / "bad" / "bomb.png", preset_template(image=True))
+        engine.moderate_image(fixture_path("bad/bomb.png"), preset_template(image=True))

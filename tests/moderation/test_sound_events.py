@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.moderation.conftest import fixture_path
+from tests.paths import FIXTURES, fixture_path
 from vodguard.moderation.detectors.sound_events import (
     EXPLOSION,
     FIREWORKS,

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
+from tests.paths import shared_data
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.text.ads import find_ad_signals
 from vodguard.moderation.text.classifiers import ChineseAbuseModel
 from vodguard.moderation.text.lexicon import Lexicon, default_data_dir, expand, parse_lexicon
 from vodguard.moderation.types import LABELS, TextHit
-
-COLD = Path("/work/shared/data/cold")
 
 
 @pytest.fixture(scope="module")
@@ -242,9 +240,8 @@ def test_the_default_moderator_is_shared() -> None:
     assert get_text_moderator() is get_text_moderator()
 
 
-@pytest.mark.skipif(not COLD.exists(), reason="COLD data set not present in /work/shared/data/cold")
 def test_chinese_model_separates_cold_dev() -> None:
-    with (COLD / "dev.csv").open(encoding="utf-8-sig", newline="") as handle:
+    with shared_data("cold/dev.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))[:600]
     model = ChineseAbuseModel()
     correct = sum((model(r["TEXT"]) >= 0.5) == (r["label"] == "1") for r in rows)

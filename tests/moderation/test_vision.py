@@ -13,6 +13,7 @@ from nudenet import nudenet as nudenet_reference
 from onnx import TensorProto, helper
 from PIL import Image, ImageDraw
 
+from tests.paths import fixture_path
 from vodguard.moderation.config import CustomModel, EngineConfig
 from vodguard.moderation.detectors.base import package_dir
 from vodguard.moderation.detectors.custom import (
@@ -49,8 +50,6 @@ from vodguard.moderation.types import AudioTrack, Frame
 
 DATA = Path(__file__).parent / "data"
 SKLEARN_IMAGES = package_dir("sklearn") / "datasets" / "images"
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def photo(path: Path) -> np.ndarray:
@@ -538,7 +537,7 @@ def test_custom_text_model_reads_pictures_and_brings_its_label(tmp_path: Path) -
     path = keyword_text_model(tmp_path / "handle.onnx", r"(?i).*\babc123\b.*")
     spec = CustomModel(path=path, kind="text", labels={"1": "Illegal.Handle"})
     config = EngineConfig(custom_models=(spec,))
-    result = Engine(config).moderate_image(FIXTURES / "images" / "text.png", labels_template(["Illegal"]))
+    result = Engine(config).moderate_image(fixture_path("images/text.png"), labels_template(["Illegal"]))
     (segment,) = result.segments  # the bundled rules see nothing illegal here; the operator's model does
     assert (segment.form, segment.label, segment.sub_label) == ("OCR", "Illegal", "Handle")
     assert "abc123" in segment.text and segment.box

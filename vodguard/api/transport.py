@@ -104,8 +104,8 @@ async def api_endpoint(request: Request) -> Response:
 
 
 def _observe(action: str, code: str, started: float) -> None:
-    metrics.REQUESTS.inc(action=action, code=code)
-    metrics.REQUEST_SECONDS.observe(time.perf_counter() - started, action=action)
+    metrics.REQUESTS.labels(action=action, code=code).inc()
+    metrics.REQUEST_SECONDS.labels(action=action).observe(time.perf_counter() - started)
 
 
 async def _run(handler, ctx: Ctx, req):  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import os
 import uvicorn
 
 from vodguard import logs
-from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.commands.common import add_data_dir, settings_from, share_metrics
 from vodguard.services import apps
 from vodguard.services.container import open_services
 from vodguard.timeutil import utcnow
@@ -30,10 +30,11 @@ def run(args: argparse.Namespace) -> int:
     logs.configure(os.environ.get("VODGUARD_LOG_FORMAT", "text"))
     workers = 0 if args.no_workers else args.workers
     settings = settings_from(args, host=args.host, port=args.port, workers=workers)
+    share_metrics(settings.data_dir)
     services = open_services(settings)
     with services.db.transaction() as s:
         first = None if apps.has_apps(s) else apps.create_key(s, name="default", now=utcnow())
-    from vodguard.api.app import create_app
+    from vodguard.api.app import create_app  # after share_metrics, as these import the metrics
     from vodguard.background import Background
 
     app = create_app(services)

@@ -8,7 +8,7 @@ import signal
 import threading
 
 from vodguard import logs
-from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.commands.common import add_data_dir, settings_from, share_metrics
 from vodguard.services.container import open_services
 
 
@@ -22,10 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vodguard.background import Background
-
     logs.configure(os.environ.get("VODGUARD_LOG_FORMAT", "text"))
-    services = open_services(settings_from(args))
+    settings = settings_from(args)
+    share_metrics(settings.data_dir)
+    from vodguard.background import Background  # after share_metrics: it imports the metrics
+
+    services = open_services(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

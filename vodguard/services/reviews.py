@@ -405,7 +405,7 @@ def finish_failed(services: Services, task_id: str, *, code: str, message: str) 
             return
         task.status, task.finish_at = "FINISH", now
         task.err_code_ext, task.message, task.output = code, message[:2000], None
-        metrics.TASKS.inc(err_code_ext=code)
+        metrics.TASKS.labels(err_code_ext=code).inc()
         _emit_complete(s, task, now)
     services.wakeups.notify()
 
@@ -427,8 +427,10 @@ def _retry_or_fail(services: Services, snap: _Snapshot, exc: Exception) -> None:
 
 
 def _observe_finish(task: Task, output: dict[str, Any], result: ModerationResult | None) -> None:
-    metrics.TASKS.inc(err_code_ext="")
-    metrics.RESULTS.inc(suggestion=output.get("Suggestion", "pass"), label=output.get("Label") or "none")
+    metrics.TASKS.labels(err_code_ext="").inc()
+    metrics.RESULTS.labels(
+        suggestion=output.get("Suggestion", "pass"), label=output.get("Label") or "none"
+    ).inc()
     if task.begin_at is not None and task.finish_at is not None:
         seconds = max((task.finish_at - task.begin_at).total_seconds(), 0.5)
         metrics.TASK_SECONDS.observe(seconds)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vodguard.api.bodylimit import BodyTooLarge, bounded
-from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer
+from vodguard.api.console import views
+from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer, signer
 from vodguard.errors import ResourceNotFound, VodError
 from vodguard.services import console_queries
 from vodguard.services.container import Services
@@ -60,14 +61,6 @@ class Console:
     def tx(self) -> Iterator[Session]:
         with self.services.db.transaction() as s:
             yield s
-
-
-def signer(request: Request) -> Signer:
-    """The server's console signer (keyed by the data directory's URL-signing secret)."""
-    state = request.app.state
-    if getattr(state, "console_signer", None) is None:
-        state.console_signer = Signer(state.services.urls.key)
-    return state.console_signer
 
 
 def credential_of(app: App, key: ApiKey | None) -> str:
@@ -168,8 +161,6 @@ class ConsoleRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            from vodguard.api.console import views
-
             try:
                 services: Services = request.app.state.services
                 return await original(bounded(request, services.settings.max_body_bytes))

@@ -21,9 +21,8 @@ from vodguard.api.console.auth import (
     credential_of,
     redirect,
     same_site_path,
-    signer,
 )
-from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession
+from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession, signer
 from vodguard.digits import parse_digits
 from vodguard.errors import ResourceNotFound
 from vodguard.services import apps, console_queries, signins

@@ -1,5 +1,8 @@
 """Console sessions: an HMAC-signed cookie, CSRF tokens bound to it, and short signed flash messages.
 
+``signer(request)`` gives the server's ``Signer``; pages (``views.py``) and the session checks (``auth.py``) both
+use it, so it lives here, below both.
+
 The signing key is derived from the data directory's URL-signing secret, so sessions survive a restart and die
 when that secret is rotated. A session also carries a fingerprint of the credential it was opened with (the key
 pair or the console password hash): revoking the key or changing the password ends every session opened with it.
@@ -15,6 +18,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from fastapi import Request
 
 COOKIE = "vg_console"
 PRE_COOKIE = "vg_console_pre"  # anonymous CSRF seed for the sign-in form
@@ -110,3 +115,11 @@ class Signer:
         if session.expires < (now if now is not None else time.time()):
             return None
         return session
+
+
+def signer(request: Request) -> Signer:
+    """The server's console signer (keyed by the data directory's URL-signing secret)."""
+    state = request.app.state
+    if getattr(state, "console_signer", None) is None:
+        state.console_signer = Signer(state.services.urls.key)
+    return state.console_signer

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from vodguard.api.console.session import FLASH_COOKIE
+from vodguard.api.console.session import FLASH_COOKIE, signer
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -82,8 +82,6 @@ ENV.filters.update(highlight=highlight, when=when, clock=clock, size=size, thumb
 
 
 def read_flash(request: Request) -> dict[str, str] | None:
-    from vodguard.api.console.auth import signer
-
     token = request.cookies.get(FLASH_COOKIE, "")
     payload = signer(request).loads("flash", token) if token else None
     if not payload:
@@ -93,8 +91,6 @@ def read_flash(request: Request) -> dict[str, str] | None:
 
 def with_flash(request: Request, response: Response, message: str, kind: str = "info") -> Response:
     """Attach a one-time message shown by the next page."""
-    from vodguard.api.console.auth import signer
-
     token = signer(request).dumps("flash", {"m": message[:500], "k": kind})
     response.set_cookie(FLASH_COOKIE, token, max_age=60, path="/console", httponly=True, samesite="strict")
     return response

@@ -10,7 +10,7 @@ without reading the bytes. Memory stays bounded by one part (``part_size``) ever
 - ``concat`` hashes the parts once (streamed), then builds the result in one multipart upload: big parts are copied
   server-side (``UploadPartCopy``), runs of small ones (S3 wants 5 MiB per part but the last) are regrouped through
   a one-part buffer.
-- ``local_path`` downloads into a cache folder keyed by key and ETag, evicting the least recently used files.
+- ``local_path`` downloads into a ``DownloadCache`` (``cache.py``) keyed by key and ETag.
 
 Writes are atomic for readers: a single PUT or a completed multipart upload appears whole or not at all.
 """
@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
-import mimetypes
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,12 +30,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vodguard.store.blobs import BlobInfo, BlobTooLarge, _safe_key
+from vodguard.store.blobs.base import BlobInfo, BlobTooLarge, safe_key
+from vodguard.store.blobs.cache import DownloadCache
+from vodguard.store.blobs.multipart import MIN_PART, MiB, MultipartUpload, content_type, part_size_for
 
-MiB = 1 << 20
 GiB = 1 << 30
-MIN_PART = 5 * MiB  # S3's smallest part (all but the last)
-MAX_PARTS = 10_000
 _READ = MiB  # read size for streams and downloads
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -61,16 +57,6 @@ def _new_client(service: str, **kwargs: Any) -> Any:
 
 def _is_missing(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code", "") in _MISSING
-
-
-def _content_type(key: str) -> str:
-    return mimetypes.guess_type(key)[0] or "application/octet-stream"
-
-
-def _part_size_for(total: int, minimum: int) -> int:
-    """The part size that keeps ``total`` bytes within S3's 10,000 parts (whole MiB)."""
-    need = math.ceil(total / (MAX_PARTS - 1))
-    return max(minimum, math.ceil(need / MiB) * MiB)
 
 
 class S3BlobStore:
@@ -101,11 +87,10 @@ class S3BlobStore:
         self.part_size = part_size
         self.max_copy = max_copy
         self.copy_part_size = copy_part_size
-        self.cache_bytes = cache_bytes
-        self.cache_grace_seconds = cache_grace_seconds
-        self.cache_dir = local_root / "s3-cache"
+        self.cache = DownloadCache(
+            local_root / "s3-cache", max_bytes=cache_bytes, grace_seconds=cache_grace_seconds
+        )
         self._tmp = local_root / ".tmp"
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
         config = Config(
             s3={"addressing_style": addressing_style},
@@ -139,7 +124,7 @@ class S3BlobStore:
     # Keys
 
     def _key(self, key: str) -> str:
-        safe = _safe_key(key)
+        safe = safe_key(key)
         return f"{self.prefix}/{safe}" if self.prefix else safe
 
     def _head(self, key: str) -> dict[str, Any] | None:
@@ -172,11 +157,13 @@ class S3BlobStore:
             Key=self._key(key),
             Body=body,
             Metadata={"md5": md5},
-            ContentType=_content_type(key),
+            ContentType=content_type(key),
         )
 
-    def _multipart(self, key: str, md5: str) -> _Multipart:
-        return _Multipart(self, key, md5)
+    def _multipart(self, key: str, md5: str) -> MultipartUpload:
+        return MultipartUpload(
+            self.client, self.bucket, self._key(key), md5=md5, content_type=content_type(key)
+        )
 
     def _upload_file(self, key: str, path: Path, size: int, md5: str) -> None:
         """Upload a local file: one PUT up to ``part_size``, else a multipart upload read part by part."""
@@ -184,7 +171,7 @@ class S3BlobStore:
             if size <= self.part_size:
                 self._put(key, f, md5)
                 return
-            part = _part_size_for(size, self.part_size)
+            part = part_size_for(size, self.part_size)
             with self._multipart(key, md5) as upload:
                 for data in iter(lambda: f.read(part), b""):
                     upload.add_bytes(data)
@@ -268,7 +255,7 @@ class S3BlobStore:
         if small is not None:
             self._put(key, bytes(small), digest)
             return BlobInfo(size=total, md5=digest)
-        part = _part_size_for(total, self.part_size)
+        part = part_size_for(total, self.part_size)
         with self._multipart(key, digest) as upload:
             buffer = bytearray()
             for name, size in zip(names, sizes, strict=True):
@@ -278,7 +265,7 @@ class S3BlobStore:
                     if not buffer and remaining >= MIN_PART:
                         # Copied server-side; a tail under MIN_PART left behind joins the buffer below.
                         length = min(remaining, self.copy_part_size)
-                        upload.add_copy(name, pos, pos + length - 1)
+                        upload.add_copy(self._key(name), pos, pos + length - 1)
                         pos += length
                         continue
                     take = min(part - len(buffer), remaining)
@@ -311,12 +298,12 @@ class S3BlobStore:
                 CopySource=source,
                 Metadata={"md5": md5},
                 MetadataDirective="REPLACE",
-                ContentType=_content_type(dst),
+                ContentType=content_type(dst),
             )
         else:
             with self._multipart(dst, md5) as upload:
                 for start in range(0, size, self.copy_part_size):
-                    upload.add_copy(src, start, min(start + self.copy_part_size, size) - 1)
+                    upload.add_copy(self._key(src), start, min(start + self.copy_part_size, size) - 1)
         if not same:
             self.delete(src)
         return BlobInfo(size=size, md5=md5)
@@ -349,55 +336,17 @@ class S3BlobStore:
 
     def local_path(self, key: str) -> Path:
         """A local copy of the blob, downloaded once per ETag into the cache (a missing blob gives a missing path)."""
-        stem = hashlib.sha256(self._key(key).encode()).hexdigest()[:40]
-        suffix = Path(key).suffix[:16]
         head = self._head(key)
-        if head is None:
-            return self.cache_dir / stem[:2] / f"{stem}-missing{suffix}"
-        etag = str(head.get("ETag", "")).strip('"').replace("/", "_")[:48]
-        path = self.cache_dir / stem[:2] / f"{stem}-{etag}{suffix}"
-        if path.is_file():
-            os.utime(path)  # the mtime is the cache's "last used"
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                body = self._get(key)["Body"]
-                with body:
-                    for chunk in body.iter_chunks(_READ):
-                        out.write(chunk)
-            os.replace(tmp, path)  # whole or absent, also for another process downloading the same file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        for old in path.parent.glob(f"{stem}-*"):
-            if old != path:
-                old.unlink(missing_ok=True)
-        self._evict(keep=path)
-        return path
+        etag = None if head is None else str(head.get("ETag", "")).strip('"')
+        return self.cache.get(
+            self._key(key), etag, suffix=Path(key).suffix[:16], download=lambda out: self._download(key, out)
+        )
 
-    def _evict(self, *, keep: Path) -> None:
-        """Delete the least recently used cached files until the cache fits ``cache_bytes``."""
-        entries = []
-        for path in self.cache_dir.glob("*/*"):
-            if path.name.startswith(".part-"):
-                continue
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            entries.append((stat.st_mtime, stat.st_size, path))
-        total = sum(size for _, size, _ in entries)
-        # Files used in the last moments may be about to be opened by the caller that asked for them.
-        fresh = time.time() - self.cache_grace_seconds
-        for mtime, size, path in sorted(entries, key=lambda e: e[0]):
-            if total <= self.cache_bytes:
-                break
-            if path == keep or mtime > fresh:
-                continue
-            path.unlink(missing_ok=True)
-            total -= size
+    def _download(self, key: str, out: BinaryIO) -> None:
+        body = self._get(key)["Body"]
+        with body:
+            for chunk in body.iter_chunks(_READ):
+                out.write(chunk)
 
     # Deletes
 
@@ -455,53 +404,3 @@ class S3BlobStore:
                 keys.append(obj["Key"])
                 newest = max(newest, obj["LastModified"].timestamp())
         return swept
-
-
-class _Multipart:
-    """One multipart upload: parts added in order, completed on a clean exit, aborted on an error."""
-
-    def __init__(self, store: S3BlobStore, key: str, md5: str) -> None:
-        self.store = store
-        self.key = store._key(key)
-        self.md5 = md5
-        self.content_type = _content_type(key)
-        self.parts: list[dict[str, Any]] = []
-        self.upload_id = ""
-
-    def __enter__(self) -> _Multipart:
-        created = self.store.client.create_multipart_upload(
-            Bucket=self.store.bucket, Key=self.key, Metadata={"md5": self.md5}, ContentType=self.content_type
-        )
-        self.upload_id = created["UploadId"]
-        return self
-
-    def add_bytes(self, data: bytes) -> None:
-        number = len(self.parts) + 1
-        answer = self.store.client.upload_part(
-            Bucket=self.store.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data
-        )
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-
-    def add_copy(self, src: str, start: int, end: int) -> None:
-        number = len(self.parts) + 1
-        answer = self.store.client.upload_part_copy(
-            Bucket=self.store.bucket,
-            Key=self.key,
-            UploadId=self.upload_id,
-            PartNumber=number,
-            CopySource={"Bucket": self.store.bucket, "Key": self.store._key(src)},
-            CopySourceRange=f"bytes={start}-{end}",
-        )
-        self.parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        client, bucket = self.store.client, self.store.bucket
-        if kind is None:
-            client.complete_multipart_upload(
-                Bucket=bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
-            )
-            return
-        try:
-            client.abort_multipart_upload(Bucket=bucket, Key=self.key, UploadId=self.upload_id)
-        except ClientError:
-            pass  # the original error matters more; an orphaned upload is cleaned by bucket lifecycle rules

@@ -1,7 +1,7 @@
-"""Blob stores: where media bytes, covers and evidence files live.
+"""``LocalBlobStore``: blobs as files under one folder (by default ``<data dir>/blobs``).
 
-``BlobStore`` is the contract; ``LocalBlobStore`` keeps files under the data directory. Writes are atomic: bytes go
-to a temporary file first and are renamed into place, so a reader never sees a half-written blob.
+Writes are atomic: bytes go to a temporary file in the store's ``.tmp`` folder first and are renamed into place, so a
+reader never sees a half-written blob.
 """
 
 from __future__ import annotations
@@ -12,71 +12,15 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
-from urllib.parse import parse_qs, urlsplit
+from typing import BinaryIO
 
-
-@dataclass(frozen=True)
-class BlobInfo:
-    size: int
-    md5: str
-
-
-class BlobStore(Protocol):
-    def put_stream(self, key: str, stream: BinaryIO, *, limit: int | None = None) -> BlobInfo:
-        """Store the stream under ``key`` atomically; raise ``BlobTooLarge`` past ``limit`` bytes, storing nothing."""
-
-    def put_bytes(self, key: str, data: bytes) -> BlobInfo:
-        """Store ``data`` under ``key`` atomically."""
-
-    def concat(self, key: str, parts: Iterable[str]) -> BlobInfo:
-        """Store the concatenation of existing blobs under ``key`` atomically."""
-
-    def open(self, key: str) -> BinaryIO: ...
-
-    def local_path(self, key: str) -> Path:
-        """A filesystem path holding the blob (downloaded first on remote stores)."""
-
-    def size(self, key: str) -> int: ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def delete(self, key: str) -> None:
-        """Remove the blob; missing keys are ignored."""
-
-    def delete_prefix(self, prefix: str) -> None:
-        """Remove the blob ``prefix`` and every blob under ``prefix/``."""
-
-    def delete_starting(self, folder: str, start: str) -> None:
-        """Remove every blob and folder directly in ``folder`` whose name starts with ``start`` (a plain string)."""
-
-    def sweep_older(self, prefix: str, cutoff: float, *, depth: int) -> int:
-        """Delete the folders ``depth`` levels under ``prefix`` last written before ``cutoff``; returns how many."""
-
-    def temp_file(self) -> Path: ...
-
-    def adopt(self, key: str, path: Path) -> None: ...
-
-    def move(self, src: str, dst: str) -> BlobInfo: ...
-
-    def read_range(self, key: str, start: int, end: int, chunk: int = 1 << 16) -> Iterator[bytes]:
-        """Yield bytes ``start..end`` inclusive."""
-
-
-class BlobTooLarge(Exception):
-    """The stream was longer than the limit the caller set."""
-
-
-def _safe_key(key: str) -> str:
-    parts = [p for p in key.split("/") if p]
-    if not parts or any(p in (".", "..") for p in parts):
-        raise ValueError(f"invalid blob key {key!r}")
-    return "/".join(parts)
+from vodguard.store.blobs.base import BlobInfo, BlobTooLarge, safe_key
 
 
 class LocalBlobStore:
+    """The ``BlobStore`` contract on a local folder."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
@@ -84,7 +28,7 @@ class LocalBlobStore:
         self._tmp.mkdir(exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        return self.root / _safe_key(key)
+        return self.root / safe_key(key)
 
     def _write(self, key: str, chunks: Iterable[bytes], limit: int | None) -> BlobInfo:
         target = self._path(key)
@@ -197,47 +141,3 @@ class LocalBlobStore:
                     break
                 remaining -= len(data)
                 yield data
-
-
-def open_blob_store(storage_url: str, default_root: Path) -> BlobStore:
-    """Pick the blob store from the settings; the one place that knows the backends.
-
-    ``""`` or ``file:///path``: a local folder. ``s3://bucket[/key-prefix]?endpoint=http://host:port&region=...``:
-    an S3-compatible bucket (created if missing), with its download cache and scratch files under ``default_root``.
-    Credentials come from the ``access_key=``/``secret_key=`` query parameters, else ``VODGUARD_S3_ACCESS_KEY``/
-    ``VODGUARD_S3_SECRET_KEY``, else boto3's own chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, profiles,
-    instance roles). Optional: ``addressing=virtual`` (default path-style), ``cache_gb=`` (local cache size, 10).
-    """
-    if not storage_url:
-        return LocalBlobStore(default_root)
-    if storage_url.startswith("file://"):
-        return LocalBlobStore(Path(storage_url.removeprefix("file://")))
-    if storage_url.startswith("s3://"):
-        return _open_s3(storage_url, default_root)
-    raise SystemExit(
-        f"VODGUARD_STORAGE_URL {storage_url!r}: expected file:///path or s3://bucket?endpoint=..."
-    )
-
-
-def _open_s3(storage_url: str, default_root: Path) -> BlobStore:
-    from vodguard.store.s3 import S3BlobStore  # boto3 is imported only when S3 is configured
-
-    url = urlsplit(storage_url)
-    query = {name: values[-1] for name, values in parse_qs(url.query).items()}
-    if not url.hostname:
-        raise SystemExit("VODGUARD_STORAGE_URL: the bucket name is missing (s3://bucket?endpoint=...)")
-    try:
-        cache_bytes = int(float(query.get("cache_gb", "10")) * (1 << 30))
-    except ValueError:
-        raise SystemExit(f"VODGUARD_STORAGE_URL: cache_gb={query['cache_gb']!r} is not a number") from None
-    return S3BlobStore(
-        url.netloc,
-        default_root,
-        prefix=url.path,
-        endpoint_url=query.get("endpoint") or None,
-        region=query.get("region") or None,
-        access_key=query.get("access_key") or os.environ.get("VODGUARD_S3_ACCESS_KEY") or None,
-        secret_key=query.get("secret_key") or os.environ.get("VODGUARD_S3_SECRET_KEY") or None,
-        addressing_style=query.get("addressing", "path"),
-        cache_bytes=cache_bytes,
-    )
