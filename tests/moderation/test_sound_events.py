@@ -132,9 +132,7 @@ def test_a_corrupt_model_names_the_file(tmp_path: Path) -> None:
 # Recorded gunfire, explosions and hard negatives, CC0 or CC-BY (tests/fixtures/sounds/SOURCES.md). The clips are
 # set inside a short track, as in a video. The thresholds were fixed before these clips were heard; these tests
 # keep the measured behaviour (docs/quality.md), they were not fitted to it.
-SOUNDS = sorted(
-    p.name for p in (Path(__file__).resolve().parent.parent / "fixtures" / "sounds").glob("*.wav")
-)
+SOUNDS = sorted(p.name for p in (FIXTURES / "sounds").glob("*.wav"))
 ORDINARY = ("balloon", "clapping", "construction", "door", "hammering", "music")
 
 
