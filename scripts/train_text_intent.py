@@ -93,7 +93,9 @@ def embed(texts: list[str], cache_dir: Path, name: str, encoder: Callable[[], An
         started = time.perf_counter()
         for text, vector in zip(missing, encoder().encode(missing), strict=True):
             known[text] = vector
-        print(f"{name}: embedded {len(missing)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        print(
+            f"{name}: embedded {len(missing)} texts in {time.perf_counter() - started:.1f} s", file=sys.stderr
+        )
         np.savez(cached, texts=np.array(list(known)), vectors=np.stack(list(known.values())))
     return np.stack([known[t] for t in texts])
 
