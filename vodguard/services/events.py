@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import destinations
-from vodguard.services.container import Wakeups
 from vodguard.services.destinations import AllowList
 from vodguard.store.db import Database
 from vodguard.store.models import Event, EventConfig
@@ -47,6 +47,57 @@ DEFAULTS: dict[str, str] = {
     "persistence_switch": "OFF",
     "sign_key": "",
 }
+
+
+class Wakeups:
+    """Lets PullEvents wait for new events without polling the database in a tight loop (one process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._version = 0
+        self._futures: list[asyncio.Future[None]] = []  # async waiters (PullEvents on the event loop)
+
+    def notify(self) -> None:
+        with self._cond:
+            self._version += 1
+            self._cond.notify_all()
+            futures, self._futures = self._futures, []
+        for future in futures:
+            try:
+                future.get_loop().call_soon_threadsafe(_wake, future)
+            except RuntimeError:  # its loop is closed: nobody waits on it any more
+                pass
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def wait(self, timeout: float, *, since: int | None = None) -> None:
+        """Wait for a notify after ``since`` (a ``version`` read before the caller looked), or ``timeout``."""
+        with self._cond:
+            seen = self._version if since is None else since
+            self._cond.wait_for(lambda: self._version != seen, timeout=timeout)
+
+    async def wait_async(self, timeout: float, *, since: int | None = None) -> None:
+        """``wait`` on the event loop, holding no thread."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._cond:
+            if since is not None and self._version != since:
+                return
+            self._futures.append(future)
+        try:
+            await asyncio.wait_for(future, timeout=timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._cond:
+                if future in self._futures:
+                    self._futures.remove(future)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def get_config(session: Session, app_id: int) -> EventConfig:
