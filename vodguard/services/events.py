@@ -1,7 +1,7 @@
 """Event notifications: the app's configuration, the outbox, and PULL delivery (spec §2.5–2.6).
 
 ``emit`` writes an event in the caller's transaction, so an event exists exactly when the change it reports was
-committed. Whether an event is written at all follows the app's configuration: NewFileUpload and FileDeleted need
+committed, and notifies this process's ``Wakeups`` once it is. Whether an event is written at all follows the app's configuration: NewFileUpload and FileDeleted need
 their switches ON; ReviewAudioVideoComplete is always written once a mode is usable (PULL, or PUSH with a
 NotificationUrl). An event keeps the mode it was written under: switching mode later does not reroute it.
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import destinations
 from vodguard.services.destinations import AllowList
-from vodguard.store.db import Database
+from vodguard.store.db import Database, after_commit
 from vodguard.store.models import Event, EventConfig
 from vodguard.timeutil import utcnow
 
@@ -183,6 +183,7 @@ def _bad(field: str, value: str, rule: str) -> InvalidParameterValue:
 def emit(
     session: Session,
     *,
+    wakeups: Wakeups,
     app_id: int,
     event_type: str,
     body: dict[str, Any],
@@ -191,8 +192,8 @@ def emit(
 ) -> Event | None:
     """Record ``body`` (an EventContent without EventHandle) if the app's configuration wants it.
 
-    Runs in the caller's transaction; after the commit the caller calls ``services.wakeups.notify()`` so that
-    waiting PullEvents calls and the PUSH dispatcher look at once. ``order_key`` (a FileId) orders PUSH delivery.
+    Runs in the caller's transaction; once it commits, ``wakeups`` is notified, so that waiting PullEvents calls and
+    the PUSH dispatcher look at once. ``order_key`` (a FileId) orders PUSH delivery.
     """
     config = get_config(session, app_id)
     switch = SWITCHED.get(event_type)
@@ -211,6 +212,7 @@ def emit(
     )
     session.add(event)
     session.flush()
+    after_commit(session, wakeups.notify)
     return event
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS
 from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
-from vodguard.moderation.types import CustomLabel
+from vodguard.moderation.types import CustomLabel, Template, Thresholds
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
 
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
@@ -268,6 +269,27 @@ def get_review_template(session: Session, *, app_id: int, definition: int) -> Re
             code="InvalidParameterValue.Definition",
         )
     return _view(row)
+
+
+def engine_template(view: ReviewTemplateView) -> Template:
+    """The engine's template for a stored one: its labels, with per-label thresholds where the app set them, and
+    its custom text labels."""
+    thresholds = {}
+    for label in view.labels:
+        custom = (view.thresholds or {}).get(label)
+        base = DEFAULT_THRESHOLDS[label]
+        if custom:
+            thresholds[label] = Thresholds(
+                review=float(custom.get("review", base.review)), block=float(custom.get("block", base.block))
+            )
+        else:
+            thresholds[label] = base
+    return Template(
+        definition=view.definition,
+        labels=frozenset(view.labels),
+        thresholds=thresholds,
+        custom_labels=tuple(view.custom_labels),
+    )
 
 
 def describe_review_templates(

@@ -63,7 +63,6 @@ class ReviewImageRequest(VodRequest):
 def review_image(ctx: Ctx, req: ReviewImageRequest) -> dict[str, Any]:
     with ctx.tx() as s:
         media = _media(ctx, s, req.FileId, req.MediaStoragePath)
-        templates.get_review_template(s, app_id=ctx.app_id, definition=req.Definition)
     result = reviews.review_image(ctx.services, app_id=ctx.app_id, media=media, definition=req.Definition)
     return {"MediaReviewResult": result, "ReviewResultSet": []}
 
