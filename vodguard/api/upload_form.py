@@ -172,11 +172,13 @@ def _authenticate(
         if signature:
             try:
                 parsed = signatures.parse_upload_signature(signature)
-                key = apps.find_key(s, parsed.secret_id)
-                signatures.verify(signature, parsed, key.secret_key)
+                app, _ = apps.authenticate_key(
+                    s,
+                    secret_id=parsed.secret_id,
+                    verify=lambda key: signatures.verify(signature, parsed, key),
+                )
             except signatures.SignatureInvalid as exc:
                 raise AuthFailure(f"signature: {exc}", code="AuthFailure.SignatureFailure") from None
-            app = apps.get_app(s, key.app_id)
             wanted = parsed.params.get("vodSubAppId", "")
             if wanted not in ("", "0", str(app.id)):
                 raise AuthFailure(f"vodSubAppId {wanted} is not the app of this signature's key", code="AuthFailure.UnauthorizedOperation")  # fmt: skip
@@ -190,22 +192,12 @@ def _authenticate(
                 secret_id, _, secret_key = base64.b64decode(authorization[6:]).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise AuthFailure("the Basic credentials are not valid Base64", code="AuthFailure.InvalidAuthorization") from None  # fmt: skip
-            key = apps.find_key(s, secret_id)
-            if not secret_key or not _same(secret_key, key.secret_key):
-                raise AuthFailure(
-                    "the SecretKey does not match the SecretId", code="AuthFailure.SignatureFailure"
-                )
-            return apps.get_app(s, key.app_id), {}
+            app, _ = apps.authenticate_key(s, secret_id=secret_id, secret_key=secret_key)
+            return app, {}
     raise AuthFailure(
         "send a client upload signature in the 'signature' field, or the app key as Basic auth (-u SecretId:SecretKey)",
         code="AuthFailure.InvalidAuthorization",
     )
-
-
-def _same(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def _int(value: str, name: str, default: int = 0) -> int:
