@@ -108,6 +108,17 @@ def get_config(session: Session, app_id: int) -> EventConfig:
     return config
 
 
+def event_config_wire(config: EventConfig) -> dict[str, Any]:
+    """DescribeEventConfig's fields. The SignKey is a secret the app set; like the cloud, it is not echoed."""
+    return {
+        "Mode": config.mode,
+        "NotificationUrl": config.notification_url,
+        "UploadMediaCompleteEventSwitch": config.upload_switch,
+        "DeleteMediaCompleteEventSwitch": config.delete_switch,
+        "PersistenceCompleteEventSwitch": config.persistence_switch,
+    }
+
+
 def modify_config(
     session: Session,
     *,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vodguard import ids
-from vodguard.errors import InvalidParameterValue, ResourceNotFound
+from vodguard.errors import FailedOperation, InvalidParameterValue, ResourceNotFound
 from vodguard.services import events, tasks
 from vodguard.services.events import Wakeups
 from vodguard.services.urls import UrlSigner
@@ -147,6 +147,25 @@ def discard_evidence(blobs: BlobStore, media: Media, folders: Iterable[str]) -> 
     for folder in folders:
         blobs.delete_prefix(folder)
     blobs.delete_starting(f"evidence/{media.app_id}", f"image-{media.file_id}-")
+
+
+def get_servable(session: Session, *, app_id: int, file_id: str, path: str) -> str:
+    """The blob key behind ``path``, the media or cover path of one of the app's media, when it may be served to
+    whoever holds a signed URL. Raises ``ResourceNotFound`` (no such media or file) or ``FailedOperation`` (the
+    media is forbidden, or unpublished: only its cover is served before it is)."""
+    media = session.get(Media, file_id)
+    if media is None or media.app_id != app_id:
+        raise ResourceNotFound("no such media")
+    if media.status == "Forbidden":
+        raise FailedOperation("this media is forbidden")
+    key = media.blob_key if path == media_path(media) else None
+    if key is None and path == cover_path(media):
+        key = media.cover_blob_key
+    if key is None:
+        raise ResourceNotFound("no such file")
+    if not media.published and key == media.blob_key:
+        raise FailedOperation("this media is not published (it awaits moderation)")
+    return key
 
 
 def evidence_media(session: Session, *, app_id: int, task_id: str) -> Media | None:

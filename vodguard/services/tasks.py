@@ -19,7 +19,7 @@ from vodguard.services import templates
 from vodguard.services.container import Services
 from vodguard.store.db import after_commit
 from vodguard.store.models import Media, Task, UsedSessionId
-from vodguard.timeutil import utcnow
+from vodguard.timeutil import iso, utcnow
 
 SESSION_ID_WINDOW = timedelta(days=3)
 REQUEUE_LEASES = 10  # a WAITING task unclaimed for this many lease periods is queued again
@@ -137,9 +137,32 @@ def task_wire(task: Task) -> dict[str, Any]:
     }
 
 
-def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:
+def simple_info(task: Task) -> dict[str, Any]:
+    """TaskSimpleInfo (spec §2.4), as DescribeTasks lists it."""
+    return {
+        "TaskId": task.task_id,
+        "TaskType": task.task_type,
+        "Status": task.status,
+        "FileId": task.file_id,
+        "FileName": "",
+        "CreateTime": iso(task.created_at),
+        "BeginProcessTime": iso(task.begin_at),
+        "FinishTime": iso(task.finish_at),
+        "SessionId": task.session_id,
+        "SessionContext": task.session_context,
+    }
+
+
+def find_task(session: Session, *, app_id: int, task_id: str) -> Task | None:
+    """The app's task with this TaskId, however old; None when there is none."""
     task = session.get(Task, task_id)
-    if task is None or task.app_id != app_id or task.created_at < now - VISIBLE_FOR:
+    return task if task is not None and task.app_id == app_id else None
+
+
+def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:
+    """The app's task as the API shows it: visible for 3 days; raises ``InvalidParameterValue.TaskId``."""
+    task = find_task(session, app_id=app_id, task_id=task_id)
+    if task is None or task.created_at < now - VISIBLE_FOR:
         raise InvalidParameterValue(
             f"TaskId {task_id!r} does not exist (tasks are visible for 3 days)",
             code="InvalidParameterValue.TaskId",
