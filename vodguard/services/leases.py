@@ -138,22 +138,20 @@ class ReviewJob:
 
     @classmethod
     def of(cls, task: Task, media: Media | None, session: Session) -> ReviewJob:
-        base = dict(
+        job = cls(
             task_id=task.task_id, app_id=task.app_id, file_id=task.file_id, attempts=task.attempts,
-            priority=task.priority, contents=list(task.review_contents or ["Media"]),
+            priority=task.priority, contents=list(task.review_contents or ["Media"]), template=None, media_key="",
+            cover_key="", is_image=False,
         )  # fmt: skip
         if media is None:
-            return cls(**base, template=None, media_key="", cover_key="", is_image=False,
-                       error=f"the media {task.file_id} was deleted before it was reviewed")  # fmt: skip
+            job.error = f"the media {task.file_id} was deleted before it was reviewed"
+            return job
         try:
             view = templates.get_review_template(session, app_id=task.app_id, definition=task.definition)
         except InvalidParameterValue:  # the template was deleted since the task was submitted
-            return cls(**base, template=None, media_key="", cover_key="", is_image=False,
-                       error=f"review template {task.definition} no longer exists")  # fmt: skip
-        return cls(
-            **base,
-            template=templates.engine_template(view),
-            media_key=media.blob_key,
-            cover_key=media.cover_blob_key,
-            is_image=media.category == "Image",
-        )
+            job.error = f"review template {task.definition} no longer exists"
+            return job
+        job.template = templates.engine_template(view)
+        job.media_key, job.cover_key = media.blob_key, media.cover_blob_key
+        job.is_image = media.category == "Image"
+        return job
