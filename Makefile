@@ -1,4 +1,4 @@
-# `make` only installs .venv; `make run` starts the server; `make test` runs the whole suite.
+# `make` only installs .venv; `make run` starts the server; `make test` runs the linters, mypy and the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 all: install
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "vodguard needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps -r requirements-nodeps.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -21,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy vodguard/moderation
 	$(BIN)/pytest
 
 # The API suites again on PostgreSQL, Redis and S3 (SeaweedFS), all started by the tests; CI installs them.
@@ -37,6 +39,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy vodguard/moderation
 
 format: $(STAMP)
 	$(BIN)/ruff format .

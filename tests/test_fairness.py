@@ -132,7 +132,7 @@ def test_review_image_refuses_a_picture_over_the_pixel_limit_from_its_header(ima
     with pytest.raises(TencentCloudSDKException) as err:
         _review_image(vod, file_id)
     assert err.value.get_code() == "InvalidParameterValue.FileId"
-    # the header check's message (decode.check_image), not a decoder's
+    # the header check's message (media.check_image), not a decoder's
     assert "8000x5000 pixels is over the limit of 25000000" in err.value.get_message()
     assert "VODGUARD_REVIEW_IMAGE_MAX_PIXELS" in err.value.get_message()
 

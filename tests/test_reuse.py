@@ -319,7 +319,7 @@ def test_bytes_lost_from_storage_are_a_source_file_error(server, keys, vod):
 def test_the_engine_fingerprint_sees_model_files_replaced_inside_a_folder(tmp_path):
     from vodguard.config import Settings
     from vodguard.moderation.config import EngineConfig
-    from vodguard.services.reuse import engine_fingerprint
+    from vodguard.moderation.fingerprint import engine_fingerprint
 
     whisper = tmp_path / "whisper"
     whisper.mkdir()

@@ -14,7 +14,7 @@ import pytest
 from tests.custom_examples import CHILD_WHEREABOUTS, CRYPTO, captioned_png
 from vodguard.moderation import CustomLabel, Engine, EngineConfig, Template, labels_template
 from vodguard.moderation.custom_labels import CustomHeadCache
-from vodguard.moderation.engine import plan_for
+from vodguard.moderation.plan import plan_for
 from vodguard.moderation.text import get_text_moderator
 
 

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.moderation.conftest import fixture_path, fixture_truth
-from vodguard.moderation import decode
 from vodguard.moderation.config import Limits
-from vodguard.moderation.decode import load_audio, load_image, load_image_frames, probe, sample_frames
 from vodguard.moderation.errors import DeadlineExceeded, MediaLimitExceeded, SourceFileError
+from vodguard.moderation.media import load_audio, load_image, load_image_frames, probe, sample_frames
+from vodguard.moderation.media.video import _VideoSampler
 from vodguard.moderation.sampling import FrameSelector, hamming, phash, thumbnail
 
 LIMITS = Limits()
@@ -187,7 +187,7 @@ def test_long_interval_decodes_keyframes_only():
     keys = keyframe_times(path)
     selector = FrameSelector(interval=5.0, scene_threshold=0.35, dedupe_hamming=4)
     with av.open(str(path)) as container:
-        sampler = decode._VideoSampler(container, info, selector, LIMITS, None, 1280, path.name)
+        sampler = _VideoSampler(container, info, selector, LIMITS, None, 1280, path.name)
         frames = list(sampler.run())
     assert sampler.fed == len(keys)  # the GOP (2 s) is shorter than the interval: no other packet is decoded
     assert sampler.packets == 500

@@ -24,8 +24,9 @@ from vodguard.moderation import (
     preset_template,
 )
 from vodguard.moderation.config import CustomModel
-from vodguard.moderation.engine import audio_chunks, plan_for
 from vodguard.moderation.evidence import FrameKeeper, attach_thumbnails, thumbnail
+from vodguard.moderation.media import audio_chunks
+from vodguard.moderation.plan import plan_for
 from vodguard.moderation.segments import merge_findings
 from vodguard.moderation.types import AudioTrack, Finding, Frame
 
@@ -89,7 +90,8 @@ def test_only_the_detectors_the_labels_need_are_planned():
     ad = plan_for({"Ad"}, config)
     assert ad.frame_detectors == () and ad.ocr and ad.audio_detectors == ("asr",)
     moan = plan_for({"Moan"}, config)
-    assert moan.frame_detectors == () and not moan.ocr and moan.audio_detectors == ("asr",)
+    # Moan is heard in words (ASR) and in sound (YAMNet's moan-like classes)
+    assert moan.frame_detectors == () and not moan.ocr and moan.audio_detectors == ("asr", "voice")
     image = plan_for({"Terror", "Moan"}, config, image=True)
     assert image.audio_detectors == () and image.frame_detectors == ("terror:tiled",)
     # a picture is scanned in tiles; video frames only when the config asks
@@ -106,7 +108,7 @@ def test_custom_models_run_only_for_their_labels(tmp_path):
         )
     )
     assert plan_for({"Porn"}, config).frame_detectors == ("nsfw", "custom:0")
-    assert plan_for({"Moan"}, config).audio_detectors == ("asr", "custom:1")
+    assert plan_for({"Moan"}, config).audio_detectors == ("asr", "voice", "custom:1")
     assert plan_for({"Ad"}, config).audio_detectors == ("asr",)
 
 

@@ -145,7 +145,7 @@ def test_an_operators_ocr_models_are_used_and_checked(
 ) -> None:
     import onnx
 
-    from vodguard.moderation.detectors.ocr import _MODEL_FILES, _bundled_models
+    from vodguard.moderation.detectors.ocr.reader import _MODEL_FILES, _bundled_models
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("OCR tried to open a network connection")

@@ -41,8 +41,9 @@ from vodguard.moderation.detectors.nsfw import (
     views_of,
 )
 from vodguard.moderation.detectors.terror import SUB_LABELS, TERROR_CLASSES, TerrorDetector, sub_label_scores
-from vodguard.moderation.engine import Engine, plan_for
+from vodguard.moderation.engine import Engine
 from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.plan import plan_for
 from vodguard.moderation.presets import labels_template
 from vodguard.moderation.types import AudioTrack, Frame
 

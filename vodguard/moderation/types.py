@@ -1,14 +1,15 @@
 """The engine's vocabulary: frames and audio in, findings out, results shaped like the wire (spec §3.3–3.6).
 
 Everything here is plain data. Detectors take ``Frame``/``AudioTrack`` and return ``Finding``; the policy turns
-findings into ``Segment``; ``MediaResult``/``ImageResult`` carry the segments plus the evidence files the caller
-stores. ``to_wire()`` gives the PascalCase dicts of the API.
+findings into ``Segment``; ``ModerationResult`` carries the segments plus the evidence files the caller stores.
+``to_wire()`` gives the PascalCase dicts of the API.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ import numpy as np
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
 FORMS = ("Image", "OCR", "ASR", "Voice")
 SUGGESTION_RANK = {"pass": 0, "review": 1, "block": 2}
+
+Box = tuple[int, int, int, int]  # x1, y1, x2, y2 in a frame's pixels
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class TextHit:
     keywords: tuple[str, ...] = ()
 
 
+# What OCR and ASR call to moderate the text they read: one piece of text in, its hits out.
+ModerateText = Callable[[str], list[TextHit]]
+
+
 @dataclass(frozen=True)
 class Finding:
     """One detector hit before the policy: a label at a time (or a time range) with a confidence 0..100."""
@@ -68,7 +75,7 @@ class Finding:
     confidence: float
     start: float = 0.0
     end: float = 0.0
-    box: tuple[int, int, int, int] | None = None  # x1, y1, x2, y2 in the frame's pixels
+    box: Box | None = None
     text: str = ""
     keywords: tuple[str, ...] = ()
     frame_index: int | None = None  # which sampled frame, for the thumbnail
@@ -121,7 +128,7 @@ class Segment:
     confidence: float
     start: float = 0.0
     end: float = 0.0
-    box: tuple[int, int, int, int] | None = None
+    box: Box | None = None
     text: str = ""
     keywords: tuple[str, ...] = ()
     thumbnail: str = ""

@@ -43,7 +43,7 @@ class Services:
         with self._engine_lock:
             if self._engine is None:
                 from vodguard.moderation import Engine
-                from vodguard.services.reuse import engine_fingerprint
+                from vodguard.moderation.fingerprint import engine_fingerprint
 
                 self._engine = Engine(engine_config(self.settings))
                 # taken with the engine: the model files as this process found them, not as they are later
@@ -51,7 +51,7 @@ class Services:
             return self._engine
 
     def engine_fingerprint(self) -> str:
-        """The fingerprint (``services/reuse.py``) of this process's engine, computed once with it."""
+        """The fingerprint (``moderation/fingerprint.py``) of this process's engine, computed once with it."""
         self.engine()
         return self._fingerprint
 

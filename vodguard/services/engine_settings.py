@@ -21,6 +21,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         asr_model_path=settings.asr_model_path,
         asr_language=settings.asr_language,
         nudenet_path=settings.nudenet_path,
+        sound_model_path=settings.sound_model_path,
         efficientnet_path=settings.efficientnet_path,
         ocr_det_model_path=settings.ocr_det_model_path,
         ocr_rec_model_path=settings.ocr_rec_model_path,

@@ -57,8 +57,8 @@ def cover_path(media: Media) -> str:
 def probe(path: Path, media_type: str) -> tuple[str, dict[str, Any]]:
     """Category and MediaMetaData (PascalCase) of a stored file; undecodable files keep the declared category."""
     from vodguard.moderation.config import Limits
-    from vodguard.moderation.decode import probe as probe_media
     from vodguard.moderation.errors import ModerationError
+    from vodguard.moderation.media import probe as probe_media
 
     try:
         info = probe_media(path, Limits(max_file_bytes=1 << 62), complete=False)  # metadata, not moderation

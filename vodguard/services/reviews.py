@@ -186,8 +186,8 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
 def _check_image_header(settings: Settings, media: Media, source: Path) -> None:
     """Refuse a picture too big to decode in a request, from its header alone, before it waits for a slot."""
     from vodguard.moderation.config import Limits
-    from vodguard.moderation.decode import check_image
     from vodguard.moderation.errors import MediaLimitExceeded
+    from vodguard.moderation.media import check_image
 
     limits = Limits(
         max_file_bytes=settings.max_upload_bytes,

@@ -8,12 +8,12 @@ or above its own floor; the policy, not the detector, decides review or block fr
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from vodguard.moderation.errors import ModelUnavailable
-from vodguard.moderation.types import AudioTrack, Finding, Frame
+from vodguard.moderation.types import AudioTrack, Finding, Frame, ModerateText
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,6 +35,28 @@ class AudioDetector(Protocol):
     labels: frozenset[str]
 
     def __call__(self, audio: AudioTrack) -> list[Finding]: ...
+
+
+class TextFrameDetector(FrameDetector, Protocol):
+    """Reads the text in pictures and moderates it (Form OCR).
+
+    ``moderate`` stands in for the detector's own text moderator (the engine passes one that also reads the
+    template's custom labels). ``session`` reads the frames of one file in batches and may keep state from batch
+    to batch; a session belongs to one thread.
+    """
+
+    def __call__(self, frames: Sequence[Frame], *, moderate: ModerateText | None = None) -> list[Finding]: ...
+
+    def session(
+        self, *, moderate: ModerateText | None = None
+    ) -> Callable[[Sequence[Frame]], list[Finding]]: ...
+
+
+class TextAudioDetector(AudioDetector, Protocol):
+    """Transcribes the speech in the audio track and moderates it (Form ASR); ``moderate`` stands in for the
+    detector's own text moderator."""
+
+    def __call__(self, audio: AudioTrack, *, moderate: ModerateText | None = None) -> list[Finding]: ...
 
 
 def package_dir(package: str) -> Path | None:

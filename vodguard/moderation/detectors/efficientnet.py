@@ -45,7 +45,11 @@ _OPSET = 17
 _STAGE_STRIDES = {0: 1, 1: 2, 3: 2, 5: 2, 8: 1, 11: 2, 15: 1}
 _NUM_BLOCKS = 16
 
-_DTYPES = {"FloatStorage": np.dtype("<f4"), "LongStorage": np.dtype("<i8"), "IntStorage": np.dtype("<i4")}
+_DTYPES: dict[str, np.dtype] = {
+    "FloatStorage": np.dtype("<f4"),
+    "LongStorage": np.dtype("<i8"),
+    "IntStorage": np.dtype("<i4"),
+}
 
 
 # --- the legacy torch pickle, read without torch --------------------------------------------------------
@@ -349,4 +353,5 @@ class EfficientNetLite0:
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, stable for large logits."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    probabilities: np.ndarray = shifted / shifted.sum(axis=-1, keepdims=True)
+    return probabilities

@@ -31,9 +31,7 @@ import cv2
 import numpy as np
 
 from vodguard.moderation.detectors.base import resolve_weights, session_options
-from vodguard.moderation.types import Finding, Frame
-
-Box = tuple[int, int, int, int]
+from vodguard.moderation.types import Box, Finding, Frame
 
 CLASSES = (
     "FEMALE_GENITALIA_COVERED",

@@ -131,9 +131,9 @@ class TextModerator:
         if not text or not text.strip() or not wanted:
             return []
         by_label: dict[str, list[LexiconHit]] = {}
-        for hit in self._lexicon.find(text):
-            if hit.term.label in wanted:
-                by_label.setdefault(hit.term.label, []).append(hit)
+        for match in self._lexicon.find(text):
+            if match.term.label in wanted:
+                by_label.setdefault(match.term.label, []).append(match)
 
         results = {label: _lexicon_hit(label, hits) for label, hits in by_label.items() if label != "Ad"}
         if "Ad" in wanted:

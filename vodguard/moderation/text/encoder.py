@@ -126,7 +126,8 @@ class SentenceEncoder(_CachedEncoder):
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         # the forward pass needs no lock; one batch for all misses amortises the weight reads
-        return self._use.encode(texts)
+        vectors: np.ndarray = self._use.encode(texts)
+        return vectors
 
 
 def _cpu_flags() -> set[str]:
@@ -182,10 +183,10 @@ class E5Encoder(_CachedEncoder):
                 os.environ.pop("OMP_NUM_THREADS", None)
             else:
                 os.environ["OMP_NUM_THREADS"] = before
-        self._engine_lock = (
-            threading.Lock()
-        )  # one handle, one caller at a time: its reentrancy is not promised
+        # one handle, one caller at a time: its reentrancy is not promised
+        self._engine_lock = threading.Lock()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         with self._engine_lock:
-            return self._e5.query(texts)
+            vectors: np.ndarray = self._e5.query(texts)
+        return vectors

@@ -45,11 +45,13 @@ def prepare(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Centre on the training mean and re-normalise: USE vectors share a large common direction."""
     centred = np.atleast_2d(vectors).astype(np.float32) - mean
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    return centred / np.maximum(norms, 1e-6)
+    prepared: np.ndarray = centred / np.maximum(norms, 1e-6)
+    return prepared
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    return probabilities
 
 
 class IntentHeads:

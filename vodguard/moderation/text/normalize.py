@@ -62,7 +62,8 @@ def _fold_char(char: str) -> str:
 
 def _t2s(text: str) -> str:
     with _T2S_LOCK:
-        return _T2S.convert(text)
+        simplified: str = _T2S.convert(text)
+    return simplified
 
 
 def fold(text: str) -> str:

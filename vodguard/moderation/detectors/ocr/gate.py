@@ -1,0 +1,208 @@
+"""``ChangeGate``: re-read only the part of a frame whose pixels changed since the last read.
+
+OCR is the dominant cost on video (docs/benchmarks.md), and most sampled frames show the text of the frame
+before, so ``ChangeGate`` re-reads only what changed: an unchanged frame costs a thumbnail comparison, a
+changed region gets det on that region alone, and only lines whose crop changed go to rec. A static
+caption is recognised once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vodguard.moderation.detectors.ocr.boxes import grow, inside, overlaps, quad_box, union_box
+from vodguard.moderation.detectors.ocr.reader import OcrLine, OcrReader, plausible_lines
+from vodguard.moderation.types import Box, Frame
+
+_GATE_WIDTH = 320  # px of the grey thumbnail the frame gate compares
+# grey levels; after area averaging, codec noise stays well under this, a changed glyph not
+_GATE_PIXEL_DIFF = 12
+_BLOCK_DIFF = 18.0  # mean grey difference in any glyph-sized block of a line that counts as changed text
+# ...or this share of a block's pixels changed by this share of the line's contrast (its 98th less its 2nd
+# percentile of grey): a small digit turning from 0 to 8 moves its block mean by under 14, while a moving
+# picture seen through a caption's dark box changes it by under a third of the caption's contrast.
+_STRONG_DIFF = 0.4
+_STRONG_SHARE = 0.015
+_FULL_EVERY = 8  # a gate reads every 8th whole-frame change at full size, in case the screen missed tiny text
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+
+
+def frame_thumbnail(image: np.ndarray) -> np.ndarray:
+    """A small grey copy of the frame; area averaging removes codec noise but keeps a changed glyph."""
+    h, w = image.shape[:2]
+    size = (_GATE_WIDTH, max(1, round(h * _GATE_WIDTH / w)))
+    return cv2.resize(_grey(image), size, interpolation=cv2.INTER_AREA).astype(np.int16)
+
+
+def changed_region(before: np.ndarray, after: np.ndarray, shape: tuple[int, ...]) -> Box | None:
+    """The frame-pixel box around every thumbnail cell that changed; ``None`` when none did."""
+    h, w = shape[:2]
+    if before.shape != after.shape:
+        return (0, 0, w, h)
+    rows, cols = np.nonzero(np.abs(before - after) >= _GATE_PIXEL_DIFF)
+    if rows.size == 0:
+        return None
+    sy, sx = h / after.shape[0], w / after.shape[1]
+    return (
+        int(cols.min() * sx),
+        int(rows.min() * sy),
+        min(w, int(np.ceil((cols.max() + 1) * sx))),
+        min(h, int(np.ceil((rows.max() + 1) * sy))),
+    )
+
+
+def same_text(old_box: Box, old_crop: np.ndarray, new_box: Box, grey: np.ndarray) -> bool:
+    """Whether the line at ``new_box`` of a grey frame shows what ``old_crop`` (grey pixels of ``old_box``) did.
+
+    The boxes must agree to a quarter of the line height on every edge, so text that grew or moved is read
+    again. The pixels are compared in place, in glyph-sized blocks, so one changed character is not averaged
+    away by a long line; the margin det adds around the glyphs (it shows the background) is left out.
+    """
+    height = new_box[3] - new_box[1]
+    tolerance = max(4, height // 4)
+    if any(abs(o - n) > tolerance for o, n in zip(old_box, new_box, strict=True)):
+        return False
+    pad = height // 5
+    x1, y1 = max(old_box[0], new_box[0]) + pad, max(old_box[1], new_box[1]) + pad
+    x2, y2 = min(old_box[2], new_box[2]) - pad, min(old_box[3], new_box[3]) - pad
+    if x2 <= x1 or y2 <= y1:
+        return False
+    before = old_crop[y1 - old_box[1] : y2 - old_box[1], x1 - old_box[0] : x2 - old_box[0]]
+    diff = np.abs(grey[y1:y2, x1:x2].astype(np.int16) - before)
+    low, high = np.percentile(before, [2, 98])
+    strong = max(40.0, _STRONG_DIFF * float(high - low))
+    block = max(2, (y2 - y1) // 2)
+    for i in range(0, x2 - x1, block):
+        part = diff[:, i : i + block]
+        if float(part.mean()) >= _BLOCK_DIFF or float((part > strong).mean()) >= _STRONG_SHARE:
+            return False
+    return True
+
+
+def _crop(grey: np.ndarray, box: Box) -> np.ndarray:
+    return grey[box[1] : box[3], box[0] : box[2]].astype(np.int16)
+
+
+def _patch(old: np.ndarray | None, new: np.ndarray, region: Box, shape: tuple[int, ...]) -> np.ndarray:
+    """The thumbnail of what has been read: ``old`` with the cells of the re-read ``region`` taken from ``new``."""
+    if old is None or old.shape != new.shape:
+        return new
+    sy, sx = new.shape[0] / shape[0], new.shape[1] / shape[1]
+    x1, y1 = int(region[0] * sx), int(region[1] * sy)
+    x2, y2 = int(np.ceil(region[2] * sx)), int(np.ceil(region[3] * sy))
+    out = old.copy()
+    out[y1:y2, x1:x2] = new[y1:y2, x1:x2]
+    return out
+
+
+@dataclass(frozen=True)
+class FrameText:
+    """The lines of one frame and what reading it cost.
+
+    ``detected`` is the frame area whose text was looked for again (``None``: the frame equals the last read
+    one, nothing ran); ``recognised`` is how many crops went to rec.
+    """
+
+    frame: Frame
+    lines: tuple[OcrLine, ...]
+    recognised: int
+    detected: Box | None
+
+
+@dataclass
+class _Seen:
+    """The last read frame of one call: its thumbnail and its lines, each with the grey pixels of its box."""
+
+    thumb: np.ndarray
+    lines: list[tuple[OcrLine, np.ndarray]]
+
+    def lookup(self, box: Box, grey: np.ndarray) -> OcrLine | None:
+        for line, crop in self.lines:
+            if same_text(line.box, crop, box, grey):
+                return OcrLine(line.text, line.score, box)
+        return None
+
+
+class ChangeGate:
+    """Reads a sequence of frames, re-reading only the part of each frame that changed since the last read.
+
+    1. Compare grey thumbnails: no cell changed → the previous lines stand, nothing runs.
+    2. Det runs only on the box around the changed cells (grown to hold any line it touches); lines wholly
+       outside it stand. Past half the frame (a moving picture), the text screen (``OcrReader.text_regions``)
+       says where det should look; every ``_FULL_EVERY``-th such frame, and the first, det reads it all.
+    3. A detected line whose box and pixels match a line read before keeps its text; the others go to
+       rec in one batch.
+    One gate per sequence: it holds the state of one call, never shared between threads.
+    """
+
+    def __init__(self, reader: OcrReader, *, screen: bool = True) -> None:
+        self._reader = reader
+        self._seen: _Seen | None = None
+        self._screen = screen
+        self._screened = 0  # whole-frame changes read through the screen since the last full-size read
+
+    def read(self, frame: Frame) -> FrameText:
+        """The lines of ``frame``, reusing what is unchanged since the previous call."""
+        image = frame.image
+        h, w = image.shape[:2]
+        thumb = frame_thumbnail(image)
+        seen = self._seen
+        region: Box = (0, 0, w, h)
+        if seen is not None and seen.thumb.shape == thumb.shape:
+            changed = changed_region(seen.thumb, thumb, image.shape)
+            if changed is None:
+                # the stored thumbnail stays that of the last read, so a slow fade still adds up to a change
+                return FrameText(frame, tuple(line for line, _ in seen.lines), 0, None)
+            region = self._cover_lines(grow(changed, 16, image.shape), seen, image.shape)
+            if (region[2] - region[0]) * (region[3] - region[1]) > 0.5 * w * h:
+                region = (0, 0, w, h)
+        grey = _grey(image)
+        kept = [] if seen is None else [entry for entry in seen.lines if not overlaps(entry[0].box, region)]
+        quads = [
+            q for box in self._det_boxes(image, region, first=seen is None) for q in self._detect(image, box)
+        ]
+        boxes = [quad_box(q, image.shape) for q in quads]
+        found = [seen.lookup(box, grey) if seen else None for box in boxes]
+        todo = [i for i, line in enumerate(found) if line is None]
+        for i, line in zip(todo, self._reader.recognise(image, [quads[i] for i in todo]), strict=True):
+            found[i] = line
+        fresh = [(line, _crop(grey, line.box)) for line in found if line is not None]
+        entries = sorted(kept + fresh, key=lambda e: (e[0].box[1], e[0].box[0]))
+        self._seen = _Seen(_patch(seen.thumb if seen else None, thumb, region, image.shape), entries)
+        return FrameText(frame, tuple(line for line, _ in entries), len(todo), region)
+
+    @staticmethod
+    def _cover_lines(region: Box, seen: _Seen, shape: tuple[int, ...]) -> Box:
+        # a line cut by the region would be detected as a fragment: take every line it touches whole
+        grown = region
+        for line, _ in seen.lines:
+            if overlaps(line.box, grown) and not inside(line.box, grown):
+                grown = union_box([grown, grow(line.box, 8, shape, minimum=0)])
+        return grown
+
+    def _det_boxes(self, image: np.ndarray, region: Box, *, first: bool) -> list[Box]:
+        """Where det runs to re-read ``region``: itself, or where the screen sees text when it is the frame."""
+        h, w = image.shape[:2]
+        if region != (0, 0, w, h) or not self._screen:
+            return [region]
+        if first or self._screened >= _FULL_EVERY - 1:
+            self._screened = 0
+            return [region]
+        regions = self._reader.text_regions(image)
+        if regions is None:
+            return [region]
+        self._screened += 1
+        return regions
+
+    def _detect(self, image: np.ndarray, region: Box) -> list[np.ndarray]:
+        x1, y1, x2, y2 = region
+        offset = np.array([x1, y1], np.float32)
+        scale = self._reader.frame_scale(image.shape)
+        quads = self._reader.detect(image[y1:y2, x1:x2], scale=scale)
+        return plausible_lines([q + offset for q in quads], image.shape)

@@ -1,0 +1,70 @@
+"""The planner: which detectors one call runs, from the labels wanted and the labels each detector declares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.detectors import DETECTORS, DetectorSpec
+
+__all__ = ["Plan", "plan_for"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which detectors one call runs, by the names ``Engine`` loads them under."""
+
+    frame_detectors: tuple[str, ...] = ()
+    ocr: bool = False
+    audio_detectors: tuple[str, ...] = ()
+
+    @property
+    def pictures(self) -> bool:
+        return bool(self.frame_detectors) or self.ocr
+
+    @property
+    def audio(self) -> bool:
+        return bool(self.audio_detectors)
+
+
+def plan_for(
+    labels: Iterable[str], config: EngineConfig, *, image: bool = False, custom: Iterable[str] = ()
+) -> Plan:
+    """The detectors that can report any of ``labels``: nothing runs that no wanted label needs.
+
+    A detector runs for the labels its class declares (``detectors.DETECTORS``), a custom model for those of its
+    label map. ``custom`` are the labels of the template's custom text labels: text can carry them, so the
+    detectors that read text (OCR, ASR) run for them too.
+    """
+    wanted = frozenset(labels)
+    # an operator's text model can bring a label of its own to OCR lines and speech (Moan in subtitles, say)
+    text_labels = {
+        target.split(".", 1)[0]
+        for m in config.custom_models
+        if m.kind == "text"
+        for target in m.labels.values()
+    } | set(custom)
+
+    def runs(spec: DetectorSpec) -> bool:
+        return bool(wanted & (spec.labels | text_labels if spec.reads_text else spec.labels))
+
+    # Tiles find small or off-centre things but cost several model runs a frame: worth it for a single
+    # picture, while a video's many frames (and the same thing seen closer in other shots) make one view enough.
+    tiled = image or config.video_tiles
+    frame = [
+        name + (":tiled" if tiled and spec.tiles else "")
+        for name, spec in DETECTORS.items()
+        if spec.feeds == "frames" and runs(spec)
+    ]
+    audio = (
+        [] if image else [name for name, spec in DETECTORS.items() if spec.feeds == "audio" and runs(spec)]
+    )
+    for i, model in enumerate(config.custom_models):
+        if not wanted & {target.split(".", 1)[0] for target in model.labels.values()}:
+            continue
+        if model.kind == "image":
+            frame.append(f"custom:{i}")
+        elif model.kind == "audio" and not image:
+            audio.append(f"custom:{i}")
+    return Plan(frame_detectors=tuple(frame), ocr=runs(DETECTORS["ocr"]), audio_detectors=tuple(audio))
