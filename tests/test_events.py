@@ -228,7 +228,14 @@ def emit(server, app_id: int, n: int, *, at) -> list[str]:
     with server.services.db.transaction() as s:
         for task_id in task_ids:
             body = {"ReviewAudioVideoCompleteEvent": {"TaskId": task_id}}
-            events.emit(s, app_id=app_id, event_type="ReviewAudioVideoComplete", body=body, now=at)
+            events.emit(
+                s,
+                wakeups=server.services.wakeups,
+                app_id=app_id,
+                event_type="ReviewAudioVideoComplete",
+                body=body,
+                now=at,
+            )
     return task_ids
 
 

@@ -196,19 +196,20 @@ def fast(tmp_path: Path) -> Iterator[RunningServer]:
 
 
 def emit_push(services: Services, app_id: int, items: list[tuple[str, str]]) -> None:
-    """Write ReviewAudioVideoComplete events (task id, order key) in one transaction, then wake the dispatcher."""
+    """Write ReviewAudioVideoComplete events (task id, order key) in one transaction; its commit wakes the
+    dispatcher."""
     with services.db.transaction() as s:
         for task_id, key in items:
             body = {"ReviewAudioVideoCompleteEvent": {"TaskId": task_id, "FileId": key}}
             events.emit(
                 s,
+                wakeups=services.wakeups,
                 app_id=app_id,
                 event_type="ReviewAudioVideoComplete",
                 body=body,
                 order_key=key,
                 now=utcnow(),
             )
-    services.wakeups.notify()
 
 
 def task_id(body: dict[str, Any]) -> str:

@@ -209,7 +209,7 @@ def test_forged_cos_signature_is_refused(server, vod):
 def test_expired_session_is_refused_and_swept(server, vod):
     from datetime import timedelta
 
-    from vodguard.services import uploads
+    from vodguard.services import staging, uploads
     from vodguard.store.models import UploadSession
     from vodguard.timeutil import utcnow
 
@@ -225,7 +225,7 @@ def test_expired_session_is_refused_and_swept(server, vod):
         commit(vod, applied)
     assert sdk_err.value.get_code() == "InvalidParameterValue.VodSessionKey"
     blobs = server.services.blobs
-    staged = uploads.staging_key(
+    staged = staging.staging_key(
         types.SimpleNamespace(session_key=applied.VodSessionKey), applied.MediaStoragePath[1:]
     )
     assert blobs.exists(staged)

@@ -107,7 +107,7 @@ def test_a_lost_queue_message_is_queued_again(tmp_path):
     from datetime import timedelta
 
     from vodguard.background import Background
-    from vodguard.services import reviews
+    from vodguard.services import leases
     from vodguard.timeutil import utcnow
 
     running = start_server(tmp_path, workers=0)
@@ -116,14 +116,14 @@ def test_a_lost_queue_message_is_queued_again(tmp_path):
         vod = vod_client(running, keys.secret_id, keys.secret_key)
         uploaded = upload(running, keys, fixture_path("silent.mp4"))
         task_id = review(vod, uploaded["FileId"], Definition=template(vod, ["Porn"]))
-        queue = running.services.queue
+        queue, lease = running.services.queue, running.services.settings.task_lease_seconds
         assert queue.pending() == 1
         queue.flush()  # the message is gone; the row still says WAITING
         with running.services.db.transaction() as s:
-            reviews.reap_expired_leases(s, services=running.services, now=utcnow())
+            leases.reap_expired_leases(s, queue=queue, lease_seconds=lease, now=utcnow())
         assert queue.pending() == 0  # not yet: the task has not waited long enough to be suspected
         with running.services.db.transaction() as s:
-            reviews.reap_expired_leases(s, services=running.services, now=utcnow() + timedelta(hours=1))
+            leases.reap_expired_leases(s, queue=queue, lease_seconds=lease, now=utcnow() + timedelta(hours=1))
         assert queue.pending() == 1
         worker = Background(running.services, workers=1, api=False)
         worker.start()

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from vodguard.queue import WorkerPool
-from vodguard.services import push, replay, reviews, signins, uploads
+from vodguard.services import leases, push, replay, reviews, signins, uploads
 from vodguard.services.container import Services
 from vodguard.timeutil import utcnow
 
@@ -33,7 +33,9 @@ def sweep_auth(services: Services) -> None:
 
 def reap_leases(services: Services) -> None:
     with services.db.transaction() as s:
-        reviews.reap_expired_leases(s, services=services, now=utcnow())
+        leases.reap_expired_leases(
+            s, queue=services.queue, lease_seconds=services.settings.task_lease_seconds, now=utcnow()
+        )
 
 
 def sweep_evidence(services: Services) -> None:
@@ -79,7 +81,11 @@ class Background:
                 threads=self.workers,
             )
             self._pool.start()
-            reviews.requeue_waiting(self.services)
+            leases.requeue_waiting(
+                self.services.db,
+                queue=self.services.queue,
+                lease_seconds=self.services.settings.task_lease_seconds,
+            )
         for name, every, fn in jobs(self.services) if self.api else worker_jobs(self.services):
             thread = threading.Thread(target=self._loop, args=(name, every, fn), name=name, daemon=True)
             thread.start()

@@ -27,9 +27,9 @@ from vodguard import ids
 from vodguard.api.bodylimit import BodyTooLarge, bounded
 from vodguard.digits import parse_digits
 from vodguard.errors import VodError
-from vodguard.services import uploads
+from vodguard.services import staging
 from vodguard.services.container import Services
-from vodguard.store.models import UploadSession
+from vodguard.services.staging import UploadSession
 from vodguard.timeutil import utcnow
 
 BUCKET_HOST = re.compile(
@@ -148,7 +148,7 @@ class CosMiddleware:
                 raise CosError("InvalidToken", "x-cos-security-token does not match the temporary credential")
             verify_signature(request, "/" + object_key, row.temp_secret_key, auth)
             query = dict(parse_qsl(request.url.query, keep_blank_values=True))
-            if object_key and not uploads.object_allowed(row, object_key):
+            if object_key and not staging.object_allowed(row, object_key):
                 raise CosError("AccessDenied", f"the temporary credential does not cover /{object_key}")
             if request.method == "PUT" and object_key:
                 tmp, size, md5 = await self._receive(request)
@@ -177,7 +177,7 @@ class CosMiddleware:
     def _session(self, temp_id: str) -> UploadSession:
         with self.services.db.transaction() as s:
             try:
-                return uploads.session_for_credential(s, temp_id, now=utcnow())
+                return staging.session_for_credential(s, temp_id, now=utcnow())
             except VodError as exc:
                 raise CosError(exc.wire_code, exc.message) from None
 
@@ -206,9 +206,9 @@ class CosMiddleware:
     def _put_object(
         self, row: UploadSession, key: str, tmp: Path, size: int, md5: str, request_id: str
     ) -> Response:
-        self.services.blobs.adopt(uploads.staging_key(row, key), tmp)
+        self.services.blobs.adopt(staging.staging_key(row, key), tmp)
         with self.services.db.transaction() as s:
-            uploads.record_staged(s, row, object_key=key, size=size, etag=md5, now=utcnow())
+            staging.record_staged(s, row, object_key=key, size=size, etag=md5, now=utcnow())
         return Response(b"", headers={"ETag": f'"{md5}"', "x-cos-request-id": request_id})
 
     def _upload_part(
@@ -225,11 +225,11 @@ class CosMiddleware:
         if number is None or not 1 <= number <= 10000:
             raise CosError("InvalidArgument", "partNumber must be 1..10000")
         with self.services.db.transaction() as s:
-            upload = uploads.get_multipart(s, row, query["uploadId"], key)
+            upload = staging.get_multipart(s, row, query["uploadId"], key)
             limit = self.services.settings.max_upload_bytes
-            uploads.check_multipart_total(s, upload, number=number, size=size, limit=limit)
-            self.services.blobs.adopt(uploads.part_key(upload, number), tmp)
-            uploads.record_part(s, upload, number=number, size=size, etag=md5, now=utcnow())
+            staging.check_multipart_total(s, upload, number=number, size=size, limit=limit)
+            self.services.blobs.adopt(staging.part_key(upload, number), tmp)
+            staging.record_part(s, upload, number=number, size=size, etag=md5, now=utcnow())
         return Response(b"", headers={"ETag": f'"{md5}"', "x-cos-request-id": request_id})
 
     def _dispatch(self, method: str, row: UploadSession, key: str, query: dict[str, str], body: bytes) -> str:
@@ -241,31 +241,31 @@ class CosMiddleware:
                 items = [
                     {"Upload": {"Key": u.object_key, "UploadId": u.upload_id, "StorageClass": "STANDARD",
                                 "Initiated": u.created_at.isoformat() + "Z"}}
-                    for u in uploads.list_uploads(s, row, prefix)
+                    for u in staging.list_uploads(s, row, prefix)
                 ]  # fmt: skip
                 return _xml("ListMultipartUploadsResult", {"Bucket": row.bucket, "Prefix": prefix, "IsTruncated": "false", "Uploads": items})  # fmt: skip
             if method == "POST" and key and "uploads" in query:
-                upload_id = uploads.initiate_multipart(s, row, object_key=key, now=now)
+                upload_id = staging.initiate_multipart(s, row, object_key=key, now=now)
                 return _xml(
                     "InitiateMultipartUploadResult", {"Bucket": row.bucket, "Key": key, "UploadId": upload_id}
                 )
             if key and "uploadId" in query:
-                upload = uploads.get_multipart(s, row, query["uploadId"], key)
+                upload = staging.get_multipart(s, row, query["uploadId"], key)
                 if method == "GET":
                     parts = [
                         {"Part": {"PartNumber": p.part_number, "ETag": f'"{p.etag}"', "Size": p.size,
                                   "LastModified": p.created_at.isoformat() + "Z"}}
-                        for p in uploads.list_parts(s, upload)
+                        for p in staging.list_parts(s, upload)
                     ]  # fmt: skip
                     return _xml("ListPartsResult", {"Bucket": row.bucket, "Key": key, "UploadId": upload.upload_id, "IsTruncated": "false", "Parts": parts})  # fmt: skip
                 if method == "POST":
-                    etag = uploads.complete_multipart(
+                    etag = staging.complete_multipart(
                         s, blobs, row, upload, _parse_complete(body),
                         limit=self.services.settings.max_upload_bytes, now=now,
                     )  # fmt: skip
                     return _xml("CompleteMultipartUploadResult", {"Location": f"{row.bucket}/{key}", "Bucket": row.bucket, "Key": key, "ETag": f'"{etag}"'})  # fmt: skip
                 if method == "DELETE":
-                    uploads.abort_multipart(s, blobs, upload)
+                    staging.abort_multipart(s, blobs, upload)
                     return ""
         raise CosError(
             "MethodNotAllowed", f"{method} with these parameters is not supported by this endpoint"

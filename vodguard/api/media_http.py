@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from vodguard.errors import FailedOperation, ResourceNotFound
 from vodguard.services import media as media_service
 from vodguard.services.container import Services
-from vodguard.store.models import Media
 
 router = APIRouter()
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")  # ASCII digits: \d also matches "²", which int() refuses
@@ -22,10 +22,9 @@ def _plain(status: int, text: str) -> Response:
     return Response(text + "\n", status_code=status, media_type="text/plain")
 
 
-def _lookup(services: Services, app_id: int, file_id: str) -> Media | None:
+def _servable(services: Services, app_id: int, file_id: str, path: str) -> str:
     with services.db.transaction() as s:
-        media = s.get(Media, file_id)
-        return media if media is not None and media.app_id == app_id else None
+        return media_service.get_servable(s, app_id=app_id, file_id=file_id, path=path)
 
 
 @router.api_route("/media/{app_id}/{file_id}/{name}", methods=["GET", "HEAD"])
@@ -35,18 +34,12 @@ async def serve_media(request: Request, app_id: int, file_id: str, name: str) ->
     path = request.url.path
     if not services.urls.check(path, q.get("t", ""), q.get("us", ""), q.get("sign", "")):
         return _plain(403, "the URL signature is missing, wrong or expired")
-    media = await run_in_threadpool(_lookup, services, app_id, file_id)
-    if media is None:
-        return _plain(404, "no such media")
-    if media.status == "Forbidden":
-        return _plain(403, "this media is forbidden")
-    key = media.blob_key if path == media_service.media_path(media) else None
-    if key is None and path == media_service.cover_path(media):
-        key = media.cover_blob_key
-    if key is None:
-        return _plain(404, "no such file")
-    if not media.published and key == media.blob_key:
-        return _plain(403, "this media is not published (it awaits moderation)")
+    try:
+        key = await run_in_threadpool(_servable, services, app_id, file_id, path)
+    except ResourceNotFound as exc:
+        return _plain(404, exc.message)
+    except FailedOperation as exc:
+        return _plain(403, exc.message)
     return await ranged(request, services, key)
 
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from vodguard.digits import is_int64
 from vodguard.errors import InvalidParameter, InvalidParameterValue, MissingParameter, VodError
+from vodguard.services.apps import App
 from vodguard.services.container import Services
-from vodguard.store.models import App
 
 
 class VodRequest(BaseModel):

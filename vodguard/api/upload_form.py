@@ -18,14 +18,12 @@ import base64
 import binascii
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from python_multipart.multipart import parse_options_header
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message
@@ -39,11 +37,9 @@ from vodguard.errors import (
     RequestSizeLimitExceeded,
     VodError,
 )
-from vodguard.services import apps, procedures, signatures, uploads
-from vodguard.services import media as media_service
+from vodguard.services import apps, signatures, uploads
+from vodguard.services.apps import App
 from vodguard.services.container import Services
-from vodguard.store.blobs import BlobTooLarge
-from vodguard.store.models import App, UsedSignature
 from vodguard.timeutil import utcnow
 
 router = APIRouter()
@@ -101,7 +97,6 @@ async def upload(request: Request) -> Response:
             _store, services, authenticated, authorization, fields, media_file,
             cover_file if isinstance(cover_file, UploadFile) else None,
         )  # fmt: skip
-        services.wakeups.notify()
         return _answer({**result, "RequestId": request_id})
     except VodError as exc:
         status = STATUS.get(exc.wire_code.split(".")[0], 400)
@@ -172,11 +167,13 @@ def _authenticate(
         if signature:
             try:
                 parsed = signatures.parse_upload_signature(signature)
-                key = apps.find_key(s, parsed.secret_id)
-                signatures.verify(signature, parsed, key.secret_key)
+                app, _ = apps.authenticate_key(
+                    s,
+                    secret_id=parsed.secret_id,
+                    verify=lambda key: signatures.verify(signature, parsed, key),
+                )
             except signatures.SignatureInvalid as exc:
                 raise AuthFailure(f"signature: {exc}", code="AuthFailure.SignatureFailure") from None
-            app = apps.get_app(s, key.app_id)
             wanted = parsed.params.get("vodSubAppId", "")
             if wanted not in ("", "0", str(app.id)):
                 raise AuthFailure(f"vodSubAppId {wanted} is not the app of this signature's key", code="AuthFailure.UnauthorizedOperation")  # fmt: skip
@@ -190,22 +187,12 @@ def _authenticate(
                 secret_id, _, secret_key = base64.b64decode(authorization[6:]).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise AuthFailure("the Basic credentials are not valid Base64", code="AuthFailure.InvalidAuthorization") from None  # fmt: skip
-            key = apps.find_key(s, secret_id)
-            if not secret_key or not _same(secret_key, key.secret_key):
-                raise AuthFailure(
-                    "the SecretKey does not match the SecretId", code="AuthFailure.SignatureFailure"
-                )
-            return apps.get_app(s, key.app_id), {}
+            app, _ = apps.authenticate_key(s, secret_id=secret_id, secret_key=secret_key)
+            return app, {}
     raise AuthFailure(
         "send a client upload signature in the 'signature' field, or the app key as Basic auth (-u SecretId:SecretKey)",
         code="AuthFailure.InvalidAuthorization",
     )
-
-
-def _same(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def _int(value: str, name: str, default: int = 0) -> int:
@@ -244,60 +231,14 @@ def _store(
         session_context=merged.get("sessionContext", ""),
         task_priority=_int(merged.get("taskPriority", merged.get("tasksPriority", "")), "TasksPriority"),
     )
-    blobs = services.blobs
-    now = utcnow()
-    staged = f"staging/direct/{ids.token(12)}"
-    limit = services.settings.max_upload_bytes
-    media = None
-    try:
-        with services.db.transaction() as s:
-            expire = uploads.validate_params(s, app.id, params, now=now)
-        try:
-            info = blobs.put_stream(f"{staged}/media", media_file.file, limit=limit)
-            if cover_file is not None:
-                blobs.put_stream(f"{staged}/cover", cover_file.file, limit=limit)
-        except BlobTooLarge:
-            raise VodError(
-                f"the upload is larger than the limit of {limit} bytes", code="RequestSizeLimitExceeded"
-            ) from None
-        if info.size == 0:
-            raise InvalidParameterValue("the uploaded file is empty", code="InvalidParameterValue.MediaFile")
-        with services.db.transaction() as s:
-            if signed.get("_one_time"):
-                s.add(UsedSignature(digest=signed["_digest"], expires_at=now + timedelta(days=91)))
-                try:
-                    s.flush()
-                except IntegrityError:
-                    raise AuthFailure("this one-time signature was already used", code="AuthFailure.SignatureFailure") from None  # fmt: skip
-            media = media_service.create_media(
-                s, blobs,
-                new=media_service.NewMedia(
-                    app_id=app.id, media_type=params.media_type, name=params.media_name, storage_path="",
-                    class_id=params.class_id, source_context=params.source_context,
-                    session_context=params.session_context, expire_time=expire,
-                    storage_region=services.settings.storage_region,
-                ),
-                staged_key=f"{staged}/media", staged_cover_key=f"{staged}/cover" if cover_file else "",
-                cover_type=params.cover_type, published=app.publish_mode != "pre", now=now,
-            )  # fmt: skip
-            task_id = procedures.after_upload(
-                s, services=services, media=media, procedure=params.procedure, priority=params.task_priority,
-                session_context=params.session_context, now=now,
-            )  # fmt: skip
-            ttl = services.settings.playback_url_seconds
-            media_url = services.urls.url(media_service.media_path(media), ttl=ttl)[0]
-            cover_url = (
-                services.urls.url(media_service.cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
-            )
-    except BaseException:
-        blobs.delete_prefix(staged)
-        if media is not None:
-            media_service.discard_blobs(blobs, media)
-        raise
-    blobs.delete_prefix(staged)
+    result = uploads.upload_files(
+        services, app=app, params=params, media=media_file.file,
+        cover=cover_file.file if cover_file is not None else None,
+        one_time_digest=signed["_digest"] if signed.get("_one_time") else "", now=utcnow(),
+    )  # fmt: skip
     return {
-        "FileId": media.file_id,
-        "MediaUrl": media_url,
-        "CoverUrl": cover_url,
-        "ReviewAudioVideoTaskId": task_id,
+        "FileId": result.file_id,
+        "MediaUrl": result.media_url,
+        "CoverUrl": result.cover_url,
+        "ReviewAudioVideoTaskId": result.review_task_id,
     }

@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vodguard review: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from vodguard.services.container import engine_config
+    from vodguard.services.engine_settings import engine_config
 
     try:
         settings = settings_from(args)

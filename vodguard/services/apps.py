@@ -1,10 +1,11 @@
-"""Apps (SubAppId) and their API keys."""
+"""Apps (SubAppId), their API keys and settings, and how a caller proves it holds a key (API, uploads, console)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard import ids
-from vodguard.errors import InvalidParameterValue, SecretIdNotFound
-from vodguard.store.models import ApiKey, App
+from vodguard.errors import AuthFailure, InvalidParameterValue, SecretIdNotFound
+from vodguard.store.models import ApiKey, App, UsedSignature
 
 FIRST_APP_ID = 1_500_000_001
 
@@ -82,6 +83,33 @@ def find_key(session: Session, secret_id: str) -> ApiKey:
     return key
 
 
+def authenticate_key(
+    session: Session,
+    *,
+    secret_id: str,
+    secret_key: str | None = None,
+    verify: Callable[[str], None] | None = None,
+) -> tuple[App, ApiKey]:
+    """The app and live key of ``secret_id``, once the caller proved it holds the key's SecretKey: by sending it
+    (``secret_key``, compared in constant time) or by a signature that ``verify(secret_key)`` checks, raising its
+    own error when it does not match. An unknown or revoked SecretId raises ``SecretIdNotFound``."""
+    key = find_key(session, secret_id)
+    if verify is not None:
+        verify(key.secret_key)
+    elif not secret_key or not hmac.compare_digest(secret_key.encode(), key.secret_key.encode()):
+        raise AuthFailure("the SecretKey does not match the SecretId", code="AuthFailure.SignatureFailure")
+    return get_app(session, key.app_id), key
+
+
+def set_publish_mode(session: Session, *, app_id: int, mode: str) -> None:
+    """Switch the app between pre-moderation (``pre``) and post-moderation (``post``)."""
+    if mode not in ("pre", "post"):
+        raise InvalidParameterValue(
+            "PublishMode must be pre or post", code="InvalidParameterValue.PublishMode"
+        )
+    get_app(session, app_id).publish_mode = mode
+
+
 def set_console_password(session: Session, *, app_id: int, password: str) -> None:
     app = get_app(session, app_id)
     salt = secrets.token_hex(8)
@@ -95,3 +123,31 @@ def check_console_password(app: App, password: str) -> bool:
     _, salt, digest = app.console_password.split("$")
     candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 200_000).hex()
     return hmac.compare_digest(candidate, digest)
+
+
+def console_credential(app: App, key: ApiKey | None) -> str:
+    """What a console session's fingerprint covers: the key pair it was opened with, or the app's password hash,
+    so that revoking the key or changing the password ends the session."""
+    if key is not None:
+        return f"key:{key.secret_id}:{key.secret_key}"
+    return f"password:{app.console_password}"
+
+
+def _session_digest(sid: str) -> str:
+    return hashlib.sha256(b"vodguard console session\0" + sid.encode()).hexdigest()
+
+
+def end_console_session(session: Session, *, sid: str, expires_at: datetime) -> None:
+    """Remember a signed-out console session until its cookie would have expired anyway.
+
+    Sessions are signed cookies; signing out must still kill copies of the cookie, so the ended session ids are
+    kept in the table of spent one-time tokens (a digest and an expiry is all either needs).
+    """
+    digest = _session_digest(sid)
+    if session.get(UsedSignature, digest) is None:
+        session.add(UsedSignature(digest=digest, expires_at=expires_at))
+        session.flush()
+
+
+def console_session_ended(session: Session, *, sid: str) -> bool:
+    return session.get(UsedSignature, _session_digest(sid)) is not None

@@ -6,7 +6,6 @@ label counts are computed in Python over narrow column selections so the same co
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import apps
 from vodguard.store.blobs import BlobStore
-from vodguard.store.models import ApiKey, Media, ReviewDecision, Task, UsedSignature
+from vodguard.store.models import ApiKey, Media, ReviewDecision, Task
 
 QUEUE_FILTERS = {"review": ("review",), "block": ("block",), "all": ("review", "block")}
 SUGGESTIONS = ("pass", "review", "block", "none")
@@ -182,35 +181,6 @@ def live_key(session: Session, *, app_id: int) -> ApiKey | None:
         .order_by(ApiKey.created_at.desc())
         .limit(1)
     )
-
-
-def set_publish_mode(session: Session, *, app_id: int, mode: str) -> None:
-    """Switch the app between pre-moderation (``pre``) and post-moderation (``post``)."""
-    if mode not in ("pre", "post"):
-        raise InvalidParameterValue(
-            "PublishMode must be pre or post", code="InvalidParameterValue.PublishMode"
-        )
-    apps.get_app(session, app_id).publish_mode = mode
-
-
-def _session_digest(sid: str) -> str:
-    return hashlib.sha256(b"vodguard console session\0" + sid.encode()).hexdigest()
-
-
-def end_console_session(session: Session, *, sid: str, expires_at: datetime) -> None:
-    """Remember a signed-out console session until its cookie would have expired anyway.
-
-    Sessions are signed cookies; signing out must still kill copies of the cookie, so the ended session ids are
-    kept in the table of spent one-time tokens (a digest and an expiry is all either needs).
-    """
-    digest = _session_digest(sid)
-    if session.get(UsedSignature, digest) is None:
-        session.add(UsedSignature(digest=digest, expires_at=expires_at))
-        session.flush()
-
-
-def console_session_ended(session: Session, *, sid: str) -> bool:
-    return session.get(UsedSignature, _session_digest(sid)) is not None
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Event notifications: the app's configuration, the outbox, and PULL delivery (spec §2.5–2.6).
 
 ``emit`` writes an event in the caller's transaction, so an event exists exactly when the change it reports was
-committed. Whether an event is written at all follows the app's configuration: NewFileUpload and FileDeleted need
+committed, and notifies this process's ``Wakeups`` once it is. Whether an event is written at all follows the app's configuration: NewFileUpload and FileDeleted need
 their switches ON; ReviewAudioVideoComplete is always written once a mode is usable (PULL, or PUSH with a
 NotificationUrl). An event keeps the mode it was written under: switching mode later does not reroute it.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +25,8 @@ from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import destinations
-from vodguard.services.container import Wakeups
 from vodguard.services.destinations import AllowList
-from vodguard.store.db import Database
+from vodguard.store.db import Database, after_commit
 from vodguard.store.models import Event, EventConfig
 from vodguard.timeutil import utcnow
 
@@ -49,12 +49,74 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+class Wakeups:
+    """Lets PullEvents wait for new events without polling the database in a tight loop (one process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._version = 0
+        self._futures: list[asyncio.Future[None]] = []  # async waiters (PullEvents on the event loop)
+
+    def notify(self) -> None:
+        with self._cond:
+            self._version += 1
+            self._cond.notify_all()
+            futures, self._futures = self._futures, []
+        for future in futures:
+            try:
+                future.get_loop().call_soon_threadsafe(_wake, future)
+            except RuntimeError:  # its loop is closed: nobody waits on it any more
+                pass
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def wait(self, timeout: float, *, since: int | None = None) -> None:
+        """Wait for a notify after ``since`` (a ``version`` read before the caller looked), or ``timeout``."""
+        with self._cond:
+            seen = self._version if since is None else since
+            self._cond.wait_for(lambda: self._version != seen, timeout=timeout)
+
+    async def wait_async(self, timeout: float, *, since: int | None = None) -> None:
+        """``wait`` on the event loop, holding no thread."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._cond:
+            if since is not None and self._version != since:
+                return
+            self._futures.append(future)
+        try:
+            await asyncio.wait_for(future, timeout=timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._cond:
+                if future in self._futures:
+                    self._futures.remove(future)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def get_config(session: Session, app_id: int) -> EventConfig:
     """The app's event configuration; an unsaved row holding ``DEFAULTS`` when the app never set one."""
     config = session.get(EventConfig, app_id)
     if config is None:
         config = EventConfig(app_id=app_id, **DEFAULTS)
     return config
+
+
+def event_config_wire(config: EventConfig) -> dict[str, Any]:
+    """DescribeEventConfig's fields. The SignKey is a secret the app set; like the cloud, it is not echoed."""
+    return {
+        "Mode": config.mode,
+        "NotificationUrl": config.notification_url,
+        "UploadMediaCompleteEventSwitch": config.upload_switch,
+        "DeleteMediaCompleteEventSwitch": config.delete_switch,
+        "PersistenceCompleteEventSwitch": config.persistence_switch,
+    }
 
 
 def modify_config(
@@ -132,6 +194,7 @@ def _bad(field: str, value: str, rule: str) -> InvalidParameterValue:
 def emit(
     session: Session,
     *,
+    wakeups: Wakeups,
     app_id: int,
     event_type: str,
     body: dict[str, Any],
@@ -140,8 +203,8 @@ def emit(
 ) -> Event | None:
     """Record ``body`` (an EventContent without EventHandle) if the app's configuration wants it.
 
-    Runs in the caller's transaction; after the commit the caller calls ``services.wakeups.notify()`` so that
-    waiting PullEvents calls and the PUSH dispatcher look at once. ``order_key`` (a FileId) orders PUSH delivery.
+    Runs in the caller's transaction; once it commits, ``wakeups`` is notified, so that waiting PullEvents calls and
+    the PUSH dispatcher look at once. ``order_key`` (a FileId) orders PUSH delivery.
     """
     config = get_config(session, app_id)
     switch = SWITCHED.get(event_type)
@@ -160,6 +223,7 @@ def emit(
     )
     session.add(event)
     session.flush()
+    after_commit(session, wakeups.notify)
     return event
 
 

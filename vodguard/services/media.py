@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vodguard import ids
-from vodguard.errors import InvalidParameterValue, ResourceNotFound
+from vodguard.errors import FailedOperation, InvalidParameterValue, ResourceNotFound
 from vodguard.services import events, tasks
+from vodguard.services.events import Wakeups
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore
-from vodguard.store.models import Media, Task
+from vodguard.store.db import after_commit
+from vodguard.store.models import App, Media, Task
 from vodguard.timeutil import iso
 
 log = logging.getLogger("vodguard.media")
@@ -141,10 +143,29 @@ def discard_blobs(blobs: BlobStore, media: Media) -> None:
 
 
 def discard_evidence(blobs: BlobStore, media: Media, folders: Iterable[str]) -> None:
-    """Remove a deleted media's evidence: its tasks' ``folders`` (from ``delete_media``) and ReviewImage's."""
+    """Remove a deleted media's evidence: its tasks' ``folders`` and ReviewImage's."""
     for folder in folders:
         blobs.delete_prefix(folder)
     blobs.delete_starting(f"evidence/{media.app_id}", f"image-{media.file_id}-")
+
+
+def get_servable(session: Session, *, app_id: int, file_id: str, path: str) -> str:
+    """The blob key behind ``path``, the media or cover path of one of the app's media, when it may be served to
+    whoever holds a signed URL. Raises ``ResourceNotFound`` (no such media or file) or ``FailedOperation`` (the
+    media is forbidden, or unpublished: only its cover is served before it is)."""
+    media = session.get(Media, file_id)
+    if media is None or media.app_id != app_id:
+        raise ResourceNotFound("no such media")
+    if media.status == "Forbidden":
+        raise FailedOperation("this media is forbidden")
+    key = media.blob_key if path == media_path(media) else None
+    if key is None and path == cover_path(media):
+        key = media.cover_blob_key
+    if key is None:
+        raise ResourceNotFound("no such file")
+    if not media.published and key == media.blob_key:
+        raise FailedOperation("this media is not published (it awaits moderation)")
+    return key
 
 
 def evidence_media(session: Session, *, app_id: int, task_id: str) -> Media | None:
@@ -231,20 +252,21 @@ def review_info(media: Media) -> dict[str, Any]:
 
 
 def delete_media(
-    session: Session, blobs: BlobStore, *, app_id: int, file_id: str, now: datetime
-) -> list[str]:
-    """Remove the row (and emit FileDeleted) now; the bytes go once the transaction committed (``discard_blobs``).
-
-    Returns the evidence folders of the media's tasks, for ``discard_evidence`` after the commit: thumbnails of
-    deleted media do not outlive it (and ``evidence_media`` refuses them from the commit on).
-    """
+    session: Session, blobs: BlobStore, wakeups: Wakeups, *, app_id: int, file_id: str, now: datetime
+) -> Media:
+    """Remove the row (and emit FileDeleted) in the caller's transaction; once it commits, the bytes and the
+    evidence of the media's tasks and ReviewImages go too: thumbnails of deleted media do not outlive it (and
+    ``evidence_media`` refuses them from the commit on). Returns the deleted media."""
     media = get_media(session, app_id=app_id, file_id=file_id)
     task_ids = session.scalars(select(Task.task_id).where(Task.app_id == app_id, Task.file_id == file_id))
     evidence = [f"evidence/{app_id}/{task_id}" for task_id in task_ids]
     tasks.abort_waiting(session, app_id=app_id, file_id=file_id, now=now)
     session.delete(media)
+    after_commit(session, lambda: discard_blobs(blobs, media))
+    after_commit(session, lambda: discard_evidence(blobs, media, evidence))
     events.emit(
         session,
+        wakeups=wakeups,
         app_id=app_id,
         event_type="FileDeleted",
         body={
@@ -256,7 +278,16 @@ def delete_media(
         order_key=file_id,
         now=now,
     )
-    return evidence
+    return media
+
+
+def apply_publishing(session: Session, media: Media, suggestion: str) -> None:
+    """Pre-moderation publishes only what passed; post-moderation forbids what a review blocks."""
+    app = session.get(App, media.app_id)
+    if app is not None and app.publish_mode == "pre":
+        media.published = suggestion == "pass"
+    elif suggestion == "block":
+        media.status = "Forbidden"
 
 
 def forbid(session: Session, *, app_id: int, file_ids: list[str], operation: str, now: datetime) -> list[str]:

@@ -10,13 +10,21 @@ from sqlalchemy.orm import Session
 from vodguard.services import events, templates
 from vodguard.services import media as media_service
 from vodguard.services.container import Services
+from vodguard.services.events import Wakeups
 from vodguard.services.tasks import start_review
 from vodguard.services.urls import UrlSigner
 from vodguard.store.models import Media
 
 
 def announce_upload(
-    session: Session, *, media: Media, urls: UrlSigner, ttl: int, review_task_id: str = "", now: datetime
+    session: Session,
+    *,
+    media: Media,
+    urls: UrlSigner,
+    wakeups: Wakeups,
+    ttl: int,
+    review_task_id: str = "",
+    now: datetime,
 ) -> None:
     """Emit NewFileUpload (spec §2.5 FileUploadTask) in the caller's transaction."""
     body: dict[str, Any] = {
@@ -29,8 +37,9 @@ def announce_upload(
         }
     }
     events.emit(
-        session, app_id=media.app_id, event_type="NewFileUpload", body=body, order_key=media.file_id, now=now
-    )
+        session, wakeups=wakeups, app_id=media.app_id, event_type="NewFileUpload", body=body,
+        order_key=media.file_id, now=now,
+    )  # fmt: skip
 
 
 def after_upload(
@@ -53,8 +62,8 @@ def after_upload(
                 contents=list(template.review_contents), priority=priority, session_context=session_context, now=now,
             )  # fmt: skip
     announce_upload(
-        session, media=media, urls=services.urls, ttl=services.settings.playback_url_seconds,
-        review_task_id=review_task_id, now=now,
+        session, media=media, urls=services.urls, wakeups=services.wakeups,
+        ttl=services.settings.playback_url_seconds, review_task_id=review_task_id, now=now,
     )  # fmt: skip
     return review_task_id
 

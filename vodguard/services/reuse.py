@@ -8,7 +8,8 @@ own copy of the evidence and its own signed URLs, so nothing it returns depends 
 The reuse key covers everything that decides a result: the content digests, what is reviewed, the template's
 labels, thresholds, early exit and custom labels (their examples), and the engine's fingerprint (vodguard's moderation code and word lists, the
 model packages' versions, operator model files, sampling settings). Change any of them and the models run again.
-Only successful results are reused, and only while the earlier task's evidence is still kept.
+Only successful results are reused, and only while the earlier task's evidence is still kept. A worker asks
+``job_key`` for a claimed job's key and ``replayable`` for the earlier result it may replay.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Template
+from vodguard.services.leases import ReviewJob
 from vodguard.store.blobs import BlobStore
+from vodguard.store.db import Database
 from vodguard.store.models import Task
+from vodguard.timeutil import utcnow
 
+log = logging.getLogger("vodguard.reviews")
 RESULT_FILE = "result.json"
 # An evidence folder younger than the evidence lifetime by this much is still there when the copy is made.
 _SWEEP_MARGIN = timedelta(hours=1)
@@ -123,3 +129,42 @@ def load_result(blobs: BlobStore, base: str, *, prefix: str = "") -> ModerationR
         evidence=evidence,
         duration=float(record.get("duration") or 0.0),
     )
+
+
+def job_key(blobs: BlobStore, job: ReviewJob, *, media_digest: str, fingerprint: str) -> str:
+    """The job's reuse key; hashes the cover's bytes when the cover is reviewed."""
+    assert job.template is not None
+    cover_digest = ""
+    if "Cover" in job.contents and job.cover_key:
+        cover_digest = file_digest(blobs.local_path(job.cover_key))
+    return reuse_key(
+        media_digest=media_digest,
+        cover_digest=cover_digest,
+        contents=job.contents,
+        is_image=job.is_image,
+        template=job.template,
+        fingerprint=fingerprint,
+    )
+
+
+def replayable(
+    db: Database, blobs: BlobStore, job: ReviewJob, *, key: str, evidence_days: int
+) -> tuple[str | None, dict[str, ModerationResult]]:
+    """The earlier task whose result this job can replay, with its results by content; (None, {}) if none."""
+    with db.transaction() as s:
+        source = find_source(s, app_id=job.app_id, key=key, evidence_days=evidence_days, now=utcnow())
+        if source is None:
+            return None, {}
+        source_id, had_cover = source.task_id, bool((source.output or {}).get("CoverReviewResult"))
+    base = f"evidence/{job.app_id}/{source_id}"
+    results: dict[str, ModerationResult] = {}
+    wanted = [("Media", "")] if "Media" in job.contents else []
+    if had_cover:
+        wanted.append(("Cover", "cover-"))
+    for content, prefix in wanted:
+        result = load_result(blobs, base, prefix=prefix)
+        if result is None:  # swept or written by an older version: run the models after all
+            return None, {}
+        results[content] = result
+    log.info("task %s reuses the result of %s (identical content and template)", job.task_id, source_id)
+    return source_id, results

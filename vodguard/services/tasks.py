@@ -14,20 +14,27 @@ from sqlalchemy.orm import Session
 from vodguard import ids
 from vodguard.digits import parse_digits
 from vodguard.errors import InvalidParameterValue
+from vodguard.queue import TaskQueue
 from vodguard.services import templates
 from vodguard.services.container import Services
 from vodguard.store.db import after_commit
 from vodguard.store.models import Media, Task, UsedSessionId
-from vodguard.timeutil import utcnow
+from vodguard.timeutil import iso, utcnow
 
 SESSION_ID_WINDOW = timedelta(days=3)
 REQUEUE_LEASES = 10  # a WAITING task unclaimed for this many lease periods is queued again
 VISIBLE_FOR = timedelta(days=3)
 
 
-def check_session(
-    session: Session, *, app_id: int, session_id: str, session_context: str, now: datetime
-) -> None:
+def check_priority(priority: int) -> None:
+    if not -10 <= priority <= 10:
+        raise InvalidParameterValue(
+            "TasksPriority must be between -10 and 10", code="InvalidParameterValue.TasksPriority"
+        )
+
+
+def check_session_fields(*, session_id: str = "", session_context: str = "") -> None:
+    """The lengths of SessionId and SessionContext (whether a SessionId was used is ``claim_session_id``)."""
     if len(session_id) > 50:
         raise InvalidParameterValue(
             "SessionId is longer than 50 characters", code="InvalidParameterValue.SessionIdTooLong"
@@ -77,13 +84,8 @@ def start_review(
 ) -> str:
     """Create a WAITING ReviewAudioVideo task in the caller's transaction; returns its TaskId."""
     templates.get_review_template(session, app_id=media.app_id, definition=definition)
-    if not -10 <= priority <= 10:
-        raise InvalidParameterValue(
-            "TasksPriority must be between -10 and 10", code="InvalidParameterValue.TasksPriority"
-        )
-    check_session(
-        session, app_id=media.app_id, session_id=session_id, session_context=session_context, now=now
-    )
+    check_priority(priority)
+    check_session_fields(session_id=session_id, session_context=session_context)
     task = Task(
         task_id=ids.task_id(media.app_id),
         app_id=media.app_id,
@@ -100,19 +102,21 @@ def start_review(
         claim_session_id(session, app_id=media.app_id, session_id=session_id, task_id=task.task_id, now=now)
     session.add(task)
     session.flush()
-    enqueue_after_commit(session, services, task)
+    enqueue_after_commit(
+        session, task, queue=services.queue, lease_seconds=services.settings.task_lease_seconds
+    )
     return task.task_id
 
 
-def enqueue_after_commit(session: Session, services: Services, task: Task) -> None:
+def enqueue_after_commit(session: Session, task: Task, *, queue: TaskQueue, lease_seconds: float) -> None:
     """Queue the task once the transaction that wrote it commits (a worker must find the row).
 
     While a task waits, ``lease_until`` says when the reaper should queue it again if no worker has claimed it by
     then: a queue message can be lost (a worker killed between taking it and claiming the row), a row cannot.
     """
-    task.lease_until = utcnow() + timedelta(seconds=REQUEUE_LEASES * services.settings.task_lease_seconds)
+    task.lease_until = utcnow() + timedelta(seconds=REQUEUE_LEASES * lease_seconds)
     task_id, priority = task.task_id, task.priority
-    after_commit(session, lambda: services.queue.enqueue(task_id, priority=priority))
+    after_commit(session, lambda: queue.enqueue(task_id, priority=priority))
 
 
 def task_wire(task: Task) -> dict[str, Any]:
@@ -133,9 +137,32 @@ def task_wire(task: Task) -> dict[str, Any]:
     }
 
 
-def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:
+def simple_info(task: Task) -> dict[str, Any]:
+    """TaskSimpleInfo (spec §2.4), as DescribeTasks lists it."""
+    return {
+        "TaskId": task.task_id,
+        "TaskType": task.task_type,
+        "Status": task.status,
+        "FileId": task.file_id,
+        "FileName": "",
+        "CreateTime": iso(task.created_at),
+        "BeginProcessTime": iso(task.begin_at),
+        "FinishTime": iso(task.finish_at),
+        "SessionId": task.session_id,
+        "SessionContext": task.session_context,
+    }
+
+
+def find_task(session: Session, *, app_id: int, task_id: str) -> Task | None:
+    """The app's task with this TaskId, however old; None when there is none."""
     task = session.get(Task, task_id)
-    if task is None or task.app_id != app_id or task.created_at < now - VISIBLE_FOR:
+    return task if task is not None and task.app_id == app_id else None
+
+
+def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:
+    """The app's task as the API shows it: visible for 3 days; raises ``InvalidParameterValue.TaskId``."""
+    task = find_task(session, app_id=app_id, task_id=task_id)
+    if task is None or task.created_at < now - VISIBLE_FOR:
         raise InvalidParameterValue(
             f"TaskId {task_id!r} does not exist (tasks are visible for 3 days)",
             code="InvalidParameterValue.TaskId",

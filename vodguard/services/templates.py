@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS
 from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
-from vodguard.moderation.types import CustomLabel
+from vodguard.moderation.types import CustomLabel, Template, Thresholds
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
+from vodguard.timeutil import iso
 
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
 PRESET_DEFINITION = 10
@@ -270,6 +272,27 @@ def get_review_template(session: Session, *, app_id: int, definition: int) -> Re
     return _view(row)
 
 
+def engine_template(view: ReviewTemplateView) -> Template:
+    """The engine's template for a stored one: its labels, with per-label thresholds where the app set them, and
+    its custom text labels."""
+    thresholds = {}
+    for label in view.labels:
+        custom = (view.thresholds or {}).get(label)
+        base = DEFAULT_THRESHOLDS[label]
+        if custom:
+            thresholds[label] = Thresholds(
+                review=float(custom.get("review", base.review)), block=float(custom.get("block", base.block))
+            )
+        else:
+            thresholds[label] = base
+    return Template(
+        definition=view.definition,
+        labels=frozenset(view.labels),
+        thresholds=thresholds,
+        custom_labels=tuple(view.custom_labels),
+    )
+
+
 def describe_review_templates(
     session: Session,
     *,
@@ -390,3 +413,24 @@ def describe_procedure_templates(
         query = query.where(ProcedureTemplate.name.in_(names))
     rows = list(session.scalars(query.order_by(ProcedureTemplate.created_at, ProcedureTemplate.id)))
     return len(rows), rows[offset : offset + limit]
+
+
+def procedure_template_wire(row: ProcedureTemplate) -> dict[str, Any]:
+    """ProcedureTemplate (spec §2.12), as DescribeProcedureTemplates lists it."""
+    review = None
+    if row.review_definition is not None:
+        review = {"Definition": row.review_definition, "ReviewContents": list(row.review_contents)}
+    return {
+        "Name": row.name,
+        "Type": "Custom",
+        "Comment": row.comment,
+        "ReviewAudioVideoTask": review,
+        "MediaProcessTask": None,
+        "AiContentReviewTask": None,
+        "AiAnalysisTask": None,
+        "AiRecognitionTask": None,
+        "MiniProgramPublishTask": None,
+        "AiRecognitionTaskSet": [],
+        "CreateTime": iso(row.created_at),
+        "UpdateTime": iso(row.updated_at),
+    }

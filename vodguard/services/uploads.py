@@ -1,30 +1,42 @@
-"""Uploads: ApplyUpload sessions, objects staged through the COS-compatible endpoint, and CommitUpload.
+"""Uploads: ApplyUpload sessions, CommitUpload, and ``POST /upload``'s form files; both ways end in
+``finish_upload``.
 
-Bytes arrive under ``staging/<session>/`` and become media only at commit, when they are renamed into place and the
-media row is written in one transaction: a media row exists only when its bytes are complete. Sessions that expire
-uncommitted are swept with their staged bytes (``sweep_expired``).
+Bytes arrive under ``staging/`` (through the COS-compatible endpoint, ``services/staging.py``, or the form) and
+become media only at commit, when they are renamed into place and the media row is written in one transaction: a
+media row exists only when its bytes are complete. Sessions that expire uncommitted are swept with their staged
+bytes (``sweep_expired``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vodguard import ids
 from vodguard.digits import INT64_MAX
-from vodguard.errors import AuthFailure, InvalidParameterValue, ResourceNotFound, VodError
+from vodguard.errors import AuthFailure, InvalidParameterValue, RequestSizeLimitExceeded
 from vodguard.services import media as media_service
-from vodguard.services import templates
+from vodguard.services import procedures, tasks, templates
+from vodguard.services.container import Services
 from vodguard.services.media import IMAGE_TYPES, NewMedia
-from vodguard.store.blobs import BlobStore
-from vodguard.store.models import App, Media, MultipartPart, MultipartUpload, StagedObject, UploadSession
+from vodguard.store.blobs import BlobStore, BlobTooLarge
+from vodguard.store.models import (
+    App,
+    Media,
+    MultipartPart,
+    MultipartUpload,
+    StagedObject,
+    UploadSession,
+    UsedSignature,
+)
 from vodguard.timeutil import parse_iso
 
 _PATH_OK = re.compile(r"/[A-Za-z0-9._\-~!$&'()*+,;=:@/\u4e00-\u9fff]+")  # fullmatch: "$" allows a final "\n"
@@ -69,19 +81,12 @@ def validate_params(session: Session, app_id: int, p: UploadParams, *, now: date
         raise InvalidParameterValue(
             "SourceContext is longer than 250 characters", code="InvalidParameterValue.SourceContext"
         )
-    if len(p.session_context) > 1000:
-        raise InvalidParameterValue(
-            "SessionContext is longer than 1000 characters",
-            code="InvalidParameterValue.SessionContextTooLong",
-        )
+    tasks.check_session_fields(session_context=p.session_context)
     if not 0 <= p.class_id <= INT64_MAX:
         raise InvalidParameterValue(
             f"ClassId must be between 0 and {INT64_MAX}", code="InvalidParameterValue.ClassId"
         )
-    if not -10 <= p.task_priority <= 10:
-        raise InvalidParameterValue(
-            "TasksPriority must be between -10 and 10", code="InvalidParameterValue.TasksPriority"
-        )
+    tasks.check_priority(p.task_priority)
     if p.media_storage_path:
         check_storage_path(p.media_storage_path)
         if session.scalar(
@@ -158,150 +163,122 @@ def apply_upload(
     }
 
 
-# The object endpoint's side
+# Committing: CommitUpload and POST /upload
 
 
-def session_for_credential(session: Session, temp_secret_id: str, *, now: datetime) -> UploadSession:
-    row = session.scalar(select(UploadSession).where(UploadSession.temp_secret_id == temp_secret_id))
-    if row is None:
-        raise AuthFailure("unknown temporary SecretId", code="InvalidAccessKeyId")
-    if row.expires_at <= now or row.committed_file_id:
-        raise AuthFailure("the temporary credential has expired", code="ExpiredToken")
-    return row
+@dataclass(frozen=True)
+class UploadResult:
+    """A committed upload: its media, the media's and cover's signed URLs, and the review its procedure started."""
+
+    file_id: str
+    media_url: str
+    cover_url: str
+    review_task_id: str = ""
 
 
-def object_allowed(row: UploadSession, object_key: str) -> bool:
-    """The temporary credential is scoped to the session's media and cover objects only."""
-    return object_key in (row.media_key, row.cover_key) and bool(object_key)
+def finish_upload(
+    services: Services, *, commit: Callable[[Session], tuple[Media, UploadParams, bool]], now: datetime
+) -> UploadResult:
+    """Commit an upload in one transaction and sign its URLs.
+
+    ``commit`` writes the media row, or finds the one an earlier commit wrote (its third value, ``fresh``, is
+    then False). A fresh media starts the procedure its upload named and is announced (NewFileUpload). If the
+    transaction fails, a fresh media's bytes are removed.
+    """
+    media: Media | None = None
+    fresh = False
+    try:
+        with services.db.transaction() as s:
+            media, params, fresh = commit(s)
+            task_id = ""
+            if fresh:
+                task_id = procedures.after_upload(
+                    s, services=services, media=media, procedure=params.procedure, priority=params.task_priority,
+                    session_context=params.session_context, now=now,
+                )  # fmt: skip
+            ttl = services.settings.playback_url_seconds
+            media_url, _ = services.urls.url(media_service.media_path(media), ttl=ttl)
+            cover_url = (
+                services.urls.url(media_service.cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
+            )
+    except BaseException:
+        # The row was not committed: its bytes must not stay behind (they went out of staging).
+        if media is not None and fresh:
+            media_service.discard_blobs(services.blobs, media)
+        raise
+    return UploadResult(media.file_id, media_url, cover_url, task_id)
 
 
-def staging_key(row: UploadSession, object_key: str) -> str:
-    return f"staging/{row.session_key}/{hashlib.sha256(object_key.encode()).hexdigest()[:32]}"
-
-
-def record_staged(
-    session: Session, row: UploadSession, *, object_key: str, size: int, etag: str, now: datetime
-) -> None:
-    blob_key = staging_key(row, object_key)
-    existing = session.scalar(
-        select(StagedObject).where(
-            StagedObject.session_key == row.session_key, StagedObject.object_key == object_key
-        )
-    )
-    if existing:
-        existing.size, existing.etag, existing.created_at = size, etag, now
-    else:
-        session.add(StagedObject(session_key=row.session_key, object_key=object_key, blob_key=blob_key, size=size, etag=etag, created_at=now))  # fmt: skip
-
-
-def initiate_multipart(session: Session, row: UploadSession, *, object_key: str, now: datetime) -> str:
-    upload_id = secrets.token_hex(16)
-    session.add(
-        MultipartUpload(
-            upload_id=upload_id, session_key=row.session_key, object_key=object_key, created_at=now
-        )
-    )
-    return upload_id
-
-
-def get_multipart(session: Session, row: UploadSession, upload_id: str, object_key: str) -> MultipartUpload:
-    upload = session.get(MultipartUpload, upload_id)
-    if upload is None or upload.session_key != row.session_key or upload.object_key != object_key:
-        raise ResourceNotFound(f"upload {upload_id!r} does not exist", code="NoSuchUpload")
-    return upload
-
-
-def part_key(upload: MultipartUpload, number: int) -> str:
-    return f"staging/{upload.session_key}/parts/{upload.upload_id}/{number:05d}"
-
-
-def record_part(
-    session: Session, upload: MultipartUpload, *, number: int, size: int, etag: str, now: datetime
-) -> None:
-    part = session.get(MultipartPart, (upload.upload_id, number))
-    if part is None:
-        session.add(MultipartPart(upload_id=upload.upload_id, part_number=number, blob_key=part_key(upload, number), size=size, etag=etag, created_at=now))  # fmt: skip
-    else:
-        part.size, part.etag, part.created_at = size, etag, now
-
-
-def check_multipart_total(
-    session: Session, upload: MultipartUpload, *, number: int, size: int, limit: int
-) -> None:
-    """Refuse part ``number`` of ``size`` bytes when it would take the upload's parts past ``limit`` bytes in all
-    (a part sent again replaces the old one, so its old size does not count)."""
-    others = session.scalar(
-        select(func.coalesce(func.sum(MultipartPart.size), 0)).where(
-            MultipartPart.upload_id == upload.upload_id, MultipartPart.part_number != number
-        )
-    )
-    if others + size > limit:
-        raise VodError(
-            f"part {number} would bring the object to {others + size} bytes, over the limit of {limit} bytes "
-            "(VODGUARD_MAX_UPLOAD_BYTES)",
-            code="EntityTooLarge",
-        )
-
-
-def list_parts(session: Session, upload: MultipartUpload) -> list[MultipartPart]:
-    return list(
-        session.scalars(
-            select(MultipartPart)
-            .where(MultipartPart.upload_id == upload.upload_id)
-            .order_by(MultipartPart.part_number)
-        )
+def commit_upload(services: Services, *, app: App, session_key: str, now: datetime) -> UploadResult:
+    """CommitUpload: the session's staged bytes become a media. Idempotent: a second commit answers the same
+    media and starts nothing."""
+    return finish_upload(
+        services,
+        commit=lambda s: _commit_session(s, services.blobs, app=app, session_key=session_key, now=now),
+        now=now,
     )
 
 
-def list_uploads(session: Session, row: UploadSession, prefix: str) -> list[MultipartUpload]:
-    query = select(MultipartUpload).where(MultipartUpload.session_key == row.session_key)
-    return [u for u in session.scalars(query) if u.object_key.startswith(prefix)]
-
-
-def complete_multipart(
-    session: Session,
-    blobs: BlobStore,
-    row: UploadSession,
-    upload: MultipartUpload,
-    requested: list[tuple[int, str]],
+def upload_files(
+    services: Services,
     *,
-    limit: int,
+    app: App,
+    params: UploadParams,
+    media: BinaryIO,
+    cover: BinaryIO | None = None,
+    one_time_digest: str = "",
     now: datetime,
-) -> str:
-    """Join the listed parts (in order, ETags checked) into the staged object; returns the object's ETag.
+) -> UploadResult:
+    """``POST /upload``: stage the form's files under the upload limit, then commit them as one upload.
 
-    Refuses ``EntityTooLarge``, joining nothing, when the listed parts add up to more than ``limit`` bytes."""
-    parts = {p.part_number: p for p in list_parts(session, upload)}
-    if not requested:
-        raise VodError("the part list is empty", code="MalformedXML")
-    numbers = [n for n, _ in requested]
-    if numbers != sorted(set(numbers)):
-        raise VodError("parts must be listed in ascending order, once each", code="InvalidPartOrder")
-    for number, etag in requested:
-        part = parts.get(number)
-        if part is None or part.etag.strip('"') != etag.strip('"'):
-            raise VodError(f"part {number} was not uploaded or its ETag differs", code="InvalidPart")
-    total = sum(parts[n].size for n in numbers)
-    if total > limit:
-        raise VodError(
-            f"the parts add up to {total} bytes, over the limit of {limit} bytes (VODGUARD_MAX_UPLOAD_BYTES)",
-            code="EntityTooLarge",
-        )
-    key = staging_key(row, upload.object_key)
-    info = blobs.concat(key, [parts[n].blob_key for n in numbers])
-    etag = f"{hashlib.md5(b''.join(bytes.fromhex(parts[n].etag.strip(chr(34))) for n in numbers)).hexdigest()}-{len(numbers)}"
-    record_staged(session, row, object_key=upload.object_key, size=info.size, etag=etag, now=now)
-    abort_multipart(session, blobs, upload)
-    return etag
+    ``one_time_digest`` names a one-time signature, spent in the commit's transaction: a second upload with it is
+    refused, even on another API server.
+    """
+    blobs = services.blobs
+    staged = f"staging/direct/{ids.token(12)}"
+    limit = services.settings.max_upload_bytes
+    try:
+        with services.db.transaction() as s:
+            expire = validate_params(s, app.id, params, now=now)
+        try:
+            info = blobs.put_stream(f"{staged}/media", media, limit=limit)
+            if cover is not None:
+                blobs.put_stream(f"{staged}/cover", cover, limit=limit)
+        except BlobTooLarge:
+            raise RequestSizeLimitExceeded(f"the upload is larger than the limit of {limit} bytes") from None
+        if info.size == 0:
+            raise InvalidParameterValue("the uploaded file is empty", code="InvalidParameterValue.MediaFile")
+
+        def commit(session: Session) -> tuple[Media, UploadParams, bool]:
+            if one_time_digest:
+                _spend_signature(session, one_time_digest, now=now)
+            created = media_service.create_media(
+                session, blobs,
+                new=NewMedia(
+                    app_id=app.id, media_type=params.media_type, name=params.media_name, storage_path="",
+                    class_id=params.class_id, source_context=params.source_context,
+                    session_context=params.session_context, expire_time=expire,
+                    storage_region=services.settings.storage_region,
+                ),
+                staged_key=f"{staged}/media", staged_cover_key=f"{staged}/cover" if cover is not None else "",
+                cover_type=params.cover_type, published=app.publish_mode != "pre", now=now,
+            )  # fmt: skip
+            return created, params, True
+
+        return finish_upload(services, commit=commit, now=now)
+    finally:
+        blobs.delete_prefix(staged)
 
 
-def abort_multipart(session: Session, blobs: BlobStore, upload: MultipartUpload) -> None:
-    blobs.delete_prefix(f"staging/{upload.session_key}/parts/{upload.upload_id}")
-    session.execute(delete(MultipartPart).where(MultipartPart.upload_id == upload.upload_id))
-    session.delete(upload)
-
-
-# CommitUpload
+def _spend_signature(session: Session, digest: str, *, now: datetime) -> None:
+    """Mark a one-time upload signature used (kept past its 90 days of validity); refuse it if it was."""
+    session.add(UsedSignature(digest=digest, expires_at=now + timedelta(days=91)))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise AuthFailure(
+            "this one-time signature was already used", code="AuthFailure.SignatureFailure"
+        ) from None
 
 
 def get_session(session: Session, *, app_id: int, session_key: str, now: datetime) -> UploadSession:
@@ -315,10 +292,10 @@ def get_session(session: Session, *, app_id: int, session_key: str, now: datetim
     return row
 
 
-def commit_upload(
+def _commit_session(
     session: Session, blobs: BlobStore, *, app: App, session_key: str, now: datetime
 ) -> tuple[Media, UploadParams, bool]:
-    """Turn the staged bytes into a media. Idempotent: a second commit returns the same media (``fresh`` False)."""
+    """Turn the session's staged bytes into a media; a second commit returns the same media (``fresh`` False)."""
     row = get_session(session, app_id=app.id, session_key=session_key, now=now)
     if row.committed_file_id:
         return (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from vodguard.api.registry import Ctx, VodRequest, action
-from vodguard.errors import InvalidParameterValue
 from vodguard.services import apps
 
 
@@ -21,14 +20,9 @@ class DescribeAppSettingsRequest(VodRequest):
 def modify_app_settings(ctx: Ctx, req: ModifyAppSettingsRequest) -> dict[str, Any]:
     """``PublishMode``: ``post`` (playable at once, forbidden when a review blocks) or ``pre`` (playable once passed
     or approved)."""
-    if req.PublishMode is not None and req.PublishMode not in ("pre", "post"):
-        raise InvalidParameterValue(
-            "PublishMode must be pre or post", code="InvalidParameterValue.PublishMode"
-        )
-    with ctx.tx() as s:
-        app = apps.get_app(s, ctx.app_id)
-        if req.PublishMode is not None:
-            app.publish_mode = req.PublishMode
+    if req.PublishMode is not None:
+        with ctx.tx() as s:
+            apps.set_publish_mode(s, app_id=ctx.app_id, mode=req.PublishMode)
     return {}
 
 

@@ -8,7 +8,6 @@ from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import events
 from vodguard.services.destinations import AllowList
-from vodguard.store.models import EventConfig
 
 
 class ModifyEventConfigRequest(VodRequest):
@@ -33,17 +32,6 @@ class ConfirmEventsRequest(VodRequest):
     ExtInfo: str | None = None
 
 
-def event_config_wire(config: EventConfig) -> dict[str, Any]:
-    # The SignKey is a secret the app set; like the cloud, DescribeEventConfig does not echo it.
-    return {
-        "Mode": config.mode,
-        "NotificationUrl": config.notification_url,
-        "UploadMediaCompleteEventSwitch": config.upload_switch,
-        "DeleteMediaCompleteEventSwitch": config.delete_switch,
-        "PersistenceCompleteEventSwitch": config.persistence_switch,
-    }
-
-
 @action("ModifyEventConfig")
 def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, Any]:
     with ctx.tx() as s:
@@ -59,7 +47,7 @@ def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, An
 @action("DescribeEventConfig", rate_limit="event_config_rate_per_app")
 def describe_event_config(ctx: Ctx, req: DescribeEventConfigRequest) -> dict[str, Any]:
     with ctx.tx() as s:
-        return event_config_wire(events.get_config(s, ctx.app_id))
+        return events.event_config_wire(events.get_config(s, ctx.app_id))
 
 
 @action("PullEvents")

@@ -75,13 +75,9 @@ def delete_media(ctx: Ctx, req: DeleteMediaRequest) -> dict[str, Any]:
             media_service.get_media(s, app_id=ctx.app_id, file_id=req.FileId)
         return {}
     with ctx.tx() as s:
-        media = media_service.get_media(s, app_id=ctx.app_id, file_id=req.FileId)
-        evidence = media_service.delete_media(
-            s, ctx.services.blobs, app_id=ctx.app_id, file_id=req.FileId, now=ctx.now
+        media_service.delete_media(
+            s, ctx.services.blobs, ctx.services.wakeups, app_id=ctx.app_id, file_id=req.FileId, now=ctx.now
         )
-    media_service.discard_blobs(ctx.services.blobs, media)
-    media_service.discard_evidence(ctx.services.blobs, media, evidence)
-    ctx.services.wakeups.notify()
     return {}
 
 

@@ -9,7 +9,6 @@ from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue, MissingParameter
 from vodguard.services import decisions, procedures, reviews, tasks, templates
 from vodguard.services import media as media_service
-from vodguard.store.models import Media, Task
 from vodguard.timeutil import iso, parse_iso
 
 
@@ -24,7 +23,7 @@ class ReviewAudioVideoRequest(VodRequest):
     ExtInfo: str | None = None
 
 
-def _media(ctx: Ctx, s, file_id: str | None, storage_path: str | None) -> Media:  # type: ignore[no-untyped-def]
+def _media(ctx: Ctx, s, file_id: str | None, storage_path: str | None) -> media_service.Media:  # type: ignore[no-untyped-def]
     if not file_id and not storage_path:
         raise MissingParameter("FileId or MediaStoragePath is required")
     return media_service.get_media(s, app_id=ctx.app_id, file_id=file_id, storage_path=storage_path)
@@ -63,7 +62,6 @@ class ReviewImageRequest(VodRequest):
 def review_image(ctx: Ctx, req: ReviewImageRequest) -> dict[str, Any]:
     with ctx.tx() as s:
         media = _media(ctx, s, req.FileId, req.MediaStoragePath)
-        templates.get_review_template(s, app_id=ctx.app_id, definition=req.Definition)
     result = reviews.review_image(ctx.services, app_id=ctx.app_id, media=media, definition=req.Definition)
     return {"MediaReviewResult": result, "ReviewResultSet": []}
 
@@ -139,21 +137,6 @@ def _time(value: str | None, name: str):  # type: ignore[no-untyped-def]
         raise InvalidParameterValue(f"{name} {value!r} is not an ISO 8601 date-time", code=f"InvalidParameterValue.{name.split('.')[0]}") from None  # fmt: skip
 
 
-def simple_info(task: Task) -> dict[str, Any]:
-    return {
-        "TaskId": task.task_id,
-        "TaskType": task.task_type,
-        "Status": task.status,
-        "FileId": task.file_id,
-        "FileName": "",
-        "CreateTime": iso(task.created_at),
-        "BeginProcessTime": iso(task.begin_at),
-        "FinishTime": iso(task.finish_at),
-        "SessionId": task.session_id,
-        "SessionContext": task.session_context,
-    }
-
-
 @action("DescribeTasks")
 def describe_tasks(ctx: Ctx, req: DescribeTasksRequest) -> dict[str, Any]:
     created, finished = req.CreateTime or TimeRange(), req.FinishTime or TimeRange()
@@ -166,7 +149,7 @@ def describe_tasks(ctx: Ctx, req: DescribeTasksRequest) -> dict[str, Any]:
     )  # fmt: skip
     with ctx.tx() as s:
         rows, token = tasks.list_tasks(s, app_id=ctx.app_id, query=query, now=ctx.now)
-        return {"TaskSet": [simple_info(t) for t in rows], "ScrollToken": token}
+        return {"TaskSet": [tasks.simple_info(t) for t in rows], "ScrollToken": token}
 
 
 class SetReviewDecisionRequest(VodRequest):

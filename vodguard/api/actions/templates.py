@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import UnsupportedOperation
 from vodguard.services import templates
-from vodguard.store.models import ProcedureTemplate
 from vodguard.timeutil import iso
 
 
@@ -143,26 +142,6 @@ class DescribeProcedureTemplatesRequest(VodRequest):
     Limit: int = 10
 
 
-def procedure_template_wire(row: ProcedureTemplate) -> dict[str, Any]:
-    review = None
-    if row.review_definition is not None:
-        review = {"Definition": row.review_definition, "ReviewContents": list(row.review_contents)}
-    return {
-        "Name": row.name,
-        "Type": "Custom",
-        "Comment": row.comment,
-        "ReviewAudioVideoTask": review,
-        "MediaProcessTask": None,
-        "AiContentReviewTask": None,
-        "AiAnalysisTask": None,
-        "AiRecognitionTask": None,
-        "MiniProgramPublishTask": None,
-        "AiRecognitionTaskSet": [],
-        "CreateTime": iso(row.created_at),
-        "UpdateTime": iso(row.updated_at),
-    }
-
-
 @action("CreateProcedureTemplate")
 def create_procedure_template(ctx: Ctx, req: CreateProcedureTemplateRequest) -> dict[str, Any]:
     for name in ("MediaProcessTask", "AiContentReviewTask", "AiAnalysisTask", "AiRecognitionTask"):
@@ -191,5 +170,5 @@ def describe_procedure_templates(ctx: Ctx, req: DescribeProcedureTemplatesReques
         total, rows = templates.describe_procedure_templates(
             s, app_id=ctx.app_id, names=req.Names, type_=req.Type, offset=req.Offset, limit=req.Limit
         )
-        items = [procedure_template_wire(r) for r in rows]
+        items = [templates.procedure_template_wire(r) for r in rows]
     return {"TotalCount": total, "ProcedureTemplateSet": items}

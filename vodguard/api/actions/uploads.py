@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vodguard.api.registry import Ctx, VodRequest, action
-from vodguard.services import media as media_service
-from vodguard.services import procedures, uploads
+from vodguard.services import uploads
 
 
 class ApplyUploadRequest(VodRequest):
@@ -45,26 +44,5 @@ def apply_upload(ctx: Ctx, req: ApplyUploadRequest) -> dict[str, Any]:
 
 @action("CommitUpload")
 def commit_upload(ctx: Ctx, req: CommitUploadRequest) -> dict[str, Any]:
-    services = ctx.services
-    ttl = services.settings.playback_url_seconds
-    try:
-        with ctx.tx() as s:
-            media, params, fresh = uploads.commit_upload(
-                s, services.blobs, app=ctx.app, session_key=req.VodSessionKey, now=ctx.now
-            )
-            if fresh:
-                procedures.after_upload(
-                    s, services=services, media=media, procedure=params.procedure,
-                    priority=params.task_priority, session_context=params.session_context, now=ctx.now,
-                )  # fmt: skip
-            media_url, _ = services.urls.url(media_service.media_path(media), ttl=ttl)
-            cover_url = (
-                services.urls.url(media_service.cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
-            )
-    except BaseException:
-        # The row was not committed: its bytes must not stay behind (they went back out of staging).
-        if "media" in locals() and fresh:
-            media_service.discard_blobs(services.blobs, media)
-        raise
-    services.wakeups.notify()
-    return {"FileId": media.file_id, "MediaUrl": media_url, "CoverUrl": cover_url}
+    result = uploads.commit_upload(ctx.services, app=ctx.app, session_key=req.VodSessionKey, now=ctx.now)
+    return {"FileId": result.file_id, "MediaUrl": result.media_url, "CoverUrl": result.cover_url}

@@ -24,9 +24,8 @@ from vodguard.api.bodylimit import BodyTooLarge, bounded
 from vodguard.api.console import views
 from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer, signer
 from vodguard.errors import ResourceNotFound, VodError
-from vodguard.services import console_queries
+from vodguard.services import apps
 from vodguard.services.container import Services
-from vodguard.store.models import ApiKey, App
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -63,28 +62,20 @@ class Console:
             yield s
 
 
-def credential_of(app: App, key: ApiKey | None) -> str:
-    """What a session's fingerprint covers: the key pair it was opened with, or the app's password hash."""
-    if key is not None:
-        return f"key:{key.secret_id}:{key.secret_key}"
-    return f"password:{app.console_password}"
-
-
 def _validate(services: Services, sign: Signer, session: ConsoleSession) -> tuple[str, str] | None:
     with services.db.transaction() as s:
-        app = s.get(App, session.app_id)
-        if app is None:
+        try:
+            app = apps.get_app(s, session.app_id)
+            key = apps.find_key(s, session.secret_id) if session.method == "key" else None
+        except VodError:  # the app is gone, or the key was revoked
             return None
-        key = None
-        if session.method == "key":
-            key = s.get(ApiKey, session.secret_id)
-            if key is None or key.revoked_at is not None or key.app_id != app.id:
-                return None
-        elif session.method != "password" or not app.console_password:
+        if key is not None and key.app_id != app.id:
             return None
-        if console_queries.console_session_ended(s, sid=session.sid):
+        if key is None and (session.method != "password" or not app.console_password):
             return None
-        if not hmac.compare_digest(sign.fingerprint(credential_of(app, key)), session.fingerprint):
+        if apps.console_session_ended(s, sid=session.sid):
+            return None
+        if not hmac.compare_digest(sign.fingerprint(apps.console_credential(app, key)), session.fingerprint):
             return None
         return app.name, app.publish_mode
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vodguard.store.models import Media, Task
+from vodguard.services.media import Media
+from vodguard.services.tasks import Task
 
 TIMELINE_WIDTH = 1000.0  # SVG user units; the timeline scales to the page
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import mimetypes
 import secrets
 
@@ -18,16 +17,14 @@ from vodguard.api.console.auth import (
     Refused,
     SignedInPost,
     check_login_csrf,
-    credential_of,
     redirect,
     same_site_path,
 )
 from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession, signer
 from vodguard.digits import parse_digits
-from vodguard.errors import ResourceNotFound
-from vodguard.services import apps, console_queries, signins
+from vodguard.errors import ResourceNotFound, VodError
+from vodguard.services import apps, signins
 from vodguard.services.container import Services
-from vodguard.store.models import ApiKey, App
 from vodguard.timeutil import from_unix, utcnow
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -92,25 +89,29 @@ def _authenticate(
 ) -> ConsoleSession | None:  # type: ignore[no-untyped-def]
     with services.db.transaction() as s:
         if secret_id:
-            key = s.get(ApiKey, secret_id.strip())
-            if key is None or key.revoked_at is not None:
-                return None
-            if not hmac.compare_digest(key.secret_key.encode(), secret_key.strip().encode()):
-                return None
-            app = s.get(App, key.app_id)
-            if app is None:
+            try:
+                app, key = apps.authenticate_key(
+                    s, secret_id=secret_id.strip(), secret_key=secret_key.strip()
+                )
+            except VodError:
                 return None
             return sign.new_session(
-                app_id=app.id, method="key", secret_id=key.secret_id, credential=credential_of(app, key)
+                app_id=app.id,
+                method="key",
+                secret_id=key.secret_id,
+                credential=apps.console_credential(app, key),
             )
         number = parse_digits(app_id.strip())
         if number is None or not password:
             return None
-        app = s.get(App, number)
-        if app is None or not apps.check_console_password(app, password):
+        try:
+            app = apps.get_app(s, number)
+        except VodError:
+            return None
+        if not apps.check_console_password(app, password):
             return None
         return sign.new_session(
-            app_id=app.id, method="password", secret_id="", credential=credential_of(app, None)
+            app_id=app.id, method="password", secret_id="", credential=apps.console_credential(app, None)
         )
 
 
@@ -151,7 +152,7 @@ async def login(
 
 def _end(c: Console) -> None:
     with c.tx() as s:
-        console_queries.end_console_session(s, sid=c.session.sid, expires_at=from_unix(c.session.expires))
+        apps.end_console_session(s, sid=c.session.sid, expires_at=from_unix(c.session.expires))
 
 
 @router.post("/console/logout")

@@ -14,7 +14,6 @@ from vodguard.digits import INT64_MAX, INT64_MIN
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import console_queries, signatures, tasks, templates
 from vodguard.services import media as media_service
-from vodguard.store.db import after_commit
 from vodguard.timeutil import utcnow
 
 MAX_PAGE = 1_000_000  # a page number far past any library; larger ones would overflow the query's offset
@@ -113,13 +112,9 @@ def start_review(
 
 @router.post("/console/media/{file_id}/delete")
 def delete(file_id: str, c: SignedInPost) -> Response:
-    blobs = c.services.blobs
     with c.tx() as s:
-        media = media_service.get_media(s, app_id=c.app_id, file_id=file_id)
+        media = media_service.delete_media(
+            s, c.services.blobs, c.services.wakeups, app_id=c.app_id, file_id=file_id, now=utcnow()
+        )
         name = media.name or file_id
-        evidence = media_service.delete_media(s, blobs, app_id=c.app_id, file_id=file_id, now=utcnow())
-        # The bytes and the evidence go only once the row is gone for good.
-        after_commit(s, lambda: media_service.discard_blobs(blobs, media))
-        after_commit(s, lambda: media_service.discard_evidence(blobs, media, evidence))
-    c.services.wakeups.notify()
     return views.with_flash(c.request, redirect("/console/library"), f"Deleted {name}.", "ok")

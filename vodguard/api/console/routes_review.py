@@ -11,10 +11,9 @@ from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, 
 from vodguard.api.console.evidence import build_evidence, queue_row
 from vodguard.api.media_http import ranged
 from vodguard.errors import ResourceNotFound, VodError
-from vodguard.services import console_queries, decisions, templates
+from vodguard.services import console_queries, decisions, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.services.tasks import TaskQuery, list_tasks
-from vodguard.store.models import Task
 from vodguard.timeutil import utcnow
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -112,8 +111,7 @@ async def media_file(request: Request, file_id: str, part: str, c: SignedIn) -> 
 
 def _evidence_key(c: Console, task_id: str, name: str) -> str:
     with c.tx() as s:
-        task = s.get(Task, task_id)
-        if task is None or task.app_id != c.app_id:
+        if tasks.find_task(s, app_id=c.app_id, task_id=task_id) is None:
             raise ResourceNotFound(f"task {task_id} does not exist")
     if "/" in name or "\\" in name or name.startswith("."):
         raise ResourceNotFound("no such evidence file")

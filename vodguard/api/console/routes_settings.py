@@ -206,7 +206,7 @@ def save_events(
 @router.post("/console/settings/publishing")
 def save_publishing(c: SignedInPost, mode: str = Form(...)) -> Response:
     with c.tx() as s:
-        console_queries.set_publish_mode(s, app_id=c.app_id, mode=mode)
+        apps.set_publish_mode(s, app_id=c.app_id, mode=mode)
     what = "pre-moderation" if mode == "pre" else "post-moderation"
     return _done(c, f"Publishing mode is now {what}.", "publishing")
 

@@ -1,0 +1,43 @@
+"""A result's evidence under ``evidence/<app>/<task>/``: the thumbnails, the full segment list and the replayable
+result (``services/reuse.py``), and the wire output that points at them with signed URLs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vodguard.moderation.types import ModerationResult
+from vodguard.services import reuse
+from vodguard.services.urls import UrlSigner
+from vodguard.store.blobs import BlobStore
+from vodguard.timeutil import from_unix, iso
+
+INLINE_SEGMENTS = 10
+
+
+def store_result(
+    blobs: BlobStore,
+    urls: UrlSigner,
+    *,
+    base: str,
+    result: ModerationResult,
+    timed: bool,
+    ttl: int,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Write thumbnails and the full segment list under ``base``, and the wire output with their signed URLs,
+    valid for ``ttl`` seconds."""
+    for evidence in result.evidence:
+        blobs.put_bytes(f"{base}/{prefix}{evidence.name}", evidence.data)
+    for segment in result.segments:
+        if segment.thumbnail and timed:
+            segment.url, expires = urls.url(f"/{base}/{prefix}{segment.thumbnail}", ttl=ttl)
+            segment.url_expire_time = iso(from_unix(expires))
+    segments = result.all_segments_wire(timed=timed)
+    blobs.put_bytes(f"{base}/{prefix}segments.json", json.dumps(segments, ensure_ascii=False).encode())
+    reuse.save_result(blobs, base, result, prefix=prefix)
+    file_url, expires = urls.url(f"/{base}/{prefix}segments.json", ttl=ttl)
+    out = result.to_wire(timed=timed, inline=INLINE_SEGMENTS)
+    out["SegmentSetFileUrl"] = file_url
+    out["SegmentSetFileUrlExpireTime"] = iso(from_unix(expires))
+    return out
