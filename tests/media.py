@@ -1,13 +1,25 @@
-"""Small real media files made on the fly with PyAV, for API tests that need a playable upload."""
+"""Small real media files made on the fly with PyAV, for API tests that need a playable upload, and a reader of
+the committed WAV fixtures."""
 
 from __future__ import annotations
 
+import wave
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
+
+from vodguard.moderation.types import AudioTrack
+
+
+def read_wav(path: Path) -> AudioTrack:
+    """A committed 16 kHz mono 16-bit WAV fixture as the engine's audio track."""
+    with wave.open(str(path)) as wav:
+        assert wav.getframerate() == 16000 and wav.getnchannels() == 1 and wav.getsampwidth() == 2
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
+    return AudioTrack(pcm.astype(np.float32) / 32768.0)
 
 
 def make_video(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.media import read_wav
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.detectors.asr import (
     AsrDetector,
@@ -34,14 +34,6 @@ def transcriber() -> Transcriber:
 @pytest.fixture(scope="module")
 def moderator() -> TextModerator:
     return get_text_moderator()
-
-
-def read_wav(path: Path) -> AudioTrack:
-    """A committed 16 kHz mono 16-bit WAV fixture as the engine's audio track."""
-    with wave.open(str(path)) as wav:
-        assert wav.getframerate() == 16000 and wav.getnchannels() == 1 and wav.getsampwidth() == 2
-        pcm = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
-    return AudioTrack(pcm.astype(np.float32) / 32768.0)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from vodguard.config import Settings
 
+EXIT_USAGE = 4  # a bad option, for every sub-command (0-2 are pass/review/block, 3 an unreadable file)
+
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -17,9 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 
-EXIT_ERROR, EXIT_USAGE, EXIT_MISSING = 3, 4, 5
+EXIT_ERROR, EXIT_MISSING = 3, 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:

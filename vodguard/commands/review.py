@@ -25,13 +25,12 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import FORMS, SUGGESTION_RANK, ModerationResult, Template
 
 EXIT_ERROR = 3
-EXIT_USAGE = 4
 CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local file may be bigger
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")

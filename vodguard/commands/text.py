@@ -14,13 +14,11 @@ import json
 import sys
 from collections.abc import Iterator
 
+from vodguard.commands.common import EXIT_USAGE
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.policy import suggestion_for
 from vodguard.moderation.presets import labels_template, parse_labels
 from vodguard.moderation.types import SUGGESTION_RANK, Template, TextHit
-
-EXIT_USAGE = 4
-EXIT_STATUS = {"pass": 0, "review": 1, "block": 2}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,4 +94,4 @@ def run(args: argparse.Namespace) -> int:
             keywords = f" [{', '.join(hit.keywords)}]" if hit and hit.keywords else ""
             shown = text if len(text) <= 120 else text[:117] + "..."
             print(f"{suggestion.upper():6} {why}{keywords}  {shown}", flush=True)
-    return EXIT_STATUS[worst]
+    return SUGGESTION_RANK[worst]  # exit status as vodguard review gives it

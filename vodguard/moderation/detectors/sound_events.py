@@ -52,7 +52,6 @@ _FLOOR = 0.3  # a patch counts towards a run at this score
 _SURE = 0.8  # one patch at this score is a finding on its own
 _MIN_PATCHES = 2
 _GAP_PATCHES = 1  # a run survives one quiet patch between two loud ones (gunfire comes in bursts)
-_MAX_REVIEW_CONFIDENCE = 80.0  # Screaming and Moan never block on sound alone
 
 # the shipped graph's uint8 input and output quantisation (read from its QuantizeLinear/DequantizeLinear nodes)
 _IN_SCALE, _IN_ZERO = 0.047937885, 144
@@ -186,22 +185,18 @@ class SoundEventDetector:
         samples = np.asarray(audio.samples, dtype=np.float32)
         if samples.size == 0:
             return []
-        findings = []
-        for event in events_from_scores(self.scores(samples)):
-            confidence = 50.0 + 50.0 * event.score
-            if event.sub_label in ("Scream", "Moan"):
-                confidence = min(confidence, _MAX_REVIEW_CONFIDENCE)
-            findings.append(
-                Finding(
-                    form="Voice",
-                    label=event.label,
-                    sub_label=event.sub_label,
-                    confidence=round(confidence, 1),
-                    start=round(event.start, 3),
-                    end=round(min(event.end, audio.duration), 3),
-                )
+        # whatever the confidence, Voice asks for review at most: presets.FORM_CEILINGS caps the form
+        return [
+            Finding(
+                form="Voice",
+                label=event.label,
+                sub_label=event.sub_label,
+                confidence=round(50.0 + 50.0 * event.score, 1),
+                start=round(event.start, 3),
+                end=round(min(event.end, audio.duration), 3),
             )
-        return findings
+            for event in events_from_scores(self.scores(samples))
+        ]
 
 
 def _bundled_archive() -> Path:

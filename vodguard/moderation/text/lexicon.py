@@ -198,7 +198,7 @@ def _plural_end(view: Normalized, end: int) -> int:
     English adds ``es`` only after a hiss (``bitches``, ``boxes``); elsewhere ``es`` makes another word, as
     ``spic`` + ``es`` makes ``spices``.
     """
-    hisses = view.text[:end].endswith(("s", "x", "z", "ch", "sh"))
+    hisses = view.text.endswith(("s", "x", "z", "ch", "sh"), 0, end)
     for suffix in ("s", "es") if hisses else ("s",):
         stop = end + len(suffix)
         if view.text.startswith(suffix, end) and (stop == len(view.text) or not view.word[stop]):
