@@ -58,12 +58,14 @@ def test_one_json_line_per_file_and_exit_3_on_an_unreadable_one(clean_video, tmp
     assert [line["Path"] for line in lines] == [str(clean_video), str(junk), str(missing)]
     assert lines[0] == {
         "Path": str(clean_video),
+        "Labels": ["Porn"],
         "Suggestion": "pass",
         "Label": "",
         "Form": "",
         "SegmentSet": [],
     }
     for line in lines[1:]:
+        assert line["Labels"] == ["Porn"]
         assert line["Error"]["Code"] == "SourceFileError"
         assert line["Error"]["Message"]
 
@@ -104,6 +106,24 @@ def test_the_html_report_is_self_contained(planted):
     assert "http://" not in html and "https://" not in html
     assert html.count('src="data:image/jpeg;base64,') >= 4  # every OCR segment shows its frame
     assert "<mark>porn</mark>" in html and "<mark>色情视频</mark>" in html  # keywords highlighted in the text
+
+
+def test_every_label_by_default_and_each_output_names_them(tmp_path):
+    picture = fixture_path("images/text.png")  # "add wechat abc123 for free porn", and the same in Chinese
+    report = tmp_path / "report.html"
+    done = review(picture, "--json", "--html", report, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    (line,) = (json.loads(text) for text in done.stdout.splitlines())
+    assert line["Labels"] == ["Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan"]
+    assert {s["Label"] for s in line["SegmentSet"]} >= {"Porn", "Ad"}
+    assert "Labels checked: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan" in report.read_text(encoding="utf-8")
+    # the cloud's preset leaves Ad out, and says so
+    preset = review(picture, "--json", "--template", "10", cwd=tmp_path)
+    (line,) = (json.loads(text) for text in preset.stdout.splitlines())
+    assert line["Labels"] == ["Porn", "Terror", "Polity"]
+    assert "Ad" not in {s["Label"] for s in line["SegmentSet"]}
+    readable = review(picture, "--template", "10", cwd=tmp_path)
+    assert "checked Porn,Terror,Polity" in readable.stdout
 
 
 def test_the_readable_summary(clean_video, tmp_path):

@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
-from vodguard.moderation.types import FORMS, SUGGESTION_RANK, ModerationResult, Template
+from vodguard.moderation.types import FORMS, LABELS, SUGGESTION_RANK, ModerationResult, Template
 
 EXIT_ERROR = 3
 CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local file may be bigger
@@ -36,11 +36,11 @@ CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local fi
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
 
 _EPILOG = """\
-templates:
-  Only the preset template 10 exists outside the server (custom templates live in its database).
-  It reviews Porn, Terror, Polity and Moan in audio/video, and Porn, Terror, Polity in images.
-  For other labels use --labels, e.g. --labels Porn,Ad,Abuse or --labels all
-  (labels: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan).
+labels:
+  By default every label is checked: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan.
+  --labels Porn,Ad,Abuse checks only those. --template 10 gives the cloud's preset, the only template
+  outside the server: Porn, Terror, Polity and Moan in audio/video, Porn, Terror and Polity in images.
+  Every output names the labels it checked (Labels in --json).
 
 engine settings:
   The server's VODGUARD_* engine variables apply here too: VODGUARD_FRAME_INTERVAL, VODGUARD_OCR_INTERVAL,
@@ -65,14 +65,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--template",
         type=int,
-        default=PRESET_DEFINITION,
         metavar="N",
-        help="review template; only the preset 10 is known here (default 10)",
+        help="review template: only the cloud's preset 10 is known here (default: every label)",
     )
     parser.add_argument(
         "--labels",
         metavar="LIST",
-        help="comma-separated labels to review instead of the template's, or 'all'",
+        help="comma-separated labels to review instead of the template's, or 'all' (the default)",
     )
     parser.add_argument(
         "--early-exit",
@@ -90,6 +89,7 @@ class FileOutcome:
     """One file's result or error, as the report and the JSON lines need it."""
 
     path: Path
+    labels: tuple[str, ...] = ()  # what was checked, in LABELS order
     result: ModerationResult | None = None
     kind: str = "media"  # media / image
     error: tuple[str, str] | None = None  # (Code, Message)
@@ -97,12 +97,17 @@ class FileOutcome:
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
-            return {"Path": str(self.path), "Error": {"Code": self.error[0], "Message": self.error[1]}}
+            return {
+                "Path": str(self.path),
+                "Labels": list(self.labels),
+                "Error": {"Code": self.error[0], "Message": self.error[1]},
+            }
         assert self.result is not None
         res = self.result
         timed = self.kind == "media"
         return {
             "Path": str(self.path),
+            "Labels": list(self.labels),
             "Suggestion": res.suggestion,
             "Label": res.label,
             "Form": res.form,
@@ -122,7 +127,7 @@ def is_image(path: Path) -> bool:
 
 def _templates(args: argparse.Namespace) -> tuple[Template, Template]:
     """(media template, image template) from --template and --labels; ``ValueError`` names what is wrong."""
-    if args.template != PRESET_DEFINITION:
+    if args.template is not None and args.template != PRESET_DEFINITION:
         raise ValueError(
             f"--template {args.template}: only the preset template {PRESET_DEFINITION} is known outside the "
             "server; choose labels with --labels instead"
@@ -130,10 +135,13 @@ def _templates(args: argparse.Namespace) -> tuple[Template, Template]:
     if args.labels is not None:
         if not args.labels.strip():
             raise ValueError("--labels is empty: name labels (Porn,Ad,...) or 'all', or leave it out")
-        chosen = labels_template(parse_labels(args.labels), definition=args.template)
+        chosen = labels_template(parse_labels(args.labels), definition=args.template or 0)
         media, image = chosen, chosen
-    else:
+    elif args.template == PRESET_DEFINITION:
         media, image = preset_template(), preset_template(image=True)
+    else:  # a caption that sells or insults must not pass because nobody asked for Ad or Abuse
+        everything = labels_template(LABELS)
+        media, image = everything, everything
     if args.early_exit:
         media, image = (dataclasses.replace(t, early_exit=True) for t in (media, image))
     return media, image
@@ -190,18 +198,23 @@ def exit_status(outcomes: list[FileOutcome]) -> int:
     return max((SUGGESTION_RANK[o.result.suggestion] for o in outcomes if o.result is not None), default=0)
 
 
+def checked(template: Template) -> tuple[str, ...]:
+    """The template's labels in the canonical order."""
+    return tuple(label for label in LABELS if label in template.labels)
+
+
 def _moderate(
     engine: Any, path: Path, media: Template, image: Template, progress: Callable[[str, float], None] | None
 ) -> FileOutcome:
     start = time.perf_counter()
-    outcome = FileOutcome(path=path)
+    outcome = FileOutcome(path=path, labels=checked(media))
     try:
         if path.is_dir():
             raise IsADirectoryError(f"{path}: is a folder, not a file")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         if is_image(path):
-            outcome.kind = "image"
+            outcome.kind, outcome.labels = "image", checked(image)
             outcome.result = engine.moderate_image(path, image)
         else:
             outcome.result = engine.moderate_media(path, media, progress=progress)
@@ -275,6 +288,7 @@ def _print_summary(outcomes: list[FileOutcome]) -> None:
             head += (
                 f"  ({res.duration:.1f} s in {outcome.seconds:.1f} s, {res.duration / outcome.seconds:.1f}x)"
             )
+        head += f"  [dim]checked {','.join(outcome.labels)}[/]"
         console.print(head)
         for seg in res.segments:
             when = f"{_clock(seg.start)}-{_clock(seg.end)}  " if outcome.kind == "media" else ""
@@ -312,7 +326,7 @@ def highlight(text: str, keywords: Iterable[str]) -> Markup:
 
 
 def _report_file(outcome: FileOutcome) -> dict[str, Any]:
-    base: dict[str, Any] = {"path": str(outcome.path), "seconds": outcome.seconds}
+    base: dict[str, Any] = {"path": str(outcome.path), "seconds": outcome.seconds, "labels": outcome.labels}
     if outcome.error is not None:
         return {**base, "error": {"Code": outcome.error[0], "Message": outcome.error[1]}}
     res = outcome.result
@@ -374,8 +388,9 @@ def render_report(outcomes: list[FileOutcome]) -> str:
         counts[key] = counts.get(key, 0) + 1
     totals = [(name, counts[name]) for name in ("pass", "review", "block", "error") if name in counts]
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    labels = [label for label in LABELS if any(label in o.labels for o in outcomes)]
     return env.from_string(source).render(
-        files=[_report_file(o) for o in outcomes], totals=totals, generated=generated
+        files=[_report_file(o) for o in outcomes], totals=totals, generated=generated, labels=labels
     )
 
 
