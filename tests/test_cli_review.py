@@ -116,7 +116,9 @@ def test_every_label_by_default_and_each_output_names_them(tmp_path):
     (line,) = (json.loads(text) for text in done.stdout.splitlines())
     assert line["Labels"] == ["Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan"]
     assert {s["Label"] for s in line["SegmentSet"]} >= {"Porn", "Ad"}
-    assert "Labels checked: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan" in report.read_text(encoding="utf-8")
+    assert "Labels checked: Porn, Terror, Polity, Ad, Illegal, Abuse, Moan" in report.read_text(
+        encoding="utf-8"
+    )
     # the cloud's preset leaves Ad out, and says so
     preset = review(picture, "--json", "--template", "10", cwd=tmp_path)
     (line,) = (json.loads(text) for text in preset.stdout.splitlines())
