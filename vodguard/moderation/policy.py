@@ -22,8 +22,8 @@ def thresholds_for(template: Template, label: str) -> Thresholds:
 def suggest(finding: Finding, template: Template) -> str | None:
     """``block``, ``review``, or ``None`` (label not in the template, or confidence below review)."""
     suggestion = suggestion_for(finding.label, finding.confidence, template, finding.form)
-    ceiling = SUB_LABEL_CEILINGS.get((finding.label, finding.sub_label))
-    if suggestion is not None and ceiling is not None and SUGGESTION_RANK[suggestion] > SUGGESTION_RANK[ceiling]:
+    ceiling = SUB_LABEL_CEILINGS.get((finding.label, finding.sub_label), "block")
+    if suggestion is not None and SUGGESTION_RANK[suggestion] > SUGGESTION_RANK[ceiling]:
         return ceiling
     return suggestion
 

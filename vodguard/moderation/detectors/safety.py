@@ -53,7 +53,9 @@ def fit_size(width: int, height: int, target: int = INPUT_SIZE) -> tuple[int, in
 def blurpad(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     """(3, size, size) float32 RGB input in 0..255: a blurred squashed background under the aspect-fit picture."""
     picture = Image.fromarray(np.ascontiguousarray(image))
-    canvas = picture.resize((size, size), Image.Resampling.LANCZOS).filter(ImageFilter.GaussianBlur(BLUR_SIGMA))
+    canvas = picture.resize((size, size), Image.Resampling.LANCZOS).filter(
+        ImageFilter.GaussianBlur(BLUR_SIGMA)
+    )
     fit_w, fit_h = fit_size(picture.width, picture.height, size)
     foreground = picture.resize((fit_w, fit_h), Image.Resampling.LANCZOS)
     canvas.paste(foreground, ((size - fit_w) // 2, (size - fit_h) // 2))
