@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.paths import FIXTURES, fixture_path
 from vodguard.moderation.config import Limits
@@ -31,6 +32,11 @@ from vodguard.moderation.types import Frame
 
 LIMITS = Limits()
 IMAGES = sorted(p for p in (FIXTURES / "images").iterdir() if p.suffix != ".json")
+DATA = Path(__file__).parent / "data"
+# real photos: a person, the rocket that EfficientNet calls a missile, a temple, a flower
+PHOTOS = [DATA / "astronaut.jpg", DATA / "rocket.jpg"] + [
+    package_dir("sklearn") / "datasets" / "images" / name for name in ("china.jpg", "flower.jpg")
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +62,17 @@ def video_frames(name: str) -> list[Frame]:
 def test_clean_pictures_are_not_reported(detector: SafetyDetector, path: Path) -> None:
     frames = image_frames(path)
     assert frames and detector(frames) == []
+
+
+@pytest.mark.parametrize("path", PHOTOS, ids=lambda p: p.name)
+def test_clean_photos_are_not_reported(detector: SafetyDetector, path: Path) -> None:
+    assert detector([Frame(np.asarray(Image.open(path).convert("RGB")), time=0.0)]) == []
+
+
+def test_skin_tone_and_noise_are_not_reported(detector: SafetyDetector) -> None:
+    noise = np.random.default_rng(7).integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    skin = np.full((720, 1280, 3), (224, 172, 140), np.uint8)
+    assert detector([Frame(noise, 0.0), Frame(skin, 1.0)]) == []
 
 
 def test_clean_video_frames_are_not_reported(detector: SafetyDetector) -> None:
