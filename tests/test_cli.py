@@ -103,6 +103,7 @@ def test_help_works(args):
     ("name", "value", "needle"),
     [
         ("VODGUARD_NUDENET_PATH", "/nonexistent/320n.onnx", "does not exist"),
+        ("VODGUARD_SAFETY_MODEL_PATH", "/nonexistent/safety.onnx", "does not exist"),
         ("VODGUARD_PORT", "eighty", "integer"),
     ],
 )

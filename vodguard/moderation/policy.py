@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vodguard.moderation.presets import DEFAULT_THRESHOLDS, FORM_CEILINGS
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS, FORM_CEILINGS, SUB_LABEL_CEILINGS
 from vodguard.moderation.types import SUGGESTION_RANK, Finding, Segment, Template, Thresholds
 
 _FALLBACK = Thresholds(review=50.0, block=90.0)
@@ -21,7 +21,11 @@ def thresholds_for(template: Template, label: str) -> Thresholds:
 
 def suggest(finding: Finding, template: Template) -> str | None:
     """``block``, ``review``, or ``None`` (label not in the template, or confidence below review)."""
-    return suggestion_for(finding.label, finding.confidence, template, finding.form)
+    suggestion = suggestion_for(finding.label, finding.confidence, template, finding.form)
+    ceiling = SUB_LABEL_CEILINGS.get((finding.label, finding.sub_label), "block")
+    if suggestion is not None and SUGGESTION_RANK[suggestion] > SUGGESTION_RANK[ceiling]:
+        return ceiling
+    return suggestion
 
 
 def suggestion_for(label: str, confidence: float, template: Template, form: str = "") -> str | None:

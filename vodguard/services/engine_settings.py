@@ -22,6 +22,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         asr_language=settings.asr_language,
         nudenet_path=settings.nudenet_path,
         sound_model_path=settings.sound_model_path,
+        safety_model_path=settings.safety_model_path,
         efficientnet_path=settings.efficientnet_path,
         ocr_det_model_path=settings.ocr_det_model_path,
         ocr_rec_model_path=settings.ocr_rec_model_path,

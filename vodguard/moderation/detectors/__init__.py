@@ -81,6 +81,12 @@ DETECTORS: dict[str, DetectorSpec] = {
         lambda cls, config, tiled, load: cls(config, tiles=tiled),
         tiles=True,
     ),
+    # a second picture model for the same labels: NSFL as Terror/Gore, NSFW as a review-only Porn opinion
+    "safety": DetectorSpec(
+        "vodguard.moderation.detectors.safety:SafetyDetector",
+        "frames",
+        lambda cls, config, tiled, load: cls(config.safety_model_path, threads=config.threads),
+    ),
     "ocr": DetectorSpec("vodguard.moderation.detectors.ocr:OcrDetector", "ocr", _ocr, reads_text=True),
     "asr": DetectorSpec(
         "vodguard.moderation.detectors.asr:AsrDetector",

