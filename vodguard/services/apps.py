@@ -30,7 +30,7 @@ class KeyPair:
 
 
 def has_apps(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(App)) > 0
+    return session.execute(select(func.count()).select_from(App)).scalar_one() > 0
 
 
 def create_app(session: Session, *, name: str = "", now: datetime) -> App:

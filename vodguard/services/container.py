@@ -6,7 +6,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vodguard.config import Settings
 from vodguard.queue import TaskQueue
@@ -34,7 +34,7 @@ class Services:
     # per-app API requests in flight, and ReviewImage moderations running in this process (audit D5)
     app_slots: AppSlots = field(default_factory=lambda: AppSlots(0, 0.0))
     review_image_slots: Slots = field(default_factory=lambda: Slots(0, 0.0))
-    _engine: Any = None
+    _engine: Engine | None = None  # built on first use by engine()
     _fingerprint: str = ""
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -219,14 +219,14 @@ class GuardedTransport(httpx.BaseTransport):
                 target=request.url.raw_path,
             ),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
+            content=request.stream,
             extensions=request.extensions,
         )
         try:
             response = self._pool.handle_request(core)
             try:
                 read = 0
-                for chunk in response.stream:  # type: ignore[union-attr]
+                for chunk in response.iter_stream():
                     read += len(chunk)
                     if read >= ANSWER_BYTES:
                         break

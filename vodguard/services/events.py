@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import destinations
 from vodguard.services.destinations import AllowList
-from vodguard.store.db import Database, after_commit
+from vodguard.store.db import Database, after_commit, rowcount
 from vodguard.store.models import Event, EventConfig
 from vodguard.timeutil import utcnow
 
@@ -261,11 +261,11 @@ def pull(session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATC
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rowcount(result) == 1:
             claimed.append((event_id, handle))
     if not claimed:
         return []
-    bodies = dict(
+    bodies: dict[int, dict[str, Any]] = dict(
         session.execute(select(Event.id, Event.body).where(Event.id.in_([i for i, _ in claimed])))
         .tuples()
         .all()
@@ -326,7 +326,7 @@ def confirm(session: Session, *, app_id: int, handles: list[str], now: datetime)
             .values(done_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(result) != 1:
             bad.append(handle)
     return bad
 
@@ -339,4 +339,4 @@ def purge(session: Session, *, now: datetime) -> int:
         .where(or_(Event.done_at < cutoff, (Event.mode == "PULL") & (Event.created_at < cutoff)))
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)

@@ -21,7 +21,7 @@ from vodguard.errors import InvalidParameterValue
 from vodguard.moderation.types import Template
 from vodguard.queue import TaskQueue
 from vodguard.services import tasks, templates
-from vodguard.store.db import Database
+from vodguard.store.db import Database, rowcount
 from vodguard.store.models import Media, Task
 from vodguard.timeutil import utcnow
 
@@ -43,7 +43,7 @@ def claim(session: Session, *, task_id: str, lease_seconds: float, now: datetime
             begin_at=now,
         )
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     return session.get(Task, task_id)
 
@@ -58,7 +58,7 @@ def renew_lease(db: Database, *, task_id: str, lease_seconds: float, progress: f
         result = s.execute(
             update(Task).where(Task.task_id == task_id, Task.status == "PROCESSING").values(**values)
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
 
 def reap_expired_leases(

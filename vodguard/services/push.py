@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from vodguard.services import destinations, events
 from vodguard.services.container import Services
+from vodguard.store.db import rowcount
 from vodguard.store.models import Event
 from vodguard.timeutil import utcnow
 
@@ -52,7 +53,9 @@ class Backoff:
     cap: float = 600.0
 
     def delay(self, attempts: int) -> float:
-        return min(self.cap, self.first * 2 ** max(attempts - 1, 0))
+        # annotated because typeshed types int ** int as Any (a negative power would be a float)
+        growth: int = 2 ** max(attempts - 1, 0)
+        return min(self.cap, self.first * growth)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def claim_due(
             .values(lease_until=lease_until, handle=token, attempts=Event.attempts + 1)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(result) != 1:
             continue  # another dispatcher took it between our SELECT and UPDATE
         running[app_id] += 1
         row = session.execute(select(Event.body, Event.created_at).where(Event.id == event_id)).one()
@@ -146,7 +149,7 @@ def record_delivered(session: Session, *, event_id: int, now: datetime) -> bool:
         .values(done_at=now, lease_until=None, last_error="")
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 def record_failure(
@@ -165,7 +168,7 @@ def record_failure(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 def payload(body: dict[str, Any], *, sign_key: str, now: float) -> dict[str, Any]:
@@ -174,7 +177,7 @@ def payload(body: dict[str, Any], *, sign_key: str, now: float) -> dict[str, Any
     ``T`` is the Unix expiry in decimal (now + 10 min) and ``Sign = md5(SignKey + T)`` in lower-case hex, both at
     the top level of the body.
     """
-    content = _without_nulls(body)
+    content: dict[str, Any] = _without_nulls(body)  # a dict comes back as a dict
     if sign_key:
         expiry = str(int(now) + SIGN_SECONDS)
         content["T"] = expiry

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vodguard.errors import SignatureFailure
+from vodguard.store.db import rowcount
 from vodguard.store.models import SeenApiSignature
 
 REPEAT_GRACE = timedelta(seconds=3)
@@ -62,4 +63,4 @@ def remember_signature(
 def sweep_expired(session: Session, *, now: datetime) -> int:
     """Forget signatures whose timestamps the clock check refuses anyway; how many rows went."""
     result = session.execute(delete(SeenApiSignature).where(SeenApiSignature.expires_at <= now))
-    return result.rowcount or 0
+    return rowcount(result)

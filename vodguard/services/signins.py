@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from vodguard.store.db import rowcount
 from vodguard.store.models import SignInFailure
 
 LIMIT = 10
@@ -43,4 +44,4 @@ def record_failure(session: Session, *, subject: str, now: datetime) -> None:
 def sweep_expired(session: Session, *, now: datetime) -> int:
     """Forget failures older than the window; how many rows went."""
     result = session.execute(delete(SignInFailure).where(SignInFailure.at <= now - WINDOW))
-    return result.rowcount or 0
+    return rowcount(result)

@@ -88,11 +88,11 @@ def check_multipart_total(
 ) -> None:
     """Refuse part ``number`` of ``size`` bytes when it would take the upload's parts past ``limit`` bytes in all
     (a part sent again replaces the old one, so its old size does not count)."""
-    others = session.scalar(
+    others = session.execute(
         select(func.coalesce(func.sum(MultipartPart.size), 0)).where(
             MultipartPart.upload_id == upload.upload_id, MultipartPart.part_number != number
         )
-    )
+    ).scalar_one()
     if others + size > limit:
         raise VodError(
             f"part {number} would bring the object to {others + size} bytes, over the limit of {limit} bytes "

@@ -164,7 +164,7 @@ def create_review_template(
 ) -> ReviewTemplateView:
     labels = validate_labels(labels)
     custom = validate_custom_labels(custom_labels or [], labels)
-    count = session.scalar(select(func.count()).where(ReviewTemplate.app_id == app_id))
+    count = session.execute(select(func.count()).where(ReviewTemplate.app_id == app_id)).scalar_one()
     if count >= MAX_TEMPLATES:
         raise LimitExceeded(
             f"an app may have at most {MAX_TEMPLATES} review templates", code="LimitExceeded.TooMuchTemplate"
@@ -364,7 +364,7 @@ def create_procedure_template(
         raise InvalidParameter(
             f"procedure template {name!r} already exists", code="InvalidParameter.ExistedProcedureName"
         )
-    count = session.scalar(select(func.count()).where(ProcedureTemplate.app_id == app_id))
+    count = session.execute(select(func.count()).where(ProcedureTemplate.app_id == app_id)).scalar_one()
     if count >= MAX_TEMPLATES:
         raise LimitExceeded(
             f"an app may have at most {MAX_TEMPLATES} procedure templates",

@@ -129,7 +129,8 @@ class S3BlobStore:
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return head
         except ClientError as exc:
             if _is_missing(exc):
                 return None
@@ -143,7 +144,8 @@ class S3BlobStore:
 
     def _get(self, key: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key), **kwargs)
+            got: dict[str, Any] = self.client.get_object(Bucket=self.bucket, Key=self._key(key), **kwargs)
+            return got
         except ClientError as exc:
             if _is_missing(exc):
                 raise FileNotFoundError(f"no blob {key!r}") from None
@@ -386,7 +388,8 @@ class S3BlobStore:
         """Delete the folders ``depth`` levels under ``prefix`` whose newest object is older than ``cutoff``."""
         base = self._key(prefix) + "/"
         swept = 0
-        folder, newest, keys = "", 0.0, []
+        keys: list[str] = []
+        folder, newest = "", 0.0
         # A listing is sorted, so each folder's objects arrive together: decide per folder as it ends.
         for obj in itertools.chain(self._list(base), [None]):
             name = ""
