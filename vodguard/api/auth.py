@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
@@ -32,11 +33,11 @@ class SignedRequest:
     secret_id: str
     timestamp: int
     scheme: str  # TC3 or legacy
-    _check: object  # callable(secret_key) -> bool
+    _check: Callable[[str], bool]  # secret_key -> whether the signature matches
     signature: str = ""  # as sent: the replay cache remembers it (services/replay.py)
 
     def verify(self, secret_key: str) -> None:
-        if not self._check(secret_key):  # type: ignore[operator]
+        if not self._check(secret_key):
             raise SignatureFailure("the request signature does not match; check the SecretKey and the Host")
 
 
@@ -123,8 +124,11 @@ def parse_legacy(*, method: str, host: str, params: list[tuple[str, str]]) -> Si
     return SignedRequest(values["SecretId"], timestamp, "legacy", check, signature=values["Signature"])
 
 
-def unflatten(params: list[tuple[str, str]]) -> dict[str, object]:
-    """``Name.0=a&Name.1=b&Obj.Sub=c`` → ``{"Name": ["a", "b"], "Obj": {"Sub": "c"}}`` (legacy bodies)."""
+def unflatten(params: list[tuple[str, str]]) -> object:
+    """``Name.0=a&Name.1=b&Obj.Sub=c`` → ``{"Name": ["a", "b"], "Obj": {"Sub": "c"}}`` (legacy bodies).
+
+    A dict, except when every top-level name is an index (``0=a&1=b``): then a list, as for a nested object.
+    """
     root: dict[str, object] = {}
     for key, value in params:
         parts = key.split(".", MAX_KEY_PARTS)
@@ -136,19 +140,20 @@ def unflatten(params: list[tuple[str, str]]) -> dict[str, object]:
             if last:
                 node[part] = value
             else:
-                node = node.setdefault(part, {})  # type: ignore[assignment]
-                if not isinstance(node, dict):
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
                     break
+                node = child
 
     def listify(obj: object) -> object:
         if isinstance(obj, dict):
-            indexes = {k: parse_digits(k) for k in obj}
-            if obj and None not in indexes.values():
+            indexes = {k: i for k in obj if (i := parse_digits(k)) is not None}
+            if obj and len(indexes) == len(obj):
                 return [listify(obj[k]) for k in sorted(obj, key=indexes.__getitem__)]
             return {k: listify(v) for k, v in obj.items()}
         return obj
 
-    return listify(root)  # type: ignore[return-value]
+    return listify(root)
 
 
 def parse_form(body: bytes) -> list[tuple[str, str]]:

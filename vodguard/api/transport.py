@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from vodguard import ids, logs, metrics
 from vodguard.api import auth
-from vodguard.api.registry import ACTIONS, Ctx, parse_request
+from vodguard.api.registry import ACTIONS, Ctx, Handler, parse_request
 from vodguard.errors import (
     InternalError,
     InvalidAction,
@@ -108,7 +108,7 @@ def _observe(action: str, code: str, started: float) -> None:
     metrics.REQUEST_SECONDS.labels(action=action).observe(time.perf_counter() - started)
 
 
-async def _run(handler, ctx: Ctx, req):  # type: ignore[no-untyped-def]
+async def _run(handler: Handler, ctx: Ctx, req: Any) -> Any:
     # Handlers are plain functions that may block (database, files, long polls): keep them off the event loop.
     # An async handler (PullEvents' long poll) waits on the loop instead.
     from starlette.concurrency import run_in_threadpool

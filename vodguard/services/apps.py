@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from vodguard import ids
 from vodguard.errors import AuthFailure, InvalidParameterValue, SecretIdNotFound
-from vodguard.store.models import ApiKey, App, UsedSignature
+from vodguard.store.models import ApiKey, UsedSignature
+from vodguard.store.models import App as App  # re-exported: api/ may not import store/
 
 FIRST_APP_ID = 1_500_000_001
 

@@ -20,7 +20,8 @@ from vodguard.services.events import Wakeups
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore
 from vodguard.store.db import after_commit
-from vodguard.store.models import App, Media, Task
+from vodguard.store.models import App, Task
+from vodguard.store.models import Media as Media  # re-exported: api/ may not import store/
 from vodguard.timeutil import iso
 
 log = logging.getLogger("vodguard.media")

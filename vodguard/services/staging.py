@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from vodguard.errors import AuthFailure, ResourceNotFound, VodError
 from vodguard.store.blobs import BlobStore
-from vodguard.store.models import MultipartPart, MultipartUpload, StagedObject, UploadSession
+from vodguard.store.models import MultipartPart, MultipartUpload, StagedObject
+from vodguard.store.models import UploadSession as UploadSession  # re-exported: api/ may not import store/
 
 
 def session_for_credential(session: Session, temp_secret_id: str, *, now: datetime) -> UploadSession:

@@ -18,7 +18,8 @@ from vodguard.queue import TaskQueue
 from vodguard.services import templates
 from vodguard.services.container import Services
 from vodguard.store.db import after_commit
-from vodguard.store.models import Media, Task, UsedSessionId
+from vodguard.store.models import Media, UsedSessionId
+from vodguard.store.models import Task as Task  # re-exported: api/ may not import store/
 from vodguard.timeutil import iso, utcnow
 
 SESSION_ID_WINDOW = timedelta(days=3)

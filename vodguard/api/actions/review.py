@@ -3,7 +3,10 @@ and the extension actions SetReviewDecision / DescribeReviewDecisions (a person'
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue, MissingParameter
@@ -23,7 +26,7 @@ class ReviewAudioVideoRequest(VodRequest):
     ExtInfo: str | None = None
 
 
-def _media(ctx: Ctx, s, file_id: str | None, storage_path: str | None) -> media_service.Media:  # type: ignore[no-untyped-def]
+def _media(ctx: Ctx, s: Session, file_id: str | None, storage_path: str | None) -> media_service.Media:
     if not file_id and not storage_path:
         raise MissingParameter("FileId or MediaStoragePath is required")
     return media_service.get_media(s, app_id=ctx.app_id, file_id=file_id, storage_path=storage_path)
@@ -128,7 +131,7 @@ class DescribeTasksRequest(VodRequest):
     ScrollToken: str | None = None
 
 
-def _time(value: str | None, name: str):  # type: ignore[no-untyped-def]
+def _time(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:

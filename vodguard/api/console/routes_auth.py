@@ -20,7 +20,7 @@ from vodguard.api.console.auth import (
     redirect,
     same_site_path,
 )
-from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession, signer
+from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession, Signer, signer
 from vodguard.digits import parse_digits
 from vodguard.errors import ResourceNotFound, VodError
 from vodguard.services import apps, signins
@@ -85,8 +85,8 @@ def _record_failure(services: Services, subject: str) -> None:
 
 
 def _authenticate(
-    services: Services, sign, secret_id: str, secret_key: str, app_id: str, password: str
-) -> ConsoleSession | None:  # type: ignore[no-untyped-def]
+    services: Services, sign: Signer, secret_id: str, secret_key: str, app_id: str, password: str
+) -> ConsoleSession | None:
     with services.db.transaction() as s:
         if secret_id:
             try:

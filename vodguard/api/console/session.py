@@ -122,4 +122,5 @@ def signer(request: Request) -> Signer:
     state = request.app.state
     if getattr(state, "console_signer", None) is None:
         state.console_signer = Signer(state.services.urls.key)
-    return state.console_signer
+    console_signer: Signer = state.console_signer  # app.state holds Any
+    return console_signer
