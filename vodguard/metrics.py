@@ -20,7 +20,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 # The series vodguard has always exposed, and no `_created` ones (which multiprocess mode does not have either).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 # Read as prometheus_client reads it, once: a process records in memory or in files for its whole life.
 SHARED_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
@@ -85,6 +85,10 @@ class _Scrape(Collector):
         self.gauges = list(gauges)
 
     def collect(self) -> Iterator[Metric]:
-        yield from (MultiProcessCollector(None, SHARED_DIR) if SHARED_DIR else REGISTRY).collect()
+        source: Collector = REGISTRY
+        if SHARED_DIR:
+            # the ignore: prometheus_client leaves MultiProcessCollector.__init__ unannotated
+            source = MultiProcessCollector(None, SHARED_DIR)  # type: ignore[no-untyped-call]
+        yield from source.collect()
         for name, help_, value in self.gauges:
             yield GaugeMetricFamily(name, help_, value=value)

@@ -43,7 +43,8 @@ class TaskQueue:
         self.huey.enqueue(self._review.s(task_id, priority=priority))
 
     def pending(self) -> int:
-        return self.huey.pending_count()
+        count: int = self.huey.pending_count()  # huey ships no types
+        return count
 
     def flush(self) -> None:
         self.huey.flush()

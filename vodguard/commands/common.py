@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,7 +24,8 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     """Settings from flags and ``VODGUARD_*``; a bad value exits with a message naming the variable."""
-    values = {k: v for k, v in overrides.items() if v is not None}
+    # Any: the values are checked by pydantic, field by field, not by their static type
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     if getattr(args, "data_dir", None):
         values["data_dir"] = args.data_dir
     try:

@@ -22,7 +22,7 @@ from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 EXIT_ERROR, EXIT_MISSING = 3, 5
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``eval`` sub-command to the CLI."""
     parser = sub.add_parser(
         "eval",

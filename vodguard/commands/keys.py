@@ -12,7 +12,7 @@ from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("keys", help="create, list and revoke API keys")
     actions = parser.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="a key pair for a new app, or for --app")

@@ -52,7 +52,7 @@ exit status:
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``review`` sub-command to the CLI."""
     parser = sub.add_parser(
         "review",

@@ -14,7 +14,7 @@ from vodguard.services.container import open_services
 from vodguard.timeutil import utcnow
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("serve", help="run the API server")
     parser.add_argument(
         "--host", default=None, help="interface to listen on (env VODGUARD_HOST, default 127.0.0.1)"

@@ -8,7 +8,7 @@ import os
 from vodguard.services.signatures import MAX_VALIDITY, sign_upload
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("sign-upload", help="print a client upload signature")
     parser.add_argument(
         "--secret-id", default=os.environ.get("VODGUARD_SECRET_ID"), help="env VODGUARD_SECRET_ID"

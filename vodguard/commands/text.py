@@ -21,7 +21,7 @@ from vodguard.moderation.presets import labels_template, parse_labels
 from vodguard.moderation.types import SUGGESTION_RANK, Template, TextHit
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``text`` sub-command to the CLI."""
     parser = sub.add_parser(
         "text",

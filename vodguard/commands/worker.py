@@ -12,7 +12,7 @@ from vodguard.commands.common import add_data_dir, settings_from, share_metrics
 from vodguard.services.container import open_services
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("worker", help="run moderation workers only")
     parser.add_argument(
         "--concurrency", type=int, default=1, help="worker threads in this process (default 1)"
