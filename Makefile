@@ -22,7 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy vodguard/moderation
+	$(BIN)/mypy vodguard
 	$(BIN)/pytest
 
 # The API suites again on PostgreSQL, Redis and S3 (SeaweedFS), all started by the tests; CI installs them.
@@ -39,7 +39,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy vodguard/moderation
+	$(BIN)/mypy vodguard
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 from PIL import Image
@@ -139,6 +140,15 @@ class Plan:
     note: str = ""
 
 
+# The optional fields of Plan, as the planner's helpers pass them on.
+class PlanOptions(TypedDict, total=False):
+    size: tuple[int, int] | None
+    fps: int
+    backdrop: str
+    noise: tuple[str, float]
+    note: str
+
+
 def _photos() -> list[np.ndarray]:
     """Clean photos shipped by packages or the repo (scikit-learn's sample images, the test pictures)."""
     found = []
@@ -189,9 +199,9 @@ class Planner:
         voice, speed = self.rng.choice(VOICES)
         return Said(phrase, start, voice, speed)
 
-    def captioned(self, name: str, duration: float, phrases: list[Phrase], **kw: object) -> Plan:
+    def captioned(self, name: str, duration: float, phrases: list[Phrase], **kw: Unpack[PlanOptions]) -> Plan:
         """Captions spread over the file, each on screen 2-10 s with gaps between them."""
-        plan = Plan(name, duration, **kw)  # type: ignore[arg-type]
+        plan = Plan(name, duration, **kw)
         slot = duration / len(phrases)
         for i, phrase in enumerate(phrases):
             length = min(self.rng.uniform(2.0, 10.0), slot * 0.8)
@@ -201,8 +211,8 @@ class Planner:
                 plan.captions.append(shown)
         return plan
 
-    def spoken(self, name: str, duration: float, phrases: list[Phrase], **kw: object) -> Plan:
-        plan = Plan(name, duration, **kw)  # type: ignore[arg-type]
+    def spoken(self, name: str, duration: float, phrases: list[Phrase], **kw: Unpack[PlanOptions]) -> Plan:
+        plan = Plan(name, duration, **kw)
         slot = duration / len(phrases)
         for i, phrase in enumerate(phrases):
             plan.speech.append(self.said(phrase, round(i * slot + self.rng.uniform(0.3, slot * 0.3), 1)))
@@ -369,7 +379,7 @@ def make_media(plan: Plan, out: Path, photos: list[np.ndarray], seed: int, *, re
         frames = _frames(back, width, n, plan.fps, stamps)
     if not (reuse and path.is_file() and path.stat().st_size > 0):
         synth.encode(path, frames=frames, fps=plan.fps, size=plan.size, audio=audio)
-    extra = {"duration": round(duration, 3)}
+    extra: dict[str, Any] = {"duration": round(duration, 3)}
     if plan.note:
         extra["note"] = plan.note
     texts = [c.phrase.text for c in plan.captions] + [s.phrase.text for s in plan.speech]
@@ -399,9 +409,9 @@ def make_pictures(out: Path, planner: Planner, photos: list[np.ndarray], small: 
     for k, photo in enumerate(photos[:1] if small else photos):
         variants = [("", photo)]
         if not small:
-            img = Image.fromarray(photo)
-            variants.append(("_half", np.asarray(img.resize((img.width // 2, img.height // 2)))))
-            variants.append(("_grey", np.asarray(img.convert("L").convert("RGB"))))
+            pic = Image.fromarray(photo)
+            variants.append(("_half", np.asarray(pic.resize((pic.width // 2, pic.height // 2)))))
+            variants.append(("_grey", np.asarray(pic.convert("L").convert("RGB"))))
         for suffix, pixels in variants:
             path = folder / f"photo_{k}{suffix}.jpg"
             Image.fromarray(pixels).save(path, quality=88)
@@ -421,7 +431,8 @@ def make_pictures(out: Path, planner: Planner, photos: list[np.ndarray], small: 
         synth.paste(img, synth.caption(phrase.text, font, int(size * height), planner.rng.choice(PLACES),
                                        planner.rng.choice(STYLES), width, height))  # fmt: skip
         path = folder / f"text_{k:02d}.{'png' if k % 2 else 'jpg'}"
-        Image.fromarray(img).save(path, **({} if k % 2 else {"quality": 90}))
+        params: dict[str, Any] = {} if k % 2 else {"quality": 90}  # JPEG only
+        Image.fromarray(img).save(path, **params)
         spans = [Span("OCR", label, suggestion=phrase.suggestion) for label in phrase.labels]
         entries.append(Entry(path, _suggestion(spans), tuple(spans), {"content": [phrase.text]}))
     return entries

@@ -124,12 +124,14 @@ def backdrop(kind: str, width: int, height: int, photo: np.ndarray | None, seed:
     if kind == "texture":
         base = rng.integers(60, 200, (height // 8 + 1, w2 // 8 + 1, 3)).astype(np.uint8)
         img = np.asarray(Image.fromarray(base).resize((w2, height), Image.Resampling.BICUBIC), np.float32)
-        return np.clip(img * 0.7 + 40, 0, 255).astype(np.uint8)
+        textured: np.ndarray = np.clip(img * 0.7 + 40, 0, 255).astype(np.uint8)
+        return textured
     hue = rng.uniform(0, 2 * np.pi, 3)
     r = 120 + 70 * np.sin(2 * np.pi * x / w2 * 2 + hue[0])
     g = 120 + 60 * np.sin(2 * np.pi * y / height + hue[1])
     b = 130 + 60 * np.cos(2 * np.pi * (x + y) / (w2 + height) * 2 + hue[2])
-    return np.clip(np.stack([r, g, b], -1), 0, 255).astype(np.uint8)
+    gradient: np.ndarray = np.clip(np.stack([r, g, b], -1), 0, 255).astype(np.uint8)
+    return gradient
 
 
 def frame_at(back: np.ndarray, width: int, t: float, period: float = 30.0) -> np.ndarray:
@@ -153,7 +155,8 @@ def caption(text: str, font: Font, size: int, where: str, style: str, width: int
     """Draw ``text`` in one of three styles (boxed, outlined, plain dark) at top/middle/bottom of the frame."""
     face = ImageFont.truetype(str(font.path), size)
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), text, font=face, stroke_width=2)
+    # typed as floats (a bitmap font may give them); a TrueType face measures whole pixels
+    left, top, right, bottom = (int(v) for v in probe.textbbox((0, 0), text, font=face, stroke_width=2))
     pad = max(4, size // 4)
     tw, th = right - left + 2 * pad, bottom - top + 2 * pad
     tw = min(tw, width)
@@ -223,9 +226,9 @@ def encode(
             pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
             resampler = av.AudioResampler(format=astream.format, layout="mono", rate=RATE)
             for i in range(0, len(pcm), 4096):
-                frame = av.AudioFrame.from_ndarray(pcm[None, i : i + 4096], format="s16", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = RATE, i, Fraction(1, RATE)
-                for piece in resampler.resample(frame):
+                chunk = av.AudioFrame.from_ndarray(pcm[None, i : i + 4096], format="s16", layout="mono")
+                chunk.sample_rate, chunk.pts, chunk.time_base = RATE, i, Fraction(1, RATE)
+                for piece in resampler.resample(chunk):
                     out.mux(astream.encode(piece))
             for piece in resampler.resample(None):
                 out.mux(astream.encode(piece))
