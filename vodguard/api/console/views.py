@@ -21,7 +21,11 @@ ENV = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# Every console string goes through _() / gettext so that message catalogues can translate it; until a
+# catalogue is chosen per request, the strings render as written (English).
+ENV.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 SECURITY_HEADERS = {
     # Everything the console loads is its own: scripts, styles, media and thumbnails.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
