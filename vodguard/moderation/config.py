@@ -46,7 +46,7 @@ class EngineConfig:
     ocr_interval: float = 2.0  # OCR runs on fewer frames than the picture detectors
     scene_threshold: float = 0.35  # mean absolute difference (0..1) that counts as a scene change
     dedupe_hamming: int = 4  # perceptual-hash distance at or under which a frame is a near-duplicate
-    asr_model: str = "tiny.en"  # "tiny.en" (English, bundled) or "base" (multilingual, bundled in two parts)
+    asr_model: str = "auto"  # "auto" (tiny.en for English, base for the rest), "tiny.en" or "base"
     asr_model_path: Path | None = None  # a CTranslate2 Whisper directory of the operator's
     asr_language: str | None = None  # None: detect (multilingual models only)
     nudenet_path: Path | None = None
@@ -62,4 +62,4 @@ class EngineConfig:
     video_tiles: bool = False
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
-    threads: int = 2  # compute threads per onnxruntime session (Whisper uses one: see detectors/asr.py)
+    threads: int = 2  # compute threads per onnxruntime session (Whisper uses one: see detectors/whisper.py)

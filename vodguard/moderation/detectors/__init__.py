@@ -118,7 +118,7 @@ def build(name: str, config: EngineConfig, load: Load) -> object:
 
         return TextModerator(extra=[CustomTextModel(m, threads=config.threads) for m in texts])
     if name == "transcriber":
-        from vodguard.moderation.detectors.asr import Transcriber
+        from vodguard.moderation.detectors.whisper import Transcriber
 
         return Transcriber(config)
     if name.startswith("custom:"):

