@@ -21,7 +21,8 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,16 +140,22 @@ class Transcriber:
         self._beam_size = beam_size
         self._language = config.asr_language
         self._english: Any = None  # set in auto mode: tiny.en, which hears the whole file first
+        self._model: Any = None
+        self._load_base: Callable[[], Any] | None = None
+        self._lock = threading.Lock()
         if config.asr_model == "auto" and config.asr_model_path is None:
             # a language the operator fixed needs one model; otherwise both, and each run goes to one of them
             multilingual = dataclasses.replace(config, asr_model="base")
             english = dataclasses.replace(config, asr_model="tiny.en")
             if config.asr_language == "en":
                 self._model = load(resolve_model(english))
-            else:
+            elif config.asr_language:
                 self._model = load(resolve_model(multilingual))
-                if not config.asr_language:
-                    self._english = load(resolve_model(english))
+            else:
+                self._english = load(resolve_model(english))
+                # base loads when a stretch first needs it: English heard clearly never pays its load time
+                # (about 2 s) or its join into models_dir (145 MB, once per data dir)
+                self._load_base = lambda: load(resolve_model(multilingual))
         else:
             self._model = load(resolve_model(config))
             if not self._model.model.is_multilingual:
@@ -180,15 +187,22 @@ class Transcriber:
             language = self.language_of(samples, chunks)
             if language is None:
                 continue
-            again = self._transcribe(self._model, samples[start:end], language, start / RATE)
+            again = self._transcribe(self._multilingual(), samples[start:end], language, start / RATE)
             sentences = [s for s in sentences if s not in inside] + again
         return sorted(sentences, key=lambda s: s.start)
 
     def language_of(self, samples: np.ndarray, chunks: list[dict[str, int]]) -> str | None:
         """The language of a run's first 30 s of speech when the detector is sure it is not English; else None."""
         window = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])[:_DETECTION_WINDOW]
-        language, probability, _ = self._model.detect_language(window)
+        language, probability, _ = self._multilingual().detect_language(window)
         return str(language) if language != "en" and probability >= OTHER_LANGUAGE else None
+
+    def _multilingual(self) -> Any:
+        """Whisper base, loaded on first use in auto mode."""
+        with self._lock:
+            if self._model is None and self._load_base is not None:
+                self._model = self._load_base()
+            return self._model
 
     def _transcribe(
         self, model: Any, samples: np.ndarray, language: str | None, offset: float
