@@ -11,8 +11,14 @@ import pytest
 
 from tests.media import read_wav
 from vodguard.moderation.config import EngineConfig
-from vodguard.moderation.detectors.asr import AsrDetector, Word, drop_tags, is_hallucination
-from vodguard.moderation.detectors.whisper import Transcriber, join_base_model, resolve_model, speech_runs
+from vodguard.moderation.detectors.asr import AsrDetector, Sentence, Word, drop_tags, is_hallucination
+from vodguard.moderation.detectors.whisper import (
+    Transcriber,
+    join_base_model,
+    resolve_model,
+    speech_runs,
+    unheard,
+)
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.text.normalize import fold
@@ -221,3 +227,16 @@ def test_the_default_keeps_english_as_tiny_en_hears_it(
     mandarin = np.asarray(read_wav(fixture_file("speech_zh.wav")).samples, np.float32)
     assert auto.language_of(mandarin, get_speech_timestamps(mandarin)) == "zh"
     assert auto(speech) == Transcriber(EngineConfig(asr_model="tiny.en"))(speech)
+
+
+def test_unheard_speech_is_the_end_of_a_chunk_after_its_last_word() -> None:
+    second = 16000
+    chunks = [{"start": 0, "end": 5 * second}, {"start": 7 * second, "end": 9 * second}]
+    heard = [Sentence([Word("我", 0.2, 0.5, 0.9), Word("们", 0.5, 1.5, 0.9)])]
+    # 3.5 s of the first chunk after its last word, and the whole second chunk, went unheard
+    assert unheard(chunks, heard, 10 * second) == [
+        (int(1.3 * second), int(5.2 * second)),
+        (int(6.8 * second), int(9.2 * second)),
+    ]
+    heard.append(Sentence([Word("好", 4.4, 4.9, 0.9), Word("的", 7.1, 8.5, 0.9)]))
+    assert unheard(chunks, heard, 10 * second) == []  # the rest is under a second

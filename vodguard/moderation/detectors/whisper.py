@@ -43,6 +43,7 @@ _RUN_PAD = 0.2  # seconds of audio kept either side of a run, so its first and l
 # is why a lower bar would skip the detector on runs it must see.
 ENGLISH_HEARD = 0.8
 OTHER_LANGUAGE = 0.5  # how sure the detector must be of a language other than English to re-transcribe a run
+MISSED = 1.0  # seconds of speech left without a word before it is transcribed again on its own (``unheard``)
 _DETECTION_WINDOW = 30 * RATE  # Whisper reads 30 s at a time; the first window of a run's speech decides
 
 
@@ -187,7 +188,10 @@ class Transcriber:
             language = self.language_of(samples, chunks)
             if language is None:
                 continue
-            again = self._transcribe(self._multilingual(), samples[start:end], language, start / RATE)
+            model = self._multilingual()
+            again = self._transcribe(model, samples[start:end], language, start / RATE)
+            for lo, hi in unheard(chunks, again, len(samples)):
+                again += self._transcribe(model, samples[lo:hi], language, lo / RATE)
             sentences = [s for s in sentences if s not in inside] + again
         return sorted(sentences, key=lambda s: s.start)
 
@@ -227,6 +231,24 @@ class Transcriber:
             ]
             sentences.extend(s for s in split_sentences(drop_tags(words)) if not is_hallucination(s.text))
         return sentences
+
+
+def unheard(chunks: list[dict[str, int]], sentences: list[Sentence], size: int) -> list[tuple[int, int]]:
+    """Stretches of speech (sample ranges) no word was heard in: the end of a VAD chunk after its last word, or a
+    whole chunk, when that is ``MISSED`` seconds or more.
+
+    Whisper ends its 30 s window at a timestamp that stands alone, which skips whatever follows in the window: on
+    the recorded Mandarin set it dropped a second voice 2 s after the first in 3 of 4 clips (docs/quality.md, 1e).
+    Each such stretch is transcribed again on its own."""
+    words = [w for s in sentences for w in s.words]
+    missed = []
+    for chunk in chunks:
+        lo, hi = chunk["start"] / RATE, chunk["end"] / RATE
+        ends = [w.end for w in words if lo - _RUN_PAD <= w.start < hi]
+        begin = max(ends) if ends else lo
+        if hi - begin >= MISSED:
+            missed.append((max(int((begin - _RUN_PAD) * RATE), 0), min(int((hi + _RUN_PAD) * RATE), size)))
+    return missed
 
 
 def speech_runs(chunks: list[dict[str, int]], gap: int) -> Iterator[list[dict[str, int]]]:
