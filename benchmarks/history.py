@@ -36,6 +36,9 @@ Reading the figures:
   server for the interpreter: DescribeTaskDetail with 4 client threads is a lower bound of what the server does
   for separate clients. Queue workers are threads of one process too (`vodguard serve` style); `vodguard worker`
   processes on a Redis queue are not measured here.
+* The Mandarin speech part (`--skip zh` leaves it out) moderates 70 s of recorded Mandarin talk
+  (`tests/fixtures/zh_speech/rec_funasr_vad_example_0.flac`) with every label, once to load the models and once
+  measured: CPU seconds of the process per minute of speech, and ×RT.
 
 Needs for the video: Debian's `ffmpeg espeak-ng sox fonts-dejavu-core`
 (`apt-get update && apt-get install -y ffmpeg espeak-ng sox fonts-dejavu-core`); without them the video parts

@@ -17,7 +17,7 @@ from benchmarks import api_bench, baseline, engine_bench, history, loadtest
 from benchmarks.figures import ROOT, Figure, load, machine, now
 from vodguard.moderation.config import EngineConfig
 
-PARTS = ("engine", "baseline", "images", "api")
+PARTS = ("engine", "baseline", "zh", "images", "api")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     if "engine.video.wall" in by_key and "baseline.video.wall" in by_key:
         speedup = by_key["baseline.video.wall"].value / by_key["engine.video.wall"].value
         figures.append(Figure("engine.vs_baseline", "Engine speed-up over the naive baseline", speedup, "×"))
+    if "zh" not in args.skip:
+        figures += _part("engine Mandarin speech", notes, lambda: engine_bench.mandarin(config, notes))
     if "images" not in args.skip:
         figures += _part("engine images", notes, lambda: engine_bench.images(config, notes))
     if "api" not in args.skip:
