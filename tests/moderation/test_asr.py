@@ -240,3 +240,19 @@ def test_unheard_speech_is_the_end_of_a_chunk_after_its_last_word() -> None:
     ]
     heard.append(Sentence([Word("好", 4.4, 4.9, 0.9), Word("的", 7.1, 8.5, 0.9)]))
     assert unheard(chunks, heard, 10 * second) == []  # the rest is under a second
+
+
+def test_a_fixed_language_hears_a_second_voice_after_a_pause(
+    base_models: Path, fixture_file: Callable[[str], Path], truth: Callable[[str], dict[str, Any]]
+) -> None:
+    # a recorded news sentence, 2 s of room tone, then a dubbed gambling ad: base alone skipped the ad
+    from faster_whisper import decode_audio
+
+    item = next(f for f in truth("zh_speech/manifest.json")["files"] if f["file"] == "rec_wenet_mid.flac")
+    recorded, dubbed = item["segments"]
+    samples = decode_audio(str(fixture_file("zh_speech/rec_wenet_mid.flac")), sampling_rate=16000)
+    transcriber = Transcriber(EngineConfig(asr_model="base", asr_language="zh", models_dir=base_models))
+    sentences = transcriber(AudioTrack(samples))
+    assert "肯德基" in fold("".join(s.text for s in sentences if s.start < recorded["end"])), sentences
+    late = fold("".join(s.text for s in sentences if s.start >= recorded["end"]))
+    assert "赌博平台" in late, sentences
