@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import unicodedata
 from pathlib import Path
 
 from faster_whisper import decode_audio
 
-from vodguard.moderation.config import EngineConfig
-from vodguard.moderation.detectors.asr import AsrDetector
-from vodguard.moderation.detectors.whisper import Transcriber
-from vodguard.moderation.text import get_text_moderator
-from vodguard.moderation.text.normalize import fold
-from vodguard.moderation.types import AudioTrack
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's vodguard, not an installed one
+from vodguard.moderation.config import EngineConfig  # noqa: E402
+from vodguard.moderation.detectors.asr import AsrDetector  # noqa: E402
+from vodguard.moderation.detectors.whisper import Transcriber  # noqa: E402
+from vodguard.moderation.text import get_text_moderator  # noqa: E402
+from vodguard.moderation.text.normalize import fold  # noqa: E402
+from vodguard.moderation.types import AudioTrack  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "zh_speech"
 SLACK = 1.0  # seconds a finding may stray outside the sentence it belongs to
