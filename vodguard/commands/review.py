@@ -29,6 +29,7 @@ from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import FORMS, LABELS, SUGGESTION_RANK, ModerationResult, Template
+from vodguard.services import wire
 
 EXIT_ERROR = 3
 CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local file may be bigger
@@ -111,7 +112,7 @@ class FileOutcome:
             "Suggestion": res.suggestion,
             "Label": res.label,
             "Form": res.form,
-            "SegmentSet": res.all_segments_wire(timed=timed),
+            "SegmentSet": wire.results.segment_set(res.segments, timed=timed),
         }
 
 

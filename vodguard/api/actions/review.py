@@ -4,7 +4,6 @@ and the extension actions SetReviewDecision / DescribeReviewDecisions (a person'
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +11,16 @@ from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue, MissingParameter
 from vodguard.services import decisions, procedures, reviews, tasks, templates
 from vodguard.services import media as media_service
+from vodguard.services.wire import shapes
+from vodguard.services.wire.responses import (
+    DescribeReviewDecisionsResponse,
+    DescribeTaskDetailResponse,
+    DescribeTasksResponse,
+    ProcessMediaByProcedureResponse,
+    ReviewAudioVideoResponse,
+    ReviewImageResponse,
+    SetReviewDecisionResponse,
+)
 from vodguard.timeutil import iso, parse_iso
 
 
@@ -44,7 +53,7 @@ def _contents(values: list[str] | None) -> list[str]:
 
 
 @action("ReviewAudioVideo", rate_limit="review_rate_per_app")
-def review_audio_video(ctx: Ctx, req: ReviewAudioVideoRequest) -> dict[str, Any]:
+def review_audio_video(ctx: Ctx, req: ReviewAudioVideoRequest) -> ReviewAudioVideoResponse:
     with ctx.tx() as s:
         media = _media(ctx, s, req.FileId, req.MediaStoragePath)
         task_id = tasks.start_review(
@@ -52,7 +61,7 @@ def review_audio_video(ctx: Ctx, req: ReviewAudioVideoRequest) -> dict[str, Any]
             contents=_contents(req.ReviewContents), priority=req.TasksPriority or 0, session_id=req.SessionId or "",
             session_context=req.SessionContext or "", ext_info=req.ExtInfo or "", now=ctx.now,
         )  # fmt: skip
-    return {"TaskId": task_id}
+    return ReviewAudioVideoResponse(TaskId=task_id)
 
 
 class ReviewImageRequest(VodRequest):
@@ -62,11 +71,11 @@ class ReviewImageRequest(VodRequest):
 
 
 @action("ReviewImage")
-def review_image(ctx: Ctx, req: ReviewImageRequest) -> dict[str, Any]:
+def review_image(ctx: Ctx, req: ReviewImageRequest) -> ReviewImageResponse:
     with ctx.tx() as s:
         media = _media(ctx, s, req.FileId, req.MediaStoragePath)
     result = reviews.review_image(ctx.services, app_id=ctx.app_id, media=media, definition=req.Definition)
-    return {"MediaReviewResult": result, "ReviewResultSet": []}
+    return ReviewImageResponse(MediaReviewResult=result, ReviewResultSet=[])
 
 
 class ProcessMediaByProcedureRequest(VodRequest):
@@ -81,7 +90,9 @@ class ProcessMediaByProcedureRequest(VodRequest):
 
 
 @action("ProcessMediaByProcedure")
-def process_media_by_procedure(ctx: Ctx, req: ProcessMediaByProcedureRequest) -> dict[str, Any]:
+def process_media_by_procedure(
+    ctx: Ctx, req: ProcessMediaByProcedureRequest
+) -> ProcessMediaByProcedureResponse:
     if req.TasksNotifyMode not in (None, "", "Finish", "Change", "None"):
         raise InvalidParameterValue("TasksNotifyMode must be Finish, Change or None", code="InvalidParameterValue.TasksNotifyMode")  # fmt: skip
     with ctx.tx() as s:
@@ -90,7 +101,9 @@ def process_media_by_procedure(ctx: Ctx, req: ProcessMediaByProcedureRequest) ->
             s, services=ctx.services, media=media, procedure=req.ProcedureName, priority=req.TasksPriority or 0,
             session_id=req.SessionId or "", session_context=req.SessionContext or "", now=ctx.now,
         )  # fmt: skip
-    return {"TaskId": "", "ReviewAudioVideoTaskId": task_id, "ImportMediaKnowledgeTaskIdSet": []}
+    return ProcessMediaByProcedureResponse(
+        TaskId="", ReviewAudioVideoTaskId=task_id, ImportMediaKnowledgeTaskIdSet=[]
+    )
 
 
 class DescribeTaskDetailRequest(VodRequest):
@@ -98,17 +111,17 @@ class DescribeTaskDetailRequest(VodRequest):
 
 
 @action("DescribeTaskDetail")
-def describe_task_detail(ctx: Ctx, req: DescribeTaskDetailRequest) -> dict[str, Any]:
+def describe_task_detail(ctx: Ctx, req: DescribeTaskDetailRequest) -> DescribeTaskDetailResponse:
     with ctx.tx() as s:
         task = tasks.get_task(s, app_id=ctx.app_id, task_id=req.TaskId, now=ctx.now)
-        return {
-            "TaskType": task.task_type,
-            "Status": task.status,
-            "CreateTime": iso(task.created_at),
-            "BeginProcessTime": iso(task.begin_at),
-            "FinishTime": iso(task.finish_at),
-            "ReviewAudioVideoTask": tasks.task_wire(task),
-        }
+        return DescribeTaskDetailResponse(
+            TaskType=task.task_type,
+            Status=task.status,
+            CreateTime=iso(task.created_at),
+            BeginProcessTime=iso(task.begin_at),
+            FinishTime=iso(task.finish_at),
+            ReviewAudioVideoTask=shapes.review_task(task),
+        )
 
 
 class TimeRange(VodRequest):
@@ -141,7 +154,7 @@ def _time(value: str | None, name: str) -> datetime | None:
 
 
 @action("DescribeTasks")
-def describe_tasks(ctx: Ctx, req: DescribeTasksRequest) -> dict[str, Any]:
+def describe_tasks(ctx: Ctx, req: DescribeTasksRequest) -> DescribeTasksResponse:
     created, finished = req.CreateTime or TimeRange(), req.FinishTime or TimeRange()
     query = tasks.TaskQuery(
         status=req.Status, file_id=req.FileId,
@@ -152,7 +165,7 @@ def describe_tasks(ctx: Ctx, req: DescribeTasksRequest) -> dict[str, Any]:
     )  # fmt: skip
     with ctx.tx() as s:
         rows, token = tasks.list_tasks(s, app_id=ctx.app_id, query=query, now=ctx.now)
-        return {"TaskSet": [tasks.simple_info(t) for t in rows], "ScrollToken": token}
+        return DescribeTasksResponse(TaskSet=[shapes.task_simple_info(t) for t in rows], ScrollToken=token)
 
 
 class SetReviewDecisionRequest(VodRequest):
@@ -163,7 +176,7 @@ class SetReviewDecisionRequest(VodRequest):
 
 
 @action("SetReviewDecision")
-def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> dict[str, Any]:
+def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> SetReviewDecisionResponse:
     """vodguard extension: a person approves (publishes) or blocks (forbids) a media."""
     if req.Operator == decisions.SAME_CONTENT:
         raise InvalidParameterValue(
@@ -175,7 +188,7 @@ def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> dict[str, An
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
             operator=req.Operator or "api", now=ctx.now,
         )  # fmt: skip
-        return {"DecisionId": row.id}
+        return SetReviewDecisionResponse(DecisionId=row.id)
 
 
 class DescribeReviewDecisionsRequest(VodRequest):
@@ -185,7 +198,9 @@ class DescribeReviewDecisionsRequest(VodRequest):
 
 
 @action("DescribeReviewDecisions")
-def describe_review_decisions(ctx: Ctx, req: DescribeReviewDecisionsRequest) -> dict[str, Any]:
+def describe_review_decisions(
+    ctx: Ctx, req: DescribeReviewDecisionsRequest
+) -> DescribeReviewDecisionsResponse:
     """vodguard extension: the audit log of people's decisions, newest first."""
     if not 1 <= req.Limit <= 100:
         raise InvalidParameterValue("Limit must be between 1 and 100", code="InvalidParameterValue.Limit")
@@ -193,9 +208,5 @@ def describe_review_decisions(ctx: Ctx, req: DescribeReviewDecisionsRequest) -> 
         rows = decisions.history(
             s, app_id=ctx.app_id, file_id=req.FileId, offset=max(req.Offset, 0), limit=req.Limit
         )
-        items = [
-            {"DecisionId": r.id, "FileId": r.file_id, "Decision": r.decision, "Reason": r.reason,
-             "Operator": r.operator, "CreateTime": iso(r.created_at)}
-            for r in rows
-        ]  # fmt: skip
-    return {"DecisionSet": items}
+        items = [shapes.review_decision(r) for r in rows]
+    return DescribeReviewDecisionsResponse(DecisionSet=items)
