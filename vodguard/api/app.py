@@ -8,8 +8,8 @@ from fastapi.responses import Response
 
 from vodguard import ids
 from vodguard.api import actions  # noqa: F401  (registers every action)
+from vodguard.api.endpoint import router as api_router
 from vodguard.api.error_answers import api_error, wire_error
-from vodguard.api.transport import router as api_router
 from vodguard.services.container import Services
 
 

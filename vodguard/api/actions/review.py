@@ -1,27 +1,19 @@
-"""Moderation actions: ReviewAudioVideo, ReviewImage, ProcessMediaByProcedure, DescribeTaskDetail, DescribeTasks,
-and the extension actions SetReviewDecision / DescribeReviewDecisions (a person's approve or block, spec §2.13)."""
+"""Moderation requests: ReviewAudioVideo, ReviewImage and ProcessMediaByProcedure (spec §2.1, §2.2, §2.13).
+The tasks they start are described in ``tasks.py``; a person's decisions are ``decisions.py``."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue, MissingParameter
-from vodguard.services import decisions, procedures, reviews, tasks, templates
 from vodguard.services import media as media_service
-from vodguard.services.wire import shapes
+from vodguard.services import procedures, reviews, tasks, templates
 from vodguard.services.wire.responses import (
-    DescribeReviewDecisionsResponse,
-    DescribeTaskDetailResponse,
-    DescribeTasksResponse,
     ProcessMediaByProcedureResponse,
     ReviewAudioVideoResponse,
     ReviewImageResponse,
-    SetReviewDecisionResponse,
 )
-from vodguard.timeutil import iso, parse_iso
 
 
 class ReviewAudioVideoRequest(VodRequest):
@@ -104,109 +96,3 @@ def process_media_by_procedure(
     return ProcessMediaByProcedureResponse(
         TaskId="", ReviewAudioVideoTaskId=task_id, ImportMediaKnowledgeTaskIdSet=[]
     )
-
-
-class DescribeTaskDetailRequest(VodRequest):
-    TaskId: str
-
-
-@action("DescribeTaskDetail")
-def describe_task_detail(ctx: Ctx, req: DescribeTaskDetailRequest) -> DescribeTaskDetailResponse:
-    with ctx.tx() as s:
-        task = tasks.get_task(s, app_id=ctx.app_id, task_id=req.TaskId, now=ctx.now)
-        return DescribeTaskDetailResponse(
-            TaskType=task.task_type,
-            Status=task.status,
-            CreateTime=iso(task.created_at),
-            BeginProcessTime=iso(task.begin_at),
-            FinishTime=iso(task.finish_at),
-            ReviewAudioVideoTask=shapes.review_task(task),
-        )
-
-
-class TimeRange(VodRequest):
-    After: str | None = None
-    Before: str | None = None
-
-
-class SortBy(VodRequest):
-    Field: str
-    Order: str
-
-
-class DescribeTasksRequest(VodRequest):
-    Status: str | None = None
-    FileId: str | None = None
-    CreateTime: TimeRange | None = None
-    FinishTime: TimeRange | None = None
-    Sort: SortBy | None = None
-    Limit: int | None = None
-    ScrollToken: str | None = None
-
-
-def _time(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise InvalidParameterValue(f"{name} {value!r} is not an ISO 8601 date-time", code=f"InvalidParameterValue.{name.split('.')[0]}") from None  # fmt: skip
-
-
-@action("DescribeTasks")
-def describe_tasks(ctx: Ctx, req: DescribeTasksRequest) -> DescribeTasksResponse:
-    created, finished = req.CreateTime or TimeRange(), req.FinishTime or TimeRange()
-    query = tasks.TaskQuery(
-        status=req.Status, file_id=req.FileId,
-        created_after=_time(created.After, "CreateTime.After"), created_before=_time(created.Before, "CreateTime.Before"),
-        finished_after=_time(finished.After, "FinishTime.After"), finished_before=_time(finished.Before, "FinishTime.Before"),
-        sort_field=req.Sort.Field if req.Sort else "CreateTime", sort_order=req.Sort.Order if req.Sort else "Desc",
-        limit=req.Limit if req.Limit is not None else 10, scroll_token=req.ScrollToken or "",
-    )  # fmt: skip
-    with ctx.tx() as s:
-        rows, token = tasks.list_tasks(s, app_id=ctx.app_id, query=query, now=ctx.now)
-        return DescribeTasksResponse(TaskSet=[shapes.task_simple_info(t) for t in rows], ScrollToken=token)
-
-
-class SetReviewDecisionRequest(VodRequest):
-    FileId: str
-    Decision: str
-    Reason: str | None = None
-    Operator: str | None = None
-
-
-@action("SetReviewDecision")
-def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> SetReviewDecisionResponse:
-    """vodguard extension: a person approves (publishes) or blocks (forbids) a media."""
-    if req.Operator == decisions.SAME_CONTENT:
-        raise InvalidParameterValue(
-            f"Operator {req.Operator!r} is reserved for decisions vodguard takes over from identical bytes",
-            code="InvalidParameterValue.Operator",
-        )
-    with ctx.tx() as s:
-        row = decisions.decide(
-            s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
-            operator=req.Operator or "api", now=ctx.now,
-        )  # fmt: skip
-        return SetReviewDecisionResponse(DecisionId=row.id)
-
-
-class DescribeReviewDecisionsRequest(VodRequest):
-    FileId: str | None = None
-    Offset: int = 0
-    Limit: int = 20
-
-
-@action("DescribeReviewDecisions")
-def describe_review_decisions(
-    ctx: Ctx, req: DescribeReviewDecisionsRequest
-) -> DescribeReviewDecisionsResponse:
-    """vodguard extension: the audit log of people's decisions, newest first."""
-    if not 1 <= req.Limit <= 100:
-        raise InvalidParameterValue("Limit must be between 1 and 100", code="InvalidParameterValue.Limit")
-    with ctx.tx() as s:
-        rows = decisions.history(
-            s, app_id=ctx.app_id, file_id=req.FileId, offset=max(req.Offset, 0), limit=req.Limit
-        )
-        items = [shapes.review_decision(r) for r in rows]
-    return DescribeReviewDecisionsResponse(DecisionSet=items)
