@@ -82,7 +82,10 @@ def start_review(
     ext_info: str = "",
     now: datetime,
 ) -> str:
-    """Create a WAITING ReviewAudioVideo task in the caller's transaction; returns its TaskId."""
+    """Create a WAITING ReviewAudioVideo task in the caller's transaction; returns its TaskId.
+
+    Once the transaction commits, the queue carries the TaskId to a worker, which runs ``services.reviews.process``.
+    """
     templates.get_review_template(session, app_id=media.app_id, definition=definition)
     check_priority(priority)
     check_session_fields(session_id=session_id, session_context=session_context)
