@@ -108,3 +108,20 @@ def test_a_response_model_refuses_a_field_it_does_not_declare():
 
     with pytest.raises(ValidationError, match="Extra"):
         wire.responses.ReviewAudioVideoResponse(TaskId="t", Taskid="typo")  # type: ignore[call-arg]
+
+
+def test_every_action_returns_a_response_model():
+    import typing
+
+    from vodguard.api import actions  # noqa: F401  (registers them)
+    from vodguard.api.registry import ACTIONS
+
+    untyped = [
+        name
+        for name, act in ACTIONS.items()
+        if not (
+            isinstance(ret := typing.get_type_hints(act.handler).get("return"), type)
+            and issubclass(ret, wire.shapes.WireModel)
+        )
+    ]
+    assert len(ACTIONS) > 20 and untyped == []

@@ -1,7 +1,7 @@
 """The action registry: ``@action("Name")`` binds a handler to one wire action.
 
-A handler takes ``(ctx, req)`` where ``req`` is a pydantic model of the request (PascalCase fields) and returns a
-dict or model of the response fields without ``RequestId``. Pydantic's validation errors become wire errors here:
+A handler takes ``(ctx, req)`` where ``req`` is a pydantic model of the request (PascalCase fields) and returns
+its response model from ``services/wire/responses.py``, without ``RequestId``. Pydantic's validation errors become wire errors here:
 a missing field is ``MissingParameter``, a wrong type ``InvalidParameter``, a bad value ``InvalidParameterValue``,
 each naming the field.
 """

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
-from vodguard.moderation.presets import DEFAULT_THRESHOLDS
+
+# DEFAULT_THRESHOLDS is re-exported: the console shows them, and api/ reaches the engine only through services.
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
 from vodguard.moderation.types import CustomLabel, Template, Thresholds
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
