@@ -9,6 +9,19 @@ the services (``services/urls.py``). It imports no other service but ``templates
 may use it.
 """
 
-from vodguard.services.wire import responses, results, shapes
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vodguard.services.wire import responses, results, shapes
 
 __all__ = ["responses", "results", "shapes"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `vodguard review` needs ``results`` alone, without the database models the others use.
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
