@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -14,6 +16,49 @@ MODEL_PATH_SETTINGS = (
     "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
     "ocr_rec_keys_path", "sound_model_path", "safety_model_path", "custom_models_file",
 )  # fmt: skip
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def normal_host(host: str) -> str:
+    """A host name as allow lists compare it: no brackets, no trailing dot, lower case."""
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+# VODGUARD_NOTIFY_ALLOW, parsed. services/destinations.py applies it to every event delivery.
+@dataclass(frozen=True)
+class AllowList:
+    """Hosts (by name, as the URL spells them) and networks the server may reach even though they are not public."""
+
+    hosts: frozenset[str] = frozenset()
+    networks: tuple[Network, ...] = ()
+
+    @classmethod
+    def parse(cls, value: str) -> AllowList:
+        """``"receiver.lan, 10.0.0.0/8, 127.0.0.1"``; raises ValueError naming an entry that is none of these."""
+        hosts: set[str] = set()
+        networks: list[Network] = []
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+                continue
+            except ValueError:
+                pass
+            name = normal_host(entry)
+            if not (name.isascii() and len(name) <= 253 and _HOST.fullmatch(name)):
+                raise ValueError(f"{entry!r} is not a host name, an IP address or a CIDR network")
+            hosts.add(name)
+        return cls(frozenset(hosts), tuple(networks))
+
+    def allows_host(self, host: str) -> bool:
+        return normal_host(host) in self.hosts
+
+    def allows_address(self, address: Address) -> bool:
+        return any(address in network for network in self.networks)
 
 
 class Settings(BaseSettings):
@@ -131,8 +176,6 @@ class Settings(BaseSettings):
     @classmethod
     def _notify_allow(cls, value: str) -> str:
         """Refuse a bad entry at start-up, not at the first event."""
-        from vodguard.services.destinations import AllowList
-
         AllowList.parse(value)  # raises ValueError naming the entry
         return value
 

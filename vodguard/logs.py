@@ -1,6 +1,6 @@
 """Logging set-up: readable lines by default, one JSON object per line with ``VODGUARD_LOG_FORMAT=json``.
 
-The RequestId of the API call being served (a context variable set by the transport) goes into every record, so
+The RequestId of the API call being served (a context variable set by ``api/endpoint.py``) goes into every record, so
 a client's RequestId finds the server's lines about it.
 """
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
+from vodguard import ids
 from vodguard.api import actions  # noqa: F401  (registers every action)
-from vodguard.api.transport import router as api_router
+from vodguard.api.endpoint import router as api_router
+from vodguard.api.error_answers import api_error, wire_error
 from vodguard.services.container import Services
 
 
@@ -27,9 +29,11 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(cos.CosMiddleware, services=services)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {"Error": {"Code": "InvalidParameter", "Message": str(exc.errors()[0]["msg"])}}, 400
-        )
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        # A typed route parameter (a console form's number, a media URL's app id) the caller got wrong: the API's
+        # error body naming the field, with a RequestId, as HTTP 400 (these routes are not the SDK's).
+        request_id = ids.request_id()
+        error = wire_error(exc, request_id=request_id, where=f"{request.method} {request.url.path}")
+        return api_error(error, request_id, status=400)
 
     return app

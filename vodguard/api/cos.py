@@ -14,9 +14,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
-from xml.sax.saxutils import escape
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vodguard import ids
 from vodguard.api.bodylimit import BodyTooLarge, bounded
+from vodguard.api.error_answers import wire_error, xml_document, xml_error
 from vodguard.digits import parse_digits
 from vodguard.errors import VodError
 from vodguard.services import staging
@@ -35,50 +34,17 @@ from vodguard.timeutil import utcnow
 BUCKET_HOST = re.compile(
     r"^(?P<bucket>[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9])\.cos\.(?P<region>[A-Za-z0-9.\-]+?)\.myqcloud\.com(:\d+)?$"
 )
-STATUS = {
-    "AccessDenied": 403, "SignatureDoesNotMatch": 403, "InvalidAccessKeyId": 403, "ExpiredToken": 403,
-    "InvalidToken": 403, "RequestTimeTooSkewed": 403, "NoSuchUpload": 404, "NoSuchKey": 404, "EntityTooLarge": 400,
-    "InvalidPart": 400, "InvalidPartOrder": 400, "MalformedXML": 400, "InvalidArgument": 400, "MethodNotAllowed": 405,
-    "MaxMessageLengthExceeded": 400,
-}  # fmt: skip
 # Every body but a PUT's is read whole; the largest real one, a CompleteMultipartUpload list of 10,000 parts, is
 # under 1 MiB (about 80 bytes a part).
 XML_BODY_LIMIT = 2 << 20
 
 
 class CosError(Exception):
+    """A failure in COS's own terms (``NoSuchUpload``, ``MalformedXML``): answered as it is, by ``xml_error``."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
-
-
-def _xml(tag: str, fields: dict[str, Any]) -> str:
-    def render(value: Any) -> str:
-        if isinstance(value, dict):
-            return "".join(f"<{k}>{render(v)}</{k}>" for k, v in value.items())
-        if isinstance(value, list):
-            return "".join(render(v) for v in value)
-        return escape(str(value))
-
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<{tag}>{render(fields)}</{tag}>'
-
-
-def _error(code: str, message: str, request_id: str, resource: str) -> Response:
-    # The COS SDK reads an error only when Code, Message, Resource and RequestId are all present.
-    fields = {
-        "Code": code,
-        "Message": message,
-        "Resource": resource,
-        "RequestId": request_id,
-        "TraceId": request_id,
-    }
-    body = _xml("Error", fields)
-    return Response(
-        body,
-        status_code=STATUS.get(code, 400),
-        media_type="application/xml",
-        headers={"x-cos-request-id": request_id},
-    )
 
 
 def _enc(value: str) -> str:
@@ -167,9 +133,12 @@ class CosMiddleware:
             result = await run_in_threadpool(self._dispatch, request.method, row, object_key, query, body)
             return Response(result, media_type="application/xml", headers={"x-cos-request-id": request_id})
         except CosError as exc:
-            return _error(exc.code, exc.message, request_id, request.url.path)
-        except VodError as exc:
-            return _error(exc.wire_code, exc.message, request_id, request.url.path)
+            return xml_error(exc.code, exc.message, request_id, request.url.path)
+        except Exception as exc:
+            error = wire_error(
+                exc, request_id=request_id, where=f"{request.method} object {request.url.path}"
+            )
+            return xml_error(error.wire_code, error.message, request_id, request.url.path)
         finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -243,10 +212,10 @@ class CosMiddleware:
                                 "Initiated": u.created_at.isoformat() + "Z"}}
                     for u in staging.list_uploads(s, row, prefix)
                 ]  # fmt: skip
-                return _xml("ListMultipartUploadsResult", {"Bucket": row.bucket, "Prefix": prefix, "IsTruncated": "false", "Uploads": items})  # fmt: skip
+                return xml_document("ListMultipartUploadsResult", {"Bucket": row.bucket, "Prefix": prefix, "IsTruncated": "false", "Uploads": items})  # fmt: skip
             if method == "POST" and key and "uploads" in query:
                 upload_id = staging.initiate_multipart(s, row, object_key=key, now=now)
-                return _xml(
+                return xml_document(
                     "InitiateMultipartUploadResult", {"Bucket": row.bucket, "Key": key, "UploadId": upload_id}
                 )
             if key and "uploadId" in query:
@@ -257,13 +226,13 @@ class CosMiddleware:
                                   "LastModified": p.created_at.isoformat() + "Z"}}
                         for p in staging.list_parts(s, upload)
                     ]  # fmt: skip
-                    return _xml("ListPartsResult", {"Bucket": row.bucket, "Key": key, "UploadId": upload.upload_id, "IsTruncated": "false", "Parts": parts})  # fmt: skip
+                    return xml_document("ListPartsResult", {"Bucket": row.bucket, "Key": key, "UploadId": upload.upload_id, "IsTruncated": "false", "Parts": parts})  # fmt: skip
                 if method == "POST":
                     etag = staging.complete_multipart(
                         s, blobs, row, upload, _parse_complete(body),
                         limit=self.services.settings.max_upload_bytes, now=now,
                     )  # fmt: skip
-                    return _xml("CompleteMultipartUploadResult", {"Location": f"{row.bucket}/{key}", "Bucket": row.bucket, "Key": key, "ETag": f'"{etag}"'})  # fmt: skip
+                    return xml_document("CompleteMultipartUploadResult", {"Location": f"{row.bucket}/{key}", "Bucket": row.bucket, "Key": key, "ETag": f'"{etag}"'})  # fmt: skip
                 if method == "DELETE":
                     staging.abort_multipart(s, blobs, upload)
                     return ""

@@ -1,7 +1,7 @@
 """The action registry: ``@action("Name")`` binds a handler to one wire action.
 
-A handler takes ``(ctx, req)`` where ``req`` is a pydantic model of the request (PascalCase fields) and returns a
-dict or model of the response fields without ``RequestId``. Pydantic's validation errors become wire errors here:
+A handler takes ``(ctx, req)`` where ``req`` is a pydantic model of the request (PascalCase fields) and returns
+its response model from ``services/wire/responses.py``, without ``RequestId``. Pydantic's validation errors become wire errors here:
 a missing field is ``MissingParameter``, a wrong type ``InvalidParameter``, a bad value ``InvalidParameterValue``,
 each naming the field.
 """
@@ -18,8 +18,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
+from vodguard.api.error_answers import validation_error
 from vodguard.digits import is_int64
-from vodguard.errors import InvalidParameter, InvalidParameterValue, MissingParameter, VodError
+from vodguard.errors import InvalidParameter, InvalidParameterValue
 from vodguard.services.apps import App
 from vodguard.services.container import Services
 
@@ -96,7 +97,7 @@ def parse_request(model: type[VodRequest], data: Any) -> VodRequest:
     try:
         req = model.model_validate(data)
     except ValidationError as exc:
-        raise _wire_error(exc) from None
+        raise validation_error(exc.errors()) from None
     for path, value in _leaves(req.model_dump()):
         if isinstance(value, int) and not isinstance(value, bool) and not is_int64(value):
             raise InvalidParameterValue(f"{path} is out of range: integers must be between -2^63 and 2^63-1")
@@ -144,14 +145,3 @@ def _encodable(text: str) -> bool:
 
 def _printable(path: str) -> str:
     return path.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:200]
-
-
-def _wire_error(exc: ValidationError) -> VodError:
-    err = exc.errors()[0]
-    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "body"
-    kind = err["type"]
-    if kind == "missing":
-        return MissingParameter(f"{field} is required")
-    if kind.endswith(("_type", "_parsing")) or kind in ("model_attributes_type", "dict_type", "list_type"):
-        return InvalidParameter(f"{field} has the wrong type: {err['msg']}")
-    return InvalidParameterValue(f"{field}: {err['msg']}")

@@ -9,14 +9,13 @@ Content-Length, and refused with ``RequestSizeLimitExceeded`` (413) at the first
 Fields: ``file`` (required), ``cover``, ``mediaName``, ``mediaType``, ``procedure``,
 ``classId``, ``sourceContext``, ``sessionContext``, ``expireTime``, ``tasksPriority``. Values inside a signature
 win over form fields. Answers JSON: ``{"FileId", "MediaUrl", "CoverUrl", "ReviewAudioVideoTaskId", "RequestId"}``,
-or ``{"Error": {"Code", "Message"}, "RequestId"}`` with a 4xx status.
+or ``{"Error": {"Code", "Message"}, "RequestId"}`` with a 4xx status (``error_answers.form_error``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from starlette.types import Message
 
 from vodguard import ids
 from vodguard.api.bodylimit import BodyTooLarge, bounded
+from vodguard.api.error_answers import form_error, form_json, wire_error
 from vodguard.errors import (
     AuthFailure,
     InvalidParameterValue,
@@ -50,13 +50,6 @@ FORM_OVERHEAD = 1 << 20  # part headers and the small fields around the file
 SIGNATURE_FIRST_BYTES = 64 << 10
 _PART_HEADER = re.compile(rb"content-disposition:[ \t]*form-data;([^\r\n]*)", re.IGNORECASE)
 _PART_NAME = re.compile(rb'\bname="([^"]*)"')
-STATUS = {"AuthFailure": 401, "RequestSizeLimitExceeded": 413, "InternalError": 500}
-
-
-def _answer(payload: dict[str, Any], status: int = 200) -> Response:
-    return Response(
-        json.dumps(payload, ensure_ascii=False), status_code=status, media_type="application/json"
-    )
 
 
 @router.post("/upload")
@@ -97,12 +90,9 @@ async def upload(request: Request) -> Response:
             _store, services, authenticated, authorization, fields, media_file,
             cover_file if isinstance(cover_file, UploadFile) else None,
         )  # fmt: skip
-        return _answer({**result, "RequestId": request_id})
-    except VodError as exc:
-        status = STATUS.get(exc.wire_code.split(".")[0], 400)
-        return _answer(
-            {"Error": {"Code": exc.wire_code, "Message": exc.message}, "RequestId": request_id}, status
-        )
+        return form_json({**result, "RequestId": request_id})
+    except Exception as exc:
+        return form_error(wire_error(exc, request_id=request_id, where="POST /upload"), request_id)
     finally:
         await reader.close()  # closes (and so deletes) any file the form parser spooled
 

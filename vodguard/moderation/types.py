@@ -1,8 +1,9 @@
-"""The engine's vocabulary: frames and audio in, findings out, results shaped like the wire (spec §3.3–3.6).
+"""The engine's vocabulary: frames and audio in, findings out, results as plain data (spec §3.3–3.6 says what
+they mean).
 
 Everything here is plain data. Detectors take ``Frame``/``AudioTrack`` and return ``Finding``; the policy turns
 findings into ``Segment``; ``ModerationResult`` carries the segments plus the evidence files the caller stores.
-``to_wire()`` gives the PascalCase dicts of the API.
+The API's PascalCase shapes of these, and signed URLs of the evidence, are the server's job, not the engine's.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -132,29 +132,6 @@ class Segment:
     text: str = ""
     keywords: tuple[str, ...] = ()
     thumbnail: str = ""
-    url: str = ""
-    url_expire_time: str = ""
-
-    def to_wire(self, *, timed: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "Confidence": round(self.confidence, 2),
-            "Suggestion": self.suggestion,
-            "Label": self.label,
-            "SubLabel": self.sub_label,
-            "Form": self.form,
-            "AreaCoordSet": list(self.box) if self.box else [],
-            "Text": self.text,
-            "KeywordSet": list(self.keywords),
-        }
-        if timed:
-            out = {
-                "StartTimeOffset": round(self.start, 3),
-                "EndTimeOffset": round(self.end, 3),
-                **out,
-                "Url": self.url,
-                "PicUrlExpireTime": self.url_expire_time,
-            }
-        return out
 
 
 @dataclass
@@ -184,15 +161,3 @@ class ModerationResult:
     evidence: list[EvidenceFile] = field(default_factory=list)
     duration: float = 0.0
     timings: list[StageTiming] = field(default_factory=list)
-
-    def to_wire(self, *, timed: bool = True, inline: int = 10) -> dict[str, Any]:
-        """ReviewAudioVideoTaskOutput (``timed``) or ReviewImageResult, with the first ``inline`` segments."""
-        return {
-            "Suggestion": self.suggestion,
-            "Label": self.label if self.suggestion != "pass" else "",
-            "Form": self.form if self.suggestion != "pass" else "",
-            "SegmentSet": [s.to_wire(timed=timed) for s in self.segments[:inline]],
-        }
-
-    def all_segments_wire(self, *, timed: bool = True) -> list[dict[str, Any]]:
-        return [s.to_wire(timed=timed) for s in self.segments]

@@ -14,22 +14,20 @@ hosts. The rule is applied twice:
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The operator's allow list is a setting, so it lives (and is checked at start-up) in config; re-exported here.
+from vodguard.config import Address as Address
+from vodguard.config import AllowList as AllowList
+from vodguard.config import normal_host
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 ANSWER_BYTES = 64 << 10  # most of a receiver's answer that is read; only its status counts
 HINT = (
     "events are not sent to loopback, link-local or private addresses unless VODGUARD_NOTIFY_ALLOW lists the host "
@@ -43,41 +41,6 @@ class UnsafeDestination(Exception):
 
 class DestinationRefused(httpx.ConnectError):
     """Raised by ``GuardedTransport`` instead of connecting to a refused address."""
-
-
-@dataclass(frozen=True)
-class AllowList:
-    """Hosts (by name, as the URL spells them) and networks the server may reach even though they are not public."""
-
-    hosts: frozenset[str] = frozenset()
-    networks: tuple[Network, ...] = ()
-
-    @classmethod
-    def parse(cls, value: str) -> AllowList:
-        """``"receiver.lan, 10.0.0.0/8, 127.0.0.1"``; raises ValueError naming an entry that is none of these."""
-        hosts: set[str] = set()
-        networks: list[Network] = []
-        for entry in filter(None, (part.strip() for part in value.split(","))):
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-                continue
-            except ValueError:
-                pass
-            name = _normal(entry)
-            if not (name.isascii() and len(name) <= 253 and _HOST.fullmatch(name)):
-                raise ValueError(f"{entry!r} is not a host name, an IP address or a CIDR network")
-            hosts.add(name)
-        return cls(frozenset(hosts), tuple(networks))
-
-    def allows_host(self, host: str) -> bool:
-        return _normal(host) in self.hosts
-
-    def allows_address(self, address: Address) -> bool:
-        return any(address in network for network in self.networks)
-
-
-def _normal(host: str) -> str:
-    return host.strip().strip("[]").rstrip(".").lower()
 
 
 def _carried(address: Address) -> list[Address]:
@@ -120,7 +83,7 @@ def resolve(host: str, port: int, allow: AllowList) -> list[str]:
     A host the allow-list names is taken as it resolves. Raises OSError when the name does not resolve.
     """
     try:
-        addresses: list[Address] = [ipaddress.ip_address(_normal(host))]
+        addresses: list[Address] = [ipaddress.ip_address(normal_host(host))]
         literal = True
     except ValueError:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)

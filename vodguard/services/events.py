@@ -24,7 +24,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import destinations
+from vodguard.services import destinations, wire
 from vodguard.services.destinations import AllowList
 from vodguard.store.db import Database, after_commit, rowcount
 from vodguard.store.models import Event, EventConfig
@@ -106,17 +106,6 @@ def get_config(session: Session, app_id: int) -> EventConfig:
     if config is None:
         config = EventConfig(app_id=app_id, **DEFAULTS)
     return config
-
-
-def event_config_wire(config: EventConfig) -> dict[str, Any]:
-    """DescribeEventConfig's fields. The SignKey is a secret the app set; like the cloud, it is not echoed."""
-    return {
-        "Mode": config.mode,
-        "NotificationUrl": config.notification_url,
-        "UploadMediaCompleteEventSwitch": config.upload_switch,
-        "DeleteMediaCompleteEventSwitch": config.delete_switch,
-        "PersistenceCompleteEventSwitch": config.persistence_switch,
-    }
 
 
 def modify_config(
@@ -270,7 +259,7 @@ def pull(session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATC
         .tuples()
         .all()
     )
-    return [{"EventHandle": handle, **bodies[event_id]} for event_id, handle in claimed]
+    return [wire.shapes.event_content(handle, bodies[event_id]) for event_id, handle in claimed]
 
 
 async def pull_events(

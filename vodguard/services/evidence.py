@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from vodguard.moderation.types import ModerationResult
-from vodguard.services import reuse
+from vodguard.services import reuse, wire
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore
 from vodguard.timeutil import from_unix, iso
@@ -29,15 +29,16 @@ def store_result(
     valid for ``ttl`` seconds."""
     for evidence in result.evidence:
         blobs.put_bytes(f"{base}/{prefix}{evidence.name}", evidence.data)
-    for segment in result.segments:
-        if segment.thumbnail and timed:
-            segment.url, expires = urls.url(f"/{base}/{prefix}{segment.thumbnail}", ttl=ttl)
-            segment.url_expire_time = iso(from_unix(expires))
-    segments = result.all_segments_wire(timed=timed)
+    signed: dict[str, tuple[str, str]] = {}
+    if timed:  # only the segments of a video or audio carry their thumbnail's URL
+        for name in {s.thumbnail for s in result.segments if s.thumbnail}:
+            url, expires = urls.url(f"/{base}/{prefix}{name}", ttl=ttl)
+            signed[name] = (url, iso(from_unix(expires)))
+    segments = wire.results.segment_set(result.segments, timed=timed, signed=signed)
     blobs.put_bytes(f"{base}/{prefix}segments.json", json.dumps(segments, ensure_ascii=False).encode())
     reuse.save_result(blobs, base, result, prefix=prefix)
     file_url, expires = urls.url(f"/{base}/{prefix}segments.json", ttl=ttl)
-    out = result.to_wire(timed=timed, inline=INLINE_SEGMENTS)
+    out = wire.results.review_output(result, segments[:INLINE_SEGMENTS])
     out["SegmentSetFileUrl"] = file_url
     out["SegmentSetFileUrlExpireTime"] = iso(from_unix(expires))
     return out

@@ -15,21 +15,19 @@ from sqlalchemy.orm import Session
 
 from vodguard import ids
 from vodguard.errors import FailedOperation, InvalidParameterValue, ResourceNotFound
-from vodguard.services import events, tasks
+from vodguard.services import events, tasks, wire
 from vodguard.services.events import Wakeups
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore
 from vodguard.store.db import after_commit
 from vodguard.store.models import App, Task
 from vodguard.store.models import Media as Media  # re-exported: api/ may not import store/
-from vodguard.timeutil import iso
 
 log = logging.getLogger("vodguard.media")
 
 VIDEO_TYPES = {"mp4", "mov", "mkv", "webm", "flv", "ts", "avi", "wmv", "3gp", "mpeg", "mpg", "m4v", "f4v", "rmvb", "rm", "asf", "vob", "mts", "m2ts", "ogv"}  # fmt: skip
 AUDIO_TYPES = {"mp3", "m4a", "aac", "wav", "ogg", "flac", "wma", "amr", "opus", "ac3"}
 IMAGE_TYPES = {"jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff", "heic"}
-NEVER = "9999-12-31T23:59:59Z"
 _IMAGE_EVIDENCE = re.compile(r"image-([0-9]+)-[0-9]+")  # ReviewImage's evidence folder (services/reviews.py)
 
 
@@ -65,8 +63,8 @@ def probe(path: Path, media_type: str) -> tuple[str, dict[str, Any]]:
         info = probe_media(path, Limits(max_file_bytes=1 << 62), complete=False)  # metadata, not moderation
     except ModerationError as exc:
         log.info("stored %s without metadata: %s", path.name, exc)
-        return category_for(media_type), {"Size": path.stat().st_size, "Container": media_type}
-    return info.category, info.to_wire()
+        return category_for(media_type), wire.results.bare_meta(path.stat().st_size, media_type)
+    return info.category, wire.results.media_meta(info)
 
 
 @dataclass
@@ -221,35 +219,17 @@ def find_many(session: Session, *, app_id: int, file_ids: list[str]) -> tuple[li
     return [rows[f] for f in file_ids if f in rows], [f for f in file_ids if f not in rows]
 
 
-def basic_info(media: Media, urls: UrlSigner, *, ttl: int) -> dict[str, Any]:
-    """MediaBasicInfo (spec §3.8) with freshly signed URLs."""
+def playback_urls(media: Media, urls: UrlSigner, *, ttl: int) -> tuple[str, str]:
+    """Freshly signed URLs of the media and of its cover ("" when it has none), valid for ``ttl`` seconds."""
     media_url, _ = urls.url(media_path(media), ttl=ttl)
     cover_url = urls.url(cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
-    return {
-        "Name": media.name,
-        "Description": media.description,
-        "CreateTime": iso(media.created_at),
-        "UpdateTime": iso(media.updated_at),
-        "ExpireTime": iso(media.expire_time) or NEVER,
-        "ClassId": media.class_id,
-        "ClassName": "",
-        "ClassPath": "",
-        "CoverUrl": cover_url,
-        "Type": media.media_type,
-        "MediaUrl": media_url,
-        "SourceInfo": {"SourceType": media.source_type, "SourceContext": media.source_context},
-        "StorageRegion": media.storage_region,
-        "TagSet": [],
-        "Vid": "",
-        "Category": media.category,
-        "Status": media.status,
-        "StorageClass": "STANDARD",
-        "StoragePath": media.storage_path,
-    }
+    return media_url, cover_url
 
 
-def review_info(media: Media) -> dict[str, Any]:
-    return {"MediaReviewInfo": media.review, "CoverReviewInfo": media.cover_review}
+def basic_info(media: Media, urls: UrlSigner, *, ttl: int) -> wire.shapes.MediaBasicInfo:
+    """MediaBasicInfo (spec §3.8) with freshly signed URLs."""
+    media_url, cover_url = playback_urls(media, urls, ttl=ttl)
+    return wire.shapes.basic_info(media, media_url=media_url, cover_url=cover_url)
 
 
 def delete_media(
@@ -270,12 +250,7 @@ def delete_media(
         wakeups=wakeups,
         app_id=app_id,
         event_type="FileDeleted",
-        body={
-            "FileDeleteEvent": {
-                "FileIdSet": [file_id],
-                "FileDeleteResultInfo": [{"FileId": file_id, "DeleteParts": []}],
-            }
-        },
+        body=wire.shapes.delete_event(file_id),
         order_key=file_id,
         now=now,
     )

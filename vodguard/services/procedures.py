@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vodguard.services import events, templates
+from vodguard.services import events, templates, wire
 from vodguard.services import media as media_service
 from vodguard.services.container import Services
 from vodguard.services.events import Wakeups
@@ -27,15 +26,8 @@ def announce_upload(
     now: datetime,
 ) -> None:
     """Emit NewFileUpload (spec §2.5 FileUploadTask) in the caller's transaction."""
-    body: dict[str, Any] = {
-        "FileUploadEvent": {
-            "FileId": media.file_id,
-            "MediaBasicInfo": media_service.basic_info(media, urls, ttl=ttl),
-            "ProcedureTaskId": "",
-            "ReviewAudioVideoTaskId": review_task_id,
-            "MetaData": media.meta,
-        }
-    }
+    basic = media_service.basic_info(media, urls, ttl=ttl)
+    body = wire.shapes.upload_event(media, basic, review_task_id=review_task_id)
     events.emit(
         session, wakeups=wakeups, app_id=media.app_id, event_type="NewFileUpload", body=body,
         order_key=media.file_id, now=now,

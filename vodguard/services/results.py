@@ -15,30 +15,15 @@ from vodguard import metrics
 from vodguard.moderation.errors import ModerationError
 from vodguard.moderation.types import ModerationResult
 from vodguard.queue import TaskQueue
-from vodguard.services import decisions, events, tasks
+from vodguard.services import decisions, events, tasks, wire
 from vodguard.services import media as media_service
 from vodguard.services.events import Wakeups
 from vodguard.services.leases import ReviewJob
 from vodguard.store.db import Database
 from vodguard.store.models import Media, Task
-from vodguard.timeutil import iso, utcnow
+from vodguard.timeutil import utcnow
 
 log = logging.getLogger("vodguard.reviews")
-
-
-def review_info(
-    definition: int, output: dict[str, Any], segments: Sequence[dict[str, Any]], now: datetime
-) -> dict[str, Any]:
-    """MediaReviewInfo / CoverReviewInfo (spec §2.9): TypeSet lists ``Form.Label`` of the flagged segments."""
-    type_set: list[str] = []
-    if output.get("Suggestion") != "pass":
-        type_set = list(dict.fromkeys(f"{s['Form']}.{s['Label']}" for s in segments))
-    return {
-        "Definition": definition,
-        "Suggestion": output.get("Suggestion", "pass"),
-        "TypeSet": type_set,
-        "ReviewTime": iso(now),
-    }
 
 
 def record_review(
@@ -55,10 +40,10 @@ def record_review(
     """Write a review on its media: the review info of the media (``output`` and all its ``segments``; None when
     the media itself was not reviewed) and of the cover, the publishing that follows, and the bytes' SHA-256."""
     if output is not None:
-        media.review = review_info(definition, output, segments, now)
+        media.review = wire.results.review_info(definition, output, segments, now)
         media_service.apply_publishing(session, media, output["Suggestion"])
     if cover is not None:
-        media.cover_review = review_info(definition, cover, cover.get("SegmentSet", []), now)
+        media.cover_review = wire.results.review_info(definition, cover, cover.get("SegmentSet", []), now)
     media.updated_at = now  # a new result: the console asks a person again
     if digest:
         media.sha256 = digest
@@ -93,7 +78,7 @@ def finish_succeeded(
         if media is not None:
             record_review(
                 s, media, definition=task.definition, output=output if media_result is not None else None,
-                segments=media_result.all_segments_wire() if media_result is not None else (),
+                segments=wire.results.segment_set(media_result.segments) if media_result is not None else (),
                 cover=cover_result, digest=media_digest, now=now,
             )  # fmt: skip
         emit_complete(s, wakeups, task, now)
@@ -151,13 +136,12 @@ def _observe_finish(task: Task, output: dict[str, Any], result: ModerationResult
 
 def emit_complete(session: Session, wakeups: Wakeups, task: Task, now: datetime) -> None:
     """The ReviewAudioVideoComplete event of a finished task, in the caller's transaction."""
-    body = {"ReviewAudioVideoCompleteEvent": tasks.task_wire(task)}
     events.emit(
         session,
         wakeups=wakeups,
         app_id=task.app_id,
         event_type="ReviewAudioVideoComplete",
-        body=body,
+        body=wire.shapes.review_complete_event(task),
         order_key=task.file_id,
         now=now,
     )

@@ -89,6 +89,9 @@ def find_source(session: Session, *, app_id: int, key: str, evidence_days: int, 
     return session.scalars(query).first()
 
 
+_SEGMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Segment))
+
+
 def save_result(blobs: BlobStore, base: str, result: ModerationResult, *, prefix: str = "") -> None:
     """Keep the engine's result beside its evidence, so that a later task on the same bytes can replay it."""
     record = {
@@ -96,7 +99,7 @@ def save_result(blobs: BlobStore, base: str, result: ModerationResult, *, prefix
         "label": result.label,
         "form": result.form,
         "duration": result.duration,
-        "segments": [{**dataclasses.asdict(s), "url": "", "url_expire_time": ""} for s in result.segments],
+        "segments": [dataclasses.asdict(s) for s in result.segments],
     }
     blobs.put_bytes(f"{base}/{prefix}{RESULT_FILE}", json.dumps(record, ensure_ascii=False).encode())
 
@@ -113,7 +116,8 @@ def load_result(blobs: BlobStore, base: str, *, prefix: str = "") -> ModerationR
     for raw in record["segments"]:
         raw["box"] = tuple(raw["box"]) if raw.get("box") else None
         raw["keywords"] = tuple(raw.get("keywords") or ())
-        segment = Segment(**raw)
+        # Older versions kept a segment's URL in it too ("url", "url_expire_time"): only the engine's fields count.
+        segment = Segment(**{k: v for k, v in raw.items() if k in _SEGMENT_FIELDS})
         if segment.thumbnail:
             thumb = f"{base}/{prefix}{segment.thumbnail}"
             if not blobs.exists(thumb):

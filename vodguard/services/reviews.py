@@ -19,7 +19,7 @@ from vodguard.config import Settings
 from vodguard.errors import InvalidParameterValue, LimitExceeded
 from vodguard.moderation.errors import SourceFileError
 from vodguard.moderation.types import ModerationResult
-from vodguard.services import evidence, results, reuse, templates
+from vodguard.services import evidence, results, reuse, templates, wire
 from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
 from vodguard.services.leases import Heartbeat, ReviewJob, claim
@@ -103,7 +103,7 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
     base = f"evidence/{job.app_id}/{job.task_id}"
     ttl = settings.evidence_days * 86400
     media_result = None
-    output: dict[str, Any] = {"Suggestion": "pass", "Label": "", "Form": "", "SegmentSet": []}
+    output = wire.results.empty_output()
     if "Media" in job.contents:
         path = blobs.local_path(job.media_key)
 
@@ -177,7 +177,7 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
         row = s.get(Media, media.file_id)
         if row is not None:
             results.record_review(
-                s, row, definition=definition, output=output, segments=result.all_segments_wire(timed=False),
+                s, row, definition=definition, output=output, segments=wire.results.segment_set(result.segments, timed=False),
                 digest=digest, now=now,
             )  # fmt: skip
     return output

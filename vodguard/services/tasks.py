@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,7 @@ from vodguard.services.container import Services
 from vodguard.store.db import after_commit
 from vodguard.store.models import Media, UsedSessionId
 from vodguard.store.models import Task as Task  # re-exported: api/ may not import store/
-from vodguard.timeutil import iso, utcnow
+from vodguard.timeutil import utcnow
 
 SESSION_ID_WINDOW = timedelta(days=3)
 REQUEUE_LEASES = 10  # a WAITING task unclaimed for this many lease periods is queued again
@@ -83,7 +82,10 @@ def start_review(
     ext_info: str = "",
     now: datetime,
 ) -> str:
-    """Create a WAITING ReviewAudioVideo task in the caller's transaction; returns its TaskId."""
+    """Create a WAITING ReviewAudioVideo task in the caller's transaction; returns its TaskId.
+
+    Once the transaction commits, the queue carries the TaskId to a worker, which runs ``services.reviews.process``.
+    """
     templates.get_review_template(session, app_id=media.app_id, definition=definition)
     check_priority(priority)
     check_session_fields(session_id=session_id, session_context=session_context)
@@ -118,40 +120,6 @@ def enqueue_after_commit(session: Session, task: Task, *, queue: TaskQueue, leas
     task.lease_until = utcnow() + timedelta(seconds=REQUEUE_LEASES * lease_seconds)
     task_id, priority = task.task_id, task.priority
     after_commit(session, lambda: queue.enqueue(task_id, priority=priority))
-
-
-def task_wire(task: Task) -> dict[str, Any]:
-    """ReviewAudioVideoTask (spec §3.1), as DescribeTaskDetail and the completion event carry it."""
-    return {
-        "TaskId": task.task_id,
-        "Status": task.status,
-        "ErrCodeExt": task.err_code_ext,
-        "Message": task.message if task.status == "FINISH" else "",
-        "Input": {
-            "FileId": task.file_id,
-            "Definition": task.definition,
-            "ReviewContents": list(task.review_contents),
-        },
-        "Output": task.output if task.status == "FINISH" else None,
-        "SessionId": task.session_id,
-        "SessionContext": task.session_context,
-    }
-
-
-def simple_info(task: Task) -> dict[str, Any]:
-    """TaskSimpleInfo (spec §2.4), as DescribeTasks lists it."""
-    return {
-        "TaskId": task.task_id,
-        "TaskType": task.task_type,
-        "Status": task.status,
-        "FileId": task.file_id,
-        "FileName": "",
-        "CreateTime": iso(task.created_at),
-        "BeginProcessTime": iso(task.begin_at),
-        "FinishTime": iso(task.finish_at),
-        "SessionId": task.session_id,
-        "SessionContext": task.session_context,
-    }
 
 
 def find_task(session: Session, *, app_id: int, task_id: str) -> Task | None:

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
-from vodguard.moderation.presets import DEFAULT_THRESHOLDS
+
+# DEFAULT_THRESHOLDS is re-exported: the console shows them, and api/ reaches the engine only through services.
+from vodguard.moderation.presets import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
 from vodguard.moderation.types import CustomLabel, Template, Thresholds
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
-from vodguard.timeutil import iso
 
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
 PRESET_DEFINITION = 10
@@ -413,24 +414,3 @@ def describe_procedure_templates(
         query = query.where(ProcedureTemplate.name.in_(names))
     rows = list(session.scalars(query.order_by(ProcedureTemplate.created_at, ProcedureTemplate.id)))
     return len(rows), rows[offset : offset + limit]
-
-
-def procedure_template_wire(row: ProcedureTemplate) -> dict[str, Any]:
-    """ProcedureTemplate (spec §2.12), as DescribeProcedureTemplates lists it."""
-    review = None
-    if row.review_definition is not None:
-        review = {"Definition": row.review_definition, "ReviewContents": list(row.review_contents)}
-    return {
-        "Name": row.name,
-        "Type": "Custom",
-        "Comment": row.comment,
-        "ReviewAudioVideoTask": review,
-        "MediaProcessTask": None,
-        "AiContentReviewTask": None,
-        "AiAnalysisTask": None,
-        "AiRecognitionTask": None,
-        "MiniProgramPublishTask": None,
-        "AiRecognitionTaskSet": [],
-        "CreateTime": iso(row.created_at),
-        "UpdateTime": iso(row.updated_at),
-    }

@@ -122,9 +122,9 @@ def check_storage_path(path: str) -> None:
 
 
 def apply_upload(
-    session: Session, *, app_id: int, params: UploadParams, region: str, ttl: int, now: datetime
-) -> dict[str, Any]:
-    """Open an upload session and return the ApplyUpload response fields."""
+    session: Session, *, app_id: int, params: UploadParams, ttl: int, now: datetime
+) -> UploadSession:
+    """Open an upload session for ``ttl`` seconds; ApplyUpload's answer is ``wire.responses.apply_upload`` of it."""
     validate_params(session, app_id, params, now=now)
     key = secrets.token_hex(8)
     ext = params.media_type.lower()
@@ -146,21 +146,7 @@ def apply_upload(
     )
     session.add(row)
     session.flush()
-    return {
-        "StorageBucket": row.bucket,
-        "StorageRegion": params.storage_region or region,
-        "VodSessionKey": row.session_key,
-        "MediaStoragePath": "/" + media_key,
-        "CoverStoragePath": "/" + cover_key if cover_key else "",
-        "TempCertificate": {
-            "SecretId": row.temp_secret_id,
-            "SecretKey": row.temp_secret_key,
-            "Token": row.temp_token,
-            "ExpiredTime": int(expires.timestamp())
-            if expires.tzinfo
-            else int((expires - datetime(1970, 1, 1)).total_seconds()),
-        },
-    }
+    return row
 
 
 # Committing: CommitUpload and POST /upload
@@ -196,10 +182,8 @@ def finish_upload(
                     s, services=services, media=media, procedure=params.procedure, priority=params.task_priority,
                     session_context=params.session_context, now=now,
                 )  # fmt: skip
-            ttl = services.settings.playback_url_seconds
-            media_url, _ = services.urls.url(media_service.media_path(media), ttl=ttl)
-            cover_url = (
-                services.urls.url(media_service.cover_path(media), ttl=ttl)[0] if media.cover_blob_key else ""
+            media_url, cover_url = media_service.playback_urls(
+                media, services.urls, ttl=services.settings.playback_url_seconds
             )
     except BaseException:
         # The row was not committed: its bytes must not stay behind (they went out of staging).

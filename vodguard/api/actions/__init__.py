@@ -1,3 +1,12 @@
 """Action handlers, one module per area. Importing this package registers them all."""
 
-from vodguard.api.actions import app_settings, events, media, review, templates, uploads  # noqa: F401
+from vodguard.api.actions import (  # noqa: F401
+    app_settings,
+    decisions,
+    events,
+    media,
+    review,
+    tasks,
+    templates,
+    uploads,
+)

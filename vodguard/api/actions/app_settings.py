@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.services import apps
+from vodguard.services.wire.responses import DescribeAppSettingsResponse, EmptyResponse
 
 
 class ModifyAppSettingsRequest(VodRequest):
@@ -17,17 +16,17 @@ class DescribeAppSettingsRequest(VodRequest):
 
 
 @action("ModifyAppSettings")
-def modify_app_settings(ctx: Ctx, req: ModifyAppSettingsRequest) -> dict[str, Any]:
+def modify_app_settings(ctx: Ctx, req: ModifyAppSettingsRequest) -> EmptyResponse:
     """``PublishMode``: ``post`` (playable at once, forbidden when a review blocks) or ``pre`` (playable once passed
     or approved)."""
     if req.PublishMode is not None:
         with ctx.tx() as s:
             apps.set_publish_mode(s, app_id=ctx.app_id, mode=req.PublishMode)
-    return {}
+    return EmptyResponse()
 
 
 @action("DescribeAppSettings")
-def describe_app_settings(ctx: Ctx, req: DescribeAppSettingsRequest) -> dict[str, Any]:
+def describe_app_settings(ctx: Ctx, req: DescribeAppSettingsRequest) -> DescribeAppSettingsResponse:
     with ctx.tx() as s:
         app = apps.get_app(s, ctx.app_id)
-        return {"SubAppId": app.id, "Name": app.name, "PublishMode": app.publish_mode}
+        return DescribeAppSettingsResponse(SubAppId=app.id, Name=app.name, PublishMode=app.publish_mode)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import events
+from vodguard.services import events, wire
 from vodguard.services.destinations import AllowList
+from vodguard.services.wire.responses import DescribeEventConfigResponse, EmptyResponse, PullEventsResponse
 
 
 class ModifyEventConfigRequest(VodRequest):
@@ -33,7 +32,7 @@ class ConfirmEventsRequest(VodRequest):
 
 
 @action("ModifyEventConfig")
-def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, Any]:
+def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> EmptyResponse:
     with ctx.tx() as s:
         events.modify_config(
             s, app_id=ctx.app_id, mode=req.Mode, notification_url=req.NotificationUrl,
@@ -41,17 +40,17 @@ def modify_event_config(ctx: Ctx, req: ModifyEventConfigRequest) -> dict[str, An
             persistence_switch=req.PersistenceCompleteEventSwitch, sign_key=req.SignKey,
             allow=AllowList.parse(ctx.services.settings.notify_allow),
         )  # fmt: skip
-    return {}
+    return EmptyResponse()
 
 
 @action("DescribeEventConfig", rate_limit="event_config_rate_per_app")
-def describe_event_config(ctx: Ctx, req: DescribeEventConfigRequest) -> dict[str, Any]:
+def describe_event_config(ctx: Ctx, req: DescribeEventConfigRequest) -> DescribeEventConfigResponse:
     with ctx.tx() as s:
-        return events.event_config_wire(events.get_config(s, ctx.app_id))
+        return wire.responses.describe_event_config(events.get_config(s, ctx.app_id))
 
 
 @action("PullEvents")
-async def pull_events(ctx: Ctx, req: PullEventsRequest) -> dict[str, Any]:
+async def pull_events(ctx: Ctx, req: PullEventsRequest) -> PullEventsResponse:
     # async: the long poll waits on the event loop, not on one of the API's threads (audit D5)
     found = await events.pull_events(
         ctx.services.db,
@@ -59,11 +58,11 @@ async def pull_events(ctx: Ctx, req: PullEventsRequest) -> dict[str, Any]:
         app_id=ctx.app_id,
         hold_seconds=ctx.services.settings.pull_hold_seconds,
     )
-    return {"EventSet": found}
+    return PullEventsResponse(EventSet=found)
 
 
 @action("ConfirmEvents")
-def confirm_events(ctx: Ctx, req: ConfirmEventsRequest) -> dict[str, Any]:
+def confirm_events(ctx: Ctx, req: ConfirmEventsRequest) -> EmptyResponse:
     if not req.EventHandles or len(req.EventHandles) > events.PULL_BATCH:
         raise InvalidParameterValue(
             f"EventHandles must hold 1 to {events.PULL_BATCH} handles, not {len(req.EventHandles)}"
@@ -76,4 +75,4 @@ def confirm_events(ctx: Ctx, req: ConfirmEventsRequest) -> dict[str, Any]:
             f"EventHandles {bad} are unknown or older than {events.HANDLE_SECONDS} s; "
             "their events come back in a later PullEvents"
         )
-    return {}
+    return EmptyResponse()

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import media as media_service
+from vodguard.services.wire import shapes
+from vodguard.services.wire.responses import (
+    DescribeMediaInfosResponse,
+    EmptyResponse,
+    ForbidMediaDistributionResponse,
+)
 
 FILTERS = {
     "basicInfo", "metaData", "transcodeInfo", "animatedGraphicsInfo", "imageSpriteInfo", "snapshotByTimeOffsetInfo",
     "sampleSnapshotInfo", "keyFrameDescInfo", "adaptiveDynamicStreamingInfo", "miniProgramReviewInfo",
     "subtitleInfo", "reviewInfo", "mpsAiMediaInfo", "knowledgeBasesInfo",
 }  # fmt: skip
-UNUSED_SLOTS = (
-    "TranscodeInfo", "AnimatedGraphicsInfo", "SampleSnapshotInfo", "ImageSpriteInfo", "SnapshotByTimeOffsetInfo",
-    "KeyFrameDescInfo", "AdaptiveDynamicStreamingInfo", "MiniProgramReviewInfo", "SubtitleInfo", "MPSAiMediaInfo",
-    "ImageUnderstandingInfo", "KnowledgeBasesInfo", "FaceRecognitionInfo",
-)  # fmt: skip
 
 
 class DescribeMediaInfosRequest(VodRequest):
@@ -41,7 +40,7 @@ class ForbidMediaDistributionRequest(VodRequest):
 
 
 @action("DescribeMediaInfos")
-def describe_media_infos(ctx: Ctx, req: DescribeMediaInfosRequest) -> dict[str, Any]:
+def describe_media_infos(ctx: Ctx, req: DescribeMediaInfosRequest) -> DescribeMediaInfosResponse:
     file_ids = media_service.check_file_ids(req.FileIds)
     filters = set(req.Filters or FILTERS)
     unknown = filters - FILTERS
@@ -52,39 +51,41 @@ def describe_media_infos(ctx: Ctx, req: DescribeMediaInfosRequest) -> dict[str, 
     ttl = ctx.services.settings.playback_url_seconds
     with ctx.tx() as s:
         found, missing = media_service.find_many(s, app_id=ctx.app_id, file_ids=file_ids)
-        infos = []
-        for media in found:
-            info: dict[str, Any] = {"FileId": media.file_id, **dict.fromkeys(UNUSED_SLOTS)}
-            info["BasicInfo"] = (
-                media_service.basic_info(media, ctx.services.urls, ttl=ttl)
+        infos = [
+            shapes.MediaInfo(
+                FileId=media.file_id,
+                BasicInfo=media_service.basic_info(media, ctx.services.urls, ttl=ttl)
                 if "basicInfo" in filters
-                else None
+                else None,
+                MetaData=media.meta if "metaData" in filters else None,
+                ReviewInfo=shapes.review_info(media) if "reviewInfo" in filters else None,
             )
-            info["MetaData"] = media.meta if "metaData" in filters else None
-            info["ReviewInfo"] = media_service.review_info(media) if "reviewInfo" in filters else None
-            infos.append(info)
-    return {"MediaInfoSet": infos, "NotExistFileIdSet": missing}
+            for media in found
+        ]
+    return DescribeMediaInfosResponse(MediaInfoSet=infos, NotExistFileIdSet=missing)
 
 
 @action("DeleteMedia")
-def delete_media(ctx: Ctx, req: DeleteMediaRequest) -> dict[str, Any]:
+def delete_media(ctx: Ctx, req: DeleteMediaRequest) -> EmptyResponse:
     parts = {p.Type for p in req.DeleteParts or []}
     if parts and "OriginalFiles" not in parts:
         # Only originals are stored here; deleting derived files that do not exist changes nothing.
         with ctx.tx() as s:
             media_service.get_media(s, app_id=ctx.app_id, file_id=req.FileId)
-        return {}
+        return EmptyResponse()
     with ctx.tx() as s:
         media_service.delete_media(
             s, ctx.services.blobs, ctx.services.wakeups, app_id=ctx.app_id, file_id=req.FileId, now=ctx.now
         )
-    return {}
+    return EmptyResponse()
 
 
 @action("ForbidMediaDistribution")
-def forbid_media_distribution(ctx: Ctx, req: ForbidMediaDistributionRequest) -> dict[str, Any]:
+def forbid_media_distribution(
+    ctx: Ctx, req: ForbidMediaDistributionRequest
+) -> ForbidMediaDistributionResponse:
     with ctx.tx() as s:
         missing = media_service.forbid(
             s, app_id=ctx.app_id, file_ids=req.FileIds, operation=req.Operation, now=ctx.now
         )
-    return {"NotExistFileIdSet": missing}
+    return ForbidMediaDistributionResponse(NotExistFileIdSet=missing)

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import UnsupportedOperation
 from vodguard.services import templates
-from vodguard.timeutil import iso
+from vodguard.services.wire import shapes
+from vodguard.services.wire.responses import (
+    CreateReviewTemplateResponse,
+    DescribeProcedureTemplatesResponse,
+    DescribeReviewTemplatesResponse,
+    EmptyResponse,
+)
 
 
 class CustomLabelInput(BaseModel):
@@ -56,53 +62,37 @@ def _custom_input(items: list[CustomLabelInput] | None) -> list[dict[str, Any]] 
     return None if items is None else [item.model_dump() for item in items]
 
 
-def review_template_wire(view: templates.ReviewTemplateView) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Definition": view.definition,
-        "Name": view.name,
-        "Comment": view.comment,
-        "Type": view.type,
-        "Labels": view.labels,
-        "CreateTime": iso(view.created_at) or "2018-07-17T00:00:00Z",
-        "UpdateTime": iso(view.updated_at) or "2018-07-17T00:00:00Z",
-    }
-    if view.custom_labels:  # only then: the SDK's ReviewTemplate model warns about fields it does not know
-        out["CustomLabels"] = [
-            {"Label": c.label, "SubLabel": c.sub_label, "Examples": list(c.examples)}
-            for c in view.custom_labels
-        ]
-    return out
-
-
 @action("CreateReviewTemplate")
-def create_review_template(ctx: Ctx, req: CreateReviewTemplateRequest) -> dict[str, Any]:
+def create_review_template(ctx: Ctx, req: CreateReviewTemplateRequest) -> CreateReviewTemplateResponse:
     with ctx.tx() as s:
         view = templates.create_review_template(
             s, app_id=ctx.app_id, labels=req.Labels, name=req.Name, comment=req.Comment,
             custom_labels=_custom_input(req.CustomLabels), now=ctx.now,
         )  # fmt: skip
-    return {"Definition": view.definition}
+    return CreateReviewTemplateResponse(Definition=view.definition)
 
 
 @action("ModifyReviewTemplate")
-def modify_review_template(ctx: Ctx, req: ModifyReviewTemplateRequest) -> dict[str, Any]:
+def modify_review_template(ctx: Ctx, req: ModifyReviewTemplateRequest) -> EmptyResponse:
     with ctx.tx() as s:
         templates.modify_review_template(
             s, app_id=ctx.app_id, definition=req.Definition, labels=req.Labels, name=req.Name,
             comment=req.Comment, custom_labels=_custom_input(req.CustomLabels), now=ctx.now,
         )  # fmt: skip
-    return {}
+    return EmptyResponse()
 
 
 @action("DeleteReviewTemplate")
-def delete_review_template(ctx: Ctx, req: DeleteReviewTemplateRequest) -> dict[str, Any]:
+def delete_review_template(ctx: Ctx, req: DeleteReviewTemplateRequest) -> EmptyResponse:
     with ctx.tx() as s:
         templates.delete_review_template(s, app_id=ctx.app_id, definition=req.Definition)
-    return {}
+    return EmptyResponse()
 
 
 @action("DescribeReviewTemplates")
-def describe_review_templates(ctx: Ctx, req: DescribeReviewTemplatesRequest) -> dict[str, Any]:
+def describe_review_templates(
+    ctx: Ctx, req: DescribeReviewTemplatesRequest
+) -> DescribeReviewTemplatesResponse:
     with ctx.tx() as s:
         total, views = templates.describe_review_templates(
             s,
@@ -112,7 +102,9 @@ def describe_review_templates(ctx: Ctx, req: DescribeReviewTemplatesRequest) -> 
             offset=req.Offset,
             limit=req.Limit,
         )
-    return {"TotalCount": total, "ReviewTemplateSet": [review_template_wire(v) for v in views]}
+    return DescribeReviewTemplatesResponse(
+        TotalCount=total, ReviewTemplateSet=[shapes.review_template(v) for v in views]
+    )
 
 
 class ReviewTaskInput(VodRequest):
@@ -143,7 +135,7 @@ class DescribeProcedureTemplatesRequest(VodRequest):
 
 
 @action("CreateProcedureTemplate")
-def create_procedure_template(ctx: Ctx, req: CreateProcedureTemplateRequest) -> dict[str, Any]:
+def create_procedure_template(ctx: Ctx, req: CreateProcedureTemplateRequest) -> EmptyResponse:
     for name in ("MediaProcessTask", "AiContentReviewTask", "AiAnalysisTask", "AiRecognitionTask"):
         if getattr(req, name) is not None:
             raise UnsupportedOperation(f"{name} is not supported: vodguard runs ReviewAudioVideoTask only")
@@ -154,21 +146,23 @@ def create_procedure_template(ctx: Ctx, req: CreateProcedureTemplateRequest) -> 
             review_definition=task.Definition if task else None,
             review_contents=task.ReviewContents if task else None, now=ctx.now,
         )  # fmt: skip
-    return {}
+    return EmptyResponse()
 
 
 @action("DeleteProcedureTemplate")
-def delete_procedure_template(ctx: Ctx, req: DeleteProcedureTemplateRequest) -> dict[str, Any]:
+def delete_procedure_template(ctx: Ctx, req: DeleteProcedureTemplateRequest) -> EmptyResponse:
     with ctx.tx() as s:
         templates.delete_procedure_template(s, app_id=ctx.app_id, name=req.Name)
-    return {}
+    return EmptyResponse()
 
 
 @action("DescribeProcedureTemplates")
-def describe_procedure_templates(ctx: Ctx, req: DescribeProcedureTemplatesRequest) -> dict[str, Any]:
+def describe_procedure_templates(
+    ctx: Ctx, req: DescribeProcedureTemplatesRequest
+) -> DescribeProcedureTemplatesResponse:
     with ctx.tx() as s:
         total, rows = templates.describe_procedure_templates(
             s, app_id=ctx.app_id, names=req.Names, type_=req.Type, offset=req.Offset, limit=req.Limit
         )
-        items = [templates.procedure_template_wire(r) for r in rows]
-    return {"TotalCount": total, "ProcedureTemplateSet": items}
+        items = [shapes.procedure_template(r) for r in rows]
+    return DescribeProcedureTemplatesResponse(TotalCount=total, ProcedureTemplateSet=items)

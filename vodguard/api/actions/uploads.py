@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vodguard.api.registry import Ctx, VodRequest, action
-from vodguard.services import uploads
+from vodguard.services import uploads, wire
+from vodguard.services.wire.responses import ApplyUploadResponse, CommitUploadResponse
 
 
 class ApplyUploadRequest(VodRequest):
@@ -27,7 +26,7 @@ class CommitUploadRequest(VodRequest):
 
 
 @action("ApplyUpload")
-def apply_upload(ctx: Ctx, req: ApplyUploadRequest) -> dict[str, Any]:
+def apply_upload(ctx: Ctx, req: ApplyUploadRequest) -> ApplyUploadResponse:
     params = uploads.UploadParams(
         media_type=req.MediaType, media_name=req.MediaName or "", cover_type=req.CoverType or "",
         procedure=req.Procedure or "", expire_time=req.ExpireTime or "", storage_region=req.StorageRegion or "",
@@ -36,13 +35,15 @@ def apply_upload(ctx: Ctx, req: ApplyUploadRequest) -> dict[str, Any]:
     )  # fmt: skip
     settings = ctx.services.settings
     with ctx.tx() as s:
-        return uploads.apply_upload(
-            s, app_id=ctx.app_id, params=params, region=settings.storage_region,
-            ttl=settings.upload_session_seconds, now=ctx.now,
-        )  # fmt: skip
+        row = uploads.apply_upload(
+            s, app_id=ctx.app_id, params=params, ttl=settings.upload_session_seconds, now=ctx.now
+        )
+        return wire.responses.apply_upload(
+            row, storage_region=params.storage_region or settings.storage_region
+        )
 
 
 @action("CommitUpload")
-def commit_upload(ctx: Ctx, req: CommitUploadRequest) -> dict[str, Any]:
+def commit_upload(ctx: Ctx, req: CommitUploadRequest) -> CommitUploadResponse:
     result = uploads.commit_upload(ctx.services, app=ctx.app, session_key=req.VodSessionKey, now=ctx.now)
-    return {"FileId": result.file_id, "MediaUrl": result.media_url, "CoverUrl": result.cover_url}
+    return CommitUploadResponse(FileId=result.file_id, MediaUrl=result.media_url, CoverUrl=result.cover_url)

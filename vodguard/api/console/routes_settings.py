@@ -13,7 +13,6 @@ from vodguard.api.console import views
 from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
 from vodguard.digits import INT64_MAX, parse_digits
 from vodguard.errors import InvalidParameterValue
-from vodguard.moderation.presets import DEFAULT_THRESHOLDS
 from vodguard.services import apps, console_queries, events, templates
 from vodguard.services.destinations import AllowList
 from vodguard.timeutil import utcnow
@@ -53,7 +52,7 @@ def _settings(c: Console, new_key: apps.KeyPair | None = None) -> Response:
     return views.render(
         c.request, "settings.html", console=c, page="settings", review_templates=review_templates,
         procedures=procedures, events=event_config, keys=keys, labels=templates.LABELS,
-        defaults=DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key,
+        defaults=templates.DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key,
     )  # fmt: skip
 
 
@@ -65,7 +64,7 @@ def _thresholds(form: FormData, labels: list[str]) -> dict[str, Any]:
         raw = {kind: str(form.get(f"{kind}_{label}", "") or "").strip() for kind in ("review", "block")}
         if not any(raw.values()):
             continue
-        base = DEFAULT_THRESHOLDS[label]
+        base = templates.DEFAULT_THRESHOLDS[label]
         try:
             review = float(raw["review"]) if raw["review"] else base.review
             block = float(raw["block"]) if raw["block"] else base.block

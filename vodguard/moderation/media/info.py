@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,15 +19,6 @@ class VideoStreamInfo:
     duration: float
     frame_count: int | None
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "Bitrate": self.bitrate,
-            "Height": self.height,
-            "Width": self.width,
-            "Codec": self.codec,
-            "Fps": round(self.fps),
-        }
-
 
 @dataclass(frozen=True)
 class AudioStreamInfo:
@@ -40,9 +30,6 @@ class AudioStreamInfo:
     channels: int
     bitrate: int
     duration: float
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"Bitrate": self.bitrate, "SamplingRate": self.sample_rate, "Codec": self.codec}
 
 
 @dataclass(frozen=True)
@@ -84,19 +71,3 @@ class MediaInfo:
         """Width and height as a viewer sees them (pixel aspect and rotation applied)."""
         w, h = max(1, round(self.width * self.sample_aspect)), self.height
         return (h, w) if self.rotation in (90, 270) else (w, h)
-
-    def to_wire(self) -> dict[str, Any]:
-        """MediaMetaData in the API's PascalCase, without Md5 (the caller knows the stored bytes)."""
-        return {
-            "Size": self.size,
-            "Container": self.container,
-            "Bitrate": self.bitrate,
-            "Height": self.height,
-            "Width": self.width,
-            "Duration": round(self.duration, 3),
-            "Rotate": self.rotation,
-            "VideoStreamSet": [s.to_wire() for s in self.video_streams],
-            "AudioStreamSet": [s.to_wire() for s in self.audio_streams],
-            "VideoDuration": round(self.video_duration, 3),
-            "AudioDuration": round(self.audio_duration, 3),
-        }

@@ -1,14 +1,13 @@
 """``POST /`` (and ``GET /``): the API 3.0 endpoint. Authenticate, find the action, validate, run, answer.
 
 Every answer is HTTP 200 with ``Content-Type: application/json`` exactly (the SDK ignores errors otherwise) and a
-``RequestId``; every failure is a ``VodError`` turned into the error envelope.
+``RequestId``; every failure goes through ``error_answers.wire_error`` into the error envelope.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-import logging
 import time
 from typing import Any
 
@@ -17,9 +16,9 @@ from fastapi.responses import Response
 
 from vodguard import ids, logs, metrics
 from vodguard.api import auth
+from vodguard.api.error_answers import api_error, envelope, wire_error
 from vodguard.api.registry import ACTIONS, Ctx, Handler, parse_request
 from vodguard.errors import (
-    InternalError,
     InvalidAction,
     InvalidParameter,
     MissingParameter,
@@ -33,21 +32,8 @@ from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
 from vodguard.timeutil import from_unix, utcnow
 
-log = logging.getLogger("vodguard.api")
 router = APIRouter()
 VERSION = "2018-07-17"
-
-
-def envelope(payload: dict[str, Any], request_id: str) -> Response:
-    body = json.dumps({"Response": {**payload, "RequestId": request_id}}, ensure_ascii=False, default=str)
-    # backslashreplace: a lone surrogate echoed in a message becomes the JSON escape \udXXX, not a crash.
-    return Response(
-        content=body.encode("utf-8", "backslashreplace"), status_code=200, media_type="application/json"
-    )
-
-
-def error_response(exc: VodError, request_id: str) -> Response:
-    return envelope({"Error": {"Code": exc.wire_code, "Message": exc.message}}, request_id)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -94,13 +80,10 @@ async def api_endpoint(request: Request) -> Response:
         payload = result.model_dump() if hasattr(result, "model_dump") else (result or {})
         _observe(act.name, "OK", started)
         return envelope(payload, request_id)
-    except VodError as exc:
-        _observe(action_name if action_name in ACTIONS else "unknown", exc.wire_code, started)
-        return error_response(exc, request_id)
-    except Exception:
-        log.exception("unhandled error in %s (RequestId %s)", action_name, request_id)
-        _observe(action_name if action_name in ACTIONS else "unknown", "InternalError", started)
-        return error_response(InternalError("internal error; the server log has the details"), request_id)
+    except Exception as exc:
+        error = wire_error(exc, request_id=request_id, where=action_name or "POST /")
+        _observe(action_name if action_name in ACTIONS else "unknown", error.wire_code, started)
+        return api_error(error, request_id)
 
 
 def _observe(action: str, code: str, started: float) -> None:
