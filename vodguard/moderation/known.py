@@ -44,7 +44,11 @@ CANDIDATES_PER_FRAME = 8  # bank frames kept per query frame and entry, the near
 
 @dataclass(frozen=True)
 class FrameHash:
-    """A sampled frame's hashes: its time in the file (s), its pHash, and the pHash of its mirror image."""
+    """A sampled frame's hashes: its time in the file (s), its pHash, and the pHash of its mirror image.
+
+    A bank keeps ``straight`` (and ``time``) of every ``FrameHash`` of a blocked file; ``flipped`` is what a
+    query also looks up, so a mirrored copy finds the straight bank frames.
+    """
 
     time: float
     straight: int
