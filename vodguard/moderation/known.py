@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from vodguard.moderation.config import Limits
     from vodguard.moderation.types import Frame
 
-RADIUS = 10  # bits of 64: how far a query frame's hash may be from a bank frame's
+RADIUS = 8  # bits of 64: how far a query frame's hash may be from a bank frame's
 MIN_FRAMES = 3  # matched frames in order, at least (or every informative frame of a shorter file)
 MIN_SHARE = 0.5  # of the file's informative frames that the chain covers
 # Grey-level standard deviation (0..255) of the thumbnail under which a frame is flat: its pHash bits are noise
@@ -316,7 +316,7 @@ class MemoryIndex:
 
     Two hashes within ``r`` bits agree within ``r // 4`` bits on at least one of their four 16-bit chunks
     (otherwise each chunk would differ by more, and the whole by more than ``r``). So a lookup visits, per chunk,
-    only the buckets of the chunk values within ``r // 4`` bits of the query's (137 of 65,536 at r = 10) and
+    only the buckets of the chunk values within ``r // 4`` bits of the query's (137 of 65,536 at r = 8 or 10) and
     checks the full distance of the frames in them. Adding or removing entries rebuilds the buckets on the next
     lookup; lookups may come from several threads.
     """
