@@ -3,7 +3,7 @@
 A frame's hash is the engine's 64-bit pHash (``sampling.phash``) of its 32x32 thumbnail, once straight and once
 mirrored, so a horizontally flipped copy matches too. A bank holds the straight hashes of blocked media, frame by
 frame with their times; ``KnownLookup`` is how the engine asks a bank for the frames near a set of hashes, and
-``MemoryIndex`` (``known_index.py``) is the in-memory bank. ``KnownMatcher`` collects the answers for one file
+``MemoryIndex`` is the in-memory bank (multi-index hashing). ``KnownMatcher`` collects the answers for one file
 and applies the match rule; a match is reported as ``KnownMatch`` on ``ModerationResult.known_match``.
 
 The rule, chosen from ``scripts/measure_known_variants.py`` (docs/quality.md, "Known content"): a query frame
