@@ -12,8 +12,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vodguard.moderation.known import KnownMatch
 
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
 FORMS = ("Image", "OCR", "ASR", "Voice")
@@ -24,11 +28,13 @@ Box = tuple[int, int, int, int]  # x1, y1, x2, y2 in a frame's pixels
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded picture: RGB ``uint8`` array of shape (H, W, 3), its time in seconds and its index in the sample."""
+    """One decoded picture: RGB ``uint8`` array of shape (H, W, 3), its time in seconds and its index in the sample;
+    ``thumb`` is the sampler's 32x32 float RGB thumbnail of it, when the sampler made one (known-content hashes)."""
 
     image: np.ndarray
     time: float
     index: int = 0
+    thumb: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -161,3 +167,5 @@ class ModerationResult:
     evidence: list[EvidenceFile] = field(default_factory=list)
     duration: float = 0.0
     timings: list[StageTiming] = field(default_factory=list)
+    # the bank entry this file copies (known content, ``known.py``); it makes the suggestion block
+    known_match: KnownMatch | None = None
