@@ -82,6 +82,11 @@ class FrameSelector:
         self.seen = 0
 
     @property
+    def kept_thumb(self) -> np.ndarray | None:
+        """The thumbnail of the last kept frame (the clean one, when ``consider`` was given ``detail``)."""
+        return None if self._last_kept is None else self._last_kept[1]
+
+    @property
     def next_due(self) -> float:
         """The time by which another frame must be looked at."""
         return -math.inf if self.last_time is None else self.last_time + self.interval

@@ -24,11 +24,13 @@ Box = tuple[int, int, int, int]  # x1, y1, x2, y2 in a frame's pixels
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded picture: RGB ``uint8`` array of shape (H, W, 3), its time in seconds and its index in the sample."""
+    """One decoded picture: RGB ``uint8`` array of shape (H, W, 3), its time in seconds and its index in the sample;
+    ``thumb`` is the sampler's 32x32 float RGB thumbnail of it, when the sampler made one (known-content hashes)."""
 
     image: np.ndarray
     time: float
     index: int = 0
+    thumb: np.ndarray | None = None
 
     @property
     def width(self) -> int:

@@ -65,8 +65,9 @@ def sample_frames(
         with closing(load_image_frames(path, limits, max_side=max_side, deadline=deadline)) as frames:
             kept = 0
             for frame in frames:
-                if selector.consider(thumbnail(frame.image), frame.time, keyframe=True):
-                    yield Frame(image=frame.image, time=frame.time, index=kept)
+                thumb = thumbnail(frame.image)
+                if selector.consider(thumb, frame.time, keyframe=True):
+                    yield Frame(image=frame.image, time=frame.time, index=kept, thumb=thumb)
                     kept += 1
         return
     if not info.has_video:
@@ -133,7 +134,9 @@ class _VideoSampler:
                 continue
             if kept >= self.limits.max_frames:
                 raise MediaLimitExceeded(f"{self.name}: more than {self.limits.max_frames} sampled frames")
-            yield Frame(image=self._rgb(frame), time=round(max(t, 0.0), 3), index=kept)
+            yield Frame(
+                image=self._rgb(frame), time=round(max(t, 0.0), 3), index=kept, thumb=self._upright_thumb()
+            )
             kept += 1
 
     def _rgb(self, frame: Any) -> np.ndarray:
@@ -142,6 +145,13 @@ class _VideoSampler:
         if self.rotation:
             rgb = np.ascontiguousarray(np.rot90(rgb, k=-(self.rotation // 90)))  # negative k: clockwise
         return rgb
+
+    def _upright_thumb(self) -> np.ndarray | None:
+        """The selector's clean thumbnail of the frame it just kept, turned as ``_rgb`` turns the frame."""
+        thumb = self.selector.kept_thumb
+        if thumb is not None and self.rotation:
+            thumb = np.ascontiguousarray(np.rot90(thumb, k=-(self.rotation // 90)))
+        return thumb
 
     def _decoded_frames(self) -> Iterator[Any]:
         return decode_packets(self._chosen_packets(), self.name, self.deadline)
