@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.paths import fixture_path
-from vodguard.moderation import Limits, SourceFileError
+from vodguard.moderation import Engine, Limits, SourceFileError
 from vodguard.moderation.known import (
     RADIUS,
     FrameHash,
@@ -20,6 +20,9 @@ from vodguard.moderation.known import (
     hash_frame,
     is_flat,
 )
+from vodguard.moderation.types import Template
+
+NO_MODELS = Template(definition=0, labels=frozenset())  # only the known-content check runs
 
 
 def _picture(name: str) -> np.ndarray:
@@ -194,3 +197,42 @@ def test_a_short_file_needs_all_its_frames_and_a_long_one_half():
     less = KnownMatcher(bank)
     less.add_hashes([FrameHash(float(t), entry[t] if t % 3 == 0 else own[t], 0) for t in range(10)])
     assert less.match() is None  # 4 of 10
+
+
+# --- in the engine -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+def test_a_video_in_the_bank_is_blocked_with_its_matched_frames(engine: Engine):
+    bank = MemoryIndex()
+    bank.add("cuts", hash_file(fixture_path("cuts.mp4"), Limits()))
+    result = engine.moderate_media(fixture_path("cuts.mp4"), NO_MODELS, known=bank)
+    assert result.suggestion == "block"
+    assert result.known_match is not None and result.known_match.entry_id == "cuts"
+    assert result.known_match.score == 1.0 and len(result.known_match.frames) >= 10
+    assert any(t.name == "known" for t in result.timings)
+    other = engine.moderate_media(fixture_path("clean_video.mp4"), NO_MODELS, known=bank)
+    assert other.suggestion == "pass" and other.known_match is None
+
+
+def test_no_bank_or_an_empty_one_changes_nothing(engine: Engine):
+    plain = engine.moderate_media(fixture_path("cuts.mp4"), NO_MODELS)
+    empty = engine.moderate_media(fixture_path("cuts.mp4"), NO_MODELS, known=MemoryIndex())
+    assert plain.known_match is None and empty.known_match is None
+    assert plain.suggestion == empty.suggestion == "pass"
+    assert not any(t.name == "known" for t in plain.timings)
+
+
+def test_a_mirrored_picture_of_a_banked_one_is_blocked(engine: Engine):
+    bank = MemoryIndex()
+    bank.add("chart", hash_file(fixture_path("clean_pictures/chart_04.jpg"), Limits()))
+    mirrored = _jpeg(np.ascontiguousarray(_picture("chart_04.jpg")[:, ::-1]), quality=60)
+    result = engine.moderate_image(mirrored, NO_MODELS, known=bank)
+    assert result.suggestion == "block" and result.known_match is not None
+    assert result.known_match.entry_id == "chart" and result.known_match.frames[0].flipped
+    unrelated = engine.moderate_image(_jpeg(_picture("fireworks_03.jpg")), NO_MODELS, known=bank)
+    assert unrelated.known_match is None and unrelated.suggestion == "pass"

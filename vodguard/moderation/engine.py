@@ -12,7 +12,8 @@ per-call state). A template's custom text labels are fitted into heads once per 
 and reach OCR and ASR as a per-call text moderator, never as detector state.
 
 The planner (``plan.py``) chooses the detectors, ``detectors.build`` makes them, and ``lanes.py`` holds the
-threads of a call and the state they share.
+threads of a call and the state they share. Given a bank of known content (``known=``), the calling thread also
+hashes each batch of sampled frames and looks it up (``known.py``); a copy of banked media is a block.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.errors import ModelUnavailable, ModerationError, SourceFileError
 from vodguard.moderation.evidence import attach_thumbnails
+from vodguard.moderation.known import KnownLookup, KnownMatcher
 from vodguard.moderation.lanes import BATCH, Lane, OcrPass, Progress, Run, batches, decoded, frame_work
 from vodguard.moderation.plan import Plan, plan_for
 from vodguard.moderation.policy import verdict
@@ -128,13 +130,15 @@ class Engine:
         *,
         progress: Progress | None = None,
         deadline: float | None = None,
+        known: KnownLookup | None = None,
     ) -> ModerationResult:
         """Moderate an audio or video file (ReviewAudioVideoTaskOutput-shaped result).
 
         ``deadline`` is a ``time.monotonic()`` instant (default: now plus ``limits.wall_seconds``); past it
         the call raises ``DeadlineExceeded``. ``progress(stage, fraction)`` reports the stages ``pictures``
         and ``audio`` (each from 0 to 1, when the file has them); it may be called from any of the call's
-        threads, never two at once.
+        threads, never two at once. ``known`` is a bank of known content to match the file's frames against:
+        a match is ``result.known_match`` and makes the suggestion ``block``.
         """
         source = Path(source)
         if not source.is_file():
@@ -154,13 +158,14 @@ class Engine:
         )
         self._text_for_run(run, plan)
         duration = float(info.duration or 0.0)
+        matcher = KnownMatcher(known) if known is not None and info.has_video else None
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vodguard-engine") as pool:
             audio_job = pool.submit(self._audio_path, source, info, plan, run) if plan.audio else None
             try:
                 # picture models load here while the audio thread loads its own
                 self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
                 run.check()
-                if plan.pictures:
+                if plan.pictures or matcher is not None:
                     frames = media.sample_frames(
                         source,
                         info,
@@ -170,21 +175,30 @@ class Engine:
                         limits=limits,
                         deadline=run.deadline,
                     )
-                    self._picture_path(frames, plan, run, duration, pool)
+                    self._picture_path(frames, plan, run, duration, pool, matcher)
             except BaseException:
                 run.stop.set()  # the audio path gives up at its next check
                 raise
             if audio_job is not None:
                 audio_job.result()
-        return self._finish(run, duration, gaps_for(self.config.frame_interval, self.config.ocr_interval))
+        return self._finish(
+            run, duration, gaps_for(self.config.frame_interval, self.config.ocr_interval), matcher
+        )
 
     def _picture_path(
-        self, frames: Iterable[Frame], plan: Plan, run: Run, duration: float, pool: ThreadPoolExecutor | None
+        self,
+        frames: Iterable[Frame],
+        plan: Plan,
+        run: Run,
+        duration: float,
+        pool: ThreadPoolExecutor | None,
+        matcher: KnownMatcher | None = None,
     ) -> None:
         """Run the frame detectors (and OCR on its subset) on batches of frames as the decoder yields them.
 
         Each detector is a lane with its own thread, fed the same batches in order, so a slow OCR does not hold
-        the cheap detectors back and the cores stay busy while the decoder works ahead.
+        the cheap detectors back and the cores stay busy while the decoder works ahead. The known-content
+        lookup runs here, in the calling thread: it costs well under a millisecond a frame.
         """
         lanes: list[Lane] = []
         for name in plan.frame_detectors:
@@ -204,6 +218,13 @@ class Engine:
                 run.check()
                 for lane in lanes:
                     lane.submit(batch)
+                if matcher is not None:
+                    with run.timings.stage("known", len(batch)):
+                        matcher.add(batch)
+                        # A match is already a block; the models still run unless the template asks to stop at
+                        # the first block, so that the evidence (what else the file shows) stays complete.
+                        if run.template.early_exit and matcher.match() is not None:
+                            run.stop.set()
                 if duration > 0 and lanes:
                     run.report("pictures", min(lane.done_until for lane in lanes) / duration)
                 if run.stop.is_set():
@@ -248,12 +269,19 @@ class Engine:
             run.stop.set()  # the picture path gives up at its next batch
             raise
 
-    def _finish(self, run: Run, duration: float, gaps: dict[str, float] | float) -> ModerationResult:
+    def _finish(
+        self, run: Run, duration: float, gaps: dict[str, float] | float, matcher: KnownMatcher | None
+    ) -> ModerationResult:
         with run.timings.stage("segments"):
             merged = merge_findings(run.findings(duration), run.template, gaps=gaps)
             evidence = attach_thumbnails(merged, run.keeper)
         segments = [m.segment for m in merged]
         suggestion, label, form = verdict(segments)
+        known_match = matcher.match() if matcher is not None else None
+        if known_match is not None:
+            # The bank entry's label is the caller's to give (the engine knows only the entry's id); the models'
+            # label stays until then.
+            suggestion = "block"
         return ModerationResult(
             suggestion=suggestion,
             label=label,
@@ -262,12 +290,16 @@ class Engine:
             evidence=evidence,
             duration=duration,
             timings=run.timings.as_list(),
+            known_match=known_match,
         )
 
     # --- images ------------------------------------------------------------------------------------------
 
-    def moderate_image(self, source: Path | bytes, template: Template) -> ModerationResult:
-        """Moderate a picture, an animated GIF frame by frame (ReviewImageResult-shaped result)."""
+    def moderate_image(
+        self, source: Path | bytes, template: Template, *, known: KnownLookup | None = None
+    ) -> ModerationResult:
+        """Moderate a picture, an animated GIF frame by frame (ReviewImageResult-shaped result); ``known`` as
+        for ``moderate_media`` (each frame, straight and mirrored)."""
         limits = self.config.limits
         labels = template.labels & IMAGE_LABELS
         image_template = dataclasses.replace(template, labels=labels)
@@ -277,11 +309,12 @@ class Engine:
         self._text_for_run(run, plan)
         with run.timings.stage("decode"):
             frames = media.load_image_frames(source, limits, deadline=run.deadline)
+        matcher = KnownMatcher(known) if known is not None else None
         with contextlib.closing(frames):  # an early exit must not leave the image open
-            if plan.pictures:
-                self._picture_path(frames, plan, run, 0.0, None)
+            if plan.pictures or matcher is not None:
+                self._picture_path(frames, plan, run, 0.0, None, matcher)
         # one picture: every hit of one kind is one segment, however many GIF frames carry it
-        return self._finish(run, 0.0, float("inf"))
+        return self._finish(run, 0.0, float("inf"), matcher)
 
 
 def _shifted(findings: Iterable[Finding], offset: float) -> list[Finding]:
@@ -312,16 +345,22 @@ def moderate_media(
     progress: Progress | None = None,
     deadline: float | None = None,
     config: EngineConfig | None = None,
+    known: KnownLookup | None = None,
 ) -> ModerationResult:
     """``Engine.moderate_media`` on the shared engine for ``config``."""
-    return default_engine(config).moderate_media(source, template, progress=progress, deadline=deadline)
+    return default_engine(config).moderate_media(
+        source, template, progress=progress, deadline=deadline, known=known
+    )
 
 
 def moderate_image(
-    source: Path | bytes, template: Template, config: EngineConfig | None = None
+    source: Path | bytes,
+    template: Template,
+    config: EngineConfig | None = None,
+    known: KnownLookup | None = None,
 ) -> ModerationResult:
     """``Engine.moderate_image`` on the shared engine for ``config``."""
-    return default_engine(config).moderate_image(source, template)
+    return default_engine(config).moderate_image(source, template, known=known)
 
 
 __all__ = [

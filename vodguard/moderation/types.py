@@ -11,9 +11,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vodguard.moderation.known import KnownMatch
 
 LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
 FORMS = ("Image", "OCR", "ASR", "Voice")
@@ -186,6 +189,8 @@ class ModerationResult:
     evidence: list[EvidenceFile] = field(default_factory=list)
     duration: float = 0.0
     timings: list[StageTiming] = field(default_factory=list)
+    # the bank entry this file copies (known content, ``known.py``); it makes the suggestion block
+    known_match: KnownMatch | None = None
 
     def to_wire(self, *, timed: bool = True, inline: int = 10) -> dict[str, Any]:
         """ReviewAudioVideoTaskOutput (``timed``) or ReviewImageResult, with the first ``inline`` segments."""
