@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue, MissingParameter
-from vodguard.services import decisions, procedures, reviews, tasks, templates
+from vodguard.services import decisions, known, procedures, reviews, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.timeutil import iso, parse_iso
 
@@ -160,6 +160,7 @@ class SetReviewDecisionRequest(VodRequest):
     Decision: str
     Reason: str | None = None
     Operator: str | None = None
+    Label: str | None = None  # what the bank of known content records for a block (default: the review's)
 
 
 @action("SetReviewDecision")
@@ -170,12 +171,17 @@ def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> dict[str, An
             f"Operator {req.Operator!r} is reserved for decisions vodguard takes over from identical bytes",
             code="InvalidParameterValue.Operator",
         )
+    if req.Label is not None:
+        known.check_entry_fields(label=req.Label)
     with ctx.tx() as s:
         row = decisions.decide(
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
             operator=req.Operator or "api", now=ctx.now,
         )  # fmt: skip
-        return {"DecisionId": row.id}
+    known.after_decision(
+        ctx.services, row, label=req.Label
+    )  # a block's frames go into the bank; an approve takes them out
+    return {"DecisionId": row.id}
 
 
 class DescribeReviewDecisionsRequest(VodRequest):
