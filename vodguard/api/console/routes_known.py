@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from vodguard.api.console import views
 from vodguard.api.console.auth import ConsoleRoute, SignedIn, SignedInPost, redirect
-from vodguard.services import known, known_lists
+from vodguard.services import known, known_lists, templates
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = 200
@@ -19,7 +19,7 @@ def bank(c: SignedIn) -> Response:
         rows = [known.entry_wire(e, n) for e, n in known.list_entries(s, app_id=c.app_id, limit=PAGE)]
         total = known.count_entries(s, app_id=c.app_id)
     return views.render(
-        c.request, "known.html", console=c, page="known", rows=rows, total=total, labels=known.LABELS
+        c.request, "known.html", console=c, page="known", rows=rows, total=total, labels=templates.LABELS
     )
 
 
