@@ -299,6 +299,21 @@ def lookup_for(db: Database, app_id: int) -> SqlKnownLookup | None:
     return None if bank_is_empty(db, app_id) else SqlKnownLookup(db, app_id)
 
 
+def check_replayed(services: Services, app_id: int, path: Path, result: ModerationResult) -> None:
+    """Match a replayed result's file against the bank as it is now (``services/reuse.py`` replays the models'
+    verdict on identical bytes, but the bank may have changed since): hashing alone, no model runs."""
+    lookup = lookup_for(services.db, app_id)
+    if lookup is None:
+        return
+    from vodguard.moderation.known import KnownMatcher, hash_file
+
+    matcher = KnownMatcher(lookup)
+    matcher.add_hashes(hash_file(path, services.engine().config.limits, crops=(1.0,)))  # as a review hashes
+    result.known_match = matcher.match()
+    if result.known_match is not None:
+        result.suggestion = "block"
+
+
 def match_summary(match: dict[str, Any]) -> str:
     """One line for people: what the media matched, and who blocked it when and why."""
     when = str(match.get("BlockedTime", ""))[:10]

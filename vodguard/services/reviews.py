@@ -113,6 +113,8 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
 
         if "Media" in replayed:
             media_result = replayed["Media"]
+            known.check_replayed(services, job.app_id, path, media_result)
+            match = known.resolve_match(services.db, job.app_id, media_result)
         else:
             bank = known.lookup_for(services.db, job.app_id)
             if job.is_image:
@@ -141,6 +143,8 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
         except SourceFileError as exc:
             log.info("cover of %s could not be reviewed: %s", job.file_id, exc)
     output["CoverReviewResult"] = cover_result
+    if match is not None:  # a verdict of the bank as it is now: a later copy must ask the bank again
+        key = ""
     return Outcome(output, media_result, cover_result, key, source or "", digest)
 
 
