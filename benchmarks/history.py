@@ -21,6 +21,10 @@ What is measured (details in `benchmarks/*.py`):
   threads, so their busy times add up to more than the wall time). Pictures: `moderate_image` latency p50/p95.
 * **Naive baseline**: `naive_baseline.py` on the same video in the same run, in a venv of its own: every frame
   decoded, 1 per second through NudeNet and RapidOCR, all audio through Whisper tiny.en, one after the other.
+* **Known content index**: `MemoryIndex` (multi-index hashing, `vodguard/moderation/known.py`) holding a million
+  random 64-bit frame hashes: build time, one lookup at the match radius (p50/p95) and a batch of 8 frames, and
+  the CPU time that hashing and lookups add to a minute of video. Goal: at most 5 ms a lookup and 2 s a minute.
+  CPU times of the process, so other jobs do not inflate them (`benchmarks/known_index.py`).
 * **API**: a real server (uvicorn, SQLite) driven by the official `tencentcloud-sdk-python`: ReviewImage p50/p95
   (synchronous, template 10), DescribeTaskDetail requests per second with 1 and 4 client threads, and the task
   queue's throughput with 1, 2 and 4 worker threads on 10-second clips.
@@ -82,6 +86,7 @@ _SKIPPED_PREFIXES = (
     "engine video: skipped",
     "naive baseline: skipped",
     "engine images: skipped",
+    "known content index: skipped",
 )
 
 
@@ -96,6 +101,32 @@ def ratio(now: float, before: float, better: str) -> float | None:
     if now <= 0 or before <= 0:
         return None
     return now / before if better == "higher" else before / now
+
+
+_KNOWN = "known."
+
+
+def _known_section(runs: list[dict[str, Any]], known: list[dict[str, Any]]) -> list[str]:
+    """The known-content index figures of the latest run that has them, under a heading of their own."""
+    source = runs[-1]
+    if not known:
+        for run in reversed(runs):
+            known = [f for f in run["figures"] if f["key"].startswith(_KNOWN)]
+            if known:
+                source = run
+                break
+    if not known:
+        return []
+    lines = [
+        "## Known content index",
+        "",
+        f"From the run of {source['date']}.",
+        "",
+        "| figure | value | unit |",
+    ]
+    lines.append("|---|---:|---|")
+    lines += [f"| {f['title']} | {f['value']:.3g} | {f['unit']} |" for f in known]
+    return [*lines, ""]
 
 
 def render(runs: list[dict[str, Any]]) -> str:
@@ -121,7 +152,10 @@ def render(runs: list[dict[str, Any]]) -> str:
         head += f" previous ({previous['date']}) | ratio |"
         rule += "---:|---:|"
     lines += [head, rule]
+    known = [f for f in latest["figures"] if f["key"].startswith(_KNOWN)]
     for f in latest["figures"]:
+        if f["key"].startswith(_KNOWN):
+            continue
         row = f"| {f['title']} | {_value(f['value'], f['unit'])} | {f['unit']} |"
         if previous:
             old = before.get(f["key"])
@@ -131,6 +165,7 @@ def render(runs: list[dict[str, Any]]) -> str:
     lines.append("")
     if latest.get("notes"):
         lines += ["Notes:", ""] + [f"* {note}" for note in latest["notes"]] + [""]
+    lines += _known_section(runs, known)
     keys = [
         ("engine.video.x_realtime", "engine ×RT"),
         ("baseline.video.x_realtime", "baseline ×RT"),

@@ -32,7 +32,7 @@ from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.errors import ModelUnavailable, ModerationError, SourceFileError
 from vodguard.moderation.evidence import attach_thumbnails
-from vodguard.moderation.known import KnownLookup, KnownMatcher
+from vodguard.moderation.known import KnownLookup, KnownMatcher, is_empty
 from vodguard.moderation.lanes import BATCH, Lane, OcrPass, Progress, Run, batches, decoded, frame_work
 from vodguard.moderation.plan import Plan, plan_for
 from vodguard.moderation.policy import verdict
@@ -158,7 +158,9 @@ class Engine:
         )
         self._text_for_run(run, plan)
         duration = float(info.duration or 0.0)
-        matcher = KnownMatcher(known) if known is not None and info.has_video else None
+        matcher = (
+            KnownMatcher(known) if known is not None and info.has_video and not is_empty(known) else None
+        )
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vodguard-engine") as pool:
             audio_job = pool.submit(self._audio_path, source, info, plan, run) if plan.audio else None
             try:
@@ -309,7 +311,7 @@ class Engine:
         self._text_for_run(run, plan)
         with run.timings.stage("decode"):
             frames = media.load_image_frames(source, limits, deadline=run.deadline)
-        matcher = KnownMatcher(known) if known is not None else None
+        matcher = KnownMatcher(known) if known is not None and not is_empty(known) else None
         with contextlib.closing(frames):  # an early exit must not leave the image open
             if plan.pictures or matcher is not None:
                 self._picture_path(frames, plan, run, 0.0, None, matcher)
