@@ -146,11 +146,12 @@ def test_approvals_add_nothing_and_a_picture_copy_is_blocked_by_review_image(ser
 def test_known_content_actions_add_list_delete_and_refuse_bad_input(server, keys, vod):
     file_id = upload(server, keys, known_media.PHOTOS / "photo_skimage_rocket_full.jpg")["FileId"]
     made = call(vod, "CreateKnownContent", FileId=file_id, Label="Terror", Reason="manual")["KnownContent"]
+    # a picture is one frame, banked whole and as its centre (moderation.known.BANK_CROPS)
     assert (made["FileId"], made["Label"], made["Origin"], made["FrameCount"]) == (
         file_id,
         "Terror",
         "media",
-        1,
+        2,
     )
     listed = call(vod, "DescribeKnownContents")
     assert made["EntryId"] in [e["EntryId"] for e in listed["KnownContentSet"]] and listed["TotalCount"] >= 1

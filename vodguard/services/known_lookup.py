@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from itertools import combinations
 
-from sqlalchemy import exists, select
+import numpy as np
+from sqlalchemy import bindparam, exists, select, text
 
 from vodguard.moderation.known import Candidate
 from vodguard.store.db import Database
@@ -61,6 +62,19 @@ def _batched(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield values[start : start + size]
 
 
+# Plain SQL with an expanding IN list: the lookup fetches thousands of (id, hash) rows from a large bank, and
+# SQLAlchemy's ORM row handling would cost more than the database's index reads.
+_BY_CHUNK = {
+    column: text(f"SELECT id, hash FROM known_frames WHERE app_id = :app AND {column} IN :values").bindparams(
+        bindparam("values", expanding=True)
+    )
+    for column in ("c0", "c1", "c2", "c3")
+}
+_FRAMES = text("SELECT id, entry_id, time FROM known_frames WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
 class SqlKnownLookup:
     """``KnownLookup`` over one app's bank in the database (SQLite or PostgreSQL)."""
 
@@ -70,30 +84,41 @@ class SqlKnownLookup:
 
     def lookup(self, hashes: Sequence[int], radius: int) -> list[Candidate]:
         """Bank frames within ``radius`` bits of any of ``hashes``: one candidate per (frame, query hash) pair."""
-        queries = [to_unsigned(h) for h in hashes]
+        queries = list(dict.fromkeys(to_unsigned(h) for h in hashes))
         if not queries or radius < 0:
             return []
         bits = min(radius // CHUNKS, CHUNK_BITS)
-        columns = (KnownFrame.c0, KnownFrame.c1, KnownFrame.c2, KnownFrame.c3)
-        rows: dict[int, tuple[str, float, int]] = {}
+        fetched: list[tuple[int, int]] = []  # (frame id, signed hash), a frame once per chunk that found it
+        near: list[tuple[int, int, int]] = []  # (frame id, query, distance)
         with self.db.engine.connect() as conn:
-            for position, column in enumerate(columns):
+            for position, column in enumerate(("c0", "c1", "c2", "c3")):
                 wanted = sorted({n for q in queries for n in neighbours(chunks(q)[position], bits)})
                 for part in _batched(wanted, IN_BATCH):
-                    found = conn.execute(
-                        select(KnownFrame.id, KnownFrame.entry_id, KnownFrame.time, KnownFrame.hash).where(
-                            KnownFrame.app_id == self.app_id, column.in_(part)
-                        )
-                    )
-                    for frame_id, entry_id, time, value in found:
-                        rows[frame_id] = (entry_id, time, to_unsigned(value))
-        out = []
-        for entry_id, time, value in rows.values():
+                    result = conn.execute(_BY_CHUNK[column], {"app": self.app_id, "values": list(part)})
+                    fetched.extend((frame_id, value) for frame_id, value in result.all())
+            if not fetched:
+                return []
+            # the whole distance of every fetched frame to every query, vectorised
+            table = np.array(fetched, dtype=np.int64)
+            ids, first = np.unique(table[:, 0], return_index=True)
+            values = table[first, 1].view(np.uint64)
             for query in queries:
-                distance = (value ^ query).bit_count()
-                if distance <= radius:
-                    out.append(Candidate(entry_id=entry_id, time=time, distance=distance, query_hash=query))
-        return out
+                distances = np.bitwise_count(values ^ np.uint64(query))
+                for i in np.flatnonzero(distances <= radius).tolist():
+                    near.append((int(ids[i]), query, int(distances[i])))
+            if not near:
+                return []
+            where: dict[int, tuple[str, float]] = {}
+            for part in _batched(sorted({frame_id for frame_id, _, _ in near}), IN_BATCH):
+                for frame_id, entry_id, time in conn.execute(_FRAMES, {"ids": list(part)}):
+                    where[frame_id] = (entry_id, float(time))
+        return [
+            Candidate(
+                entry_id=where[frame_id][0], time=where[frame_id][1], distance=distance, query_hash=query
+            )
+            for frame_id, query, distance in near
+            if frame_id in where
+        ]
 
 
 def bank_is_empty(db: Database, app_id: int) -> bool:

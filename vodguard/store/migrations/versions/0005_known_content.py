@@ -51,7 +51,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_known_frames_entry_id", "known_frames", ["entry_id"])
     for i in range(4):
-        op.create_index(f"ix_known_frames_c{i}", "known_frames", ["app_id", f"c{i}"])
+        op.create_index(f"ix_known_frames_c{i}", "known_frames", ["app_id", f"c{i}", "hash"])
 
 
 def downgrade() -> None:
