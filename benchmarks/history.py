@@ -117,16 +117,11 @@ def _known_section(runs: list[dict[str, Any]], known: list[dict[str, Any]]) -> l
                 break
     if not known:
         return []
-    lines = [
-        "## Known content index",
-        "",
-        f"From the run of {source['date']}.",
-        "",
-        "| figure | value | unit |",
-    ]
-    lines.append("|---|---:|---|")
+    lines = ["## Known content index", "", f"Recorded with the run of {source['date']}.", ""]
+    lines += ["| figure | value | unit |", "|---|---:|---|"]
     lines += [f"| {f['title']} | {f['value']:.3g} | {f['unit']} |" for f in known]
-    return [*lines, ""]
+    about = [n for n in source.get("notes", []) if "Known content index:" in n]
+    return [*lines, "", *about, ""]
 
 
 def render(runs: list[dict[str, Any]]) -> str:

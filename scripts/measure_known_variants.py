@@ -16,12 +16,19 @@ matches its original and the best score and chain of any unrelated video against
 from __future__ import annotations
 
 import argparse
+import collections
+import io
+import itertools
+import re
 import statistics
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from vodguard.moderation.config import Limits
 from vodguard.moderation.known import (
@@ -33,6 +40,7 @@ from vodguard.moderation.known import (
     KnownMatcher,
     MemoryIndex,
     hash_file,
+    hash_frame,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         "--work", type=Path, default=None, help="folder for the media (default: a temporary one)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated media")
+    parser.add_argument("--pictures-only", action="store_true", help="only the pictures' figures (no ffmpeg)")
     args = parser.parse_args(argv)
+    if args.pictures_only:
+        pictures()
+        return 0
     w, h = (int(v) for v in args.size.split("x"))
     radii = [int(r) for r in args.radii.split(",")]
     limits = Limits()
@@ -279,11 +291,96 @@ def main(argv: list[str] | None = None) -> int:
         print("\nnearest frame distance (bits) of each unrelated video to any original's frame:")
         for name, hashes in unrelated.items():
             print(f"  {name}: {min(nearest(o, hashes) for o in originals.values())}")
+        pictures()
         print(f"\n({time.perf_counter() - started:.0f} s in all)")
     finally:
         if temp is not None and not args.keep:
             temp.cleanup()
     return 0
+
+
+def _edited_pictures() -> dict[str, object]:
+    font = ImageFont.truetype(FONT, 28)
+
+    def jpeg(a: np.ndarray) -> np.ndarray:
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, format="JPEG", quality=30)
+        return np.asarray(Image.open(buf).convert("RGB"))
+
+    def watermark(a: np.ndarray) -> np.ndarray:
+        pic = Image.fromarray(a).convert("RGBA")
+        layer = Image.new("RGBA", pic.size)
+        draw = ImageDraw.Draw(layer)
+        w, h = pic.size
+        draw.rectangle((w * 0.03, h * 0.04, w * 0.11, h * 0.12), fill=(220, 30, 30, 210))
+        draw.text(
+            (w * 0.55, h * 0.86),
+            "@reuploader 2026",
+            fill=(255, 255, 255, 180),
+            font=font.font_variant(size=max(12, h // 14)),
+        )
+        return np.asarray(Image.alpha_composite(pic, layer).convert("RGB"))
+
+    def crop(share: float) -> object:
+        def edit(a: np.ndarray) -> np.ndarray:
+            h, w = a.shape[:2]
+            dy, dx = round(h * share), round(w * share)
+            return np.asarray(Image.fromarray(a[dy : h - dy, dx : w - dx]).resize((w, h)))
+
+        return edit
+
+    return {
+        "JPEG quality 30": jpeg,
+        "half size": lambda a: np.asarray(Image.fromarray(a).resize((a.shape[1] // 2, a.shape[0] // 2))),
+        "crop 2.5 % a side": crop(0.025),
+        "crop 5 % a side": crop(0.05),
+        "text watermark + logo": watermark,
+        "mirrored": lambda a: np.ascontiguousarray(a[:, ::-1]),
+    }
+
+
+def pictures() -> None:
+    """Pictures match on one frame: edited copies of the clean pictures, and pairs of unrelated ones."""
+    limits = Limits()
+    bases = [*sorted(PHOTOS.glob("photo_*_full.jpg")), *sorted(PHOTOS.glob("bench_frame*.jpg"))]
+    bases += sorted(PHOTOS.glob("chart_0[0-5].jpg")) + sorted(PHOTOS.glob("ui_screen_0[0-5].jpg"))
+    print(f"\n### pictures: {len(bases)} originals, distance of each edited copy to the bank (bits)\n")
+    print(f"| edit | within {RADIUS} bits | distances |")
+    print("|---|---|---|")
+    for name, edit in _edited_pictures().items():
+        found = []
+        for path in bases:
+            banked = hash_file(path, limits)
+            straight, flipped = hash_frame(edit(np.asarray(Image.open(path).convert("RGB"))))  # type: ignore[operator]
+            found.append(min((q ^ b.straight).bit_count() for q in (straight, flipped) for b in banked))
+        print(f"| {name} | {sum(d <= RADIUS for d in found)}/{len(found)} | {sorted(found)} |")
+    items = []
+    for path in sorted(PHOTOS.glob("*.jpg")):
+        hashes = hash_file(path, limits)
+        if hashes:  # a flat picture is neither banked nor looked up
+            family = re.sub(
+                r"_(full|half|small|grey|crop|grey_crop)(_\w+)?$|_t?[\d.]+$|_\d+_\w+$", "", path.stem
+            )
+            items.append((path.name, family, hashes))
+    near = []
+    pairs = 0
+    for (a, fa, ha), (b, fb, hb) in itertools.combinations(items, 2):
+        if fa == fb:
+            continue
+        pairs += 1
+        d = min(
+            min((q ^ x.straight).bit_count() for q in (ha[0].straight, ha[0].flipped) for x in hb),
+            min((q ^ x.straight).bit_count() for q in (hb[0].straight, hb[0].flipped) for x in ha),
+        )
+        if d <= RADIUS:
+            near.append((d, a, b))
+    print(
+        f"\n{len(items)} informative clean pictures; {pairs} pairs from different families; within {RADIUS} bits:"
+    )
+    for (fa, fb), n in collections.Counter(
+        (a.rsplit("_", 1)[0], b.rsplit("_", 1)[0]) for _, a, b in near
+    ).most_common():
+        print(f"  {n} x {fa} ~ {fb}")
 
 
 def _bank(originals: dict[str, list[FrameHash]], left_out: str = "") -> MemoryIndex:

@@ -275,3 +275,23 @@ def test_bench_history_compares_each_figure_with_the_last_run(tmp_path):
     assert "| Engine ×RT | 4.00 | ×RT | 2.00 | 2.00× |" in page
     assert "| ReviewImage p50 | 150 | ms | 300 | 2.00× |" in page
     assert page.index("| day 2 |") < page.index("| day 1 |")  # history, newest first
+
+
+def test_bench_page_shows_the_known_content_index_in_its_own_section(tmp_path):
+    from benchmarks import history
+    from benchmarks.figures import Figure
+
+    machine = {"cores": 2, "cpu": "Test CPU", "python": "3.11", "commit": "abc1234"}
+    figures = [Figure("engine.video.x_realtime", "Engine ×RT", 6.0, "×RT"),
+               Figure("known.index.lookup.p50", "Known lookup p50", 1.25, "ms", better="lower")]  # fmt: skip
+    runs = [
+        {"date": "day 1", "machine": machine, "context": "", "notes": ["Known content index: 1M hashes"],
+         "figures": [f.to_json() for f in figures]},
+        {"date": "day 2", "machine": machine, "context": "", "notes": [], "figures": [figures[0].to_json()]},
+    ]  # fmt: skip
+    page = history.render(runs)
+    section = page[page.index("## Known content index") : page.index("## History")]
+    # the latest run did not measure it, so the section keeps the last figures recorded, with their note
+    assert "Recorded with the run of day 1." in section and "| Known lookup p50 | 1.25 | ms |" in section
+    assert "Known content index: 1M hashes" in section
+    assert page.count("Known lookup p50") == 1

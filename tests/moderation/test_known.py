@@ -253,3 +253,18 @@ def test_a_mirrored_picture_of_a_banked_one_is_blocked(engine: Engine):
     assert result.known_match.entry_id == "chart" and result.known_match.frames[0].flipped
     unrelated = engine.moderate_image(_jpeg(_picture("fireworks_03.jpg")), NO_MODELS, known=bank)
     assert unrelated.known_match is None and unrelated.suggestion == "pass"
+
+
+def test_early_exit_stops_at_the_first_batch_that_matches_and_otherwise_every_frame_is_looked_at(
+    engine: Engine,
+):
+    bank = MemoryIndex()
+    bank.add("cuts", hash_file(fixture_path("cuts.mp4"), Limits()))
+    stopping = Template(definition=0, labels=frozenset(), early_exit=True)
+    looked = {}
+    for name, template in (("stop", stopping), ("all", NO_MODELS)):
+        result = engine.moderate_media(fixture_path("cuts.mp4"), template, known=bank)
+        assert result.suggestion == "block" and result.known_match is not None
+        looked[name] = next(t.items for t in result.timings if t.name == "known")
+    # 12 sampled frames in batches of 8: the first batch already holds a chain of 8
+    assert looked == {"stop": 8, "all": 12}

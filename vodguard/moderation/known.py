@@ -3,7 +3,7 @@
 A frame's hash is the engine's 64-bit pHash (``sampling.phash``) of its 32x32 thumbnail, once straight and once
 mirrored, so a horizontally flipped copy matches too. A bank holds the straight hashes of blocked media, frame by
 frame with their times; ``KnownLookup`` is how the engine asks a bank for the frames near a set of hashes, and
-``MemoryIndex`` (``known_index.py``) is the in-memory bank. ``KnownMatcher`` collects the answers for one file
+``MemoryIndex`` is the in-memory bank (multi-index hashing). ``KnownMatcher`` collects the answers for one file
 and applies the match rule; a match is reported as ``KnownMatch`` on ``ModerationResult.known_match``.
 
 The rule, chosen from ``scripts/measure_known_variants.py`` (docs/quality.md, "Known content"): a query frame
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from vodguard.moderation.config import Limits
     from vodguard.moderation.types import Frame
 
-RADIUS = 10  # bits of 64: how far a query frame's hash may be from a bank frame's
+RADIUS = 8  # bits of 64: how far a query frame's hash may be from a bank frame's
 MIN_FRAMES = 3  # matched frames in order, at least (or every informative frame of a shorter file)
 MIN_SHARE = 0.5  # of the file's informative frames that the chain covers
 # Grey-level standard deviation (0..255) of the thumbnail under which a frame is flat: its pHash bits are noise
@@ -44,7 +44,11 @@ CANDIDATES_PER_FRAME = 8  # bank frames kept per query frame and entry, the near
 
 @dataclass(frozen=True)
 class FrameHash:
-    """A sampled frame's hashes: its time in the file (s), its pHash, and the pHash of its mirror image."""
+    """A sampled frame's hashes: its time in the file (s), its pHash, and the pHash of its mirror image.
+
+    A bank keeps ``straight`` (and ``time``) of every ``FrameHash`` of a blocked file; ``flipped`` is what a
+    query also looks up, so a mirrored copy finds the straight bank frames.
+    """
 
     time: float
     straight: int
@@ -312,7 +316,7 @@ class MemoryIndex:
 
     Two hashes within ``r`` bits agree within ``r // 4`` bits on at least one of their four 16-bit chunks
     (otherwise each chunk would differ by more, and the whole by more than ``r``). So a lookup visits, per chunk,
-    only the buckets of the chunk values within ``r // 4`` bits of the query's (137 of 65,536 at r = 10) and
+    only the buckets of the chunk values within ``r // 4`` bits of the query's (137 of 65,536 at r = 8 or 10) and
     checks the full distance of the frames in them. Adding or removing entries rebuilds the buckets on the next
     lookup; lookups may come from several threads.
     """
