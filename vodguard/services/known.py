@@ -276,6 +276,11 @@ def after_decision(
     return job
 
 
+def wait_for_hashing() -> None:
+    """Return once every block handed to the background so far is in the bank (or was left out)."""
+    _HASHING.submit(lambda: None).result()
+
+
 def _bank_block(services: Services, decision: ReviewDecision, label: str | None) -> None:
     app_id, file_id = decision.app_id, decision.file_id
     try:
@@ -331,6 +336,20 @@ def check_replayed(services: Services, app_id: int, path: Path, result: Moderati
         result.suggestion = "block"
 
 
+def _rank(suggestion: str) -> int:
+    return {"pass": 0, "review": 1, "block": 2}.get(suggestion, 0)
+
+
+def _approved(session: Session, app_id: int, file_id: str) -> bool:
+    latest = session.scalars(
+        select(ReviewDecision.decision)
+        .where(ReviewDecision.app_id == app_id, ReviewDecision.file_id == file_id)
+        .order_by(ReviewDecision.id.desc())
+        .limit(1)
+    ).first()
+    return latest == "approve"
+
+
 def match_summary(match: dict[str, Any]) -> str:
     """One line for people: what the media matched, and who blocked it when and why."""
     when = str(match.get("BlockedTime", ""))[:10]
@@ -341,16 +360,24 @@ def match_summary(match: dict[str, Any]) -> str:
     return f"matches known content {source} ({match['EntryId']}), added on {when}{reason}"
 
 
-def resolve_match(db: Database, app_id: int, result: ModerationResult) -> dict[str, Any] | None:
+def resolve_match(
+    db: Database, app_id: int, result: ModerationResult, file_id: str = ""
+) -> dict[str, Any] | None:
     """Name the bank entry the engine matched: the result takes its label and a block segment that says what it
-    matched, and the returned ``KnownContentMatch`` is the evidence for the task's output. None: no match (or the
-    entry was removed while the review ran)."""
+    matched, and the returned ``KnownContentMatch`` is the evidence for the task's output. None: no match, the
+    entry was removed while the review ran, or a person's latest word on this very media (``file_id``) is an
+    approval, which a copy's block does not overrule."""
     match = result.known_match
     if match is None:
         return None
     with db.transaction() as s:
         entry = s.get(KnownEntry, match.entry_id)
-        if entry is None or entry.app_id != app_id:
+        if entry is None or entry.app_id != app_id or (file_id and _approved(s, app_id, file_id)):
+            result.known_match = None
+            if result.suggestion == "block" and not any(seg.suggestion == "block" for seg in result.segments):
+                result.suggestion = max(
+                    (seg.suggestion for seg in result.segments), key=_rank, default="pass"
+                )
             return None
         frames = sorted(match.frames, key=lambda f: f.time)
         wire = {

@@ -114,7 +114,7 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
         if "Media" in replayed:
             media_result = replayed["Media"]
             known.check_replayed(services, job.app_id, path, media_result)
-            match = known.resolve_match(services.db, job.app_id, media_result)
+            match = known.resolve_match(services.db, job.app_id, media_result, job.file_id)
         else:
             bank = known.lookup_for(services.db, job.app_id)
             if job.is_image:
@@ -123,7 +123,7 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
                 media_result = engine.moderate_media(
                     path, job.template, progress=progress, deadline=deadline, known=bank
                 )
-            match = known.resolve_match(services.db, job.app_id, media_result)
+            match = known.resolve_match(services.db, job.app_id, media_result, job.file_id)
         output = evidence.store_result(
             blobs, services.urls, base=base, result=media_result, timed=not job.is_image, ttl=ttl
         )
@@ -168,7 +168,7 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
         with services.review_image_slots.hold():
             bank = known.lookup_for(services.db, app_id)
             result = services.engine().moderate_image(source, template, known=bank)
-            match = known.resolve_match(services.db, app_id, result)
+            match = known.resolve_match(services.db, app_id, result, media.file_id)
     except SlotsFull as exc:
         raise LimitExceeded(
             f"ReviewImage of FileId {media.file_id}: {exc} (VODGUARD_REVIEW_IMAGE_CONCURRENCY); retry later"
