@@ -13,11 +13,11 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import api_bench, baseline, engine_bench, history, known_index, loadtest
+from benchmarks import api_bench, baseline, engine_bench, history, known_index, known_sql, loadtest
 from benchmarks.figures import ROOT, Figure, load, machine, now
 from vodguard.moderation.config import EngineConfig
 
-PARTS = ("engine", "baseline", "zh", "images", "api", "known")
+PARTS = ("engine", "baseline", "zh", "images", "api", "known", "known-sql")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         figures += _part("api", notes, lambda: api_bench.api(engine_bench.pictures(), notes))
     if "known" not in args.skip:
         figures += _part("known content index", notes, lambda: known_index.index(notes))
+    if "known-sql" not in args.skip:
+        figures += _part("known content in SQL", notes, lambda: known_sql.sql(notes))
     context = args.context or ""
     context += f"{' ' if context else ''}Load average {load_start} at the start, {load()} at the end."
     run = {

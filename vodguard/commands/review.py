@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 from vodguard.commands.review_report import clock, write_report
@@ -24,6 +24,9 @@ from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import LABELS, SUGGESTION_RANK, ModerationResult, Template
 from vodguard.services import wire
+
+if TYPE_CHECKING:
+    from vodguard.services.known import LocalBank
 
 EXIT_ERROR = 3
 CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local file may be bigger
@@ -89,6 +92,7 @@ class FileOutcome:
     kind: str = "media"  # media / image
     error: tuple[str, str] | None = None  # (Code, Message)
     seconds: float = 0.0
+    known_match: dict[str, Any] | None = None  # KnownContentMatch: the bank entry of the data dir it matched
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
@@ -107,6 +111,7 @@ class FileOutcome:
             "Label": res.label,
             "Form": res.form,
             "SegmentSet": wire.results.segment_set(res.segments, timed=timed),
+            **({"KnownContentMatch": self.known_match} if self.known_match else {}),
         }
 
 
@@ -165,12 +170,15 @@ def run(args: argparse.Namespace) -> int:
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
 
     engine = Engine(config)
+    from vodguard.services import known
+
+    bank = known.local_bank(settings)  # the data directory's bank of known content, when there is one
     show_progress = not args.json and sys.stderr.isatty()
     outcomes: list[FileOutcome] = []
     with _progress(show_progress) as track:
         for path in args.paths:
             try:
-                outcome = _moderate(engine, path, media_template, image_template, track(path))
+                outcome = _moderate(engine, path, media_template, image_template, track(path), bank)
             except ModelUnavailable as exc:  # a setting, not the file: no other file would fare better
                 print(f"vodguard review: {exc}", file=sys.stderr)
                 return EXIT_USAGE
@@ -199,7 +207,12 @@ def checked(template: Template) -> tuple[str, ...]:
 
 
 def _moderate(
-    engine: Any, path: Path, media: Template, image: Template, progress: Callable[[str, float], None] | None
+    engine: Any,
+    path: Path,
+    media: Template,
+    image: Template,
+    progress: Callable[[str, float], None] | None,
+    bank: LocalBank | None = None,
 ) -> FileOutcome:
     start = time.perf_counter()
     outcome = FileOutcome(path=path, labels=checked(media))
@@ -208,11 +221,14 @@ def _moderate(
             raise IsADirectoryError(f"{path}: is a folder, not a file")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
+        lookup = bank.lookup() if bank is not None else None
         if is_image(path):
             outcome.kind, outcome.labels = "image", checked(image)
-            outcome.result = engine.moderate_image(path, image)
+            outcome.result = engine.moderate_image(path, image, known=lookup)
         else:
-            outcome.result = engine.moderate_media(path, media, progress=progress)
+            outcome.result = engine.moderate_media(path, media, progress=progress, known=lookup)
+        if bank is not None:
+            outcome.known_match = bank.resolve(outcome.result)
     except ModelUnavailable:
         raise
     except ModerationError as exc:

@@ -34,6 +34,11 @@ def has_apps(session: Session) -> bool:
     return session.execute(select(func.count()).select_from(App)).scalar_one() > 0
 
 
+def first_app_id(session: Session) -> int | None:
+    """The lowest SubAppId (the app ``vodguard serve`` creates on its first start), None without apps."""
+    return session.scalar(select(func.min(App.id)))
+
+
 def create_app(session: Session, *, name: str = "", now: datetime) -> App:
     """A new app with the next SubAppId (ids look like the cloud's: ten digits)."""
     last = session.scalar(select(func.max(App.id)))

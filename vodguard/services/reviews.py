@@ -19,7 +19,7 @@ from vodguard.config import Settings
 from vodguard.errors import InvalidParameterValue, LimitExceeded
 from vodguard.moderation.errors import SourceFileError
 from vodguard.moderation.types import ModerationResult
-from vodguard.services import evidence, results, reuse, templates, wire
+from vodguard.services import evidence, known, results, reuse, templates, wire
 from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
 from vodguard.services.leases import Heartbeat, ReviewJob, claim
@@ -104,6 +104,7 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
     ttl = settings.evidence_days * 86400
     media_result = None
     output = wire.results.empty_output()
+    match = None
     if "Media" in job.contents:
         path = blobs.local_path(job.media_key)
 
@@ -112,13 +113,22 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
 
         if "Media" in replayed:
             media_result = replayed["Media"]
-        elif job.is_image:
-            media_result = engine.moderate_image(path, job.template)
+            known.check_replayed(services, job.app_id, path, media_result)
+            match = known.resolve_match(services.db, job.app_id, media_result, job.file_id)
         else:
-            media_result = engine.moderate_media(path, job.template, progress=progress, deadline=deadline)
+            bank = known.lookup_for(services.db, job.app_id)
+            if job.is_image:
+                media_result = engine.moderate_image(path, job.template, known=bank)
+            else:
+                media_result = engine.moderate_media(
+                    path, job.template, progress=progress, deadline=deadline, known=bank
+                )
+            match = known.resolve_match(services.db, job.app_id, media_result, job.file_id)
         output = evidence.store_result(
             blobs, services.urls, base=base, result=media_result, timed=not job.is_image, ttl=ttl
         )
+        if match is not None:
+            output["KnownContentMatch"] = match
     cover_result = None
     if "Cover" in replayed:
         cover_result = evidence.store_result(
@@ -133,6 +143,8 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
         except SourceFileError as exc:
             log.info("cover of %s could not be reviewed: %s", job.file_id, exc)
     output["CoverReviewResult"] = cover_result
+    if match is not None:  # a verdict of the bank as it is now: a later copy must ask the bank again
+        key = ""
     return Outcome(output, media_result, cover_result, key, source or "", digest)
 
 
@@ -154,7 +166,9 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
     try:
         # the engine runs inside the request: a few at a time per process bound the memory and CPU (audit D5)
         with services.review_image_slots.hold():
-            result = services.engine().moderate_image(source, template)
+            bank = known.lookup_for(services.db, app_id)
+            result = services.engine().moderate_image(source, template, known=bank)
+            match = known.resolve_match(services.db, app_id, result, media.file_id)
     except SlotsFull as exc:
         raise LimitExceeded(
             f"ReviewImage of FileId {media.file_id}: {exc} (VODGUARD_REVIEW_IMAGE_CONCURRENCY); retry later"
@@ -171,6 +185,8 @@ def review_image(services: Services, *, app_id: int, media: Media, definition: i
         timed=False,
         ttl=settings.evidence_days * 86400,
     )
+    if match is not None:
+        output["KnownContentMatch"] = match
     digest = reuse.file_digest(source) if settings.reuse_results else ""
     now = utcnow()
     with services.db.transaction() as s:

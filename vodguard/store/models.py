@@ -290,3 +290,47 @@ class UsedSessionId(Base):
     session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     task_id: Mapped[str] = mapped_column(String(96))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class KnownEntry(Base):
+    """An entry of an app's bank of known content (``services/known.py``): media a person blocked, a file an
+    operator added, or an imported hash list. A review whose frames match an entry's frames blocks."""
+
+    __tablename__ = "known_entries"
+    __table_args__ = (Index("ix_known_entries_file", "app_id", "file_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    label: Mapped[str] = mapped_column(String(32))
+    sub_label: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(512), default="")
+    file_id: Mapped[str] = mapped_column(String(32), default="")  # the media it was taken from, if any
+    source_name: Mapped[str] = mapped_column(
+        String(256), default=""
+    )  # file name, or the entry name of a list
+    kind: Mapped[str] = mapped_column(String(8))  # video / picture
+    origin: Mapped[str] = mapped_column(String(8))  # decision (a person's block) / file / media / import
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class KnownFrame(Base):
+    """One frame hash of a known entry: the 64-bit perceptual hash as a signed integer (what SQL integers hold) and
+    its four 16-bit chunks, each indexed, for multi-index hashing (``services/known_lookup.py``). The chunk indexes
+    hold the hash too, so a lookup reads the index alone and never visits the table's rows."""
+
+    __tablename__ = "known_frames"
+    __table_args__ = (
+        Index("ix_known_frames_c0", "app_id", "c0", "hash"),
+        Index("ix_known_frames_c1", "app_id", "c1", "hash"),
+        Index("ix_known_frames_c2", "app_id", "c2", "hash"),
+        Index("ix_known_frames_c3", "app_id", "c3", "hash"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("known_entries.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[int] = mapped_column(Integer)
+    time: Mapped[float] = mapped_column(Float)
+    hash: Mapped[int] = mapped_column(BigInteger)
+    c0: Mapped[int] = mapped_column(Integer)
+    c1: Mapped[int] = mapped_column(Integer)
+    c2: Mapped[int] = mapped_column(Integer)
+    c3: Mapped[int] = mapped_column(Integer)

@@ -4,6 +4,7 @@ from vodguard.api.actions import (  # noqa: F401
     app_settings,
     decisions,
     events,
+    known,
     media,
     review,
     tasks,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import decisions
+from vodguard.services import decisions, known
 from vodguard.services.wire import shapes
 from vodguard.services.wire.responses import DescribeReviewDecisionsResponse, SetReviewDecisionResponse
 
@@ -15,6 +15,7 @@ class SetReviewDecisionRequest(VodRequest):
     Decision: str
     Reason: str | None = None
     Operator: str | None = None
+    Label: str | None = None  # what the bank of known content records for a block (default: the review's)
 
 
 @action("SetReviewDecision")
@@ -25,12 +26,17 @@ def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> SetReviewDec
             f"Operator {req.Operator!r} is reserved for decisions vodguard takes over from identical bytes",
             code="InvalidParameterValue.Operator",
         )
+    if req.Label is not None:
+        known.check_entry_fields(label=req.Label)
     with ctx.tx() as s:
         row = decisions.decide(
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
             operator=req.Operator or "api", now=ctx.now,
         )  # fmt: skip
-        return SetReviewDecisionResponse(DecisionId=row.id)
+    known.after_decision(
+        ctx.services, row, label=req.Label
+    )  # a block's frames go into the bank; an approve takes them out
+    return SetReviewDecisionResponse(DecisionId=row.id)
 
 
 class DescribeReviewDecisionsRequest(VodRequest):

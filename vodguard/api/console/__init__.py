@@ -1,5 +1,5 @@
 """The web console under ``/console``: server-rendered pages for moderators (queue, evidence, library, tasks,
-settings, dashboard).
+settings, dashboard, known content).
 
 Routes validate the form, call service functions and render a template; they hold no SQL (queries the console
 needs live in ``services/console_queries.py``). Every page needs a session of one app, and every query is that
@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from vodguard.api.console import (
     routes_auth,
     routes_dashboard,
+    routes_known,
     routes_library,
     routes_review,
     routes_settings,
@@ -20,7 +21,15 @@ from vodguard.api.console import (
 )
 
 router = APIRouter()
-for _module in (routes_auth, routes_review, routes_library, routes_tasks, routes_settings, routes_dashboard):
+for _module in (
+    routes_auth,
+    routes_review,
+    routes_library,
+    routes_tasks,
+    routes_settings,
+    routes_dashboard,
+    routes_known,
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

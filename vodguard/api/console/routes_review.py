@@ -11,7 +11,7 @@ from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, 
 from vodguard.api.console.evidence import build_evidence, queue_row
 from vodguard.api.media_http import ranged
 from vodguard.errors import ResourceNotFound, VodError
-from vodguard.services import console_queries, decisions, tasks, templates
+from vodguard.services import console_queries, decisions, known, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.services.tasks import TaskQuery, list_tasks
 from vodguard.timeutil import utcnow
@@ -80,6 +80,7 @@ def decide(
             operator=c.session.operator, now=utcnow(),
         )  # fmt: skip
         name = media_service.get_media(s, app_id=c.app_id, file_id=file_id).name or file_id
+    known.after_decision(c.services, row)  # a block's frames go into the bank; an approve takes them out
     done = "Approved (published)" if row.decision == "approve" else "Blocked (forbidden)"
     target = (
         f"/console/media/{next_id}?show={show}"
