@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import known
+from vodguard.services.wire.responses import (
+    CreateKnownContentResponse,
+    DescribeKnownContentsResponse,
+    EmptyResponse,
+)
 
 
 class CreateKnownContentRequest(VodRequest):
@@ -27,7 +30,7 @@ class DeleteKnownContentRequest(VodRequest):
 
 
 @action("CreateKnownContent")
-def create_known_content(ctx: Ctx, req: CreateKnownContentRequest) -> dict[str, Any]:
+def create_known_content(ctx: Ctx, req: CreateKnownContentRequest) -> CreateKnownContentResponse:
     """Hash a stored picture or video and add it to the bank: later uploads that match it are blocked."""
     entry = known.add_media(
         ctx.services, app_id=ctx.app_id, file_id=req.FileId, label=req.Label, sub_label=req.SubLabel or "",
@@ -35,11 +38,11 @@ def create_known_content(ctx: Ctx, req: CreateKnownContentRequest) -> dict[str, 
     )  # fmt: skip
     with ctx.tx() as s:
         frames = len(known.entry_frames(s, entry_id=entry.id))
-    return {"KnownContent": known.entry_wire(entry, frames)}
+    return CreateKnownContentResponse(KnownContent=known.entry_wire(entry, frames))
 
 
 @action("DescribeKnownContents")
-def describe_known_contents(ctx: Ctx, req: DescribeKnownContentsRequest) -> dict[str, Any]:
+def describe_known_contents(ctx: Ctx, req: DescribeKnownContentsRequest) -> DescribeKnownContentsResponse:
     """The bank's entries, newest first."""
     if not 1 <= req.Limit <= 100:
         raise InvalidParameterValue("Limit must be between 1 and 100", code="InvalidParameterValue.Limit")
@@ -48,11 +51,13 @@ def describe_known_contents(ctx: Ctx, req: DescribeKnownContentsRequest) -> dict
     with ctx.tx() as s:
         rows = known.list_entries(s, app_id=ctx.app_id, offset=req.Offset, limit=req.Limit)
         total = known.count_entries(s, app_id=ctx.app_id)
-        return {"TotalCount": total, "KnownContentSet": [known.entry_wire(e, n) for e, n in rows]}
+        return DescribeKnownContentsResponse(
+            TotalCount=total, KnownContentSet=[known.entry_wire(e, n) for e, n in rows]
+        )
 
 
 @action("DeleteKnownContent")
-def delete_known_content(ctx: Ctx, req: DeleteKnownContentRequest) -> dict[str, Any]:
+def delete_known_content(ctx: Ctx, req: DeleteKnownContentRequest) -> EmptyResponse:
     with ctx.tx() as s:
         known.remove_entry(s, app_id=ctx.app_id, entry_id=req.EntryId)
-    return {}
+    return EmptyResponse()

@@ -169,3 +169,15 @@ class DescribeAppSettingsResponse(WireModel):
     SubAppId: int
     Name: str
     PublishMode: str
+
+
+# Known content (vodguard extension, docs/known-content.md): entries are shaped by services/known.py
+
+
+class CreateKnownContentResponse(WireModel):
+    KnownContent: dict[str, Any]
+
+
+class DescribeKnownContentsResponse(WireModel):
+    TotalCount: int
+    KnownContentSet: list[dict[str, Any]]
