@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Each sub-command lives in vodguard/commands/<name>.py with register(subparsers) setting func=run(args) -> int.
-COMMANDS = ("serve", "worker", "keys", "sign_upload", "review", "text", "eval")
+COMMANDS = ("serve", "worker", "keys", "users", "sign_upload", "review", "text", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

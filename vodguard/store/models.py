@@ -48,6 +48,19 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
+class ConsoleUser(Base):
+    """A person who signs in to an app's console: a name, a role (``admin`` or ``moderator``) and a password hash."""
+
+    __tablename__ = "console_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))  # scrypt, with its parameters and salt
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("app_id", "name", name="uq_console_users_app_name"),)
+
+
 class Media(Base):
     """A stored file. The row exists only once its bytes are complete in the blob store."""
 

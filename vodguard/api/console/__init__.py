@@ -3,7 +3,7 @@ settings, dashboard).
 
 Routes validate the form, call service functions and render a template; they hold no SQL (queries the console
 needs live in ``services/console_queries.py``). Every page needs a session of one app, and every query is that
-app's: one app's moderators never see another's media.
+app's: one app's moderators never see another's media. Settings, people and the audit log are for admins only.
 """
 
 from __future__ import annotations
@@ -17,10 +17,19 @@ from vodguard.api.console import (
     routes_review,
     routes_settings,
     routes_tasks,
+    routes_users,
 )
 
 router = APIRouter()
-for _module in (routes_auth, routes_review, routes_library, routes_tasks, routes_settings, routes_dashboard):
+for _module in (
+    routes_auth,
+    routes_review,
+    routes_library,
+    routes_tasks,
+    routes_settings,
+    routes_dashboard,
+    routes_users,
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

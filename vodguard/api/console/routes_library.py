@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import JSONResponse, Response
 
 from vodguard.api.console import views
-from vodguard.api.console.auth import ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.api.console.auth import AdminPost, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
 from vodguard.digits import INT64_MAX, INT64_MIN
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import console_queries, signatures, tasks, templates
@@ -111,7 +111,7 @@ def start_review(
 
 
 @router.post("/console/media/{file_id}/delete")
-def delete(file_id: str, c: SignedInPost) -> Response:
+def delete(file_id: str, c: AdminPost) -> Response:
     with c.tx() as s:
         media = media_service.delete_media(
             s, c.services.blobs, c.services.wakeups, app_id=c.app_id, file_id=file_id, now=utcnow()

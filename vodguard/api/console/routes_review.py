@@ -77,7 +77,7 @@ def decide(
         _, next_id = console_queries.queue_neighbours(s, app_id=c.app_id, file_id=file_id, which=show)
         row = decisions.decide(
             s, app_id=c.app_id, file_id=file_id, decision=decision, reason=reason.strip(),
-            operator=c.session.operator, now=utcnow(),
+            operator=c.person, now=utcnow(),
         )  # fmt: skip
         name = media_service.get_media(s, app_id=c.app_id, file_id=file_id).name or file_id
     done = "Approved (published)" if row.decision == "approve" else "Blocked (forbidden)"

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from vodguard.api.console import views
-from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.api.console.auth import Admin, AdminPost, Console, ConsoleRoute, Refused, redirect
 from vodguard.digits import INT64_MAX, parse_digits
 from vodguard.errors import InvalidParameterValue
 from vodguard.moderation.presets import DEFAULT_THRESHOLDS
@@ -34,7 +34,7 @@ def _done(c: Console, message: str, anchor: str) -> Response:
 
 
 @router.get("/console/settings")
-def settings_page(c: SignedIn) -> Response:
+def settings_page(c: Admin) -> Response:
     return _settings(c)
 
 
@@ -115,7 +115,7 @@ def _custom_labels(form: FormData) -> tuple[list[dict[str, Any]] | None, templat
 
 
 @router.post("/console/settings/templates")
-def create_template(c: SignedInPost, form: PostedForm) -> Response:
+def create_template(c: AdminPost, form: PostedForm) -> Response:
     labels = [str(v) for v in form.getlist("labels")]
     custom, where = _custom_labels(form)
     with c.tx() as s:
@@ -137,7 +137,7 @@ Definition = Annotated[int, Path(ge=0, le=INT64_MAX)]
 
 
 @router.post("/console/settings/templates/{definition}")
-def modify_template(definition: Definition, c: SignedInPost, form: PostedForm) -> Response:
+def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> Response:
     labels = templates.validate_labels([str(v) for v in form.getlist("labels")])
     custom, where = _custom_labels(form)
     with c.tx() as s:
@@ -150,7 +150,7 @@ def modify_template(definition: Definition, c: SignedInPost, form: PostedForm) -
 
 
 @router.post("/console/settings/templates/{definition}/delete")
-def delete_template(definition: Definition, c: SignedInPost) -> Response:
+def delete_template(definition: Definition, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_review_template(s, app_id=c.app_id, definition=definition)
     return _done(c, f"Review template {definition} deleted.", "templates")
@@ -158,7 +158,7 @@ def delete_template(definition: Definition, c: SignedInPost) -> Response:
 
 @router.post("/console/settings/procedures")
 def create_procedure(
-    c: SignedInPost,
+    c: AdminPost,
     name: str = Form(""),
     comment: str = Form(""),
     definition: str = Form(""),
@@ -174,7 +174,7 @@ def create_procedure(
 
 
 @router.post("/console/settings/procedures/{name}/delete")
-def delete_procedure(name: str, c: SignedInPost) -> Response:
+def delete_procedure(name: str, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_procedure_template(s, app_id=c.app_id, name=name)
     return _done(c, f"Procedure template {name!r} deleted.", "procedures")
@@ -182,7 +182,7 @@ def delete_procedure(name: str, c: SignedInPost) -> Response:
 
 @router.post("/console/settings/events")
 def save_events(
-    c: SignedInPost,
+    c: AdminPost,
     mode: str = Form("PUSH"),
     notification_url: str = Form(""),
     sign_key: str = Form(""),
@@ -204,7 +204,7 @@ def save_events(
 
 
 @router.post("/console/settings/publishing")
-def save_publishing(c: SignedInPost, mode: str = Form(...)) -> Response:
+def save_publishing(c: AdminPost, mode: str = Form(...)) -> Response:
     with c.tx() as s:
         apps.set_publish_mode(s, app_id=c.app_id, mode=mode)
     what = "pre-moderation" if mode == "pre" else "post-moderation"
@@ -212,7 +212,7 @@ def save_publishing(c: SignedInPost, mode: str = Form(...)) -> Response:
 
 
 @router.post("/console/settings/keys")
-def create_key(c: SignedInPost) -> Response:
+def create_key(c: AdminPost) -> Response:
     with c.tx() as s:
         pair = apps.create_key(s, app_id=c.app_id, now=utcnow())
     # The secret is shown once, in this very answer (never put in a cookie, a URL or a redirect).
@@ -220,7 +220,7 @@ def create_key(c: SignedInPost) -> Response:
 
 
 @router.post("/console/settings/keys/{secret_id}/revoke")
-def revoke_key(secret_id: str, c: SignedInPost) -> Response:
+def revoke_key(secret_id: str, c: AdminPost) -> Response:
     with c.tx() as s:
         key = apps.find_key(s, secret_id)
         if key.app_id != c.app_id:
@@ -233,7 +233,7 @@ def revoke_key(secret_id: str, c: SignedInPost) -> Response:
 
 
 @router.post("/console/settings/password")
-def set_password(c: SignedInPost, password: str = Form(""), again: str = Form("")) -> Response:
+def set_password(c: AdminPost, password: str = Form(""), again: str = Form("")) -> Response:
     if len(password) < MIN_PASSWORD:
         raise InvalidParameterValue(f"the console password must have at least {MIN_PASSWORD} characters")
     if password != again:
