@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from vodguard import ids, logs, metrics
 from vodguard.api import auth
@@ -28,7 +29,7 @@ from vodguard.errors import (
     UnauthorizedOperation,
     VodError,
 )
-from vodguard.services import apps, replay
+from vodguard.services import apps, audit, replay
 from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
 from vodguard.timeutil import from_unix, utcnow
@@ -92,6 +93,8 @@ async def api_endpoint(request: Request) -> Response:
         except SlotsFull as exc:
             raise RequestLimitExceeded(f"{act.name} for SubAppId {ctx.app_id}: {exc}") from None
         payload = result.model_dump() if hasattr(result, "model_dump") else (result or {})
+        if act.name in AUDITED:
+            await run_in_threadpool(_audit, ctx, act.name, req, payload)
         _observe(act.name, "OK", started)
         return envelope(payload, request_id)
     except VodError as exc:
@@ -103,6 +106,29 @@ async def api_endpoint(request: Request) -> Response:
         return error_response(InternalError("internal error; the server log has the details"), request_id)
 
 
+# Changes an app makes through the API, for the audit log (decisions are logged where they are taken).
+AUDITED = {
+    "CreateReviewTemplate": "template.create", "ModifyReviewTemplate": "template.modify",
+    "DeleteReviewTemplate": "template.delete", "CreateProcedureTemplate": "procedure.create",
+    "DeleteProcedureTemplate": "procedure.delete", "ModifyEventConfig": "events.modify",
+    "ModifyAppSettings": "settings.modify", "DeleteMedia": "media.delete", "ForbidMediaDistribution": "media.forbid",
+}  # fmt: skip
+
+
+def _audit(ctx: Ctx, name: str, req: Any, payload: dict[str, Any]) -> None:
+    # what was changed: a new template's number, else the template, procedure or media the request named
+    fields = [
+        payload.get("Definition"),
+        *(getattr(req, f, None) for f in ("Definition", "Name", "FileId", "FileIds")),
+    ]
+    target = next((v for v in fields if v not in (None, "", [])), "")
+    with ctx.tx() as s:
+        audit.record(
+            s, app_id=ctx.app_id, person=ctx.person, action=AUDITED[name], target=str(target), detail=name,
+            now=ctx.now,
+        )  # fmt: skip
+
+
 def _observe(action: str, code: str, started: float) -> None:
     metrics.REQUESTS.labels(action=action, code=code).inc()
     metrics.REQUEST_SECONDS.labels(action=action).observe(time.perf_counter() - started)
@@ -111,8 +137,6 @@ def _observe(action: str, code: str, started: float) -> None:
 async def _run(handler: Handler, ctx: Ctx, req: Any) -> Any:
     # Handlers are plain functions that may block (database, files, long polls): keep them off the event loop.
     # An async handler (PullEvents' long poll) waits on the loop instead.
-    from starlette.concurrency import run_in_threadpool
-
     if inspect.iscoroutinefunction(handler):
         return await handler(ctx, req)
     return await run_in_threadpool(handler, ctx, req)
@@ -155,7 +179,10 @@ def _authenticate(request: Request, body: bytes, services: Services, request_id:
     if version != VERSION:
         raise VodError(f"version {version!r} is not supported; use {VERSION}", code="NoSuchVersion")
     _remember_signature(services, signed, action_name)
-    ctx = Ctx(app=app, services=services, request_id=request_id, now=utcnow(), language=language)
+    ctx = Ctx(
+        app=app, services=services, request_id=request_id, now=utcnow(), language=language,
+        secret_id=signed.secret_id,
+    )  # fmt: skip
     return (
         ctx,
         action_name,

@@ -295,6 +295,24 @@ class ReviewDecision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class AuditEntry(Base):
+    """One thing a person did in an app: a decision, or a change to keys, settings, templates or people."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_app_at", "app_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    person: Mapped[str] = mapped_column(
+        String(128)
+    )  # an account name, key:<SecretId>, or what an API caller named
+    action: Mapped[str] = mapped_column(String(48))  # e.g. decision.block, template.modify, key.create
+    target: Mapped[str] = mapped_column(
+        String(256), default=""
+    )  # the FileId, template number, SecretId, name
+    detail: Mapped[str] = mapped_column(String(512), default="")  # a decision's reason, what changed
+
+
 class UsedSessionId(Base):
     """SessionIds seen in the last days: the primary key makes deduplication race-free across API servers."""
 

@@ -173,7 +173,7 @@ def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> dict[str, An
     with ctx.tx() as s:
         row = decisions.decide(
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
-            operator=req.Operator or "api", now=ctx.now,
+            operator=req.Operator or ctx.person, now=ctx.now,
         )  # fmt: skip
         return {"DecisionId": row.id}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from vodguard.api.console import (
+    routes_audit,
     routes_auth,
     routes_dashboard,
     routes_library,
@@ -29,6 +30,7 @@ for _module in (
     routes_settings,
     routes_dashboard,
     routes_users,
+    routes_audit,
 ):
     router.include_router(_module.router)
 

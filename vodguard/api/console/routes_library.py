@@ -12,7 +12,7 @@ from vodguard.api.console import views
 from vodguard.api.console.auth import AdminPost, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
 from vodguard.digits import INT64_MAX, INT64_MIN
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import console_queries, signatures, tasks, templates
+from vodguard.services import audit, console_queries, signatures, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.timeutil import utcnow
 
@@ -117,4 +117,13 @@ def delete(file_id: str, c: AdminPost) -> Response:
             s, c.services.blobs, c.services.wakeups, app_id=c.app_id, file_id=file_id, now=utcnow()
         )
         name = media.name or file_id
+        audit.record(
+            s,
+            app_id=c.app_id,
+            person=c.person,
+            action="media.delete",
+            target=file_id,
+            detail=name,
+            now=utcnow(),
+        )
     return views.with_flash(c.request, redirect("/console/library"), f"Deleted {name}.", "ok")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from vodguard.api.console import views
@@ -14,7 +15,7 @@ from vodguard.api.console.auth import Admin, AdminPost, Console, ConsoleRoute, R
 from vodguard.digits import INT64_MAX, parse_digits
 from vodguard.errors import InvalidParameterValue
 from vodguard.moderation.presets import DEFAULT_THRESHOLDS
-from vodguard.services import apps, console_queries, events, templates
+from vodguard.services import apps, audit, console_queries, events, templates
 from vodguard.services.destinations import AllowList
 from vodguard.timeutil import utcnow
 
@@ -27,6 +28,13 @@ async def form_data(request: Request) -> FormData:
 
 
 PostedForm = Annotated[FormData, Depends(form_data)]
+
+
+def _log(c: Console, s: Session, action: str, target: object = "", detail: str = "") -> None:
+    """The change in the audit log, under the signed-in person, in the change's transaction."""
+    audit.record(
+        s, app_id=c.app_id, person=c.person, action=action, target=str(target), detail=detail, now=utcnow()
+    )
 
 
 def _done(c: Console, message: str, anchor: str) -> Response:
@@ -129,6 +137,7 @@ def create_template(c: AdminPost, form: PostedForm) -> Response:
                 s, app_id=c.app_id, definition=view.definition, labels=None, name=None, comment=None,
                 thresholds=thresholds or None, custom_labels=custom or None, where=where, now=utcnow(),
             )  # fmt: skip
+        _log(c, s, "template.create", view.definition, view.name)
     return _done(c, f"Review template {view.definition} created.", f"template-{view.definition}")
 
 
@@ -146,6 +155,7 @@ def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> R
             comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels), custom_labels=custom,
             where=where, now=utcnow(),
         )  # fmt: skip
+        _log(c, s, "template.modify", definition, ",".join(labels))
     return _done(c, f"Review template {definition} saved.", f"template-{definition}")
 
 
@@ -153,6 +163,7 @@ def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> R
 def delete_template(definition: Definition, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_review_template(s, app_id=c.app_id, definition=definition)
+        _log(c, s, "template.delete", definition)
     return _done(c, f"Review template {definition} deleted.", "templates")
 
 
@@ -170,6 +181,7 @@ def create_procedure(
             s, app_id=c.app_id, name=name.strip(), comment=comment, review_definition=review,
             review_contents=["Media", "Cover"] if cover else ["Media"], now=utcnow(),
         )  # fmt: skip
+        _log(c, s, "procedure.create", name.strip(), f"review template {review}")
     return _done(c, f"Procedure template {name.strip()!r} created.", "procedures")
 
 
@@ -177,6 +189,7 @@ def create_procedure(
 def delete_procedure(name: str, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_procedure_template(s, app_id=c.app_id, name=name)
+        _log(c, s, "procedure.delete", name)
     return _done(c, f"Procedure template {name!r} deleted.", "procedures")
 
 
@@ -200,6 +213,7 @@ def save_events(
             persistence_switch=on(persistence_switch),
             allow=AllowList.parse(c.services.settings.notify_allow),
         )  # fmt: skip
+        _log(c, s, "events.modify", "", f"{mode} {notification_url.strip()}")
     return _done(c, "Event configuration saved.", "events")
 
 
@@ -207,6 +221,7 @@ def save_events(
 def save_publishing(c: AdminPost, mode: str = Form(...)) -> Response:
     with c.tx() as s:
         apps.set_publish_mode(s, app_id=c.app_id, mode=mode)
+        _log(c, s, "publishing.modify", "", mode)
     what = "pre-moderation" if mode == "pre" else "post-moderation"
     return _done(c, f"Publishing mode is now {what}.", "publishing")
 
@@ -215,6 +230,7 @@ def save_publishing(c: AdminPost, mode: str = Form(...)) -> Response:
 def create_key(c: AdminPost) -> Response:
     with c.tx() as s:
         pair = apps.create_key(s, app_id=c.app_id, now=utcnow())
+        _log(c, s, "key.create", pair.secret_id)
     # The secret is shown once, in this very answer (never put in a cookie, a URL or a redirect).
     return _settings(c, new_key=pair)
 
@@ -226,6 +242,7 @@ def revoke_key(secret_id: str, c: AdminPost) -> Response:
         if key.app_id != c.app_id:
             raise Refused(404, f"SecretId {secret_id} is not a key of this app")
         apps.revoke_key(s, secret_id=secret_id, now=utcnow())
+        _log(c, s, "key.revoke", secret_id)
     message = f"Key {secret_id} revoked."
     if c.session.method == "key" and c.session.secret_id == secret_id:
         message += " It was the key of this session: sign in again."
@@ -240,4 +257,5 @@ def set_password(c: AdminPost, password: str = Form(""), again: str = Form("")) 
         raise InvalidParameterValue("the two passwords differ")
     with c.tx() as s:
         apps.set_console_password(s, app_id=c.app_id, password=password)
+        _log(c, s, "password.set")
     return _done(c, "Console password set. Sessions opened with the old password are signed out.", "keys")

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from vodguard.api.console import views
 from vodguard.api.console.auth import Admin, AdminPost, ConsoleRoute, redirect
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import users
+from vodguard.services import audit, users
 from vodguard.timeutil import utcnow
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -40,6 +40,15 @@ def add_user(
         user = users.add_user(
             s, app_id=c.app_id, name=name.strip(), role=role, password=password, now=utcnow()
         )
+        audit.record(
+            s,
+            app_id=c.app_id,
+            person=c.person,
+            action="user.add",
+            target=user.name,
+            detail=user.role,
+            now=utcnow(),
+        )
     message = _("{name} can now sign in as {role}.").format(name=user.name, role=user.role)
     return views.with_flash(c.request, redirect("/console/users"), message, "ok")
 
@@ -48,5 +57,6 @@ def add_user(
 def remove_user(name: str, c: AdminPost) -> Response:
     with c.tx() as s:
         users.remove_user(s, app_id=c.app_id, name=name)
+        audit.record(s, app_id=c.app_id, person=c.person, action="user.remove", target=name, now=utcnow())
     message = _("{name} was removed and is signed out.").format(name=name)
     return views.with_flash(c.request, redirect("/console/users"), message, "ok")
