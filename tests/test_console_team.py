@@ -18,10 +18,12 @@ from fastapi.routing import APIRoute
 from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
+from tests.sdk import wait_finished
 from tests.server import start_server
-from tests.test_console import CLEAN_IMAGE, Console, basic_upload
+from tests.test_console import CLEAN_IMAGE, TEXT_IMAGE, Console, basic_upload, latest_task_id
 from vodguard.api.console import auth
-from vodguard.services import users
+from vodguard.services import apps, users
+from vodguard.timeutil import utcnow
 
 
 def console_routes() -> list[APIRoute]:
@@ -48,7 +50,7 @@ def vodguard(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("data"), background=False, workers=0)
+    running = start_server(tmp_path_factory.mktemp("data"), workers=1)
     yield running
     running.stop()
 
@@ -289,3 +291,110 @@ def test_the_audit_log_exports_the_filtered_rows_as_csv(admin, uploaded):
         ["mia", "decision.block", uploaded[0], "'=cmd|' /C calc'!A0"],  # no formula for a spreadsheet to run
     ]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[0]) for r in rows[1:])
+
+
+# The queue, decisions in bulk, the library and keys
+
+
+def review_with(server, keys, admin, *, block: str, names: tuple[str, ...]) -> list[str]:
+    """Images reviewed under an Ad-only template whose block threshold is ``block``; their FileIds once done."""
+    created = admin.post(
+        "/console/settings/templates",
+        [("name", f"ads block at {block}"), ("labels", "Ad"), ("review_Ad", "10"), ("block_Ad", block)],
+    )
+    definition = re.search(r"#template-(\d+)", created.headers["location"]).group(1)
+    files = [basic_upload(server, keys, TEXT_IMAGE, mediaName=name)["FileId"] for name in names]
+    vod = vod_client(server, keys.secret_id, keys.secret_key)
+    for file_id in files:
+        admin.post(f"/console/media/{file_id}/review", {"definition": definition})
+    for file_id in files:
+        wait_finished(vod, latest_task_id(admin, file_id))
+    return files
+
+
+@pytest.fixture(scope="module")
+def queued(server, keys, admin):
+    """One image blocked by its review, and two waiting for review."""
+    blocked = review_with(server, keys, admin, block="20", names=("auto blocked",))
+    waiting = review_with(server, keys, admin, block="99", names=("ad one", "ad two"))
+    return {"blocked": blocked, "waiting": waiting}
+
+
+def tab_counts(page: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'data-tab="(\w+)">(\d+)<', page)}
+
+
+def test_queue_tabs_count_and_an_empty_tab_points_to_blocks_waiting(admin, queued):
+    page = admin.get("/console/queue").text
+    assert tab_counts(page) == {"review": 2, "block": 1, "all": 3}
+    assert 'id="blocks-waiting"' not in page  # items wait here: no pointer elsewhere
+    answer = admin.post("/console/queue/decision", [("decision", "approve"), ("file_id", queued["waiting"][0]),
+                                                     ("file_id", queued["waiting"][1]), ("reason", "Spam")])  # fmt: skip
+    assert admin.flash(answer) == "ok: Approved (published): 2 media."
+    page = admin.get("/console/queue").text
+    assert tab_counts(page) == {"review": 0, "block": 1, "all": 1}
+    assert "Nothing waits for a decision here." in page
+    pointer = re.search(r'<p class="empty-next" id="blocks-waiting">(.*?)</p>', page, re.S).group(1)
+    assert "1 automatic blocks wait" in pointer and 'href="/console/queue?show=block"' in pointer
+
+
+def test_bulk_decisions_are_logged_per_media_and_are_all_or_nothing(admin, queued):
+    rows = audit_rows(admin, action="decision.approve")
+    for file_id in queued["waiting"]:
+        assert (f"key:{admin_secret(admin)}", "decision.approve", file_id, "Spam") in rows
+    nothing = html.unescape(admin.flash(admin.post("/console/queue/decision", {"decision": "block"})))
+    assert nothing == "error: Tick at least one media in the queue first."
+    mixed = admin.post("/console/queue/decision", [("decision", "block"), ("file_id", queued["blocked"][0]),
+                                                    ("file_id", "1234")])  # fmt: skip
+    assert (
+        admin.flash(mixed).startswith("error: ")
+        and tab_counts(admin.get("/console/queue").text)["block"] == 1
+    )
+
+
+def admin_secret(admin: Console) -> str:
+    return re.search(r'class="person"[^>]*>key:(\w+) ·', admin.get("/console/queue").text).group(1)
+
+
+def test_the_evidence_page_offers_preset_reasons(admin, queued):
+    page = admin.get(f"/console/media/{queued['blocked'][0]}").text
+    assert '<datalist id="preset-reasons">' in page and 'list="preset-reasons"' in page
+    assert 'data-reason="Advertising or contact details"' in page
+    assert 'id="bulk-form"' in admin.get("/console/queue", show="block").text
+
+
+def test_the_library_shows_a_thumbnail_per_media(admin, queued):
+    page = admin.get("/console/library").text
+    file_id = queued["blocked"][0]
+    assert f'<img class="lib-thumb" src="/console/media/{file_id}/file"' in page
+    picture = admin.get(f"/console/media/{file_id}/file")
+    assert picture.status_code == 200 and picture.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_new_key_has_a_name_its_secret_on_top_with_a_copy_button_and_a_last_use(server, admin):
+    page = admin.post("/console/settings/keys", {"name": "web backend"})
+    assert page.status_code == 200
+    text = page.text
+    assert text.index('id="new-key"') < text.index('id="publishing"')  # where the page lands
+    assert (
+        'data-copy="#new-secret-key"' in text and "<script>" not in text
+    )  # CSP: the copying is in console.js
+    secret_id = re.search(r'id="new-secret-id">(\w+)<', text).group(1)
+    secret_key = re.search(r'id="new-secret-key">(\w+)<', text).group(1)
+    row = re.search(rf'<tr data-secret-id="{secret_id}">(.*?)</tr>', text, re.S).group(1)
+    assert '"key-name">web backend<' in row and '"sub key-used">never<' in row
+    vod_client(server, secret_id, secret_key).DescribeReviewTemplates(models.DescribeReviewTemplatesRequest())
+    row = re.search(
+        rf'<tr data-secret-id="{secret_id}">(.*?)</tr>', admin.get("/console/settings").text, re.S
+    )
+    assert re.search(r'"sub key-used">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<', row.group(1))
+    assert ("key.create", secret_id, "web backend") in [r[1:] for r in audit_rows(admin, action="key.create")]
+
+
+def test_a_keys_last_use_is_written_at_most_once_a_minute(server):
+    pair = server.new_key()
+    start = utcnow()
+    with server.services.db.transaction() as s:
+        seen = [apps.authenticate_key(s, secret_id=pair.secret_id, secret_key=pair.secret_key, now=start + step)[1]
+                .last_used_at for step in (timedelta(0), timedelta(seconds=59), timedelta(seconds=61))]  # fmt: skip
+    assert seen == [start, start, start + timedelta(seconds=61)]

@@ -169,7 +169,9 @@ def _authenticate(request: Request, body: bytes, services: Services, request_id:
         language = flat.get("Language", "zh-CN")
     auth.check_clock(signed.timestamp, time.time(), services.settings.clock_skew_seconds)
     with services.db.transaction() as session:
-        app, _ = apps.authenticate_key(session, secret_id=signed.secret_id, verify=signed.verify)
+        app, _ = apps.authenticate_key(
+            session, secret_id=signed.secret_id, verify=signed.verify, now=utcnow()
+        )
     if not action_name:
         raise MissingParameter("the action is missing (X-TC-Action header)")
     if not version:

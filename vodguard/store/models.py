@@ -46,6 +46,9 @@ class ApiKey(Base):
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    name: Mapped[str] = mapped_column(String(64), default="", server_default="")  # what uses it, for people
+    # to the minute: written at most once a minute per key, so busy keys do not write on every request
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class ConsoleUser(Base):

@@ -94,7 +94,7 @@ def _authenticate(
         if secret_id:
             try:
                 app, key = apps.authenticate_key(
-                    s, secret_id=secret_id.strip(), secret_key=secret_key.strip()
+                    s, secret_id=secret_id.strip(), secret_key=secret_key.strip(), now=utcnow()
                 )
             except VodError:
                 return None

@@ -46,7 +46,7 @@ def settings_page(c: Admin) -> Response:
     return _settings(c)
 
 
-def _settings(c: Console, new_key: apps.KeyPair | None = None) -> Response:
+def _settings(c: Console, new_key: apps.KeyPair | None = None, new_key_name: str = "") -> Response:
     with c.tx() as s:
         _, review_templates = templates.describe_review_templates(
             s, app_id=c.app_id, definitions=None, type_=None, offset=0, limit=100
@@ -61,7 +61,7 @@ def _settings(c: Console, new_key: apps.KeyPair | None = None) -> Response:
     return views.render(
         c.request, "settings.html", console=c, page="settings", review_templates=review_templates,
         procedures=procedures, events=event_config, keys=keys, labels=templates.LABELS,
-        defaults=DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key,
+        defaults=DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key, new_key_name=new_key_name,
     )  # fmt: skip
 
 
@@ -227,12 +227,12 @@ def save_publishing(c: AdminPost, mode: str = Form(...)) -> Response:
 
 
 @router.post("/console/settings/keys")
-def create_key(c: AdminPost) -> Response:
+def create_key(c: AdminPost, name: str = Form("")) -> Response:
     with c.tx() as s:
-        pair = apps.create_key(s, app_id=c.app_id, now=utcnow())
-        _log(c, s, "key.create", pair.secret_id)
+        pair = apps.create_key(s, app_id=c.app_id, key_name=name, now=utcnow())
+        _log(c, s, "key.create", pair.secret_id, name.strip())
     # The secret is shown once, in this very answer (never put in a cookie, a URL or a redirect).
-    return _settings(c, new_key=pair)
+    return _settings(c, new_key=pair, new_key_name=name.strip())
 
 
 @router.post("/console/settings/keys/{secret_id}/revoke")
