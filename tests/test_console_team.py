@@ -22,7 +22,9 @@ from tests.sdk import wait_finished
 from tests.server import start_server
 from tests.test_console import CLEAN_IMAGE, TEXT_IMAGE, Console, basic_upload, latest_task_id
 from vodguard.api.console import auth
-from vodguard.services import apps, users
+from vodguard.config import Settings
+from vodguard.services import apps, audit, users
+from vodguard.services.container import open_services
 from vodguard.timeutil import utcnow
 
 
@@ -111,6 +113,16 @@ def test_users_add_list_remove_from_the_command_line(tmp_path):
     removed = vodguard("users", "remove", "ann", "--data-dir", data)
     assert removed.returncode == 0 and vodguard("users", "list", "--data-dir", data).stdout == ""
     assert "is not an account" in vodguard("users", "remove", "ann", "--data-dir", data).stderr
+    services = open_services(Settings(data_dir=tmp_path))
+    try:
+        with services.db.transaction() as s:
+            app_id = json.loads(created.stdout)["SubAppId"]
+            _, entries = audit.search(s, app_id=app_id, query=audit.AuditQuery(person="cli"))
+            assert [(e.action, e.target) for e in entries] == [
+                ("user.remove", "ann"), ("user.add", "ann"), ("key.create", json.loads(created.stdout)["SecretId"]),
+            ]  # fmt: skip
+    finally:
+        services.close()
 
 
 @pytest.mark.parametrize(
@@ -126,6 +138,7 @@ def test_users_add_list_remove_from_the_command_line(tmp_path):
             "long enough pw\n",
             "Name 'a b' must be",
         ),
+        (("users", "add", "cy", "--role", "owner"), "", "invalid choice: 'owner'"),
     ],
 )
 def test_users_add_refuses_a_bad_name_or_password_before_any_work(tmp_path, args, stdin, needle):

@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands whose exit statuses carry meaning: argparse's 2 for a usage error would read as review's "block".
-USAGE_EXIT = {"review": 4, "text": 4}
+USAGE_EXIT = {"review": 4, "text": 4, "users": 4}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ import sys
 
 from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
 from vodguard.errors import InvalidParameterValue, VodError
-from vodguard.services import users
+from vodguard.services import audit, users
 from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
@@ -67,9 +67,21 @@ def run(args: argparse.Namespace) -> int:
                 user = users.add_user(
                     s, app_id=app_id, name=args.name, role=args.role, password=secret, now=utcnow()
                 )
+                audit.record(
+                    s,
+                    app_id=app_id,
+                    person="cli",
+                    action="user.add",
+                    target=user.name,
+                    detail=user.role,
+                    now=utcnow(),
+                )
                 print(f"added {user.name} ({user.role}) to app {user.app_id}")
             elif args.users_action == "remove":
                 users.remove_user(s, app_id=app_id, name=args.name)
+                audit.record(
+                    s, app_id=app_id, person="cli", action="user.remove", target=args.name, now=utcnow()
+                )
                 print(f"removed {args.name} from app {app_id}")
             else:
                 rows = [
