@@ -139,6 +139,11 @@ def test_users_add_list_remove_from_the_command_line(tmp_path):
             "Name 'a b' must be",
         ),
         (("users", "add", "cy", "--role", "owner"), "", "invalid choice: 'owner'"),
+        (
+            ("users", "add", "CLI", "--role", "admin", "--password-stdin"),
+            "long enough pw\n",
+            "Name 'CLI' is reserved",
+        ),
     ],
 )
 def test_users_add_refuses_a_bad_name_or_password_before_any_work(tmp_path, args, stdin, needle):

@@ -25,6 +25,8 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # scrypt reads all of it: no megabyte passwords
 # Letters (any script), digits and . _ @ -: a name shows up in logs and CSV files, so no spaces or commas.
 NAME = re.compile(r"^[\w.@-]{1,64}$")
+# The names the audit log gives to what is not an account (key:<SecretId> cannot be a name: no colons).
+RESERVED = frozenset({"cli", "app-password", "api"})
 # scrypt's cost: 2**15 x 8 blocks is 32 MiB and some 100 ms a check; stored with each hash, so it can be raised
 # later without breaking the hashes made before.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -62,6 +64,11 @@ def validate_name(name: str) -> None:
     if not NAME.match(name):
         raise InvalidParameterValue(
             f"Name {name!r} must be 1 to 64 letters, digits or . _ @ -", code="InvalidParameterValue.Name"
+        )
+    if name.lower() in RESERVED:
+        raise InvalidParameterValue(
+            f"Name {name!r} is reserved: the audit log uses it for changes made without an account",
+            code="InvalidParameterValue.Name",
         )
 
 
