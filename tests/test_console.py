@@ -54,7 +54,7 @@ class Console:
         return self.http.get(path, params=params or None)
 
     def token(self) -> str:
-        return csrf_of(self.get("/console/settings").text)
+        return csrf_of(self.get("/console/queue").text)  # a page every role may open
 
     def post(self, path: str, data: dict | list | None = None, *, csrf: str | None = None) -> httpx.Response:
         pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
@@ -326,7 +326,7 @@ def test_approve_publishes_and_block_forbids_as_the_sdk_sees_it(server, keys_a, 
     assert blocked.headers["location"] == "/console/queue?show=review"
     assert media_info(vod_a, second).BasicInfo.Status == "Forbidden" and playback_status(vod_a, second) == 403
     log = vod_a.call_json("DescribeReviewDecisions", {})["Response"]["DecisionSet"]
-    operator = f"console:{keys_a.sub_app_id}"
+    operator = f"key:{keys_a.secret_id}"  # who decided: here the key pair the session was opened with
     assert [(d["FileId"], d["Decision"], d["Reason"], d["Operator"]) for d in log[:2]] == [
         (second, "block", "spam", operator), (first, "approve", "a joke", operator),
     ]  # fmt: skip

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Each sub-command lives in vodguard/commands/<name>.py with register(subparsers) setting func=run(args) -> int.
-COMMANDS = ("serve", "worker", "keys", "sign_upload", "review", "text", "eval", "known")
+COMMANDS = ("serve", "worker", "keys", "users", "sign_upload", "review", "text", "eval", "known")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands whose exit statuses carry meaning: argparse's 2 for a usage error would read as review's "block".
-USAGE_EXIT = {"review": 4, "text": 4}
+USAGE_EXIT = {"review": 4, "text": 4, "users": 4}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

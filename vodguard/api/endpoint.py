@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from vodguard import ids, logs, metrics
 from vodguard.api import auth
@@ -27,7 +28,7 @@ from vodguard.errors import (
     UnauthorizedOperation,
     VodError,
 )
-from vodguard.services import apps, replay
+from vodguard.services import apps, audit, replay
 from vodguard.services.concurrency import SlotsFull
 from vodguard.services.container import Services
 from vodguard.timeutil import from_unix, utcnow
@@ -78,12 +79,37 @@ async def api_endpoint(request: Request) -> Response:
         except SlotsFull as exc:
             raise RequestLimitExceeded(f"{act.name} for SubAppId {ctx.app_id}: {exc}") from None
         payload = result.model_dump() if hasattr(result, "model_dump") else (result or {})
+        if act.name in AUDITED:
+            await run_in_threadpool(_audit, ctx, act.name, req, payload)
         _observe(act.name, "OK", started)
         return envelope(payload, request_id)
     except Exception as exc:
         error = wire_error(exc, request_id=request_id, where=action_name or "POST /")
         _observe(action_name if action_name in ACTIONS else "unknown", error.wire_code, started)
         return api_error(error, request_id)
+
+
+# Changes an app makes through the API, for the audit log (decisions are logged where they are taken).
+AUDITED = {
+    "CreateReviewTemplate": "template.create", "ModifyReviewTemplate": "template.modify",
+    "DeleteReviewTemplate": "template.delete", "CreateProcedureTemplate": "procedure.create",
+    "DeleteProcedureTemplate": "procedure.delete", "ModifyEventConfig": "events.modify",
+    "ModifyAppSettings": "settings.modify", "DeleteMedia": "media.delete", "ForbidMediaDistribution": "media.forbid",
+}  # fmt: skip
+
+
+def _audit(ctx: Ctx, name: str, req: Any, payload: dict[str, Any]) -> None:
+    # what was changed: a new template's number, else the template, procedure or media the request named
+    fields = [
+        payload.get("Definition"),
+        *(getattr(req, f, None) for f in ("Definition", "Name", "FileId", "FileIds")),
+    ]
+    target = next((v for v in fields if v not in (None, "", [])), "")
+    with ctx.tx() as s:
+        audit.record(
+            s, app_id=ctx.app_id, person=ctx.person, action=AUDITED[name], target=str(target), detail=name,
+            now=ctx.now,
+        )  # fmt: skip
 
 
 def _observe(action: str, code: str, started: float) -> None:
@@ -94,8 +120,6 @@ def _observe(action: str, code: str, started: float) -> None:
 async def _run(handler: Handler, ctx: Ctx, req: Any) -> Any:
     # Handlers are plain functions that may block (database, files, long polls): keep them off the event loop.
     # An async handler (PullEvents' long poll) waits on the loop instead.
-    from starlette.concurrency import run_in_threadpool
-
     if inspect.iscoroutinefunction(handler):
         return await handler(ctx, req)
     return await run_in_threadpool(handler, ctx, req)
@@ -128,7 +152,9 @@ def _authenticate(request: Request, body: bytes, services: Services, request_id:
         language = flat.get("Language", "zh-CN")
     auth.check_clock(signed.timestamp, time.time(), services.settings.clock_skew_seconds)
     with services.db.transaction() as session:
-        app, _ = apps.authenticate_key(session, secret_id=signed.secret_id, verify=signed.verify)
+        app, _ = apps.authenticate_key(
+            session, secret_id=signed.secret_id, verify=signed.verify, now=utcnow()
+        )
     if not action_name:
         raise MissingParameter("the action is missing (X-TC-Action header)")
     if not version:
@@ -138,7 +164,10 @@ def _authenticate(request: Request, body: bytes, services: Services, request_id:
     if version != VERSION:
         raise VodError(f"version {version!r} is not supported; use {VERSION}", code="NoSuchVersion")
     _remember_signature(services, signed, action_name)
-    ctx = Ctx(app=app, services=services, request_id=request_id, now=utcnow(), language=language)
+    ctx = Ctx(
+        app=app, services=services, request_id=request_id, now=utcnow(), language=language,
+        secret_id=signed.secret_id,
+    )  # fmt: skip
     return (
         ctx,
         action_name,

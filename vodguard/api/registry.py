@@ -39,6 +39,12 @@ class Ctx:
     request_id: str
     now: datetime
     language: str = "zh-CN"
+    secret_id: str = ""  # the key the request was signed with
+
+    @property
+    def person(self) -> str:
+        """Who the audit log names for this request."""
+        return f"key:{self.secret_id}"
 
     @property
     def app_id(self) -> int:

@@ -161,6 +161,7 @@ def _authenticate(
                     s,
                     secret_id=parsed.secret_id,
                     verify=lambda key: signatures.verify(signature, parsed, key),
+                    now=utcnow(),
                 )
             except signatures.SignatureInvalid as exc:
                 raise AuthFailure(f"signature: {exc}", code="AuthFailure.SignatureFailure") from None
@@ -177,7 +178,7 @@ def _authenticate(
                 secret_id, _, secret_key = base64.b64decode(authorization[6:]).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise AuthFailure("the Basic credentials are not valid Base64", code="AuthFailure.InvalidAuthorization") from None  # fmt: skip
-            app, _ = apps.authenticate_key(s, secret_id=secret_id, secret_key=secret_key)
+            app, _ = apps.authenticate_key(s, secret_id=secret_id, secret_key=secret_key, now=utcnow())
             return app, {}
     raise AuthFailure(
         "send a client upload signature in the 'signature' field, or the app key as Basic auth (-u SecretId:SecretKey)",

@@ -7,7 +7,7 @@ import getpass
 import json
 
 from vodguard.commands.common import add_data_dir, settings_from
-from vodguard.services import apps
+from vodguard.services import apps, audit
 from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
@@ -38,6 +38,14 @@ def run(args: argparse.Namespace) -> int:
         with services.db.transaction() as s:
             if args.keys_action == "create":
                 pair = apps.create_key(s, app_id=args.app, name=args.name, now=now)
+                audit.record(
+                    s,
+                    app_id=pair.sub_app_id,
+                    person="cli",
+                    action="key.create",
+                    target=pair.secret_id,
+                    now=now,
+                )
                 if args.json:
                     print(json.dumps(pair.to_json()))
                 else:
@@ -57,11 +65,15 @@ def run(args: argparse.Namespace) -> int:
                     state = "revoked" if row["Revoked"] else "active"
                     print(f"{row['SubAppId']}  {row['SecretId']}  {row['CreateTime']}  {state}")
             elif args.keys_action == "revoke":
-                apps.revoke_key(s, secret_id=args.secret_id, now=now)
+                key = apps.revoke_key(s, secret_id=args.secret_id, now=now)
+                audit.record(
+                    s, app_id=key.app_id, person="cli", action="key.revoke", target=key.secret_id, now=now
+                )
                 print(f"revoked {args.secret_id}")
             elif args.keys_action == "password":
                 secret = args.password or getpass.getpass("console password: ")
                 apps.set_console_password(s, app_id=args.app, password=secret)
+                audit.record(s, app_id=args.app, person="cli", action="password.set", now=now)
                 print(f"console password set for app {args.app}")
     except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
         message = getattr(exc, "message", str(exc))

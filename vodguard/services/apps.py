@@ -7,7 +7,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from vodguard.store.models import ApiKey, UsedSignature
 from vodguard.store.models import App as App  # re-exported: api/ may not import store/
 
 FIRST_APP_ID = 1_500_000_001
+LAST_USED_STEP = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,26 @@ def create_app(session: Session, *, name: str = "", now: datetime) -> App:
     return app
 
 
-def create_key(session: Session, *, app_id: int | None = None, name: str = "", now: datetime) -> KeyPair:
-    """A key pair for ``app_id``, or for a new app when it is None. The secret is shown only here."""
+def create_key(
+    session: Session, *, app_id: int | None = None, name: str = "", key_name: str = "", now: datetime
+) -> KeyPair:
+    """A key pair for ``app_id``, or for a new app (called ``name``) when it is None. ``key_name`` says what uses
+    the key. The secret is shown only here."""
+    if len(key_name) > 64:
+        raise InvalidParameterValue(
+            "the key's Name has more than 64 characters", code="InvalidParameterValue.Name"
+        )
     if app_id is None:
         app = create_app(session, name=name, now=now)
     else:
         app = get_app(session, app_id)
-    key = ApiKey(secret_id=ids.secret_id(), secret_key=ids.secret_key(), app_id=app.id, created_at=now)
+    key = ApiKey(
+        secret_id=ids.secret_id(),
+        secret_key=ids.secret_key(),
+        app_id=app.id,
+        created_at=now,
+        name=key_name.strip(),
+    )
     session.add(key)
     session.flush()
     return KeyPair(app.id, key.secret_id, key.secret_key)
@@ -95,15 +109,19 @@ def authenticate_key(
     secret_id: str,
     secret_key: str | None = None,
     verify: Callable[[str], None] | None = None,
+    now: datetime | None = None,
 ) -> tuple[App, ApiKey]:
     """The app and live key of ``secret_id``, once the caller proved it holds the key's SecretKey: by sending it
     (``secret_key``, compared in constant time) or by a signature that ``verify(secret_key)`` checks, raising its
-    own error when it does not match. An unknown or revoked SecretId raises ``SecretIdNotFound``."""
+    own error when it does not match. An unknown or revoked SecretId raises ``SecretIdNotFound``. With ``now``,
+    the key's last use is recorded (at most once a minute)."""
     key = find_key(session, secret_id)
     if verify is not None:
         verify(key.secret_key)
     elif not secret_key or not hmac.compare_digest(secret_key.encode(), key.secret_key.encode()):
         raise AuthFailure("the SecretKey does not match the SecretId", code="AuthFailure.SignatureFailure")
+    if now is not None and (key.last_used_at is None or now - key.last_used_at >= LAST_USED_STEP):
+        key.last_used_at = now
     return get_app(session, key.app_id), key
 
 

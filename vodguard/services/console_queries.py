@@ -65,6 +65,18 @@ def queue_counts(session: Session, *, app_id: int, which: str = "review") -> tup
     return total, dict(labels.most_common())
 
 
+def tab_counts(session: Session, *, app_id: int) -> dict[str, int]:
+    """How many media wait under each of the queue's tabs (``review``, ``block``, ``all``)."""
+    return {
+        which: int(
+            session.execute(
+                select(func.count()).select_from(_queue_query(app_id, which).subquery())
+            ).scalar_one()
+        )
+        for which in QUEUE_FILTERS
+    }
+
+
 def queue_neighbours(
     session: Session, *, app_id: int, file_id: str, which: str = "review"
 ) -> tuple[str | None, str | None]:

@@ -1,4 +1,4 @@
-"""People's decisions on media (approve publishes, block forbids), recorded with who and when."""
+"""People's decisions on media (approve publishes, block forbids), recorded with who and when, in the audit log too."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
+from vodguard.services import audit
 from vodguard.services import media as media_service
 from vodguard.store.models import Media, ReviewDecision
 
@@ -37,6 +38,15 @@ def decide(
         sha256=media.sha256, created_at=now,
     )  # fmt: skip
     session.add(row)
+    audit.record(
+        session,
+        app_id=app_id,
+        person=operator,
+        action=f"decision.{decision}",
+        target=file_id,
+        detail=reason,
+        now=now,
+    )
     session.flush()
     return row
 

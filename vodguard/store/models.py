@@ -46,6 +46,22 @@ class ApiKey(Base):
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    name: Mapped[str] = mapped_column(String(64), default="", server_default="")  # what uses it, for people
+    # to the minute: written at most once a minute per key, so busy keys do not write on every request
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class ConsoleUser(Base):
+    """A person who signs in to an app's console: a name, a role (``admin`` or ``moderator``) and a password hash."""
+
+    __tablename__ = "console_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))  # scrypt, with its parameters and salt
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("app_id", "name", name="uq_console_users_app_name"),)
 
 
 class Media(Base):
@@ -280,6 +296,24 @@ class ReviewDecision(Base):
     # the media's SHA-256 when it was decided: the decision then holds for identical bytes, even after a delete
     sha256: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One thing a person did in an app: a decision, or a change to keys, settings, templates or people."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_app_at", "app_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    person: Mapped[str] = mapped_column(
+        String(128)
+    )  # an account name, key:<SecretId>, or what an API caller named
+    action: Mapped[str] = mapped_column(String(48))  # e.g. decision.block, template.modify, key.create
+    target: Mapped[str] = mapped_column(
+        String(256), default=""
+    )  # the FileId, template number, SecretId, name
+    detail: Mapped[str] = mapped_column(String(512), default="")  # a decision's reason, what changed
 
 
 class UsedSessionId(Base):

@@ -31,7 +31,7 @@ def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> SetReviewDec
     with ctx.tx() as s:
         row = decisions.decide(
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
-            operator=req.Operator or "api", now=ctx.now,
+            operator=req.Operator or ctx.person, now=ctx.now,
         )  # fmt: skip
     known.after_decision(
         ctx.services, row, label=req.Label

@@ -1,8 +1,9 @@
-"""Who is asking: the session behind a console request, CSRF checks, and the route class that turns refusals into
-redirects or readable error pages.
+"""Who is asking: the session behind a console request, its role, CSRF checks, and the route class that turns
+refusals into redirects or readable error pages.
 
-Every console route takes a ``Console`` from ``signed_in`` (reads) or ``signed_in_post`` (writes, CSRF-checked).
-The session is re-validated against the database on every request: a revoked key or a changed password signs out.
+Every console route takes a ``Console`` from ``signed_in`` (reads) or ``signed_in_post`` (writes, CSRF-checked),
+or from ``admin`` / ``admin_post`` when only an admin may use it. The session is re-validated against the database
+on every request: a revoked key, a changed password or role, or a removed account signs out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hmac
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from gettext import gettext as _
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -24,7 +26,7 @@ from vodguard.api.bodylimit import BodyTooLarge, bounded
 from vodguard.api.console import views
 from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer, signer
 from vodguard.errors import ResourceNotFound, VodError
-from vodguard.services import apps
+from vodguard.services import apps, users
 from vodguard.services.container import Services
 
 CSRF_FIELD = "csrf"
@@ -55,6 +57,12 @@ class Console:
     app_name: str
     publish_mode: str
     csrf: str
+    role: str  # admin or moderator
+    person: str  # the name decisions and changes are recorded under
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
@@ -62,22 +70,42 @@ class Console:
             yield s
 
 
-def _validate(services: Services, sign: Signer, session: ConsoleSession) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class _Found:
+    app_name: str
+    publish_mode: str
+    role: str
+    person: str
+
+
+def _validate(services: Services, sign: Signer, session: ConsoleSession) -> _Found | None:
     with services.db.transaction() as s:
         try:
             app = apps.get_app(s, session.app_id)
             key = apps.find_key(s, session.secret_id) if session.method == "key" else None
         except VodError:  # the app is gone, or the key was revoked
             return None
-        if key is not None and key.app_id != app.id:
-            return None
-        if key is None and (session.method != "password" or not app.console_password):
-            return None
         if apps.console_session_ended(s, sid=session.sid):
             return None
-        if not hmac.compare_digest(sign.fingerprint(apps.console_credential(app, key)), session.fingerprint):
+        if session.method == "user":
+            user = users.get_user(
+                s, app_id=app.id, user_id=int(session.secret_id) if session.secret_id.isdigit() else 0
+            )
+            if user is None:  # removed
+                return None
+            credential, role, person = users.credential(user), user.role, user.name
+        elif key is not None:
+            if key.app_id != app.id:
+                return None
+            # Key-pair sign-in stays an admin's: whoever holds the key can call every API action anyway.
+            credential, role, person = apps.console_credential(app, key), "admin", f"key:{key.secret_id}"
+        elif session.method == "password" and app.console_password:
+            credential, role, person = apps.console_credential(app, None), "admin", "app-password"
+        else:
             return None
-        return app.name, app.publish_mode
+        if not hmac.compare_digest(sign.fingerprint(credential), session.fingerprint):
+            return None
+        return _Found(app.name, app.publish_mode, role, person)
 
 
 async def signed_in(request: Request) -> Console:
@@ -90,8 +118,10 @@ async def signed_in(request: Request) -> Console:
     found = await run_in_threadpool(_validate, services, sign, session)
     if found is None:
         raise SignInNeeded
-    name, mode = found
-    return Console(request, services, session, session.app_id, name, mode, sign.csrf_token(session.sid))
+    return Console(
+        request, services, session, session.app_id, found.app_name, found.publish_mode,
+        sign.csrf_token(session.sid), found.role, found.person,
+    )  # fmt: skip
 
 
 async def csrf_token_sent(request: Request) -> str:
@@ -117,8 +147,26 @@ async def check_login_csrf(request: Request) -> None:
         raise Refused(403, "The sign-in form's security token is missing or stale. Reload the page.")
 
 
+def _admin_only(console: Console) -> Console:
+    if not console.is_admin:
+        raise Refused(403, _("Only an admin of this app may open this page or make this change."))
+    return console
+
+
+async def admin(request: Request) -> Console:
+    """Like ``signed_in``, for an admin only (moderators get a 403 page)."""
+    return _admin_only(await signed_in(request))
+
+
+async def admin_post(request: Request) -> Console:
+    """Like ``signed_in_post``, for an admin only."""
+    return _admin_only(await signed_in_post(request))
+
+
 SignedIn = Annotated[Console, Depends(signed_in)]
 SignedInPost = Annotated[Console, Depends(signed_in_post)]
+Admin = Annotated[Console, Depends(admin)]
+AdminPost = Annotated[Console, Depends(admin_post)]
 
 
 def same_site_path(target: str | None, default: str = "/console") -> str:
@@ -135,7 +183,8 @@ def same_site_path(target: str | None, default: str = "/console") -> str:
 def _back(request: Request) -> str:
     """Where a refused form returns: the page it came from, else the section it belongs to."""
     path = request.url.path
-    section = "/console/settings" if path.startswith("/console/settings") else "/console/library"
+    sections = ("/console/settings", "/console/users", "/console/queue")
+    section = next((s for s in sections if path.startswith(s)), "/console/library")
     return same_site_path(request.headers.get("referer"), section)
 
 

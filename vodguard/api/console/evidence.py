@@ -65,6 +65,20 @@ def queue_row(media: Media, task: Task | None, *, thumbs: int = 6) -> QueueRow:
     )
 
 
+def library_thumb(media: Media, task: Task | None) -> str:
+    """One picture for a library row: the cover, else the image itself, else the first evidence frame; "" for
+    media with none (audio, or a video never reviewed)."""
+    if media.cover_blob_key:
+        return f"/console/media/{media.file_id}/cover"
+    if media.category == "Image":
+        return f"/console/media/{media.file_id}/file"
+    for segment in ((task.output or {}).get("SegmentSet") or []) if task is not None else []:
+        url = evidence_url(task, segment) if task is not None else ""
+        if url:
+            return url
+    return ""
+
+
 @dataclass
 class SegmentView:
     index: int

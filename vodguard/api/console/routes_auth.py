@@ -1,4 +1,5 @@
-"""Sign-in (an app's key pair, or its console password), sign-out, and the console's static files."""
+"""Sign-in (a person's account, an app's key pair, or its console password), sign-out, and the console's static
+files."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from vodguard.api.console.auth import (
 from vodguard.api.console.session import COOKIE, LIFETIME, PRE_COOKIE, ConsoleSession, Signer, signer
 from vodguard.digits import parse_digits
 from vodguard.errors import ResourceNotFound, VodError
-from vodguard.services import apps, signins
+from vodguard.services import apps, signins, users
 from vodguard.services.container import Services
 from vodguard.timeutil import from_unix, utcnow
 
@@ -64,10 +65,12 @@ def login_page(request: Request, next: str = "") -> Response:
     return response
 
 
-def _lockout_subject(request: Request, services: Services, secret_id: str, app_id: str) -> str:
-    """The account being tried (the SecretId, else the SubAppId) and the client's address."""
+def _lockout_subject(request: Request, services: Services, secret_id: str, app_id: str, name: str) -> str:
+    """The account being tried (the SecretId, else the SubAppId and name) and the client's address."""
     number = parse_digits(app_id.strip())  # "007" and "7" are one account: no fresh counter per spelling
     account = f"app:{app_id.strip() if number is None else number}"
+    if name.strip():
+        account += f":user:{name.strip()}"
     if secret_id.strip():
         account = f"key:{secret_id.strip()}"
     address = client_address(request, services.settings.trusted_networks)
@@ -85,13 +88,13 @@ def _record_failure(services: Services, subject: str) -> None:
 
 
 def _authenticate(
-    services: Services, sign: Signer, secret_id: str, secret_key: str, app_id: str, password: str
+    services: Services, sign: Signer, secret_id: str, secret_key: str, app_id: str, name: str, password: str
 ) -> ConsoleSession | None:
     with services.db.transaction() as s:
         if secret_id:
             try:
                 app, key = apps.authenticate_key(
-                    s, secret_id=secret_id.strip(), secret_key=secret_key.strip()
+                    s, secret_id=secret_id.strip(), secret_key=secret_key.strip(), now=utcnow()
                 )
             except VodError:
                 return None
@@ -108,6 +111,13 @@ def _authenticate(
             app = apps.get_app(s, number)
         except VodError:
             return None
+        if name.strip():
+            user = users.authenticate(s, app_id=app.id, name=name.strip(), password=password)
+            if user is None:
+                return None
+            return sign.new_session(
+                app_id=app.id, method="user", secret_id=str(user.id), credential=users.credential(user)
+            )
         if not apps.check_console_password(app, password):
             return None
         return sign.new_session(
@@ -121,25 +131,28 @@ async def login(
     secret_id: str = Form(""),
     secret_key: str = Form(""),
     app_id: str = Form(""),
+    name: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
 ) -> Response:
     services: Services = request.app.state.services
     sign = signer(request)
     # Locked per account and address (audit D9): even the right credentials wait, or guessing would go on.
-    subject = _lockout_subject(request, services, secret_id, app_id)
+    subject = _lockout_subject(request, services, secret_id, app_id, name)
     if await run_in_threadpool(_locked, services, subject):
         raise Refused(
             429, "Too many failed sign-ins to this account from this address. Wait a minute and try again."
         )
-    session = await run_in_threadpool(_authenticate, services, sign, secret_id, secret_key, app_id, password)
+    session = await run_in_threadpool(
+        _authenticate, services, sign, secret_id, secret_key, app_id, name, password
+    )
     if session is None:
         await run_in_threadpool(_record_failure, services, subject)
         seed = request.cookies.get(PRE_COOKIE, "")
         return views.render(
             request, "login.html", http_status=401, console=None, csrf=sign.csrf_token(seed), next=same_site_path(next),
             error="Those credentials do not open any app. Check the SecretId and SecretKey, or the SubAppId and password.",
-            secret_id=secret_id, app_id=app_id,
+            secret_id=secret_id, app_id=app_id, name=name,
         )  # fmt: skip
     response = redirect(same_site_path(next, "/console/queue"))
     response.set_cookie(

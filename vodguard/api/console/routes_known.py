@@ -29,7 +29,7 @@ def add(
 ) -> Response:
     entry = known.add_media(
         c.services, app_id=c.app_id, file_id=file_id.strip(), label=label, reason=reason.strip(),
-        created_by=c.session.operator,
+        created_by=c.person,
     )  # fmt: skip
     return views.with_flash(c.request, redirect("/console/known"), f"Added {entry.id} ({entry.label}).", "ok")
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form
 from fastapi.responses import JSONResponse, Response
 
 from vodguard.api.console import views
-from vodguard.api.console.auth import ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.api.console.auth import AdminPost, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.api.console.evidence import library_thumb
 from vodguard.digits import INT64_MAX, INT64_MIN
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import console_queries, signatures, tasks, templates
+from vodguard.services import audit, console_queries, signatures, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.timeutil import utcnow
 
@@ -65,12 +66,14 @@ def library(
             s, app_id=c.app_id, names=None, type_=None, offset=0, limit=100
         )
         has_key = console_queries.live_key(s, app_id=c.app_id) is not None
+        thumbs = {m.file_id: library_thumb(m, latest.get(m.file_id)) for m in rows}
     filters = {"q": q, "file_id": file_id, "suggestion": suggestion, "label": label,
                "date_from": date_from, "date_to": date_to}  # fmt: skip
     return views.render(
         c.request, "library.html", console=c, page="library", rows=rows, latest=latest, total=total,
         pages=max(1, -(-total // PAGE)), current=page, filters=filters, error=error, templates=choices,
         procedures=procedures, labels=templates.LABELS, suggestions=console_queries.SUGGESTIONS, has_key=has_key,
+        thumbs=thumbs,
     )  # fmt: skip
 
 
@@ -111,10 +114,19 @@ def start_review(
 
 
 @router.post("/console/media/{file_id}/delete")
-def delete(file_id: str, c: SignedInPost) -> Response:
+def delete(file_id: str, c: AdminPost) -> Response:
     with c.tx() as s:
         media = media_service.delete_media(
             s, c.services.blobs, c.services.wakeups, app_id=c.app_id, file_id=file_id, now=utcnow()
         )
         name = media.name or file_id
+        audit.record(
+            s,
+            app_id=c.app_id,
+            person=c.person,
+            action="media.delete",
+            target=file_id,
+            detail=name,
+            now=utcnow(),
+        )
     return views.with_flash(c.request, redirect("/console/library"), f"Deleted {name}.", "ok")

@@ -1,6 +1,10 @@
-"""The review queue, the evidence page of one media, approve/block, and the session-checked media files."""
+"""The review queue (with tab counts and bulk decisions), the evidence page of one media, approve/block, and the
+session-checked media files."""
 
 from __future__ import annotations
+
+from gettext import gettext as _
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -10,7 +14,7 @@ from vodguard.api.console import views
 from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
 from vodguard.api.console.evidence import build_evidence, queue_row
 from vodguard.api.media_http import ranged
-from vodguard.errors import ResourceNotFound, VodError
+from vodguard.errors import InvalidParameterValue, ResourceNotFound, VodError
 from vodguard.services import console_queries, decisions, known, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.services.tasks import TaskQuery, list_tasks
@@ -32,8 +36,9 @@ def queue(c: SignedIn, show: str = "review") -> Response:
         latest = console_queries.latest_tasks(s, app_id=c.app_id, file_ids=[m.file_id for m in rows])
         total, labels = console_queries.queue_counts(s, app_id=c.app_id, which=show)
         items = [queue_row(m, latest.get(m.file_id)) for m in rows]
+        counts = console_queries.tab_counts(s, app_id=c.app_id)
     return views.render(c.request, "queue.html", console=c, page="queue", items=items, total=total,
-                        labels=labels, show=show)  # fmt: skip
+                        labels=labels, show=show, counts=counts)  # fmt: skip
 
 
 @router.get("/console/media/{file_id}")
@@ -77,7 +82,7 @@ def decide(
         _, next_id = console_queries.queue_neighbours(s, app_id=c.app_id, file_id=file_id, which=show)
         row = decisions.decide(
             s, app_id=c.app_id, file_id=file_id, decision=decision, reason=reason.strip(),
-            operator=c.session.operator, now=utcnow(),
+            operator=c.person, now=utcnow(),
         )  # fmt: skip
         name = media_service.get_media(s, app_id=c.app_id, file_id=file_id).name or file_id
     known.after_decision(c.services, row)  # a block's frames go into the bank; an approve takes them out
@@ -88,6 +93,37 @@ def decide(
         else f"/console/queue?show={show}"
     )
     return views.with_flash(c.request, redirect(target), f"{done}: {name}.", "ok")
+
+
+@router.post("/console/queue/decision")
+def decide_many(
+    c: SignedInPost,
+    decision: str = Form(...),
+    reason: str = Form(""),
+    show: str = Form("review"),
+    file_id: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """The same decision on every ticked media of the queue, all or none (one transaction)."""
+    show = _show(show)
+    chosen = list(dict.fromkeys(f.strip() for f in file_id or [] if f.strip()))
+    if not chosen:
+        raise InvalidParameterValue(
+            _("Tick at least one media in the queue first."), code="MissingParameter.FileId"
+        )
+    if len(chosen) > QUEUE_PAGE:
+        raise InvalidParameterValue(
+            _("At most {n} media can be decided at once.").format(n=QUEUE_PAGE),
+            code="InvalidParameterValue.FileId",
+        )
+    with c.tx() as s:
+        for one in chosen:
+            decisions.decide(
+                s, app_id=c.app_id, file_id=one, decision=decision, reason=reason.strip(), operator=c.person,
+                now=utcnow(),
+            )  # fmt: skip
+    done = _("Approved (published)") if decision == "approve" else _("Blocked (forbidden)")
+    message = _("{done}: {n} media.").format(done=done, n=len(chosen))
+    return views.with_flash(c.request, redirect(f"/console/queue?show={show}"), message, "ok")
 
 
 def _media_key(c: Console, file_id: str, part: str) -> str:

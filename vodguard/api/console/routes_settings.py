@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from vodguard.api.console import views
-from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
+from vodguard.api.console.auth import Admin, AdminPost, Console, ConsoleRoute, Refused, redirect
 from vodguard.digits import INT64_MAX, parse_digits
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import apps, console_queries, events, templates
+from vodguard.services import apps, audit, console_queries, events, templates
 from vodguard.services.destinations import AllowList
 from vodguard.timeutil import utcnow
 
@@ -28,16 +29,23 @@ async def form_data(request: Request) -> FormData:
 PostedForm = Annotated[FormData, Depends(form_data)]
 
 
+def _log(c: Console, s: Session, action: str, target: object = "", detail: str = "") -> None:
+    """The change in the audit log, under the signed-in person, in the change's transaction."""
+    audit.record(
+        s, app_id=c.app_id, person=c.person, action=action, target=str(target), detail=detail, now=utcnow()
+    )
+
+
 def _done(c: Console, message: str, anchor: str) -> Response:
     return views.with_flash(c.request, redirect(f"/console/settings#{anchor}"), message, "ok")
 
 
 @router.get("/console/settings")
-def settings_page(c: SignedIn) -> Response:
+def settings_page(c: Admin) -> Response:
     return _settings(c)
 
 
-def _settings(c: Console, new_key: apps.KeyPair | None = None) -> Response:
+def _settings(c: Console, new_key: apps.KeyPair | None = None, new_key_name: str = "") -> Response:
     with c.tx() as s:
         _, review_templates = templates.describe_review_templates(
             s, app_id=c.app_id, definitions=None, type_=None, offset=0, limit=100
@@ -52,7 +60,7 @@ def _settings(c: Console, new_key: apps.KeyPair | None = None) -> Response:
     return views.render(
         c.request, "settings.html", console=c, page="settings", review_templates=review_templates,
         procedures=procedures, events=event_config, keys=keys, labels=templates.LABELS,
-        defaults=templates.DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key,
+        defaults=templates.DEFAULT_THRESHOLDS, has_password=has_password, new_key=new_key, new_key_name=new_key_name,
     )  # fmt: skip
 
 
@@ -114,7 +122,7 @@ def _custom_labels(form: FormData) -> tuple[list[dict[str, Any]] | None, templat
 
 
 @router.post("/console/settings/templates")
-def create_template(c: SignedInPost, form: PostedForm) -> Response:
+def create_template(c: AdminPost, form: PostedForm) -> Response:
     labels = [str(v) for v in form.getlist("labels")]
     custom, where = _custom_labels(form)
     with c.tx() as s:
@@ -128,6 +136,7 @@ def create_template(c: SignedInPost, form: PostedForm) -> Response:
                 s, app_id=c.app_id, definition=view.definition, labels=None, name=None, comment=None,
                 thresholds=thresholds or None, custom_labels=custom or None, where=where, now=utcnow(),
             )  # fmt: skip
+        _log(c, s, "template.create", view.definition, view.name)
     return _done(c, f"Review template {view.definition} created.", f"template-{view.definition}")
 
 
@@ -136,7 +145,7 @@ Definition = Annotated[int, Path(ge=0, le=INT64_MAX)]
 
 
 @router.post("/console/settings/templates/{definition}")
-def modify_template(definition: Definition, c: SignedInPost, form: PostedForm) -> Response:
+def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> Response:
     labels = templates.validate_labels([str(v) for v in form.getlist("labels")])
     custom, where = _custom_labels(form)
     with c.tx() as s:
@@ -145,19 +154,21 @@ def modify_template(definition: Definition, c: SignedInPost, form: PostedForm) -
             comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels), custom_labels=custom,
             where=where, now=utcnow(),
         )  # fmt: skip
+        _log(c, s, "template.modify", definition, ",".join(labels))
     return _done(c, f"Review template {definition} saved.", f"template-{definition}")
 
 
 @router.post("/console/settings/templates/{definition}/delete")
-def delete_template(definition: Definition, c: SignedInPost) -> Response:
+def delete_template(definition: Definition, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_review_template(s, app_id=c.app_id, definition=definition)
+        _log(c, s, "template.delete", definition)
     return _done(c, f"Review template {definition} deleted.", "templates")
 
 
 @router.post("/console/settings/procedures")
 def create_procedure(
-    c: SignedInPost,
+    c: AdminPost,
     name: str = Form(""),
     comment: str = Form(""),
     definition: str = Form(""),
@@ -169,19 +180,21 @@ def create_procedure(
             s, app_id=c.app_id, name=name.strip(), comment=comment, review_definition=review,
             review_contents=["Media", "Cover"] if cover else ["Media"], now=utcnow(),
         )  # fmt: skip
+        _log(c, s, "procedure.create", name.strip(), f"review template {review}")
     return _done(c, f"Procedure template {name.strip()!r} created.", "procedures")
 
 
 @router.post("/console/settings/procedures/{name}/delete")
-def delete_procedure(name: str, c: SignedInPost) -> Response:
+def delete_procedure(name: str, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_procedure_template(s, app_id=c.app_id, name=name)
+        _log(c, s, "procedure.delete", name)
     return _done(c, f"Procedure template {name!r} deleted.", "procedures")
 
 
 @router.post("/console/settings/events")
 def save_events(
-    c: SignedInPost,
+    c: AdminPost,
     mode: str = Form("PUSH"),
     notification_url: str = Form(""),
     sign_key: str = Form(""),
@@ -199,32 +212,36 @@ def save_events(
             persistence_switch=on(persistence_switch),
             allow=AllowList.parse(c.services.settings.notify_allow),
         )  # fmt: skip
+        _log(c, s, "events.modify", "", f"{mode} {notification_url.strip()}")
     return _done(c, "Event configuration saved.", "events")
 
 
 @router.post("/console/settings/publishing")
-def save_publishing(c: SignedInPost, mode: str = Form(...)) -> Response:
+def save_publishing(c: AdminPost, mode: str = Form(...)) -> Response:
     with c.tx() as s:
         apps.set_publish_mode(s, app_id=c.app_id, mode=mode)
+        _log(c, s, "publishing.modify", "", mode)
     what = "pre-moderation" if mode == "pre" else "post-moderation"
     return _done(c, f"Publishing mode is now {what}.", "publishing")
 
 
 @router.post("/console/settings/keys")
-def create_key(c: SignedInPost) -> Response:
+def create_key(c: AdminPost, name: str = Form("")) -> Response:
     with c.tx() as s:
-        pair = apps.create_key(s, app_id=c.app_id, now=utcnow())
+        pair = apps.create_key(s, app_id=c.app_id, key_name=name, now=utcnow())
+        _log(c, s, "key.create", pair.secret_id, name.strip())
     # The secret is shown once, in this very answer (never put in a cookie, a URL or a redirect).
-    return _settings(c, new_key=pair)
+    return _settings(c, new_key=pair, new_key_name=name.strip())
 
 
 @router.post("/console/settings/keys/{secret_id}/revoke")
-def revoke_key(secret_id: str, c: SignedInPost) -> Response:
+def revoke_key(secret_id: str, c: AdminPost) -> Response:
     with c.tx() as s:
         key = apps.find_key(s, secret_id)
         if key.app_id != c.app_id:
             raise Refused(404, f"SecretId {secret_id} is not a key of this app")
         apps.revoke_key(s, secret_id=secret_id, now=utcnow())
+        _log(c, s, "key.revoke", secret_id)
     message = f"Key {secret_id} revoked."
     if c.session.method == "key" and c.session.secret_id == secret_id:
         message += " It was the key of this session: sign in again."
@@ -232,11 +249,12 @@ def revoke_key(secret_id: str, c: SignedInPost) -> Response:
 
 
 @router.post("/console/settings/password")
-def set_password(c: SignedInPost, password: str = Form(""), again: str = Form("")) -> Response:
+def set_password(c: AdminPost, password: str = Form(""), again: str = Form("")) -> Response:
     if len(password) < MIN_PASSWORD:
         raise InvalidParameterValue(f"the console password must have at least {MIN_PASSWORD} characters")
     if password != again:
         raise InvalidParameterValue("the two passwords differ")
     with c.tx() as s:
         apps.set_console_password(s, app_id=c.app_id, password=password)
+        _log(c, s, "password.set")
     return _done(c, "Console password set. Sessions opened with the old password are signed out.", "keys")

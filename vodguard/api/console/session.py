@@ -29,7 +29,8 @@ LIFETIME = 12 * 3600
 
 @dataclass(frozen=True)
 class ConsoleSession:
-    """Who is signed in: the app, how (``key`` or ``password``), and the CSRF seed of this session."""
+    """Who is signed in: the app, how (``key``, ``password`` or ``user``; ``secret_id`` holds the SecretId or the
+    account's id), and the CSRF seed of this session."""
 
     app_id: int
     method: str
@@ -37,11 +38,6 @@ class ConsoleSession:
     fingerprint: str
     sid: str
     expires: int
-
-    @property
-    def operator(self) -> str:
-        """The name decisions are recorded under."""
-        return f"console:{self.app_id}"
 
 
 class Signer:

@@ -153,3 +153,43 @@
 
   document.addEventListener("DOMContentLoaded", () => { setupUpload(); setupRefresh(); });
 })();
+
+// Team console: copy buttons (a new key's secret), preset reasons, and ticking every queue row at once.
+(function () {
+  "use strict";
+  function selectText(source, done) {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    if (document.execCommand("copy")) done();
+  }
+
+  document.addEventListener("click", (ev) => {
+    const copy = ev.target.closest("[data-copy]");
+    if (copy) {
+      const source = document.querySelector(copy.dataset.copy);
+      if (!source) return;
+      const done = () => { copy.textContent = copy.dataset.copied || copy.textContent; copy.classList.add("copied"); };
+      // The clipboard API needs a secure context (https or localhost); elsewhere the text is selected and copied.
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(done, () => selectText(source, done));
+      } else {
+        selectText(source, done);
+      }
+      return;
+    }
+    const preset = ev.target.closest("[data-reason]");
+    if (preset) {
+      const field = document.getElementById("reason");
+      if (field) { field.value = preset.dataset.reason; field.focus(); }
+    }
+  });
+
+  const all = document.getElementById("select-all");
+  if (all) {
+    const boxes = () => Array.from(document.querySelectorAll('input[name="file_id"][form="bulk-form"]'));
+    all.addEventListener("change", () => boxes().forEach((box) => { box.checked = all.checked; }));
+  }
+})();

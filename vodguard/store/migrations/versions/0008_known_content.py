@@ -1,7 +1,7 @@
 """known content: known_entries (an app's bank) and known_frames (their frame hashes, chunked for lookup)
 
 Revision ID: 5b8d2f0c4e17
-Revises: 0a4e9c1d7b52
+Revises: 2e7a4b9c5d31
 Create Date: 2026-12-03 19:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5b8d2f0c4e17"
-down_revision = "0a4e9c1d7b52"
+down_revision = "2e7a4b9c5d31"
 branch_labels = None
 depends_on = None
 
