@@ -94,8 +94,15 @@ INTENT_SCREEN = 0.5
 # The strongest suggestion a form may give alone, whatever the confidence.
 FORM_CEILINGS: Mapping[str, str] = MappingProxyType({"Voice": "review"})
 # The same for one (Label, SubLabel): a second opinion that may ask a human but must not block alone, whatever
-# thresholds a template sets (the image safety model's NSFW, detectors/safety.py).
-SUB_LABEL_CEILINGS: Mapping[tuple[str, str], str] = MappingProxyType({("Porn", "Nsfw"): "review"})
+# thresholds a template sets (the image safety model's NSFW, detectors/safety.py; nsfwjs, detectors/drawn.py).
+SUB_LABEL_CEILINGS: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        ("Porn", "Nsfw"): "review",
+        ("Porn", "Hentai"): "review",
+        ("Porn", "NsfwjsPorn"): "review",
+        ("Porn", "Sexy"): "review",
+    }
+)
 
 
 def labels_template(labels: Iterable[str], *, definition: int = 0, early_exit: bool = False) -> Template:
