@@ -21,7 +21,7 @@ from vodguard.moderation.detectors.drawn import BUNDLED, CLASSES, DrawnDetector,
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.policy import suggest
 from vodguard.moderation.presets import ALL_LABELS
-from vodguard.moderation.types import Frame
+from vodguard.moderation.types import Frame, Signal
 
 REFERENCE = json.loads((FIXTURES / "nsfwjs_reference.json").read_text())
 
@@ -73,18 +73,22 @@ def test_a_batch_scores_each_frame_as_alone(detector: DrawnDetector) -> None:
     assert detector.probabilities([]).shape == (0, 5) and detector([]) == []
 
 
-def test_probabilities_become_review_only_findings() -> None:
+def test_probabilities_become_signals_that_alone_only_ask() -> None:
     frame = Frame(np.zeros((10, 20, 3), np.uint8), time=2.0, index=3)
 
     def probs(**named: float) -> np.ndarray:
         return np.array([named.get(name, 0.0) for name in CLASSES], np.float32)
 
-    assert findings_for(frame, probs(Drawing=1.0)) == []  # wallpapers are drawings: never alone
-    assert findings_for(frame, probs(Porn=0.94, Neutral=0.06)) == []  # clean micrographs reached 0.88
-    (porn,) = findings_for(frame, probs(Porn=0.97))
-    assert (porn.form, porn.label, porn.sub_label, porn.confidence) == ("Image", "Porn", "NsfwjsPorn", 97.0)
+    assert findings_for(frame, probs(Neutral=0.6, Porn=0.4)) == []
+    (drawing,) = findings_for(frame, probs(Drawing=1.0))
+    assert drawing.sub_label == "Drawing" and suggest(drawing, ALL_LABELS) is None  # wallpapers are drawings
+    (porn,) = findings_for(frame, probs(Porn=0.94, Neutral=0.06))
+    assert (porn.form, porn.label, porn.sub_label, porn.confidence) == ("Image", "Porn", "Porn", 94.0)
     assert (porn.start, porn.frame_index, porn.box) == (2.0, 3, (0, 0, 20, 10))
-    assert suggest(porn, ALL_LABELS) == "review"  # never blocks alone, whatever the score
+    assert porn.signals == (Signal("nsfwjs", "Porn", 0.94),)
+    assert suggest(porn, ALL_LABELS) is None  # clean micrographs reached 0.88: alone it needs 0.95
+    (sure,) = findings_for(frame, probs(Porn=0.99))
+    assert suggest(sure, ALL_LABELS) == "review"  # never blocks alone, whatever the score
     (hentai,) = findings_for(frame, probs(Hentai=0.99))
     assert hentai.sub_label == "Hentai" and suggest(hentai, ALL_LABELS) == "review"
     (sexy,) = findings_for(frame, probs(Sexy=0.85))

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Template
+from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Signal, Template
 from vodguard.services.leases import ReviewJob
 from vodguard.store.blobs import BlobStore
 from vodguard.store.db import Database
@@ -113,6 +113,7 @@ def load_result(blobs: BlobStore, base: str, *, prefix: str = "") -> ModerationR
     for raw in record["segments"]:
         raw["box"] = tuple(raw["box"]) if raw.get("box") else None
         raw["keywords"] = tuple(raw.get("keywords") or ())
+        raw["signals"] = tuple(Signal(**s) for s in raw.get("signals") or ())  # absent in older results
         segment = Segment(**raw)
         if segment.thumbnail:
             thumb = f"{base}/{prefix}{segment.thumbnail}"

@@ -8,13 +8,13 @@ outputs. Preprocessing is nsfwjs's ``infer``: RGB / 255, bilinear resize with al
 
 What it measured on neutral photos (``../shared/research/models.md`` §2): Porn + Hentai at 0.5 or more on 5.8 %
 of them (a retina photo, grey faces, a flower macro, a gradient), and top class Drawing on about a third (every
-wallpaper or illustration is a drawing). So it never decides alone: its findings carry the probability as
-confidence, ``presets.SUB_LABEL_CEILINGS`` keeps every one of them at review or below, and the fusion rules in
-``policy.py`` say when it confirms NudeNet. Its recall on porn or hentai is not known here (docs/quality.md).
+wallpaper or illustration is a drawing). On the 330 clean pictures (docs/quality.md) no Hentai or Sexy reached
+0.5, Porn reached 0.5 on 14 and 0.88 at most (cell micrographs, a retina photo, noise), Drawing 0.5 on 101.
+So it never blocks alone: ``policy.RULES`` says when it confirms NudeNet, and from what probability it asks for
+review alone. Its recall on porn or hentai is not known here (docs/quality.md).
 
-Findings, one per class per frame, all ``Porn`` and at most review: ``Hentai`` and ``NsfwjsPorn`` from
-probability 0.95, ``Sexy`` from 0.8. On the 330 clean pictures (docs/quality.md) no Hentai or Sexy reached
-0.5, and Porn at most 0.88 (cell micrographs, a retina photo, noise); Porn reached 0.5 on 14 of them.
+Findings, one per class per frame from probability 0.5, all ``Porn`` with the class as sub-label (``Drawing``,
+``Hentai``, ``Porn``, ``Sexy``), confidence = probability x 100 and the class as their ``Signal``.
 """
 
 from __future__ import annotations
@@ -26,13 +26,11 @@ import numpy as np
 
 from vodguard.moderation.detectors.base import session_options
 from vodguard.moderation.errors import ModelUnavailable
-from vodguard.moderation.types import Finding, Frame
+from vodguard.moderation.types import Finding, Frame, Signal
 
 CLASSES = ("Drawing", "Hentai", "Neutral", "Porn", "Sexy")
-# class -> SubLabel of its Porn finding; Neutral reports nothing
-SUB_LABELS = {"Hentai": "Hentai", "Porn": "NsfwjsPorn", "Sexy": "Sexy"}
-# class -> probability from which it is reported
-FLOORS = {"Hentai": 0.95, "Porn": 0.95, "Sexy": 0.8}
+REPORTED = frozenset({"Drawing", "Hentai", "Porn", "Sexy"})  # Neutral is no finding
+FLOOR = 0.5
 INPUT_SIZE = 224
 BUNDLED = Path(__file__).with_name("nsfwjs_mobilenet_v2.onnx")
 _BATCH = 16
@@ -73,20 +71,21 @@ def findings_for(frame: Frame, probs: np.ndarray) -> list[Finding]:
         Finding(
             form="Image",
             label="Porn",
-            sub_label=SUB_LABELS[name],
+            sub_label=name,
             confidence=round(float(p) * 100.0, 2),
             start=frame.time,
             end=frame.time,
             box=(0, 0, frame.width, frame.height),
             frame_index=frame.index,
+            signals=(Signal("nsfwjs", name, round(float(p), 4)),),
         )
         for name, p in zip(CLASSES, probs, strict=True)
-        if name in SUB_LABELS and p >= FLOORS[name]
+        if name in REPORTED and p >= FLOOR
     ]
 
 
 class DrawnDetector:
-    """nsfwjs's five classes in frames, as ``Porn`` findings that only the fusion rules turn into review."""
+    """nsfwjs's Drawing, Hentai, Porn and Sexy in frames, as ``Porn`` signals for ``policy.RULES``."""
 
     name = "drawn"
     labels = frozenset({"Porn"})
@@ -118,7 +117,7 @@ class DrawnDetector:
         return np.concatenate(rows)
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
-        """The frames' Hentai, NsfwjsPorn and Sexy findings at or above their floors."""
+        """The frames' Drawing, Hentai, Porn and Sexy findings at probability 0.5 or more."""
         return [
             f
             for frame, probs in zip(frames, self.probabilities(frames), strict=True)
