@@ -158,6 +158,14 @@ class Segment:
     signals: tuple[Signal, ...] = ()
     rule: str = ""
 
+    @property
+    def why(self) -> str:
+        """Which models agreed and what came of it, e.g. ``NudeNet FEMALE_BREAST_EXPOSED 0.81 + nsfwjs Porn 0.77
+        -> block (part+opinion)``; "" for a segment no picture model made."""
+        if not self.signals:
+            return ""
+        return f"{' + '.join(str(s) for s in self.signals)} -> {self.suggestion} ({self.rule})"
+
     def to_wire(self, *, timed: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "Confidence": round(self.confidence, 2),
