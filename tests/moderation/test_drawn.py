@@ -110,3 +110,25 @@ def test_a_corrupt_model_is_named(tmp_path: Path) -> None:
     bad.write_bytes(b"not a model at all")
     with pytest.raises(ModelUnavailable, match="broken.onnx"):
         DrawnDetector(bad)
+
+
+def test_the_converter_reads_minified_javascript_literals() -> None:
+    # the tarball itself is not committed (25 MB); its model JSON is a JavaScript object literal like this one
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "convert_nsfwjs", FIXTURES.parent.parent / "scripts" / "convert_nsfwjs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    converter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(converter)
+    source = (
+        r'x.exports=e();{1:[function(e,t,a){t.exports={a:!0,b:.5,c:[null,-1e-3,7],"d":"q\"r}",f:!1}},{}]}'
+    )
+    assert converter.js_literal(converter._exported(source)) == {
+        "a": True,
+        "b": 0.5,
+        "c": [None, -0.001, 7],
+        "d": 'q"r}',
+        "f": False,
+    }
