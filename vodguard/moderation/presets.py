@@ -17,7 +17,7 @@ evidence behind a label is weaker than its name suggests:
 Whatever its confidence, the Voice form may ask for review but never blocks on its own: ``FORM_CEILINGS`` caps
 it. YAMNet found 9 of 13 recorded shots and explosions in our clips, but it also hears thunder and some
 fireworks as explosions (docs/quality.md), and a gunfight in a film is not a violation by itself. In the same
-way ``SUB_LABEL_CEILINGS`` keeps Porn's ``Nsfw`` (a whole-picture classifier's opinion) at review.
+way the picture rule table (``policy.RULES``) says which picture models may block alone, and which only ask.
 """
 
 from __future__ import annotations
@@ -93,9 +93,6 @@ INTENT_SCREEN = 0.5
 
 # The strongest suggestion a form may give alone, whatever the confidence.
 FORM_CEILINGS: Mapping[str, str] = MappingProxyType({"Voice": "review"})
-# The same for one (Label, SubLabel): a second opinion that may ask a human but must not block alone, whatever
-# thresholds a template sets (the image safety model's NSFW, detectors/safety.py).
-SUB_LABEL_CEILINGS: Mapping[tuple[str, str], str] = MappingProxyType({("Porn", "Nsfw"): "review"})
 
 
 def labels_template(labels: Iterable[str], *, definition: int = 0, early_exit: bool = False) -> Template:

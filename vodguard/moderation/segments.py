@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from vodguard.moderation.policy import strength, suggest
+from vodguard.moderation.policy import fuse, strength, suggest
 from vodguard.moderation.types import SUGGESTION_RANK, Finding, Segment, Template
 
 GAP_FACTOR = 1.5
@@ -50,6 +50,8 @@ def _start(finding: Finding) -> Segment:
         box=finding.box,
         text=finding.text,
         keywords=tuple(dict.fromkeys(finding.keywords)),
+        signals=finding.signals,
+        rule=finding.rule,
     )
 
 
@@ -70,6 +72,7 @@ def _absorb(merged: MergedSegment, finding: Finding, suggestion: str) -> None:
     if finding.confidence > seg.confidence:
         seg.confidence = finding.confidence
         seg.box = finding.box
+        seg.signals, seg.rule = finding.signals, finding.rule
         merged.peak = finding
     merged.count += 1
 
@@ -77,9 +80,10 @@ def _absorb(merged: MergedSegment, finding: Finding, suggestion: str) -> None:
 def merge_findings(
     findings: Iterable[Finding], template: Template, *, gaps: Mapping[str, float] | float = 1.5
 ) -> list[MergedSegment]:
-    """Segments from findings under ``template``, sorted by start time (then strongest first)."""
+    """Segments from findings under ``template``, sorted by start time (then strongest first); the picture
+    models' signals are judged together first (``policy.fuse``)."""
     kept: list[tuple[Finding, str]] = []
-    for finding in findings:
+    for finding in fuse(findings):
         suggestion = suggest(finding, template)
         if suggestion is not None:
             kept.append((finding, suggestion))

@@ -72,8 +72,26 @@ ModerateText = Callable[[str], list[TextHit]]
 
 
 @dataclass(frozen=True)
+class Signal:
+    """One picture model's opinion: which model, which of its classes (NudeNet's ``FEMALE_BREAST_EXPOSED``,
+    nsfwjs's ``Porn``...) and its probability 0..1."""
+
+    model: str
+    name: str
+    score: float
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.name} {self.score:.2f}"
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One detector hit before the policy: a label at a time (or a time range) with a confidence 0..100."""
+    """One detector hit before the policy: a label at a time (or a time range) with a confidence 0..100.
+
+    A picture model's Porn or Terror hit carries its ``signals`` and no ``rule``: one model's opinion, which
+    ``policy.fuse`` judges together with the other models' opinions on the same frame. What ``fuse`` returns
+    names the ``rule`` of the table that decided it and the ``signals`` that agreed.
+    """
 
     form: str  # Image / OCR / ASR / Voice
     label: str
@@ -85,6 +103,8 @@ class Finding:
     text: str = ""
     keywords: tuple[str, ...] = ()
     frame_index: int | None = None  # which sampled frame, for the thumbnail
+    signals: tuple[Signal, ...] = ()
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +158,17 @@ class Segment:
     text: str = ""
     keywords: tuple[str, ...] = ()
     thumbnail: str = ""
+    # the peak finding's models and the rule that judged them (policy.RULES); not on the wire
+    signals: tuple[Signal, ...] = ()
+    rule: str = ""
+
+    @property
+    def why(self) -> str:
+        """Which models agreed and what came of it, e.g. ``NudeNet FEMALE_BREAST_EXPOSED 0.81 + nsfwjs Porn 0.77
+        -> block (part+opinion)``; "" for a segment no picture model made."""
+        if not self.signals:
+            return ""
+        return f"{' + '.join(str(s) for s in self.signals)} -> {self.suggestion} ({self.rule})"
 
 
 @dataclass

@@ -16,7 +16,8 @@ from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import apps
+from vodguard.moderation.types import Segment, Signal
+from vodguard.services import apps, reuse
 from vodguard.store.blobs import BlobStore
 from vodguard.store.models import ApiKey, Media, ReviewDecision, Task
 
@@ -124,6 +125,31 @@ def full_segments(blobs: BlobStore, task: Task) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             pass
     return list((task.output or {}).get("SegmentSet") or [])
+
+
+def segment_reasons(blobs: BlobStore, task: Task) -> list[str]:
+    """Per segment of ``full_segments``, in the same order: which picture models agreed and why ("" for other
+    segments), from the engine's own result kept beside the evidence; [] once that is gone."""
+    key = f"evidence/{task.app_id}/{task.task_id}/{reuse.RESULT_FILE}"
+    if not blobs.exists(key):
+        return []
+    try:
+        with blobs.open(key) as f:
+            record = json.loads(f.read())
+        return [
+            Segment(
+                form=raw["form"],
+                label=raw["label"],
+                sub_label=raw["sub_label"],
+                suggestion=raw["suggestion"],
+                confidence=raw["confidence"],
+                signals=tuple(Signal(**s) for s in raw.get("signals") or ()),
+                rule=raw.get("rule", ""),
+            ).why
+            for raw in record["segments"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def media_names(session: Session, *, app_id: int, file_ids: list[str]) -> dict[str, str]:

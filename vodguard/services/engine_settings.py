@@ -23,6 +23,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         nudenet_path=settings.nudenet_path,
         sound_model_path=settings.sound_model_path,
         safety_model_path=settings.safety_model_path,
+        drawn_model_path=settings.drawn_model_path,
         efficientnet_path=settings.efficientnet_path,
         ocr_det_model_path=settings.ocr_det_model_path,
         ocr_rec_model_path=settings.ocr_rec_model_path,

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Template
+from vodguard.moderation.types import EvidenceFile, ModerationResult, Segment, Signal, Template
 from vodguard.services.leases import ReviewJob
 from vodguard.store.blobs import BlobStore
 from vodguard.store.db import Database
@@ -117,7 +117,9 @@ def load_result(blobs: BlobStore, base: str, *, prefix: str = "") -> ModerationR
         raw["box"] = tuple(raw["box"]) if raw.get("box") else None
         raw["keywords"] = tuple(raw.get("keywords") or ())
         # Older versions kept a segment's URL in it too ("url", "url_expire_time"): only the engine's fields count.
-        segment = Segment(**{k: v for k, v in raw.items() if k in _SEGMENT_FIELDS})
+        fields = {k: v for k, v in raw.items() if k in _SEGMENT_FIELDS}
+        fields["signals"] = tuple(Signal(**s) for s in raw.get("signals") or ())  # absent in older results
+        segment = Segment(**fields)
         if segment.thumbnail:
             thumb = f"{base}/{prefix}{segment.thumbnail}"
             if not blobs.exists(thumb):

@@ -92,6 +92,10 @@ class SegmentView:
     keywords: list[str]
     box: list[int]
     thumb: str
+    sub_label: str = ""
+    why: str = (
+        ""  # which picture models agreed: "NudeNet FEMALE_BREAST_EXPOSED 0.81 + nsfwjs Porn 0.77 -> block"
+    )
     # Position on the timeline, in SVG units.
     x: float = 0.0
     width: float = 0.0
@@ -118,7 +122,12 @@ class Evidence:
         return [s for s in self.segments if len(s.box) == 4]
 
 
-def build_evidence(media: Media, task: Task | None, segments: list[dict[str, Any]]) -> Evidence:
+def build_evidence(
+    media: Media, task: Task | None, segments: list[dict[str, Any]], reasons: list[str] | None = None
+) -> Evidence:
+    """The evidence page's model: ``segments`` as the wire has them, ``reasons`` (one per segment, or none) from
+    the engine's own result."""
+    why = reasons if reasons is not None and len(reasons) == len(segments) else [""] * len(segments)
     meta = media.meta or {}
     duration = float(meta.get("Duration") or 0.0)
     if duration <= 0 and segments:
@@ -139,6 +148,8 @@ def build_evidence(media: Media, task: Task | None, segments: list[dict[str, Any
             keywords=[str(k) for k in seg.get("KeywordSet") or []],
             box=[int(v) for v in seg.get("AreaCoordSet") or []],
             thumb=evidence_url(task, seg) if task is not None else "",
+            sub_label=str(seg.get("SubLabel", "") or ""),
+            why=why[i],
         )
         if duration > 0:
             view.x = round(start / duration * TIMELINE_WIDTH, 1)

@@ -49,6 +49,7 @@ def evidence_page(file_id: str, c: SignedIn, show: str = "review") -> Response:
         media = media_service.get_media(s, app_id=c.app_id, file_id=file_id)
         task = console_queries.latest_tasks(s, app_id=c.app_id, file_ids=[file_id]).get(file_id)
         segments = console_queries.full_segments(c.services.blobs, task) if task is not None else []
+        reasons = console_queries.segment_reasons(c.services.blobs, task) if task is not None else []
         template = None
         if task is not None:
             try:
@@ -61,7 +62,7 @@ def evidence_page(file_id: str, c: SignedIn, show: str = "review") -> Response:
         _, choices = templates.describe_review_templates(
             s, app_id=c.app_id, definitions=None, type_=None, offset=0, limit=100
         )
-        evidence = build_evidence(media, task, segments)
+        evidence = build_evidence(media, task, segments, reasons)
     return views.render(
         c.request, "evidence.html", console=c, page="queue", media=media, task=task, evidence=evidence,
         template=template, recent=recent, history=history, prev_id=prev_id, next_id=next_id, show=show,

@@ -87,6 +87,12 @@ DETECTORS: dict[str, DetectorSpec] = {
         "frames",
         lambda cls, config, tiled, load: cls(config.safety_model_path, threads=config.threads),
     ),
+    # nsfwjs's MobileNetV2 (converted, shipped next to its module): drawn porn, and a third Porn opinion
+    "drawn": DetectorSpec(
+        "vodguard.moderation.detectors.drawn:DrawnDetector",
+        "frames",
+        lambda cls, config, tiled, load: cls(config.drawn_model_path, threads=config.threads),
+    ),
     "ocr": DetectorSpec("vodguard.moderation.detectors.ocr:OcrDetector", "ocr", _ocr, reads_text=True),
     "asr": DetectorSpec(
         "vodguard.moderation.detectors.asr:AsrDetector",

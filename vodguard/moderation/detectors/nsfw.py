@@ -11,13 +11,11 @@ A 320-pixel view of a 1280x720 frame shrinks a person far from the camera to a f
 long side is over 640 are also looked at as 2x2 overlapping tiles; tile boxes are mapped back to the frame
 and merged with the full-frame ones by per-class non-maximum suppression.
 
-What counts:
+What it reports, from score 0.3, each as a ``Porn`` finding with confidence = score x 100 and the class as its
+``Signal`` (``policy.RULES`` decides what the part means together with the other picture models):
 
-* exposed female or male genitalia, female breast, buttocks, anus → ``Porn`` with that part as sub-label and
-  confidence = score x 100;
-* covered female breast or genitalia (lingerie, swimwear) → ``Porn``/``SexyBehavior`` only at score 0.5 or
-  more, with confidence = score x 60, so it can ask for review under the default thresholds (50) but never
-  block on its own;
+* exposed female or male genitalia, female breast, buttocks, anus, with that part as sub-label;
+* covered female breast or genitalia (lingerie, swimwear) as ``SexyBehavior``;
 * faces, feet, belly, armpits, male breast and covered buttocks are not findings.
 """
 
@@ -31,7 +29,7 @@ import cv2
 import numpy as np
 
 from vodguard.moderation.detectors.base import resolve_weights, session_options
-from vodguard.moderation.types import Box, Finding, Frame
+from vodguard.moderation.types import Box, Finding, Frame, Signal
 
 CLASSES = (
     "FEMALE_GENITALIA_COVERED",
@@ -53,26 +51,26 @@ CLASSES = (
     "FEMALE_BREAST_COVERED",
     "BUTTOCKS_COVERED",
 )
-# class → (SubLabel, confidence factor, minimum raw score)
-PORN_CLASSES: Mapping[str, tuple[str, float, float]] = MappingProxyType(
+# class → SubLabel
+PORN_CLASSES: Mapping[str, str] = MappingProxyType(
     {
-        "FEMALE_GENITALIA_EXPOSED": ("Genitalia", 100.0, 0.30),
-        "MALE_GENITALIA_EXPOSED": ("Genitalia", 100.0, 0.30),
-        "FEMALE_BREAST_EXPOSED": ("Breast", 100.0, 0.30),
-        "BUTTOCKS_EXPOSED": ("Buttocks", 100.0, 0.30),
-        "ANUS_EXPOSED": ("Anus", 100.0, 0.30),
-        "FEMALE_BREAST_COVERED": ("SexyBehavior", 60.0, 0.50),
-        "FEMALE_GENITALIA_COVERED": ("SexyBehavior", 60.0, 0.50),
+        "FEMALE_GENITALIA_EXPOSED": "Genitalia",
+        "MALE_GENITALIA_EXPOSED": "Genitalia",
+        "FEMALE_BREAST_EXPOSED": "Breast",
+        "BUTTOCKS_EXPOSED": "Buttocks",
+        "ANUS_EXPOSED": "Anus",
+        "FEMALE_BREAST_COVERED": "SexyBehavior",
+        "FEMALE_GENITALIA_COVERED": "SexyBehavior",
     }
 )
+FLOOR = 0.3  # NudeNet's own detection threshold
 INPUT_SIZE = 320
 TILE_ABOVE = 640  # frames with a longer side than this are also scanned as 2x2 tiles
 TILE_OVERLAP = 0.2  # of the frame's side: a figure on a tile border is whole in at least one tile
 NMS_IOU = 0.45  # NudeNet's own value
 CONTAINED = 0.7  # a box this much inside a stronger one of its class is the same part cut by a tile border
 _BATCH = 8
-_RULES = [(CLASSES.index(name), rule) for name, rule in PORN_CLASSES.items()]
-_FLOOR = min(rule[2] for rule in PORN_CLASSES.values())
+_RULES = {CLASSES.index(name): (name, sub_label) for name, sub_label in PORN_CLASSES.items()}
 
 
 def tile_boxes(width: int, height: int, overlap: float = TILE_OVERLAP) -> list[Box]:
@@ -190,7 +188,7 @@ class NsfwDetector:
                 scales.append(scale)
             outputs = self._session.run(None, {self._input: np.stack(inputs)})[0]
             for (i, view), output, scale in zip(chunk, outputs, scales, strict=True):
-                per_frame[i].append(decode(output, scale=scale, offset=view[:2], floor=_FLOOR))
+                per_frame[i].append(decode(output, scale=scale, offset=view[:2], floor=FLOOR))
         return [merge_boxes(np.concatenate(rows)) for rows in per_frame]
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
@@ -209,18 +207,20 @@ def porn_findings(frame: Frame, rows: np.ndarray) -> list[Finding]:
         box = _clip_box(row, frame.width, frame.height)
         if box[2] <= box[0] or box[3] <= box[1]:
             continue  # wholly in the letterbox padding
-        for cls, (sub_label, factor, minimum) in _RULES:
-            if int(row[5]) == cls and row[4] >= minimum:
-                findings.append(
-                    Finding(
-                        form="Image",
-                        label="Porn",
-                        sub_label=sub_label,
-                        confidence=round(float(row[4]) * factor, 2),
-                        start=frame.time,
-                        end=frame.time,
-                        box=box,
-                        frame_index=frame.index,
-                    )
+        rule = _RULES.get(int(row[5]))
+        if rule is not None and row[4] >= FLOOR:
+            score = float(row[4])
+            findings.append(
+                Finding(
+                    form="Image",
+                    label="Porn",
+                    sub_label=rule[1],
+                    confidence=round(score * 100.0, 2),
+                    start=frame.time,
+                    end=frame.time,
+                    box=box,
+                    frame_index=frame.index,
+                    signals=(Signal("NudeNet", rule[0], round(score, 4)),),
                 )
+            )
     return findings

