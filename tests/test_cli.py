@@ -55,7 +55,7 @@ def test_serve_prints_address_and_first_key_pair_once(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                assert vod.DescribeReviewTemplates(models.DescribeReviewTemplatesRequest()).TotalCount == 1
+                assert vod.DescribeReviewTemplates(models.DescribeReviewTemplatesRequest()).TotalCount == 2
                 break
             except TencentCloudSDKException as exc:  # the port may not accept yet
                 if exc.get_code() != "ClientNetworkError" or time.monotonic() > deadline:

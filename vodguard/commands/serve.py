@@ -9,7 +9,7 @@ import uvicorn
 
 from vodguard import logs
 from vodguard.commands.common import add_data_dir, settings_from, share_metrics
-from vodguard.services import apps
+from vodguard.services import firstrun
 from vodguard.services.container import open_services
 from vodguard.timeutil import utcnow
 
@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     share_metrics(settings.data_dir)
     services = open_services(settings)
     with services.db.transaction() as s:
-        first = None if apps.has_apps(s) else apps.create_key(s, name="default", now=utcnow())
+        start = firstrun.prepare_start(s, now=utcnow())
+    first = start.first_key
     from vodguard.api.app import create_app  # after share_metrics, as these import the metrics
     from vodguard.background import Background
 
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"  SubAppId  {first.sub_app_id}\n  SecretId  {first.secret_id}\n  SecretKey {first.secret_key}"
         )
+    for made in start.created:
+        print(f"app {start.app_id}: created {made}")
     print(f"vodguard listening on {settings.base_url()}  (data in {settings.data_dir})")
     print(f"console: {settings.base_url()}/console", flush=True)
     background.start()
