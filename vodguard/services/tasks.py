@@ -138,6 +138,18 @@ def task_wire(task: Task) -> dict[str, Any]:
     }
 
 
+def task_detail(task: Task) -> dict[str, Any]:
+    """The answer of DescribeTaskDetail (spec §2.3) for a review task, which ``vodguard task show`` prints too."""
+    return {
+        "TaskType": task.task_type,
+        "Status": task.status,
+        "CreateTime": iso(task.created_at),
+        "BeginProcessTime": iso(task.begin_at),
+        "FinishTime": iso(task.finish_at),
+        "ReviewAudioVideoTask": task_wire(task),
+    }
+
+
 def simple_info(task: Task) -> dict[str, Any]:
     """TaskSimpleInfo (spec §2.4), as DescribeTasks lists it."""
     return {
@@ -158,6 +170,11 @@ def find_task(session: Session, *, app_id: int, task_id: str) -> Task | None:
     """The app's task with this TaskId, however old; None when there is none."""
     task = session.get(Task, task_id)
     return task if task is not None and task.app_id == app_id else None
+
+
+def find_any_task(session: Session, task_id: str) -> Task | None:
+    """The task with this TaskId in whichever app, for the operator's command line on the data directory."""
+    return session.get(Task, task_id)
 
 
 def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:

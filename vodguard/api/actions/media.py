@@ -8,16 +8,7 @@ from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import media as media_service
 
-FILTERS = {
-    "basicInfo", "metaData", "transcodeInfo", "animatedGraphicsInfo", "imageSpriteInfo", "snapshotByTimeOffsetInfo",
-    "sampleSnapshotInfo", "keyFrameDescInfo", "adaptiveDynamicStreamingInfo", "miniProgramReviewInfo",
-    "subtitleInfo", "reviewInfo", "mpsAiMediaInfo", "knowledgeBasesInfo",
-}  # fmt: skip
-UNUSED_SLOTS = (
-    "TranscodeInfo", "AnimatedGraphicsInfo", "SampleSnapshotInfo", "ImageSpriteInfo", "SnapshotByTimeOffsetInfo",
-    "KeyFrameDescInfo", "AdaptiveDynamicStreamingInfo", "MiniProgramReviewInfo", "SubtitleInfo", "MPSAiMediaInfo",
-    "ImageUnderstandingInfo", "KnowledgeBasesInfo", "FaceRecognitionInfo",
-)  # fmt: skip
+FILTERS = media_service.MEDIA_INFO_FILTERS
 
 
 class DescribeMediaInfosRequest(VodRequest):
@@ -52,17 +43,7 @@ def describe_media_infos(ctx: Ctx, req: DescribeMediaInfosRequest) -> dict[str, 
     ttl = ctx.services.settings.playback_url_seconds
     with ctx.tx() as s:
         found, missing = media_service.find_many(s, app_id=ctx.app_id, file_ids=file_ids)
-        infos = []
-        for media in found:
-            info: dict[str, Any] = {"FileId": media.file_id, **dict.fromkeys(UNUSED_SLOTS)}
-            info["BasicInfo"] = (
-                media_service.basic_info(media, ctx.services.urls, ttl=ttl)
-                if "basicInfo" in filters
-                else None
-            )
-            info["MetaData"] = media.meta if "metaData" in filters else None
-            info["ReviewInfo"] = media_service.review_info(media) if "reviewInfo" in filters else None
-            infos.append(info)
+        infos = [media_service.media_info(m, ctx.services.urls, ttl=ttl, filters=filters) for m in found]
     return {"MediaInfoSet": infos, "NotExistFileIdSet": missing}
 
 

@@ -101,14 +101,7 @@ class DescribeTaskDetailRequest(VodRequest):
 def describe_task_detail(ctx: Ctx, req: DescribeTaskDetailRequest) -> dict[str, Any]:
     with ctx.tx() as s:
         task = tasks.get_task(s, app_id=ctx.app_id, task_id=req.TaskId, now=ctx.now)
-        return {
-            "TaskType": task.task_type,
-            "Status": task.status,
-            "CreateTime": iso(task.created_at),
-            "BeginProcessTime": iso(task.begin_at),
-            "FinishTime": iso(task.finish_at),
-            "ReviewAudioVideoTask": tasks.task_wire(task),
-        }
+        return tasks.task_detail(task)
 
 
 class TimeRange(VodRequest):
