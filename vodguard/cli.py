@@ -67,7 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("name a command (see vodguard --help)", prog="vodguard")
         return int(args.func(args) or 0)
     except UsageError as exc:
-        print(f"{exc.prog or 'vodguard ' + words[0]}: {exc}", file=sys.stderr)
+        command = f"vodguard {words[0]}" if not words[0].startswith("-") else "vodguard"
+        # the top parser reports unknown options, but they belong to the command
+        prog = command if exc.prog in ("", "vodguard") and "invalid choice" not in str(exc) else exc.prog
+        message = str(exc).replace("(see vodguard --help)", f"(see {prog} --help)")
+        print(f"{prog}: {message}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exc:
         if isinstance(exc.code, str):  # a setting refused at start-up (raise SystemExit("VODGUARD_X: ..."))
