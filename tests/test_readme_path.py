@@ -65,6 +65,9 @@ def test_the_readme_quick_start_works_as_written(tmp_path):
         filled = upload.replace("SECRET_ID", secret_id).replace("SECRET_KEY", secret_key)
         filled = filled.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         assert filled in banner
+        assert (
+            task_show.removeprefix(".venv/bin/") in banner
+        )  # `vodguard task show TASKID --wait`, run as -m here
 
         uploaded = subprocess.run(
             shlex.split(filled), cwd=tmp_path, capture_output=True, text=True, timeout=60

@@ -148,10 +148,10 @@ def banner(settings: Settings, start: firstrun.StartState, *, command: str) -> s
 
 def _own_command() -> str:
     """How the user can call vodguard again: ``.venv/bin/vodguard`` after ``make run``, else ``vodguard``."""
-    script = Path(sys.argv[0])
+    script = Path(os.path.abspath(sys.argv[0]))  # not resolve(): .venv/bin may be a link, and stays as typed
     if script.name == "vodguard" and script.is_file():
         try:
-            return str(script.resolve().relative_to(Path.cwd()))
+            return str(script.relative_to(Path.cwd()))
         except ValueError:
             return "vodguard"
     return "vodguard"
