@@ -3,6 +3,8 @@ once, so that the README's ``curl ... -F procedure=review`` works on a fresh ins
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 from tencentcloud.vod.v20180717 import models
 
@@ -10,6 +12,7 @@ from tests.conftest import vod_client
 from tests.paths import fixture_path
 from tests.server import start_server
 from vodguard.services import apps, firstrun, templates
+from vodguard.store.db import Database
 from vodguard.timeutil import utcnow
 
 
@@ -65,5 +68,36 @@ def test_a_deleted_review_procedure_comes_back_reusing_the_template(tmp_path):
             )
         assert again.created == ("procedure 'review' (review with template 10001)",)
         assert [r.name for r in rows].count("All labels") == 1
+    finally:
+        server.stop()
+
+
+def test_servers_starting_together_make_one_procedure(tmp_path):
+    # as in a cluster: the app and its key exist (keys create), then several API servers start at once
+    server = start_server(tmp_path, background=False)
+    try:
+        with server.services.db.transaction() as s:
+            app_id = apps.create_key(s, name="default", now=utcnow()).sub_app_id
+        gate = threading.Barrier(4)
+        results: list[firstrun.StartState] = []
+
+        def start() -> None:
+            db = Database(server.settings.sqlalchemy_url)  # a process of its own would have its own engine
+            gate.wait()
+            results.append(firstrun.start(db, now=utcnow()))
+            db.dispose()
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(results) == 4 and {r.app_id for r in results} == {app_id}
+        assert sum(len(r.created) for r in results) == 2  # the template and the procedure, made once
+        with server.services.db.transaction() as s:
+            _, procedures = templates.describe_procedure_templates(
+                s, app_id=app_id, names=None, type_=None, offset=0, limit=100
+            )
+        assert [p.name for p in procedures] == ["review"]
     finally:
         server.stop()

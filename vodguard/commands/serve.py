@@ -87,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
     sock = bind(settings.host, settings.port)  # before anything is made or printed
     share_metrics(settings.data_dir)
     services = open_services(settings)
-    with services.db.transaction() as s:
-        start = firstrun.prepare_start(s, now=utcnow())
+    start = firstrun.start(services.db, now=utcnow())
     from vodguard.api.app import create_app  # after share_metrics, as these import the metrics
     from vodguard.background import Background
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from vodguard.services import apps, templates
 from vodguard.services.apps import KeyPair
+from vodguard.store.db import Database
 from vodguard.store.models import App, ProcedureTemplate, ReviewTemplate
 
 STARTER_TEMPLATE_NAME = "All labels"
@@ -30,6 +32,18 @@ class StartState:
 def default_app_id(session: Session) -> int | None:
     """The app the first start made (the lowest SubAppId); None before any start."""
     return session.scalar(select(func.min(App.id)))
+
+
+def start(db: Database, *, now: datetime) -> StartState:
+    """``prepare_start`` in its own transaction. Servers that start together on one database race to make the
+    same rows: the loser's transaction fails whole (a unique name or id, or SQLite's busy snapshot) and its one
+    retry finds what the winner made."""
+    try:
+        with db.transaction() as s:
+            return prepare_start(s, now=now)
+    except (IntegrityError, OperationalError):
+        with db.transaction() as s:
+            return prepare_start(s, now=now)
 
 
 def prepare_start(session: Session, *, now: datetime) -> StartState:
