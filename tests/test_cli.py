@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -37,9 +38,9 @@ def _serve(data, port):  # type: ignore[no-untyped-def]
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         lines.append(line)
-        if "listening on" in line:
+        if "task show" in line or not line:
             break
-    return proc, "".join(lines)  # the key pair, when there is one, comes before the address
+    return proc, "".join(lines)  # the banner ends with the next steps; the key pair, when there is one, leads
 
 
 def test_serve_prints_address_and_first_key_pair_once(tmp_path):
@@ -55,7 +56,7 @@ def test_serve_prints_address_and_first_key_pair_once(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                assert vod.DescribeReviewTemplates(models.DescribeReviewTemplatesRequest()).TotalCount == 1
+                assert vod.DescribeReviewTemplates(models.DescribeReviewTemplatesRequest()).TotalCount == 2
                 break
             except TencentCloudSDKException as exc:  # the port may not accept yet
                 if exc.get_code() != "ClientNetworkError" or time.monotonic() > deadline:
@@ -64,10 +65,35 @@ def test_serve_prints_address_and_first_key_pair_once(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+    # the next steps use the real address and the new key pair
+    assert (
+        f"curl -u {secret_id}:{secret_key} -F file=@clip.mp4 -F procedure=review http://127.0.0.1:{port}/upload"
+        in out
+    )
+    assert f"task show TASKID --wait --data-dir {tmp_path}" in out
     proc, again = _serve(tmp_path, port)
     proc.terminate()
     proc.wait(20)
-    assert "SecretKey" not in again
+    assert "SecretKey" not in again and "created" not in again
+    app = re.search(r"^\s*SubAppId\s+(\d+)$", out, re.M)[1]
+    assert (
+        f"keys create --app {app} --data-dir {tmp_path}" in again
+    )  # every later start says how to get a key
+    assert "curl -u SECRET_ID:SECRET_KEY" in again
+
+
+def test_a_port_clash_is_one_line_before_anything_is_made(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = vodguard("serve", "--port", str(port), "--data-dir", str(tmp_path / "data"))
+    assert done.returncode == 4 and done.stdout == ""
+    assert done.stderr.strip() == (
+        f"vodguard serve: port {port} on 127.0.0.1 is in use by another program; choose another with --port "
+        "or VODGUARD_PORT"
+    )
+    assert not (tmp_path / "data").exists()  # so the first key pair is shown by the start that can listen
 
 
 def test_keys_create_list_revoke(tmp_path):

@@ -49,3 +49,5 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Huey logs each queue message by its own id; vodguard logs each finished task by TaskId instead
+    logging.getLogger("huey").setLevel(logging.WARNING)

@@ -11,9 +11,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from vodguard import __version__
 from vodguard.config import Settings
 
+VERSION = __version__  # for `vodguard --version` (the cli module may import only commands)
 EXIT_USAGE = 4  # a bad option, for every sub-command (0-2 are pass/review/block, 3 an unreadable file)
+
+
+class UsageError(Exception):
+    """A bad option, path or setting, found before any work: ``vodguard`` prints its one line and exits 4.
+    ``prog`` names the command in that line (``vodguard review``); the sub-command's name when absent."""
+
+    def __init__(self, message: str, *, prog: str = "") -> None:
+        super().__init__(message)
+        self.prog = prog
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -23,19 +34,48 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
-    """Settings from flags and ``VODGUARD_*``; a bad value exits with a message naming the variable."""
+    """Settings from flags and ``VODGUARD_*``; a bad value raises ``UsageError`` naming the variable, and so does
+    a data directory that is a file or cannot be made."""
     # Any: the values are checked by pydantic, field by field, not by their static type
     values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     if getattr(args, "data_dir", None):
         values["data_dir"] = args.data_dir
     try:
-        return Settings(**values)  # env VODGUARD_* fills the rest
+        settings = Settings(**values)  # env VODGUARD_* fills the rest
     except ValidationError as exc:
         problems = "; ".join(
             f"VODGUARD_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
         )
-        raise SystemExit(f"vodguard: {problems}") from None
+        raise UsageError(problems) from None
+    _check_data_dir(settings.data_dir)
+    return settings
+
+
+def _check_data_dir(path: Path) -> None:
+    """Refuse a data directory that is a file, or under a file, or that could be made nowhere writable."""
+    if path.exists():
+        if not path.is_dir():
+            raise UsageError(f"--data-dir {path} is a file, not a folder")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise UsageError(f"--data-dir {path} cannot be read (permissions)")
+        return
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--data-dir {path} does not exist and cannot be made under {parent}")
+
+
+def existing_settings(args: argparse.Namespace) -> Settings:
+    """Settings for a command that only reads (or changes what exists): the data directory must exist and hold
+    a database, and it is never made. Says on stderr which directory it reads."""
+    settings = settings_from(args)
+    where = settings.data_dir
+    if not settings.database_url and not (where / "vodguard.db").is_file():
+        raise UsageError(
+            f"no vodguard data in {where}: pass --data-dir or set VODGUARD_DATA_DIR to the folder `vodguard serve` uses"
+        )
+    print(f"data: {where}", file=sys.stderr)
+    return settings
 
 
 def share_metrics(data_dir: Path) -> None:

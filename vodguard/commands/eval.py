@@ -1,5 +1,6 @@
 """``vodguard eval``: measure the moderation on labelled files, build a labelled corpus, score text on COLD.
 
+examples:
     vodguard eval MANIFEST [--labels LIST] [--json OUT]     score the engine on a JSON Lines manifest
     vodguard eval make-corpus DIR [--size small|full]       make a labelled corpus and DIR/manifest.jsonl
     vodguard eval cold PATH [--json OUT]                    score text moderation on a COLD CSV
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
+from vodguard.commands.paths import check_output_file
 
 EXIT_ERROR, EXIT_MISSING = 3, 5
 
@@ -53,6 +55,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch on the first argument: make-corpus, cold, or a manifest to score."""
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     if args.target == "make-corpus":
         return _make_corpus(args)
     if args.target == "cold":

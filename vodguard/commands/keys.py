@@ -6,25 +6,50 @@ import argparse
 import getpass
 import json
 
-from vodguard.commands.common import add_data_dir, settings_from
+from vodguard.commands.common import add_data_dir, existing_settings, settings_from
 from vodguard.services import apps, audit
 from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
+_EPILOG = """\
+examples:
+  vodguard keys create --app 1500000001          # another key pair for the first app
+  vodguard keys create --json                    # a new app: {"SubAppId","SecretId","SecretKey"}
+  vodguard keys list --data-dir /srv/vodguard    # every key of that data dir (secrets are never shown)
+  vodguard keys revoke AKID...
+  vodguard keys password --app 1500000001        # console sign-in with a password (prompted)
+
+Only `keys create` makes a data dir; the others say which one they read and stop if it does not exist.
+exit status: 0 done, 2 refused (an unknown app, a key already revoked), 4 a bad option or data directory.
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("keys", help="create, list and revoke API keys")
+    parser = sub.add_parser(
+        "keys",
+        help="create, list and revoke API keys",
+        description="Manage apps and their key pairs on the local data directory.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = parser.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="a key pair for a new app, or for --app")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name, help=help_text, description=help_text, epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    create = action("create", "a key pair for a new app, or for --app")
     create.add_argument("--app", type=int, help="SubAppId of an existing app (default: a new app)")
     create.add_argument("--name", default="", help="a name for a new app")
     create.add_argument("--json", action="store_true", help='print {"SubAppId","SecretId","SecretKey"}')
-    listing = actions.add_parser("list", help="every key (secrets are not shown)")
-    listing.add_argument("--json", action="store_true")
-    revoke = actions.add_parser("revoke", help="revoke a key by SecretId")
-    revoke.add_argument("secret_id")
-    password = actions.add_parser("password", help="set the console password of an app")
-    password.add_argument("--app", type=int, required=True)
+    listing = action("list", "every key (secrets are not shown)")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of the keys")
+    revoke = action("revoke", "revoke a key by SecretId")
+    revoke.add_argument("secret_id", metavar="SECRET_ID", help="the SecretId of the key to revoke")
+    password = action("password", "set the console password of an app")
+    password.add_argument("--app", type=int, required=True, help="SubAppId of the app")
     password.add_argument("--password", help="the password (prompted when absent)")
     for p in (create, listing, revoke, password):
         add_data_dir(p)
@@ -32,7 +57,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    services = open_services(settings_from(args))
+    # only `keys create` may make a data directory; the others read (or change) one that exists
+    settings = settings_from(args) if args.keys_action == "create" else existing_settings(args)
+    services = open_services(settings)
     now = utcnow()
     try:
         with services.db.transaction() as s:
@@ -61,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
                 ]  # fmt: skip
                 if args.json:
                     print(json.dumps(rows))
+                elif rows:
+                    print(f"{'SubAppId':<10}  {'SecretId':<36}  {'CreateTime':<20}  State")
                 for row in [] if args.json else rows:
                     state = "revoked" if row["Revoked"] else "active"
                     print(f"{row['SubAppId']}  {row['SecretId']}  {row['CreateTime']}  {state}")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
+from vodguard.commands.common import EXIT_USAGE, UsageError, add_data_dir, settings_from
+from vodguard.commands.paths import check_output_file, media_files
 from vodguard.commands.review_report import clock, write_report
 from vodguard.moderation.errors import ModelUnavailable, ModerationError
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
@@ -44,9 +45,16 @@ engine settings:
   The server's VODGUARD_* engine variables apply here too: VODGUARD_FRAME_INTERVAL, VODGUARD_OCR_INTERVAL,
   VODGUARD_VIDEO_TILES, VODGUARD_ASR_MODEL, VODGUARD_CUSTOM_MODELS_FILE and the others in the README.
 
+examples:
+  vodguard review clip.mp4 photo.jpg                  # every label; a verdict line per file
+  vodguard review uploads/ --json > results.jsonl     # folders are searched recursively for media files
+  vodguard review clip.mp4 --labels Porn,Ad --html report.html
+  vodguard review clip.mp4 --template 10 --early-exit
+
 exit status:
   0 every file passes, 1 the worst is review, 2 the worst is block,
-  3 a file could not be moderated (the error is printed), 4 a bad option or engine setting.
+  3 a file could not be moderated (the error is printed), 4 a bad option, path or engine setting
+  (a missing file, an --html path that cannot be written), found before any file is moderated.
 """
 
 
@@ -59,7 +67,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to moderate")
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="files to moderate, or folders to search for them"
+    )
     parser.add_argument(
         "--template",
         type=int,
@@ -152,17 +162,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         media_template, image_template = _templates(args)
     except ValueError as exc:
-        print(f"vodguard review: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from None
+    if args.html is not None:
+        check_output_file(args.html, "--html")
+    paths = media_files(args.paths)  # before the models load: a typo costs nothing
     from vodguard.services.engine_settings import engine_config
 
-    try:
-        settings = settings_from(args)
-        # the server's engine settings (VODGUARD_*: sampling, models, custom models), with local-file limits
-        config = engine_config(settings)
-    except SystemExit as exc:  # a bad VODGUARD_* value or custom-models file, named in the message
-        print(f"vodguard review: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    settings = settings_from(args)
+    # the server's engine settings (VODGUARD_*: sampling, models, custom models), with local-file limits;
+    # a bad value raises SystemExit naming it, which the cli prints as one line (exit 4)
+    config = engine_config(settings)
     # the server's caps on size and time hold here too; only ReviewImage's 5 MB wire limit does not
     limits = config.limits
     wider = dataclasses.replace(limits, max_image_bytes=max(CLI_MAX_IMAGE_BYTES, limits.max_image_bytes))
@@ -176,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     show_progress = not args.json and sys.stderr.isatty()
     outcomes: list[FileOutcome] = []
     with _progress(show_progress) as track:
-        for path in args.paths:
+        for path in paths:
             try:
                 outcome = _moderate(engine, path, media_template, image_template, track(path), bank)
             except ModelUnavailable as exc:  # a setting, not the file: no other file would fare better
@@ -188,7 +197,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         _print_summary(outcomes)
     if args.html:
-        write_report(args.html, outcomes)
+        try:
+            write_report(args.html, outcomes)
+        except OSError as exc:  # checked before the work; the disk can still fill up or change meanwhile
+            raise UsageError(f"--html {args.html} cannot be written: {exc.strerror}") from None
         if not args.json:
             print(f"report written to {args.html}")
     return exit_status(outcomes)

@@ -1,5 +1,6 @@
 """``vodguard text [TEXT...]``: moderate strings, given as arguments or one per line on standard input.
 
+examples:
     vodguard text "add me on vx abc123 for free stuff"
     cat comments.txt | vodguard text --labels Ad,Abuse --json
 

@@ -8,12 +8,26 @@ import signal
 import threading
 
 from vodguard import logs
-from vodguard.commands.common import add_data_dir, settings_from, share_metrics
+from vodguard.commands.common import UsageError, add_data_dir, settings_from, share_metrics
 from vodguard.services.container import open_services
+
+_EPILOG = """\
+examples:
+  vodguard worker --concurrency 2 --data-dir ./data        # beside `vodguard serve --no-workers`
+  VODGUARD_QUEUE_URL=redis://db:6379/0 VODGUARD_DATABASE_URL=postgresql://... vodguard worker
+
+exit status: 0 stopped (SIGINT or SIGTERM), 4 a bad option or setting.
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("worker", help="run moderation workers only")
+    parser = sub.add_parser(
+        "worker",
+        help="run moderation workers only",
+        description="Run moderation workers without the API, on the data (or database and queue) of a server.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--concurrency", type=int, default=1, help="worker threads in this process (default 1)"
     )
@@ -22,6 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise UsageError(f"--concurrency {args.concurrency} must be 1 or more")
     logs.configure(os.environ.get("VODGUARD_LOG_FORMAT", "text"))
     settings = settings_from(args)
     share_metrics(settings.data_dir)

@@ -91,6 +91,22 @@ class Engine:
             for name in names:
                 self.detector(name)
 
+    def warm_up(self, labels: Iterable[str]) -> tuple[str, ...]:
+        """Load now every model that reviews of ``labels`` need, in video and in pictures, rather than in the
+        first task; returns the names loaded. ``ModelUnavailable`` names a model that will not load."""
+        names: list[str] = []
+        for image in (False, True):
+            plan = plan_for(labels, self.config, image=image)
+            names += [*plan.frame_detectors, *plan.audio_detectors]
+            if plan.ocr:
+                names += ["ocr", "text"]
+            elif "asr" in plan.audio_detectors:
+                names.append("text")
+        loaded = tuple(dict.fromkeys(names))
+        for name in loaded:
+            self.detector(name)
+        return loaded
+
     # --- custom text labels ------------------------------------------------------------------------------
 
     def custom_heads(self, template: Template, labels: Iterable[str] | None = None) -> tuple[CustomHead, ...]:

@@ -232,6 +232,32 @@ def basic_info(media: Media, urls: UrlSigner, *, ttl: int) -> wire.shapes.MediaB
     return wire.shapes.basic_info(media, media_url=media_url, cover_url=cover_url)
 
 
+MEDIA_INFO_FILTERS = frozenset({
+    "basicInfo", "metaData", "transcodeInfo", "animatedGraphicsInfo", "imageSpriteInfo", "snapshotByTimeOffsetInfo",
+    "sampleSnapshotInfo", "keyFrameDescInfo", "adaptiveDynamicStreamingInfo", "miniProgramReviewInfo",
+    "subtitleInfo", "reviewInfo", "mpsAiMediaInfo", "knowledgeBasesInfo",
+})  # fmt: skip
+
+
+def media_info(
+    media: Media, urls: UrlSigner, *, ttl: int, filters: Iterable[str] = MEDIA_INFO_FILTERS
+) -> wire.shapes.MediaInfo:
+    """One MediaInfo of DescribeMediaInfos (spec §2.9), with the parts ``filters`` asks for; ``vodguard media
+    show`` prints the same."""
+    wanted = set(filters)
+    return wire.shapes.MediaInfo(
+        FileId=media.file_id,
+        BasicInfo=basic_info(media, urls, ttl=ttl) if "basicInfo" in wanted else None,
+        MetaData=media.meta if "metaData" in wanted else None,
+        ReviewInfo=wire.shapes.review_info(media) if "reviewInfo" in wanted else None,
+    )
+
+
+def find_any_media(session: Session, file_id: str) -> Media | None:
+    """The media with this FileId in whichever app, for the operator's command line on the data directory."""
+    return session.get(Media, file_id)
+
+
 def delete_media(
     session: Session, blobs: BlobStore, wakeups: Wakeups, *, app_id: int, file_id: str, now: datetime
 ) -> Media:

@@ -15,12 +15,12 @@ from vodguard import metrics
 from vodguard.moderation.errors import ModerationError
 from vodguard.moderation.types import ModerationResult
 from vodguard.queue import TaskQueue
-from vodguard.services import decisions, events, tasks, wire
+from vodguard.services import decisions, events, tasks, templates, wire
 from vodguard.services import media as media_service
 from vodguard.services.events import Wakeups
 from vodguard.services.leases import ReviewJob
 from vodguard.store.db import Database
-from vodguard.store.models import Media, Task
+from vodguard.store.models import Media, ReviewTemplate, Task
 from vodguard.timeutil import utcnow
 
 log = logging.getLogger("vodguard.reviews")
@@ -82,6 +82,10 @@ def finish_succeeded(
                 cover=cover_result, digest=media_digest, now=now,
             )  # fmt: skip
         emit_complete(s, wakeups, task, now)
+        verdict = str(output.get("Suggestion", "pass"))
+        if verdict != "pass":
+            verdict += f" {output.get('Label')}/{output.get('Form')}"
+        _log_finish(s, task, verdict)
 
 
 def finish_failed(db: Database, wakeups: Wakeups, *, task_id: str, code: str, message: str) -> None:
@@ -94,6 +98,7 @@ def finish_failed(db: Database, wakeups: Wakeups, *, task_id: str, code: str, me
         task.err_code_ext, task.message, task.output = code, message[:2000], None
         metrics.TASKS.labels(err_code_ext=code).inc()
         emit_complete(s, wakeups, task, now)
+        _log_finish(s, task, f"error {code}: {message[:200]}")
 
 
 def retry_or_fail(
@@ -132,6 +137,21 @@ def _observe_finish(task: Task, output: dict[str, Any], result: ModerationResult
         metrics.TASK_SECONDS.observe(seconds)
         if result is not None and result.duration:
             metrics.REALTIME.observe(result.duration / seconds)
+
+
+def _log_finish(session: Session, task: Task, verdict: str) -> None:
+    """One line per finished task, to follow a server's work (and find a task) in its log."""
+    if task.definition == templates.PRESET_DEFINITION:
+        labels = ",".join(templates.PRESET_LABELS)
+    else:
+        row = session.get(ReviewTemplate, task.definition)
+        labels = ",".join(row.labels) if row is not None else "?"
+    seconds = (task.finish_at - (task.begin_at or task.created_at)).total_seconds() if task.finish_at else 0.0
+    reused = f", reused from {task.reused_from}" if task.reused_from else ""
+    log.info(
+        "task %s file %s: %s (labels %s; template %d) in %.1f s%s",
+        task.task_id, task.file_id, verdict, labels, task.definition, seconds, reused,
+    )  # fmt: skip
 
 
 def emit_complete(session: Session, wakeups: Wakeups, task: Task, now: datetime) -> None:

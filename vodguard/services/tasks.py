@@ -128,6 +128,11 @@ def find_task(session: Session, *, app_id: int, task_id: str) -> Task | None:
     return task if task is not None and task.app_id == app_id else None
 
 
+def find_any_task(session: Session, task_id: str) -> Task | None:
+    """The task with this TaskId in whichever app, for the operator's command line on the data directory."""
+    return session.get(Task, task_id)
+
+
 def get_task(session: Session, *, app_id: int, task_id: str, now: datetime) -> Task:
     """The app's task as the API shows it: visible for 3 days; raises ``InvalidParameterValue.TaskId``."""
     task = find_task(session, app_id=app_id, task_id=task_id)

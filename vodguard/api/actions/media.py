@@ -5,18 +5,13 @@ from __future__ import annotations
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import media as media_service
-from vodguard.services.wire import shapes
 from vodguard.services.wire.responses import (
     DescribeMediaInfosResponse,
     EmptyResponse,
     ForbidMediaDistributionResponse,
 )
 
-FILTERS = {
-    "basicInfo", "metaData", "transcodeInfo", "animatedGraphicsInfo", "imageSpriteInfo", "snapshotByTimeOffsetInfo",
-    "sampleSnapshotInfo", "keyFrameDescInfo", "adaptiveDynamicStreamingInfo", "miniProgramReviewInfo",
-    "subtitleInfo", "reviewInfo", "mpsAiMediaInfo", "knowledgeBasesInfo",
-}  # fmt: skip
+FILTERS = media_service.MEDIA_INFO_FILTERS
 
 
 class DescribeMediaInfosRequest(VodRequest):
@@ -51,17 +46,7 @@ def describe_media_infos(ctx: Ctx, req: DescribeMediaInfosRequest) -> DescribeMe
     ttl = ctx.services.settings.playback_url_seconds
     with ctx.tx() as s:
         found, missing = media_service.find_many(s, app_id=ctx.app_id, file_ids=file_ids)
-        infos = [
-            shapes.MediaInfo(
-                FileId=media.file_id,
-                BasicInfo=media_service.basic_info(media, ctx.services.urls, ttl=ttl)
-                if "basicInfo" in filters
-                else None,
-                MetaData=media.meta if "metaData" in filters else None,
-                ReviewInfo=shapes.review_info(media) if "reviewInfo" in filters else None,
-            )
-            for media in found
-        ]
+        infos = [media_service.media_info(m, ctx.services.urls, ttl=ttl, filters=filters) for m in found]
     return DescribeMediaInfosResponse(MediaInfoSet=infos, NotExistFileIdSet=missing)
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import tasks
-from vodguard.services.wire import shapes
+from vodguard.services.wire import responses, shapes
 from vodguard.services.wire.responses import DescribeTaskDetailResponse, DescribeTasksResponse
-from vodguard.timeutil import iso, parse_iso
+from vodguard.timeutil import parse_iso
 
 
 class DescribeTaskDetailRequest(VodRequest):
@@ -20,14 +20,7 @@ class DescribeTaskDetailRequest(VodRequest):
 def describe_task_detail(ctx: Ctx, req: DescribeTaskDetailRequest) -> DescribeTaskDetailResponse:
     with ctx.tx() as s:
         task = tasks.get_task(s, app_id=ctx.app_id, task_id=req.TaskId, now=ctx.now)
-        return DescribeTaskDetailResponse(
-            TaskType=task.task_type,
-            Status=task.status,
-            CreateTime=iso(task.created_at),
-            BeginProcessTime=iso(task.begin_at),
-            FinishTime=iso(task.finish_at),
-            ReviewAudioVideoTask=shapes.review_task(task),
-        )
+        return responses.describe_task_detail(task)
 
 
 class TimeRange(VodRequest):

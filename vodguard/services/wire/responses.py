@@ -14,8 +14,10 @@ from vodguard.services.wire.shapes import (
     ReviewTemplate,
     TaskSimpleInfo,
     WireModel,
+    review_task,
 )
-from vodguard.store.models import EventConfig, UploadSession
+from vodguard.store.models import EventConfig, Task, UploadSession
+from vodguard.timeutil import iso
 
 
 class EmptyResponse(WireModel):
@@ -103,6 +105,18 @@ class DescribeTaskDetailResponse(WireModel):
     BeginProcessTime: str
     FinishTime: str
     ReviewAudioVideoTask: ReviewAudioVideoTask
+
+
+def describe_task_detail(task: Task) -> DescribeTaskDetailResponse:
+    """DescribeTaskDetail's answer for a review task (spec §2.3); ``vodguard task show`` prints the same."""
+    return DescribeTaskDetailResponse(
+        TaskType=task.task_type,
+        Status=task.status,
+        CreateTime=iso(task.created_at),
+        BeginProcessTime=iso(task.begin_at),
+        FinishTime=iso(task.finish_at),
+        ReviewAudioVideoTask=review_task(task),
+    )
 
 
 class DescribeTasksResponse(WireModel):

@@ -1,0 +1,101 @@
+"""The README's quick start, step by step as written: a server started as ``make run`` starts it (``vodguard
+serve`` with no flags, in a folder with no data yet), the README's exact curl upload with ``procedure=review``,
+then its ``vodguard task show TASKID --wait`` reaching the verdict. Real models on a small clip."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.paths import fixture_path
+from tests.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quick_start_lines() -> list[str]:
+    """The shell lines of the README's quick start that follow `make run`, without their comments."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Quick start") : text.index("## Using it from an app")]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return [line.split("  #")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def _env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VODGUARD_")}
+    # `make run` calls .venv/bin/vodguard; here it is this checkout's code, from a folder with no data
+    return {**env, "PYTHONPATH": str(ROOT), "VODGUARD_PORT": str(port)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("curl"), reason="the README's upload line is a curl command")
+def test_the_readme_quick_start_works_as_written(tmp_path):
+    make_run, upload, task_show = quick_start_lines()
+    assert make_run.startswith("make run")
+    assert upload.startswith("curl -u SECRET_ID:SECRET_KEY") and "-F procedure=review" in upload
+    assert task_show == ".venv/bin/vodguard task show TASKID --wait"
+    port = free_port()
+    shutil.copy(fixture_path("static.mp4"), tmp_path / "clip.mp4")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vodguard", "serve"], cwd=tmp_path, env=_env(port),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(server.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any("task show" in line for line in output):
+            assert server.poll() is None and time.monotonic() < deadline, "".join(output)
+            time.sleep(0.1)
+        banner = "".join(output)
+        secret_id = re.search(r"^\s*SecretId\s+(\S+)$", banner, re.M)[1]
+        secret_key = re.search(r"^\s*SecretKey\s+(\S+)$", banner, re.M)[1]
+        # the banner's next steps are the README's, with the real address and key pair
+        filled = upload.replace("SECRET_ID", secret_id).replace("SECRET_KEY", secret_key)
+        filled = filled.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        assert filled in banner
+        assert (
+            task_show.removeprefix(".venv/bin/") in banner
+        )  # `vodguard task show TASKID --wait`, run as -m here
+
+        uploaded = subprocess.run(
+            shlex.split(filled), cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert uploaded.returncode == 0, uploaded.stderr
+        answer = json.loads(uploaded.stdout)
+        task_id, file_id = answer["ReviewAudioVideoTaskId"], answer["FileId"]
+        assert task_id
+
+        words = shlex.split(task_show.replace("TASKID", task_id))[
+            1:
+        ]  # .venv/bin/vodguard is this checkout here
+        shown = subprocess.run(
+            [sys.executable, "-m", "vodguard", *words], cwd=tmp_path, env=_env(port), capture_output=True,
+            text=True, timeout=900,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stdout + shown.stderr  # static.mp4 passes
+        assert f"TaskId      {task_id}" in shown.stdout and "Result      PASS" in shown.stdout
+        assert f"FileId      {file_id}  (template 10001)" in shown.stdout
+
+        # the server said when its models were ready, and logged the task on one line
+        deadline = time.monotonic() + 30
+        expected = f"task {task_id} file {file_id}: pass (labels Porn,Terror,Polity,Ad,Illegal,Abuse,Moan; template 10001)"
+        while not any(expected in line for line in output) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = "".join(output)
+        assert re.search(r"models ready in \d+ s", log), log
+        assert expected in log, log
+    finally:
+        server.terminate()
+        server.wait(30)
