@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all install run test test-scale fuzz lint format bench
+.PHONY: all install run test test-scale fuzz lint format bench messages catalogues
 all: install
 install: $(STAMP)
 
@@ -47,3 +47,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The console's translations: `make messages` extracts every _()/gettext/{% trans %} string into the .pot and
+# merges it into each .po (translate the new entries there), then `make catalogues` compiles the .mo files, which
+# are committed (tests/test_console_i18n.py checks they match their .po byte for byte).
+LOCALE := vodguard/api/console/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k NP_:1c,2 -k tr:2 --no-wrap --sort-by-file --omit-header -o $(LOCALE)/messages.pot vodguard/api/console
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l zh_CN --no-wrap --ignore-obsolete --no-fuzzy-matching
+catalogues: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE) -l zh_CN --statistics
