@@ -74,7 +74,7 @@ def test_no_page_scrolls_sideways_at_390_px(browser, populated, locale):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             wide[path] = (width, page.evaluate(WIDEST))
-    # The keyboard help and the one-time secret of a new key are part of pages too.
+    # The one-time secret of a new key is shown by a form, not a link.
     page.goto(f"{base}/console/settings")
     page.click("#keys button[type=submit]:not(.danger)")
     page.wait_for_selector(".new-key")
@@ -129,7 +129,13 @@ def test_times_show_in_the_browsers_zone_with_utc_on_hover(browser, populated):
 
 
 def test_the_header_switch_changes_the_language_in_place(browser, populated):
-    ctx, page = signed_in(browser, populated, locale="en-US", viewport={"width": 1280, "height": 800})
+    ctx, page = signed_in(
+        browser,
+        populated,
+        locale="en-US",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 1280, "height": 800},
+    )
     base = populated.server.url
     page.goto(f"{base}/console/media/{populated.reviewed}")
     assert page.locator(".decide h2").inner_text() == "Decision"
