@@ -12,7 +12,7 @@ DEV_DOWNLOAD := about 150 MB more to download (0.8 GB installed), 2 to 4 minutes
 # pip prints each package as it collects it and a bar per download; no -q, so a long install is never silent.
 PIP := $(BIN)/python -m pip install --progress-bar on --disable-pip-version-check
 
-.PHONY: all install install-dev run test test-scale fuzz lint format bench
+.PHONY: all install install-dev run test test-scale fuzz lint format bench messages catalogues
 all: install
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
@@ -64,3 +64,13 @@ format: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The console's translations: `make messages` extracts every _()/gettext/{% trans %} string into the .pot and
+# merges it into each .po (translate the new entries there), then `make catalogues` compiles the .mo files, which
+# are committed (tests/test_console_i18n.py checks they match their .po byte for byte).
+LOCALE := vodguard/api/console/locale
+messages: $(DEV_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k NP_:1c,2 -k tr:2 --no-wrap --sort-by-file --omit-header -o $(LOCALE)/messages.pot vodguard/api/console
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l zh_CN --no-wrap --ignore-obsolete --no-fuzzy-matching
+catalogues: $(DEV_STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE) -l zh_CN --statistics

@@ -12,7 +12,6 @@ import hmac
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from gettext import gettext as _
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vodguard.api.bodylimit import BodyTooLarge, bounded
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.session import COOKIE, PRE_COOKIE, ConsoleSession, Signer, signer
 from vodguard.errors import ResourceNotFound, VodError
 from vodguard.services import apps, users
@@ -136,7 +135,10 @@ async def signed_in_post(request: Request) -> Console:
     """Like ``signed_in``, and the request must carry this session's CSRF token (form field or header)."""
     console = await signed_in(request)
     if not signer(request).check_csrf(console.session.sid, await csrf_token_sent(request)):
-        raise Refused(403, "The form's security token is missing or stale. Reload the page and try again.")
+        gettext = i18n.gettext_for(request)
+        raise Refused(
+            403, gettext("The form's security token is missing or stale. Reload the page and try again.")
+        )
     return console
 
 
@@ -144,12 +146,14 @@ async def check_login_csrf(request: Request) -> None:
     """The sign-in form is CSRF-protected too, with a token tied to an anonymous cookie."""
     seed = request.cookies.get(PRE_COOKIE, "")
     if not signer(request).check_csrf(seed, await csrf_token_sent(request)):
-        raise Refused(403, "The sign-in form's security token is missing or stale. Reload the page.")
+        gettext = i18n.gettext_for(request)
+        raise Refused(403, gettext("The sign-in form's security token is missing or stale. Reload the page."))
 
 
 def _admin_only(console: Console) -> Console:
     if not console.is_admin:
-        raise Refused(403, _("Only an admin of this app may open this page or make this change."))
+        gettext = i18n.gettext_for(console.request)
+        raise Refused(403, gettext("Only an admin of this app may open this page or make this change."))
     return console
 
 
@@ -201,16 +205,16 @@ class ConsoleRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            gettext = i18n.gettext_for(request)
             try:
                 services: Services = request.app.state.services
                 return await original(bounded(request, services.settings.max_body_bytes))
             except BodyTooLarge as exc:
-                return views.error_page(
-                    request, 413, f"The form is larger than {exc.limit} bytes (VODGUARD_MAX_BODY_BYTES)."
-                )
+                message = gettext("The form is larger than %(limit)s bytes (VODGUARD_MAX_BODY_BYTES).")
+                return views.error_page(request, 413, message % {"limit": exc.limit})
             except SignInNeeded:
                 if request.method != "GET":
-                    return views.error_page(request, 401, "You are signed out. Sign in again.")
+                    return views.error_page(request, 401, gettext("You are signed out. Sign in again."))
                 wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return redirect(f"/console/login?next={quote(wanted)}")
             except Refused as exc:
@@ -218,7 +222,9 @@ class ConsoleRoute(APIRoute):
             except VodError as exc:
                 if request.method == "GET":
                     status = 404 if isinstance(exc, ResourceNotFound) else 400
-                    return views.error_page(request, status, exc.message)
-                return views.with_flash(request, redirect(_back(request)), exc.message, "error")
+                    return views.error_page(request, status, i18n.service_message(request, exc))
+                return views.with_flash(
+                    request, redirect(_back(request)), i18n.service_message(request, exc), "error"
+                )
 
         return handler

@@ -13,8 +13,12 @@ TIMELINE_WIDTH = 1000.0  # SVG user units; the timeline scales to the page
 
 @dataclass
 class Thumb:
+    """One evidence picture; the page writes its caption (form, label, confidence) in its own language."""
+
     url: str
-    caption: str
+    form: str = ""  # empty: the picture is the whole image, not a segment's frame
+    label: str = ""
+    confidence: float | None = None
 
 
 @dataclass
@@ -47,13 +51,14 @@ def queue_row(media: Media, task: Task | None, *, thumbs: int = 6) -> QueueRow:
         for seg in segments:
             url = evidence_url(task, seg)
             if url:
-                strip.append(Thumb(url, f"{seg.get('Form')}.{seg.get('Label')} {seg.get('Confidence')}"))
+                confidence = seg.get("Confidence")
+                strip.append(
+                    Thumb(url, str(seg.get("Form", "")), str(seg.get("Label", "")), float(confidence or 0))
+                )
             if len(strip) >= thumbs:
                 break
     if not strip and media.category == "Image" and review.get("Suggestion") not in (None, "pass"):
-        strip.append(
-            Thumb(f"/console/media/{media.file_id}/file", "the image")
-        )  # the image is its own evidence
+        strip.append(Thumb(f"/console/media/{media.file_id}/file"))  # the image is its own evidence
     return QueueRow(
         media=media,
         suggestion=str(review.get("Suggestion", "")),

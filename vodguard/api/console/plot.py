@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup, escape
 
@@ -16,6 +17,15 @@ class Series:
     name: str
     values: Sequence[float]
     css: str  # a class name; the stylesheet gives it a colour
+
+
+@dataclass(frozen=True)
+class Tick:
+    """An x-axis label: its UTC text, and the UTC time with its kind for console.js to write it in local time."""
+
+    text: str
+    at: datetime | None = None
+    kind: str = ""  # "hour", "day-hour" or "day"
 
 
 def _nice_ceiling(value: float) -> float:
@@ -31,8 +41,10 @@ def _nice_ceiling(value: float) -> float:
     return 10 * magnitude
 
 
-def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str) -> Markup:
-    """An SVG line chart of ``series`` over ``x_labels`` (every few labels are printed), with a legend."""
+def line_chart(series: Sequence[Series], x_ticks: Sequence[Tick | str], *, title: str) -> Markup:
+    """An SVG line chart of ``series`` over ``x_ticks`` (every few are printed), with a legend."""
+    ticks = [t if isinstance(t, Tick) else Tick(t) for t in x_ticks]
+    x_labels = [t.text for t in ticks]
     points = max((len(s.values) for s in series), default=0)
     top = _nice_ceiling(max((max(s.values, default=0) for s in series), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -40,6 +52,12 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str)
 
     def x(i: int) -> float:
         return LEFT + i * step
+
+    def when(i: int) -> str:
+        """A point's bucket for its tooltip; times say they are UTC, since the tooltip is not rewritten."""
+        if i >= len(ticks):
+            return ""
+        return f"{ticks[i].text} UTC" if ticks[i].at is not None else ticks[i].text
 
     def y(v: float) -> float:
         return TOP + plot_h - (v / top) * plot_h
@@ -58,11 +76,16 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str)
             f'<text class="tick" x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>'
         )
     every = max(1, round(len(x_labels) / 8))
-    for i, label in enumerate(x_labels):
-        if i % every == 0 or i == len(x_labels) - 1:
+    for i, tick in enumerate(ticks):
+        if i % every == 0 or i == len(ticks) - 1:
+            local = (
+                f' data-utc="{tick.at.strftime("%Y-%m-%dT%H:%M:%S")}Z" data-kind="{escape(tick.kind)}"'
+                if tick.at is not None
+                else ""
+            )
             parts.append(
-                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                f"{escape(label)}</text>"
+                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle"{local}>'
+                f"{escape(tick.text)}</text>"
             )
     for s in series:
         if not s.values:
@@ -73,7 +96,7 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str)
             if v:
                 parts.append(
                     f'<circle class="dot {escape(s.css)}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5">'
-                    f"<title>{escape(s.name)}: {v:g} ({escape(x_labels[i] if i < len(x_labels) else '')})</title>"
+                    f"<title>{escape(s.name)}: {v:g} ({escape(when(i))})</title>"
                     "</circle>"
                 )
     for n, s in enumerate(series):

@@ -3,14 +3,14 @@ same selection as a CSV file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from gettext import gettext as _
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import Admin, ConsoleRoute
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import audit
@@ -20,25 +20,27 @@ PAGE = 100
 MAX_PAGE = 100_000
 
 
-def _day(value: str, field: str) -> datetime | None:
+def _day(value: str, field: str, gettext: Callable[[str], str]) -> datetime | None:
     if not value:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise InvalidParameterValue(
-            _("{field} {value!r} must be a date like 2025-01-31").format(field=field, value=value)
-        ) from None
+        message = gettext("%(field)s %(value)r must be a date like 2025-01-31.")
+        raise InvalidParameterValue(message % {"field": field, "value": value}) from None
 
 
-def _query(person: str, action: str, date_from: str, date_to: str) -> audit.AuditQuery:
+def _query(
+    gettext: Callable[[str], str], person: str, action: str, date_from: str, date_to: str
+) -> audit.AuditQuery:
     if action and action not in audit.ACTIONS and action not in audit.KINDS:
-        raise InvalidParameterValue(_("Action {action!r} is not one the log records").format(action=action))
+        message = gettext("Action %(action)r is not one the log records.")
+        raise InvalidParameterValue(message % {"action": action})
     return audit.AuditQuery(
         person=person.strip(),
         action=action,
-        date_from=_day(date_from, _("From")),
-        date_to=_day(date_to, _("To")),
+        date_from=_day(date_from, gettext("From"), gettext),
+        date_to=_day(date_to, gettext("To"), gettext),
     )
 
 
@@ -51,7 +53,7 @@ def audit_page(
     date_to: str = "",
     page: int = Query(1, ge=1, le=MAX_PAGE),
 ) -> Response:
-    query = _query(person, action, date_from, date_to)
+    query = _query(i18n.gettext_for(c.request), person, action, date_from, date_to)
     with c.tx() as s:
         total, entries = audit.search(s, app_id=c.app_id, query=query, offset=(page - 1) * PAGE, limit=PAGE)
         people = audit.people(s, app_id=c.app_id)
@@ -67,7 +69,7 @@ def audit_page(
 def audit_csv(
     c: Admin, person: str = "", action: str = "", date_from: str = "", date_to: str = ""
 ) -> Response:
-    query = _query(person, action, date_from, date_to)
+    query = _query(i18n.gettext_for(c.request), person, action, date_from, date_to)
     with c.tx() as s:
         body = audit.export(s, app_id=c.app_id, query=query)
     headers = {

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from vodguard.api.client_address import client_address
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import (
     Console,
     ConsoleRoute,
@@ -140,8 +140,12 @@ async def login(
     # Locked per account and address (audit D9): even the right credentials wait, or guessing would go on.
     subject = _lockout_subject(request, services, secret_id, app_id, name)
     if await run_in_threadpool(_locked, services, subject):
+        gettext = i18n.gettext_for(request)
         raise Refused(
-            429, "Too many failed sign-ins to this account from this address. Wait a minute and try again."
+            429,
+            gettext(
+                "Too many failed sign-ins to this account from this address. Wait a minute and try again."
+            ),
         )
     session = await run_in_threadpool(
         _authenticate, services, sign, secret_id, secret_key, app_id, name, password
@@ -151,7 +155,9 @@ async def login(
         seed = request.cookies.get(PRE_COOKIE, "")
         return views.render(
             request, "login.html", http_status=401, console=None, csrf=sign.csrf_token(seed), next=same_site_path(next),
-            error="Those credentials do not open any app. Check the SecretId and SecretKey, or the SubAppId and password.",
+            error=i18n.gettext_for(request)(
+                "Those credentials do not open any app. Check the SecretId and SecretKey, or the SubAppId and password."
+            ),
             secret_id=secret_id, app_id=app_id, name=name,
         )  # fmt: skip
     response = redirect(same_site_path(next, "/console/queue"))
@@ -174,14 +180,23 @@ async def logout(request: Request, c: SignedInPost) -> Response:
     await run_in_threadpool(_end, c)
     response = redirect("/console/login")
     response.delete_cookie(COOKIE, path="/console")
-    return views.with_flash(request, response, "Signed out.")
+    return views.with_flash(request, response, i18n.tr(request, "Signed out."))
+
+
+@router.get("/console/language/{tag}")
+def choose_language(tag: str, next: str = "") -> Response:
+    """The header's language switch: remembered in a cookie for a year, then back to the page it came from."""
+    response = redirect(same_site_path(next, "/console/queue"))
+    if tag in i18n.LANGUAGES:
+        response.set_cookie(i18n.LANG_COOKIE, tag, max_age=365 * 86400, path="/console", samesite="lax")
+    return response
 
 
 @router.get("/console/static/{name}")
-def static(name: str) -> Response:
+def static(request: Request, name: str) -> Response:
     path = STATIC / name
     # Only plain file names that exist in the static folder: no path parts, no dot files.
     if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
-        raise ResourceNotFound("no such static file")
+        raise ResourceNotFound(i18n.tr(request, "No such static file."))
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import ConsoleRoute, SignedIn, SignedInPost, redirect
 from vodguard.services import known, known_lists, templates
 
@@ -31,14 +31,17 @@ def add(
         c.services, app_id=c.app_id, file_id=file_id.strip(), label=label, reason=reason.strip(),
         created_by=c.person,
     )  # fmt: skip
-    return views.with_flash(c.request, redirect("/console/known"), f"Added {entry.id} ({entry.label}).", "ok")
+    label = i18n.translate_term(i18n.language_of(c.request), entry.label, "label")
+    message = i18n.tr(c.request, "Added %(entry)s (%(label)s).") % {"entry": entry.id, "label": label}
+    return views.with_flash(c.request, redirect("/console/known"), message, "ok")
 
 
 @router.post("/console/known/{entry_id}/delete")
 def remove(entry_id: str, c: SignedInPost) -> Response:
     with c.tx() as s:
         known.remove_entry(s, app_id=c.app_id, entry_id=entry_id)
-    return views.with_flash(c.request, redirect("/console/known"), f"Removed {entry_id}.", "ok")
+    message = i18n.tr(c.request, "Removed %(entry)s.") % {"entry": entry_id}
+    return views.with_flash(c.request, redirect("/console/known"), message, "ok")
 
 
 @router.get("/console/known/export.csv")

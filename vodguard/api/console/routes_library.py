@@ -3,12 +3,13 @@ review with a template and priority, and deletion."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Form
 from fastapi.responses import JSONResponse, Response
 
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import AdminPost, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
 from vodguard.api.console.evidence import library_thumb
 from vodguard.digits import INT64_MAX, INT64_MIN
@@ -23,13 +24,15 @@ PAGE = 50
 UPLOAD_SIGNATURE_SECONDS = 900
 
 
-def _date(value: str, name: str) -> datetime | None:
+def _date(value: str, name: str, gettext: Callable[[str], str]) -> datetime | None:
+    """``value`` as a date; ``name`` is the field as the page labels it (already translated)."""
     if not value:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise InvalidParameterValue(f"{name} {value!r} must be a date like 2025-01-31") from None
+        message = gettext("%(field)s %(value)r must be a date like 2025-01-31.")
+        raise InvalidParameterValue(message % {"field": name, "value": value}) from None
 
 
 @router.get("/console/library")
@@ -44,16 +47,20 @@ def library(
     page: int = 1,
 ) -> Response:
     page = min(max(page, 1), MAX_PAGE)
+    gettext = i18n.gettext_for(c.request)
     error = ""
     try:
         search = console_queries.MediaSearch(
             name=q.strip(), file_id=file_id.strip(), suggestion=suggestion, label=label,
-            created_from=_date(date_from, "From"),
-            created_to=(d + timedelta(days=1)) if (d := _date(date_to, "To")) else None,
+            created_from=_date(date_from, gettext("From"), gettext),
+            created_to=(d + timedelta(days=1)) if (d := _date(date_to, gettext("To"), gettext)) else None,
             offset=(page - 1) * PAGE, limit=PAGE,
         )  # fmt: skip
         if label and label not in templates.LABELS:
-            raise InvalidParameterValue(f"label {label!r} is not one of {', '.join(templates.LABELS)}")
+            raise InvalidParameterValue(
+                gettext("Label %(label)r is not one of %(labels)s.")
+                % {"label": label, "labels": ", ".join(templates.LABELS)}
+            )
     except InvalidParameterValue as exc:
         search, error = console_queries.MediaSearch(limit=PAGE), exc.message
     with c.tx() as s:
@@ -85,7 +92,10 @@ def upload_signature(c: SignedInPost, procedure: str = Form("")) -> Response:
         if procedure:
             templates.get_procedure(s, app_id=c.app_id, name=procedure)
     if key is None:
-        raise Refused(409, "This app has no live key to sign uploads with. Create one under Settings → Keys.")
+        gettext = i18n.gettext_for(c.request)
+        raise Refused(
+            409, gettext("This app has no live key to sign uploads with. Create one under Settings → Keys.")
+        )
     signature = signatures.sign_upload(
         key.secret_id, key.secret_key, ttl=UPLOAD_SIGNATURE_SECONDS, one_time=True, sub_app_id=c.app_id,
         procedure=procedure or None,
@@ -109,7 +119,10 @@ def start_review(
             priority=priority, now=utcnow(),
         )  # fmt: skip
     return views.with_flash(
-        c.request, redirect(f"/console/tasks?file_id={file_id}"), f"Review started: {task_id}.", "ok"
+        c.request,
+        redirect(f"/console/tasks?file_id={file_id}"),
+        i18n.tr(c.request, "Review started: %(task_id)s.") % {"task_id": task_id},
+        "ok",
     )
 
 
@@ -129,4 +142,5 @@ def delete(file_id: str, c: AdminPost) -> Response:
             detail=name,
             now=utcnow(),
         )
-    return views.with_flash(c.request, redirect("/console/library"), f"Deleted {name}.", "ok")
+    message = i18n.tr(c.request, "Deleted %(name)s.") % {"name": name}
+    return views.with_flash(c.request, redirect("/console/library"), message, "ok")

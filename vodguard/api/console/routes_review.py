@@ -3,14 +3,13 @@ session-checked media files."""
 
 from __future__ import annotations
 
-from gettext import gettext as _
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, SignedInPost, redirect
 from vodguard.api.console.evidence import build_evidence, queue_row
 from vodguard.api.media_http import ranged
@@ -87,13 +86,17 @@ def decide(
         )  # fmt: skip
         name = media_service.get_media(s, app_id=c.app_id, file_id=file_id).name or file_id
     known.after_decision(c.services, row)  # a block's frames go into the bank; an approve takes them out
-    done = "Approved (published)" if row.decision == "approve" else "Blocked (forbidden)"
+    gettext = i18n.gettext_for(c.request)
+    if row.decision == "approve":
+        done = gettext("Approved (published): %(name)s.") % {"name": name}
+    else:
+        done = gettext("Blocked (forbidden): %(name)s.") % {"name": name}
     target = (
         f"/console/media/{next_id}?show={show}"
         if next_id and next_id != file_id
         else f"/console/queue?show={show}"
     )
-    return views.with_flash(c.request, redirect(target), f"{done}: {name}.", "ok")
+    return views.with_flash(c.request, redirect(target), done, "ok")
 
 
 @router.post("/console/queue/decision")
@@ -106,14 +109,15 @@ def decide_many(
 ) -> Response:
     """The same decision on every ticked media of the queue, all or none (one transaction)."""
     show = _show(show)
+    gettext = i18n.gettext_for(c.request)
     chosen = list(dict.fromkeys(f.strip() for f in file_id or [] if f.strip()))
     if not chosen:
         raise InvalidParameterValue(
-            _("Tick at least one media in the queue first."), code="MissingParameter.FileId"
+            gettext("Tick at least one media in the queue first."), code="MissingParameter.FileId"
         )
     if len(chosen) > QUEUE_PAGE:
         raise InvalidParameterValue(
-            _("At most {n} media can be decided at once.").format(n=QUEUE_PAGE),
+            gettext("At most %(count)d media can be decided at once.") % {"count": QUEUE_PAGE},
             code="InvalidParameterValue.FileId",
         )
     with c.tx() as s:
@@ -122,8 +126,10 @@ def decide_many(
                 s, app_id=c.app_id, file_id=one, decision=decision, reason=reason.strip(), operator=c.person,
                 now=utcnow(),
             )  # fmt: skip
-    done = _("Approved (published)") if decision == "approve" else _("Blocked (forbidden)")
-    message = _("{done}: {n} media.").format(done=done, n=len(chosen))
+    if decision == "approve":
+        message = gettext("Approved (published): %(count)d media.") % {"count": len(chosen)}
+    else:
+        message = gettext("Blocked (forbidden): %(count)d media.") % {"count": len(chosen)}
     return views.with_flash(c.request, redirect(f"/console/queue?show={show}"), message, "ok")
 
 
@@ -132,7 +138,7 @@ def _media_key(c: Console, file_id: str, part: str) -> str:
         media = media_service.get_media(s, app_id=c.app_id, file_id=file_id)
         key = media.blob_key if part == "file" else media.cover_blob_key
     if not key:
-        raise ResourceNotFound("this media has no cover")
+        raise ResourceNotFound(i18n.tr(c.request, "This media has no cover."))
     return key
 
 
@@ -140,7 +146,7 @@ def _media_key(c: Console, file_id: str, part: str) -> str:
 async def media_file(request: Request, file_id: str, part: str, c: SignedIn) -> Response:
     """The original (or cover) for moderators: served whatever its publishing state, to this app's session only."""
     if part not in ("file", "cover"):
-        raise Refused(404, "no such media part")
+        raise Refused(404, i18n.tr(request, "No such media part."))
     key = await run_in_threadpool(_media_key, c, file_id, part)
     response = await ranged(request, c.services, key)
     response.headers["Cache-Control"] = "private, no-store"
@@ -150,9 +156,11 @@ async def media_file(request: Request, file_id: str, part: str, c: SignedIn) -> 
 def _evidence_key(c: Console, task_id: str, name: str) -> str:
     with c.tx() as s:
         if tasks.find_task(s, app_id=c.app_id, task_id=task_id) is None:
-            raise ResourceNotFound(f"task {task_id} does not exist")
+            raise ResourceNotFound(
+                i18n.tr(c.request, "Task %(task_id)s does not exist.") % {"task_id": task_id}
+            )
     if "/" in name or "\\" in name or name.startswith("."):
-        raise ResourceNotFound("no such evidence file")
+        raise ResourceNotFound(i18n.tr(c.request, "No such evidence file."))
     return f"evidence/{c.app_id}/{task_id}/{name}"
 
 

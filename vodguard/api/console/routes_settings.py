@@ -3,6 +3,7 @@ configuration, publishing mode, keys and the console password."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import Admin, AdminPost, Console, ConsoleRoute, Refused, redirect
 from vodguard.digits import INT64_MAX, parse_digits
 from vodguard.errors import InvalidParameterValue
@@ -64,7 +65,7 @@ def _settings(c: Console, new_key: apps.KeyPair | None = None, new_key_name: str
     )  # fmt: skip
 
 
-def _thresholds(form: FormData, labels: list[str]) -> dict[str, Any]:
+def _thresholds(form: FormData, labels: list[str], gettext: Callable[[str], str]) -> dict[str, Any]:
     """``review_<Label>`` / ``block_<Label>`` fields as ``{"Label": {"review": x, "block": y}}``; blanks keep
     the default."""
     out: dict[str, Any] = {}
@@ -77,11 +78,13 @@ def _thresholds(form: FormData, labels: list[str]) -> dict[str, Any]:
             review = float(raw["review"]) if raw["review"] else base.review
             block = float(raw["block"]) if raw["block"] else base.block
         except ValueError:
-            raise InvalidParameterValue(f"the {label} thresholds must be numbers from 0 to 100") from None
+            message = gettext("The %(label)s thresholds must be numbers from 0 to 100.")
+            raise InvalidParameterValue(message % {"label": label}) from None
         if not (0 <= review <= block <= 100):
-            raise InvalidParameterValue(
-                f"the {label} thresholds must satisfy 0 ≤ review ≤ block ≤ 100 (got review {review:g}, block {block:g})"
+            message = gettext(
+                "The %(label)s thresholds must satisfy 0 ≤ review ≤ block ≤ 100 (got review %(review)g, block %(block)g)."
             )
+            raise InvalidParameterValue(message % {"label": label, "review": review, "block": block})
         out[label] = {"review": review, "block": block}
     return out
 
@@ -130,14 +133,15 @@ def create_template(c: AdminPost, form: PostedForm) -> Response:
             s, app_id=c.app_id, labels=labels, name=str(form.get("name", "")), comment=str(form.get("comment", "")),
             now=utcnow(),
         )  # fmt: skip
-        thresholds = _thresholds(form, view.labels)
+        thresholds = _thresholds(form, view.labels, i18n.gettext_for(c.request))
         if thresholds or custom:
             templates.modify_review_template(
                 s, app_id=c.app_id, definition=view.definition, labels=None, name=None, comment=None,
                 thresholds=thresholds or None, custom_labels=custom or None, where=where, now=utcnow(),
             )  # fmt: skip
         _log(c, s, "template.create", view.definition, view.name)
-    return _done(c, f"Review template {view.definition} created.", f"template-{view.definition}")
+    message = i18n.tr(c.request, "Review template %(definition)s created.") % {"definition": view.definition}
+    return _done(c, message, f"template-{view.definition}")
 
 
 # a template number in a path: bounded, so a huge one is a typed 400 and never reaches the database
@@ -151,11 +155,12 @@ def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> R
     with c.tx() as s:
         templates.modify_review_template(
             s, app_id=c.app_id, definition=definition, labels=labels, name=str(form.get("name", "")),
-            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels), custom_labels=custom,
+            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels, i18n.gettext_for(c.request)), custom_labels=custom,
             where=where, now=utcnow(),
         )  # fmt: skip
         _log(c, s, "template.modify", definition, ",".join(labels))
-    return _done(c, f"Review template {definition} saved.", f"template-{definition}")
+    message = i18n.tr(c.request, "Review template %(definition)s saved.") % {"definition": definition}
+    return _done(c, message, f"template-{definition}")
 
 
 @router.post("/console/settings/templates/{definition}/delete")
@@ -163,7 +168,8 @@ def delete_template(definition: Definition, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_review_template(s, app_id=c.app_id, definition=definition)
         _log(c, s, "template.delete", definition)
-    return _done(c, f"Review template {definition} deleted.", "templates")
+    message = i18n.tr(c.request, "Review template %(definition)s deleted.") % {"definition": definition}
+    return _done(c, message, "templates")
 
 
 @router.post("/console/settings/procedures")
@@ -181,7 +187,8 @@ def create_procedure(
             review_contents=["Media", "Cover"] if cover else ["Media"], now=utcnow(),
         )  # fmt: skip
         _log(c, s, "procedure.create", name.strip(), f"review template {review}")
-    return _done(c, f"Procedure template {name.strip()!r} created.", "procedures")
+    message = i18n.tr(c.request, "Procedure template %(name)r created.") % {"name": name.strip()}
+    return _done(c, message, "procedures")
 
 
 @router.post("/console/settings/procedures/{name}/delete")
@@ -189,7 +196,8 @@ def delete_procedure(name: str, c: AdminPost) -> Response:
     with c.tx() as s:
         templates.delete_procedure_template(s, app_id=c.app_id, name=name)
         _log(c, s, "procedure.delete", name)
-    return _done(c, f"Procedure template {name!r} deleted.", "procedures")
+    message = i18n.tr(c.request, "Procedure template %(name)r deleted.") % {"name": name}
+    return _done(c, message, "procedures")
 
 
 @router.post("/console/settings/events")
@@ -213,7 +221,7 @@ def save_events(
             allow=AllowList.parse(c.services.settings.notify_allow),
         )  # fmt: skip
         _log(c, s, "events.modify", "", f"{mode} {notification_url.strip()}")
-    return _done(c, "Event configuration saved.", "events")
+    return _done(c, i18n.tr(c.request, "Event configuration saved."), "events")
 
 
 @router.post("/console/settings/publishing")
@@ -221,8 +229,10 @@ def save_publishing(c: AdminPost, mode: str = Form(...)) -> Response:
     with c.tx() as s:
         apps.set_publish_mode(s, app_id=c.app_id, mode=mode)
         _log(c, s, "publishing.modify", "", mode)
-    what = "pre-moderation" if mode == "pre" else "post-moderation"
-    return _done(c, f"Publishing mode is now {what}.", "publishing")
+    gettext = i18n.gettext_for(c.request)
+    if mode == "pre":
+        return _done(c, gettext("Publishing mode is now pre-moderation."), "publishing")
+    return _done(c, gettext("Publishing mode is now post-moderation."), "publishing")
 
 
 @router.post("/console/settings/keys")
@@ -239,22 +249,28 @@ def revoke_key(secret_id: str, c: AdminPost) -> Response:
     with c.tx() as s:
         key = apps.find_key(s, secret_id)
         if key.app_id != c.app_id:
-            raise Refused(404, f"SecretId {secret_id} is not a key of this app")
+            message = i18n.tr(c.request, "SecretId %(secret_id)s is not a key of this app.")
+            raise Refused(404, message % {"secret_id": secret_id})
         apps.revoke_key(s, secret_id=secret_id, now=utcnow())
         _log(c, s, "key.revoke", secret_id)
-    message = f"Key {secret_id} revoked."
+    gettext = i18n.gettext_for(c.request)
+    message = gettext("Key %(secret_id)s revoked.") % {"secret_id": secret_id}
     if c.session.method == "key" and c.session.secret_id == secret_id:
-        message += " It was the key of this session: sign in again."
+        message += " " + gettext("It was the key of this session: sign in again.")
     return _done(c, message, "keys")
 
 
 @router.post("/console/settings/password")
 def set_password(c: AdminPost, password: str = Form(""), again: str = Form("")) -> Response:
     if len(password) < MIN_PASSWORD:
-        raise InvalidParameterValue(f"the console password must have at least {MIN_PASSWORD} characters")
+        message = i18n.tr(c.request, "The console password must have at least %(count)d characters.")
+        raise InvalidParameterValue(message % {"count": MIN_PASSWORD})
     if password != again:
-        raise InvalidParameterValue("the two passwords differ")
+        raise InvalidParameterValue(i18n.tr(c.request, "The two passwords differ."))
     with c.tx() as s:
         apps.set_console_password(s, app_id=c.app_id, password=password)
         _log(c, s, "password.set")
-    return _done(c, "Console password set. Sessions opened with the old password are signed out.", "keys")
+    message = i18n.tr(
+        c.request, "Console password set. Sessions opened with the old password are signed out."
+    )
+    return _done(c, message, "keys")

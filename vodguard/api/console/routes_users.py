@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
-from vodguard.api.console import views
+from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import Admin, AdminPost, ConsoleRoute, redirect
 from vodguard.errors import InvalidParameterValue
 from vodguard.services import audit, users
@@ -34,8 +32,11 @@ def add_user(
     password: str = Form(""),
     again: str = Form(""),
 ) -> Response:
+    gettext = i18n.gettext_for(c.request)
     if password != again:
-        raise InvalidParameterValue(_("the two passwords differ"), code="InvalidParameterValue.Password")
+        raise InvalidParameterValue(
+            gettext("The two passwords differ."), code="InvalidParameterValue.Password"
+        )
     with c.tx() as s:
         user = users.add_user(
             s, app_id=c.app_id, name=name.strip(), role=role, password=password, now=utcnow()
@@ -49,7 +50,8 @@ def add_user(
             detail=user.role,
             now=utcnow(),
         )
-    message = _("{name} can now sign in as {role}.").format(name=user.name, role=user.role)
+    role_name = gettext("admin") if user.role == "admin" else gettext("moderator")
+    message = gettext("%(name)s can now sign in as %(role)s.") % {"name": user.name, "role": role_name}
     return views.with_flash(c.request, redirect("/console/users"), message, "ok")
 
 
@@ -58,5 +60,5 @@ def remove_user(name: str, c: AdminPost) -> Response:
     with c.tx() as s:
         users.remove_user(s, app_id=c.app_id, name=name)
         audit.record(s, app_id=c.app_id, person=c.person, action="user.remove", target=name, now=utcnow())
-    message = _("{name} was removed and is signed out.").format(name=name)
+    message = i18n.tr(c.request, "%(name)s was removed and is signed out.") % {"name": name}
     return views.with_flash(c.request, redirect("/console/users"), message, "ok")

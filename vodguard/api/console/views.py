@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from vodguard.api.console import i18n
 from vodguard.api.console.session import FLASH_COOKIE, signer
 
 HERE = Path(__file__).parent
@@ -23,8 +24,8 @@ ENV = Environment(
     lstrip_blocks=True,
     extensions=["jinja2.ext.i18n"],
 )
-# Every console string goes through _() / gettext so that message catalogues can translate it; until a
-# catalogue is chosen per request, the strings render as written (English).
+# Every console string goes through _() / gettext. The null translations are only a fallback for a render without
+# a request; render() passes the request language's gettext callables in the context, which take precedence.
 ENV.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 SECURITY_HEADERS = {
     # Everything the console loads is its own: scripts, styles, media and thumbnails.
@@ -52,8 +53,18 @@ def highlight(text: str, keywords: list[str] | tuple[str, ...] | None) -> Markup
     return Markup("".join(out))
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+def when(value: datetime | str | None) -> Markup:
+    """A stored (naive UTC) time, or the API's ISO form of one (``2025-01-31T08:00:00Z``), as a ``<time>``
+    element: console.js shows it in the browser's time zone and keeps the UTC time as its tooltip; without
+    JavaScript the UTC time shows, marked as such."""
+    if isinstance(value, str):
+        value = datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S") if value else None
+    if value is None:
+        return Markup("—")
+    utc = value.strftime("%Y-%m-%d %H:%M:%S")
+    return Markup('<time datetime="{}Z" title="{} UTC">{} UTC</time>').format(
+        value.strftime("%Y-%m-%dT%H:%M:%S"), utc, utc
+    )
 
 
 def clock(seconds: float | None) -> str:
@@ -82,7 +93,9 @@ def thumb_name(url: str) -> str:
     return urlsplit(url or "").path.rsplit("/", 1)[-1]
 
 
-ENV.filters.update(highlight=highlight, when=when, clock=clock, size=size, thumb_name=thumb_name)
+ENV.filters.update(
+    highlight=highlight, when=when, clock=clock, size=size, thumb_name=thumb_name, term=i18n.term
+)
 
 
 def read_flash(request: Request) -> dict[str, str] | None:
@@ -105,8 +118,15 @@ def render(
 ) -> HTMLResponse:
     """A page: the template with the request, the flash message (consumed), and security headers."""
     flash = read_flash(request)
-    html = ENV.get_template(page_template).render(request=request, flash=flash, **context)
-    response = HTMLResponse(html, status_code=http_status, headers=SECURITY_HEADERS)
+    page = ENV.get_template(page_template)
+    html = page.render(request=request, flash=flash, **i18n.template_context(request), **context)
+    # Vary: the same URL answers in the language of the cookie or of Accept-Language.
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Language": i18n.language_of(request),
+        "Vary": "Accept-Language, Cookie",
+    }
+    response = HTMLResponse(html, status_code=http_status, headers=headers)
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/console")
     return response

@@ -1,5 +1,6 @@
-// vodguard console: keyboard shortcuts, seeking, browser uploads with progress, confirmations, auto-refresh.
-// Plain JavaScript, no build step. Shortcuts are declared in the pages with data-key attributes.
+// vodguard console: keyboard shortcuts, seeking, browser uploads with progress, confirmations, auto-refresh,
+// and times in the browser's time zone. Plain JavaScript, no build step. Shortcuts are declared in the pages with
+// data-key attributes; the words this script writes come from data attributes, translated by the server.
 (function () {
   "use strict";
   const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -95,10 +96,10 @@
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const file = document.getElementById("upload-file").files[0];
-      if (!file) { status.textContent = "Choose a file first."; return; }
+      if (!file) { status.textContent = form.dataset.choose; return; }
       const procedure = document.getElementById("upload-procedure").value;
       button.disabled = true;
-      status.textContent = "Signing…";
+      status.textContent = form.dataset.signing;
       const signForm = new FormData();
       signForm.append("procedure", procedure);
       let signature;
@@ -106,10 +107,10 @@
         const resp = await fetch("/console/library/upload-signature", {
           method: "POST", body: signForm, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin",
         });
-        if (!resp.ok) throw new Error(resp.status === 401 ? "signed out" : `the console refused (${resp.status})`);
+        if (!resp.ok) throw new Error(resp.status === 401 ? form.dataset.signedOut : fill(form.dataset.refused, { status: resp.status }));
         signature = (await resp.json()).signature;
       } catch (err) {
-        status.textContent = `Upload not started: ${err.message}.`; button.disabled = false; return;
+        status.textContent = fill(form.dataset.notStarted, { why: err.message }); button.disabled = false; return;
       }
       const body = new FormData();
       body.append("signature", signature);
@@ -122,7 +123,7 @@
       xhr.upload.onprogress = (e) => {
         if (e.lengthComputable) {
           bar.value = Math.round((e.loaded / e.total) * 100);
-          status.textContent = `Uploading… ${bar.value} %`;
+          status.textContent = fill(form.dataset.uploading, { percent: bar.value });
         }
       };
       xhr.onload = () => {
@@ -130,17 +131,56 @@
         try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
         if (xhr.status === 200 && answer.FileId) {
           bar.value = 100;
-          status.textContent = `Uploaded: ${answer.FileId}`;
+          status.textContent = fill(form.dataset.uploaded, { file_id: answer.FileId });
           window.location.href = `/console/library?file_id=${encodeURIComponent(answer.FileId)}`;
         } else {
           const why = answer.Error ? `${answer.Error.Code}: ${answer.Error.Message}` : `HTTP ${xhr.status}`;
-          status.textContent = `Upload failed — ${why}`;
+          status.textContent = fill(form.dataset.failed, { why: why });
           button.disabled = false;
         }
       };
-      xhr.onerror = () => { status.textContent = "Upload failed: the connection broke."; button.disabled = false; };
+      xhr.onerror = () => { status.textContent = form.dataset.broken; button.disabled = false; };
       xhr.send(body);
     });
+  }
+
+  // "{name}" placeholders of a translated message, filled with values.
+  function fill(message, values) {
+    return (message || "").replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  const localDay = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const localClock = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+
+  // The browser's zone as people read it: "Asia/Shanghai, UTC+08:00" (the offset of now).
+  function zoneName() {
+    const minutes = -new Date().getTimezoneOffset();
+    const sign = minutes < 0 ? "-" : "+";
+    const offset = `UTC${sign}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+    let name = "";
+    try { name = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* no Intl */ }
+    return name && name !== "UTC" ? `${name}, ${offset}` : offset;
+  }
+
+  // Server pages write times in UTC; here they become local, with the UTC time kept as the tooltip.
+  function localTimes() {
+    document.querySelectorAll("time[datetime]").forEach((el) => {
+      const d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      if (!el.title) el.title = `${el.textContent.trim()}`;
+      el.textContent = `${localDay(d)} ${localClock(d)}:${pad(d.getSeconds())}`;
+    });
+    // Dashboard axis ticks: the start of each bucket, in local time.
+    document.querySelectorAll("text[data-utc]").forEach((el) => {
+      const d = new Date(el.dataset.utc);
+      if (isNaN(d)) return;
+      const day = `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+      el.textContent = el.dataset.kind === "hour" ? localClock(d)
+        : el.dataset.kind === "day" ? day : `${day} ${localClock(d)}`;
+    });
+    const zone = zoneName();
+    document.querySelectorAll("[data-local]").forEach((el) => { el.textContent = fill(el.dataset.local, { zone: zone }); });
   }
 
   function setupRefresh() {
@@ -151,7 +191,7 @@
     }, every * 1000);
   }
 
-  document.addEventListener("DOMContentLoaded", () => { setupUpload(); setupRefresh(); });
+  document.addEventListener("DOMContentLoaded", () => { localTimes(); setupUpload(); setupRefresh(); });
 })();
 
 // Team console: copy buttons (a new key's secret), preset reasons, and ticking every queue row at once.
