@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from vodguard.errors import InvalidParameter
 from vodguard.services import apps, templates
 from vodguard.services.apps import KeyPair
 from vodguard.store.db import Database
@@ -17,6 +18,7 @@ from vodguard.store.models import App, ProcedureTemplate, ReviewTemplate
 
 STARTER_TEMPLATE_NAME = "All labels"
 STARTER_PROCEDURE = "review"
+_ATTEMPTS = 3  # servers racing on one database: the losers look again
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,16 @@ def default_app_id(session: Session) -> int | None:
 def start(db: Database, *, now: datetime) -> StartState:
     """``prepare_start`` in its own transaction. Servers that start together on one database race to make the
     same rows: the loser's transaction fails whole (a unique name or id, or SQLite's busy snapshot) and its one
-    retry finds what the winner made."""
-    try:
-        with db.transaction() as s:
-            return prepare_start(s, now=now)
-    except (IntegrityError, OperationalError):
-        with db.transaction() as s:
-            return prepare_start(s, now=now)
+    retry finds what the winner made. The clash can also surface as the services' own check of a taken name
+    (``InvalidParameter``), when the winner commits between the loser's look and its insert."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            with db.transaction() as s:
+                return prepare_start(s, now=now)
+        except (IntegrityError, OperationalError, InvalidParameter):
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def prepare_start(session: Session, *, now: datetime) -> StartState:
