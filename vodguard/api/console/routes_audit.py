@@ -4,7 +4,6 @@ same selection as a CSV file."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
@@ -20,16 +19,6 @@ PAGE = 100
 MAX_PAGE = 100_000
 
 
-def _day(value: str, field: str, gettext: Callable[[str], str]) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        message = gettext("%(field)s %(value)r must be a date like 2025-01-31.")
-        raise InvalidParameterValue(message % {"field": field, "value": value}) from None
-
-
 def _query(
     gettext: Callable[[str], str], person: str, action: str, date_from: str, date_to: str
 ) -> audit.AuditQuery:
@@ -39,8 +28,8 @@ def _query(
     return audit.AuditQuery(
         person=person.strip(),
         action=action,
-        date_from=_day(date_from, gettext("From"), gettext),
-        date_to=_day(date_to, gettext("To"), gettext),
+        date_from=views.form_day(date_from, gettext("From"), gettext),
+        date_to=views.form_day(date_to, gettext("To"), gettext),
     )
 
 

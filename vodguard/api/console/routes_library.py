@@ -3,8 +3,7 @@ review with a template and priority, and deletion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Form
 from fastapi.responses import JSONResponse, Response
@@ -24,17 +23,6 @@ PAGE = 50
 UPLOAD_SIGNATURE_SECONDS = 900
 
 
-def _date(value: str, name: str, gettext: Callable[[str], str]) -> datetime | None:
-    """``value`` as a date; ``name`` is the field as the page labels it (already translated)."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        message = gettext("%(field)s %(value)r must be a date like 2025-01-31.")
-        raise InvalidParameterValue(message % {"field": name, "value": value}) from None
-
-
 @router.get("/console/library")
 def library(
     c: SignedIn,
@@ -52,8 +40,8 @@ def library(
     try:
         search = console_queries.MediaSearch(
             name=q.strip(), file_id=file_id.strip(), suggestion=suggestion, label=label,
-            created_from=_date(date_from, gettext("From"), gettext),
-            created_to=(d + timedelta(days=1)) if (d := _date(date_to, gettext("To"), gettext)) else None,
+            created_from=views.form_day(date_from, gettext("From"), gettext),
+            created_to=(d + timedelta(days=1)) if (d := views.form_day(date_to, gettext("To"), gettext)) else None,
             offset=(page - 1) * PAGE, limit=PAGE,
         )  # fmt: skip
         if label and label not in templates.LABELS:

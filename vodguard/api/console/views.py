@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from markupsafe import Markup, escape
 
 from vodguard.api.console import i18n
 from vodguard.api.console.session import FLASH_COOKIE, signer
+from vodguard.errors import InvalidParameterValue
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -136,3 +138,15 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(
         request, "error.html", http_status=status, status_code=status, message=message, console=None
     )
+
+
+def form_day(value: str, field: str, gettext: Callable[[str], str]) -> datetime | None:
+    """A filter form's ``YYYY-MM-DD`` as a date (None when empty); ``field`` is the field as the page labels it
+    (already translated), so the error names it."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        message = gettext("%(field)s %(value)r must be a date like 2025-01-31.")
+        raise InvalidParameterValue(message % {"field": field, "value": value}) from None

@@ -16,6 +16,7 @@ from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import AudioTrack, Finding, Frame, ModerateText
 
 if TYPE_CHECKING:
+    import numpy as np
     import onnxruntime
 
 
@@ -103,3 +104,42 @@ def session_options(threads: int) -> onnxruntime.SessionOptions:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return options
+
+
+class FrameClassifier:
+    """A whole-picture ONNX classifier: frames through ``prepare`` in batches, one row of ``classes``
+    probabilities per frame out. The picture detectors that are one such model subclass it."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        what: str,
+        classes: int,
+        prepare: Callable[[np.ndarray], np.ndarray],
+        threads: int,
+        batch: int = 16,
+    ) -> None:
+        import onnxruntime as ort
+
+        try:
+            self._session = ort.InferenceSession(
+                str(path), session_options(threads), providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own errors for a file that is not a model
+            raise ModelUnavailable(f"{what} {path} cannot be loaded: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+        shape = self._session.get_outputs()[0].shape
+        if len(shape) != 2 or shape[1] != classes:
+            raise ModelUnavailable(f"{what} {path} gives {shape}, not [N, {classes}]")
+        self._classes, self._prepare, self._batch = classes, prepare, batch
+
+    def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
+        """(N, classes) probabilities, one row per frame."""
+        import numpy as np
+
+        rows = [np.zeros((0, self._classes), np.float32)]
+        for start in range(0, len(frames), self._batch):
+            batch = np.stack([self._prepare(f.image) for f in frames[start : start + self._batch]])
+            rows.append(np.asarray(self._session.run(None, {self._input: batch})[0], np.float32))
+        return np.concatenate(rows)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vodguard.moderation.detectors.base import session_options
+from vodguard.moderation.detectors.base import FrameClassifier
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Finding, Frame, Signal
 
@@ -33,7 +33,6 @@ REPORTED = frozenset({"Drawing", "Hentai", "Porn", "Sexy"})  # Neutral is no fin
 FLOOR = 0.5
 INPUT_SIZE = 224
 BUNDLED = Path(__file__).with_name("nsfwjs_mobilenet_v2.onnx")
-_BATCH = 16
 
 
 def _axis(old: int, new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,37 +83,21 @@ def findings_for(frame: Frame, probs: np.ndarray) -> list[Finding]:
     ]
 
 
-class DrawnDetector:
+class DrawnDetector(FrameClassifier):
     """nsfwjs's Drawing, Hentai, Porn and Sexy in frames, as ``Porn`` signals for ``policy.RULES``."""
 
     name = "drawn"
     labels = frozenset({"Porn"})
 
     def __init__(self, weights: Path | None = None, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         path = Path(weights) if weights is not None else BUNDLED
         setting = "drawn_model_path" if weights is not None else "the vodguard package (reinstall it)"
         if not path.is_file():
             raise ModelUnavailable(f"the drawn-picture model {path} does not exist; check {setting}")
-        try:
-            self._session = ort.InferenceSession(
-                str(path), session_options(threads), providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own errors for a file that is not a model
-            raise ModelUnavailable(f"the drawn-picture model {path} cannot be loaded: {exc}") from exc
-        self._input = self._session.get_inputs()[0].name
-        shape = self._session.get_outputs()[0].shape
-        if len(shape) != 2 or shape[1] != len(CLASSES):
-            raise ModelUnavailable(f"the drawn-picture model {path} gives {shape}, not [N, {len(CLASSES)}]")
-
-    def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
-        """(N, 5) probabilities of Drawing, Hentai, Neutral, Porn and Sexy, one row per frame."""
-        rows = [np.zeros((0, len(CLASSES)), np.float32)]
-        for start in range(0, len(frames), _BATCH):
-            batch = np.stack([to_input(f.image) for f in frames[start : start + _BATCH]])
-            rows.append(np.asarray(self._session.run(None, {self._input: batch})[0], np.float32))
-        return np.concatenate(rows)
+        # (N, 5) probabilities of Drawing, Hentai, Neutral, Porn and Sexy
+        super().__init__(
+            path, what="the drawn-picture model", classes=len(CLASSES), prepare=to_input, threads=threads
+        )
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """The frames' Drawing, Hentai, Porn and Sexy findings at probability 0.5 or more."""

