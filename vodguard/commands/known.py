@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vodguard.services import apps, known, known_lists
+    from vodguard.services import apps, known, known_lists, wire
     from vodguard.services.container import open_services
 
     try:
@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         elif action == "list":
             with services.db.transaction() as s:
                 rows = [
-                    known.entry_wire(e, n) for e, n in known.list_entries(s, app_id=app_id, limit=1_000_000)
+                    wire.known.known_content(e, n)
+                    for e, n in known.list_entries(s, app_id=app_id, limit=1_000_000)
                 ]
             if args.json:
                 print(json.dumps(rows, ensure_ascii=False))

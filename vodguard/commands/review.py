@@ -28,6 +28,7 @@ from vodguard.services import wire
 
 if TYPE_CHECKING:
     from vodguard.services.known import LocalBank
+    from vodguard.services.wire.results import KnownContentMatch
 
 EXIT_ERROR = 3
 CLI_MAX_IMAGE_BYTES = 64 << 20  # ReviewImage's 5 MB is a wire limit; a local file may be bigger
@@ -102,7 +103,7 @@ class FileOutcome:
     kind: str = "media"  # media / image
     error: tuple[str, str] | None = None  # (Code, Message)
     seconds: float = 0.0
-    known_match: dict[str, Any] | None = None  # KnownContentMatch: the bank entry of the data dir it matched
+    known_match: KnownContentMatch | None = None  # the bank entry of the data dir it matched
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:

@@ -4,7 +4,6 @@ result (``services/reuse.py``), and the wire output that points at them with sig
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from vodguard.moderation.types import ModerationResult
 from vodguard.services import reuse, wire
@@ -24,7 +23,7 @@ def store_result(
     timed: bool,
     ttl: int,
     prefix: str = "",
-) -> dict[str, Any]:
+) -> wire.results.ReviewOutput:
     """Write thumbnails and the full segment list under ``base``, and the wire output with their signed URLs,
     valid for ``ttl`` seconds."""
     for evidence in result.evidence:

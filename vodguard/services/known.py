@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +31,7 @@ from vodguard.moderation.config import Limits
 from vodguard.moderation.errors import ModerationError
 from vodguard.moderation.types import LABELS, ModerationResult, Segment
 from vodguard.services import media as media_service
+from vodguard.services import wire
 from vodguard.services.container import Services
 from vodguard.services.decisions import SAME_CONTENT
 from vodguard.services.known_lookup import SqlKnownLookup, bank_is_empty, chunks, to_signed, to_unsigned
@@ -171,15 +172,6 @@ def entry_frames(session: Session, *, entry_id: str) -> list[tuple[float, int]]:
     return [(time, to_unsigned(value)) for time, value in rows]
 
 
-def entry_wire(entry: KnownEntry, frames: int) -> dict[str, Any]:
-    """KnownContent as the extension actions answer it."""
-    return {
-        "EntryId": entry.id, "Label": entry.label, "SubLabel": entry.sub_label, "Reason": entry.reason,
-        "FileId": entry.file_id, "SourceName": entry.source_name, "Kind": entry.kind, "Origin": entry.origin,
-        "CreatedBy": entry.created_by, "CreateTime": iso(entry.created_at), "FrameCount": frames,
-    }  # fmt: skip
-
-
 # --- hashing ---------------------------------------------------------------------------------------------------
 
 
@@ -244,7 +236,7 @@ def add_media(
 # --- people's decisions ----------------------------------------------------------------------------------------
 
 
-def _review_label(review: dict[str, Any] | None) -> str:
+def _review_label(review: Mapping[str, Any] | None) -> str:
     for kind in (review or {}).get("TypeSet") or []:
         label = str(kind).split(".", 1)[-1]
         if label in LABELS:
@@ -350,19 +342,19 @@ def _approved(session: Session, app_id: int, file_id: str) -> bool:
     return latest == "approve"
 
 
-def match_summary(match: dict[str, Any]) -> str:
+def match_summary(entry: KnownEntry) -> str:
     """One line for people: what the media matched, and who blocked it when and why."""
-    when = str(match.get("BlockedTime", ""))[:10]
-    reason = f" for {match['Reason']}" if match.get("Reason") else ""
-    if match.get("Origin") == "decision":
-        return f"matches media {match['FileId']}, blocked by a person on {when}{reason}"
-    source = match.get("FileId") or match.get("SourceName") or match["EntryId"]
-    return f"matches known content {source} ({match['EntryId']}), added on {when}{reason}"
+    when = iso(entry.created_at)[:10]
+    reason = f" for {entry.reason}" if entry.reason else ""
+    if entry.origin == "decision":
+        return f"matches media {entry.file_id}, blocked by a person on {when}{reason}"
+    source = entry.file_id or entry.source_name or entry.id
+    return f"matches known content {source} ({entry.id}), added on {when}{reason}"
 
 
 def resolve_match(
     db: Database, app_id: int, result: ModerationResult, file_id: str = ""
-) -> dict[str, Any] | None:
+) -> wire.results.KnownContentMatch | None:
     """Name the bank entry the engine matched: the result takes its label and a block segment that says what it
     matched, and the returned ``KnownContentMatch`` is the evidence for the task's output. None: no match, the
     entry was removed while the review ran, or a person's latest word on this very media (``file_id``) is an
@@ -380,19 +372,8 @@ def resolve_match(
                 )
             return None
         frames = sorted(match.frames, key=lambda f: f.time)
-        wire = {
-            "EntryId": entry.id, "FileId": entry.file_id, "SourceName": entry.source_name, "Label": entry.label,
-            "SubLabel": entry.sub_label, "Reason": entry.reason, "Origin": entry.origin,
-            "BlockedBy": entry.created_by, "BlockedTime": iso(entry.created_at),
-            "Distance": min((f.distance for f in frames), default=0), "Score": round(float(match.score), 3),
-            "FrameSet": [
-                {"Time": round(f.time, 3), "EntryTime": round(f.entry_time, 3), "Distance": f.distance,
-                 "Flipped": bool(f.flipped)}
-                for f in frames
-            ],
-        }  # fmt: skip
-    summary = match_summary(wire)
-    wire["Summary"] = summary
+        summary = match_summary(entry)
+        evidence = wire.known.known_match(entry, frames, score=match.score, summary=summary)
     result.suggestion, result.label, result.form = "block", entry.label, "Image"
     start = frames[0].time if frames else 0.0
     end = frames[-1].time if frames else 0.0
@@ -401,7 +382,7 @@ def resolve_match(
         confidence=100.0, start=start, end=end, text=summary,
     )  # fmt: skip
     result.segments.insert(0, segment)
-    return wire
+    return evidence
 
 
 def local_app(session: Session, app_id: int | None) -> int | None:
@@ -424,7 +405,7 @@ class LocalBank:
     def lookup(self) -> SqlKnownLookup | None:
         return lookup_for(self.db, self.app_id)
 
-    def resolve(self, result: ModerationResult) -> dict[str, Any] | None:
+    def resolve(self, result: ModerationResult) -> wire.results.KnownContentMatch | None:
         return resolve_match(self.db, self.app_id, result)
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,7 +52,7 @@ def cover_path(media: Media) -> str:
     return f"/{media.cover_blob_key}" if media.cover_blob_key else ""
 
 
-def probe(path: Path, media_type: str) -> tuple[str, dict[str, Any]]:
+def probe(path: Path, media_type: str) -> tuple[str, wire.results.MediaMetaData]:
     """Category and MediaMetaData (PascalCase) of a stored file; undecodable files keep the declared category."""
     from vodguard.moderation.config import Limits
     from vodguard.moderation.errors import ModerationError

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from vodguard.store.db import Database
 from vodguard.store.models import Media, ReviewTemplate, Task
 from vodguard.timeutil import utcnow
 
+if TYPE_CHECKING:
+    from vodguard.services.wire.results import ReviewOutput, SegmentItem
+
 log = logging.getLogger("vodguard.reviews")
 
 
@@ -31,9 +34,9 @@ def record_review(
     media: Media,
     *,
     definition: int,
-    output: dict[str, Any] | None,
-    segments: Sequence[dict[str, Any]] = (),
-    cover: dict[str, Any] | None = None,
+    output: ReviewOutput | None,
+    segments: Sequence[SegmentItem] = (),
+    cover: ReviewOutput | None = None,
     digest: str = "",
     now: datetime,
 ) -> None:
@@ -56,9 +59,9 @@ def finish_succeeded(
     wakeups: Wakeups,
     *,
     task_id: str,
-    output: dict[str, Any],
+    output: ReviewOutput,
     media_result: ModerationResult | None,
-    cover_result: dict[str, Any] | None,
+    cover_result: ReviewOutput | None,
     reuse_key: str = "",
     reused_from: str = "",
     media_digest: str = "",
@@ -127,7 +130,7 @@ def retry_or_fail(
             tasks.enqueue_after_commit(s, task, queue=queue, lease_seconds=lease_seconds)
 
 
-def _observe_finish(task: Task, output: dict[str, Any], result: ModerationResult | None) -> None:
+def _observe_finish(task: Task, output: ReviewOutput, result: ModerationResult | None) -> None:
     metrics.TASKS.labels(err_code_ext="").inc()
     metrics.RESULTS.labels(
         suggestion=output.get("Suggestion", "pass"), label=output.get("Label") or "none"

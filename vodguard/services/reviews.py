@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from vodguard.config import Settings
 from vodguard.errors import InvalidParameterValue, LimitExceeded
@@ -25,6 +25,9 @@ from vodguard.services.container import Services
 from vodguard.services.leases import Heartbeat, ReviewJob, claim
 from vodguard.store.models import Media
 from vodguard.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from vodguard.services.wire.results import ReviewOutput
 
 log = logging.getLogger("vodguard.reviews")
 
@@ -74,9 +77,9 @@ def process(services: Services, task_id: str) -> None:
 class Outcome:
     """A task's result: the wire output, the engine results behind it, and how it can be found again."""
 
-    output: dict[str, Any]
+    output: ReviewOutput
     media_result: ModerationResult | None
-    cover_result: dict[str, Any] | None
+    cover_result: ReviewOutput | None
     reuse_key: str = ""
     reused_from: str = ""  # the earlier task whose result was replayed
     media_digest: str = ""  # SHA-256 of the media's bytes, when reuse hashed them
@@ -148,7 +151,7 @@ def run_engine(services: Services, job: ReviewJob, heartbeat: Heartbeat) -> Outc
     return Outcome(output, media_result, cover_result, key, source or "", digest)
 
 
-def review_image(services: Services, *, app_id: int, media: Media, definition: int) -> dict[str, Any]:
+def review_image(services: Services, *, app_id: int, media: Media, definition: int) -> ReviewOutput:
     """ReviewImage: moderate a stored image now, store the evidence, record the media's review info."""
     settings = services.settings
     with services.db.transaction() as s:

@@ -5,6 +5,7 @@ Every row that belongs to an app carries ``app_id``; services always filter by i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # A ``Mapping`` column holds one of the API's stored shapes (``services/wire/results.py`` names their keys). It is
+    # written whole and read only: SQLAlchemy does not see a change made inside a JSON value.
+    type_annotation_map = {dict[str, Any]: JSON, Mapping[str, Any]: JSON, list[Any]: JSON}
 
 
 class App(Base):
@@ -80,7 +83,7 @@ class Media(Base):
     cover_blob_key: Mapped[str] = mapped_column(String(512), default="")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     md5: Mapped[str] = mapped_column(String(32), default="")
-    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # MediaMetaData, PascalCase
+    meta: Mapped[Mapping[str, Any]] = mapped_column(JSON, default=dict)  # MediaMetaData, PascalCase
     status: Mapped[str] = mapped_column(String(16), default="Normal")  # Normal / Forbidden
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     source_type: Mapped[str] = mapped_column(String(16), default="Upload")
@@ -88,8 +91,8 @@ class Media(Base):
     session_context: Mapped[str] = mapped_column(Text, default="")
     storage_region: Mapped[str] = mapped_column(String(32), default="")
     expire_time: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # latest MediaReviewInfo
-    cover_review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    review: Mapped[Mapping[str, Any] | None] = mapped_column(JSON, default=None)  # latest MediaReviewInfo
+    cover_review: Mapped[Mapping[str, Any] | None] = mapped_column(JSON, default=None)
     sha256: Mapped[str] = mapped_column(String(64), default="")  # of the bytes, once a review has hashed them
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -264,7 +267,7 @@ class Task(Base):
     ext_info: Mapped[str] = mapped_column(Text, default="")
     err_code_ext: Mapped[str] = mapped_column(String(64), default="")
     message: Mapped[str] = mapped_column(Text, default="")
-    output: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    output: Mapped[Mapping[str, Any] | None] = mapped_column(JSON, default=None)  # ReviewAudioVideoTaskOutput
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)

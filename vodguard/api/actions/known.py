@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import known
+from vodguard.services import known, wire
 from vodguard.services.wire.responses import (
     CreateKnownContentResponse,
     DescribeKnownContentsResponse,
@@ -38,7 +38,7 @@ def create_known_content(ctx: Ctx, req: CreateKnownContentRequest) -> CreateKnow
     )  # fmt: skip
     with ctx.tx() as s:
         frames = len(known.entry_frames(s, entry_id=entry.id))
-    return CreateKnownContentResponse(KnownContent=known.entry_wire(entry, frames))
+    return CreateKnownContentResponse(KnownContent=wire.known.known_content(entry, frames))
 
 
 @action("DescribeKnownContents")
@@ -52,7 +52,7 @@ def describe_known_contents(ctx: Ctx, req: DescribeKnownContentsRequest) -> Desc
         rows = known.list_entries(s, app_id=ctx.app_id, offset=req.Offset, limit=req.Limit)
         total = known.count_entries(s, app_id=ctx.app_id)
         return DescribeKnownContentsResponse(
-            TotalCount=total, KnownContentSet=[known.entry_wire(e, n) for e, n in rows]
+            TotalCount=total, KnownContentSet=[wire.known.known_content(e, n) for e, n in rows]
         )
 
 

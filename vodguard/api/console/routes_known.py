@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from vodguard.api.console import i18n, views
 from vodguard.api.console.auth import ConsoleRoute, SignedIn, SignedInPost, redirect
-from vodguard.services import known, known_lists, templates
+from vodguard.services import known, known_lists, templates, wire
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = 200
@@ -16,7 +16,7 @@ PAGE = 200
 @router.get("/console/known")
 def bank(c: SignedIn) -> Response:
     with c.tx() as s:
-        rows = [known.entry_wire(e, n) for e, n in known.list_entries(s, app_id=c.app_id, limit=PAGE)]
+        rows = [wire.known.known_content(e, n) for e, n in known.list_entries(s, app_id=c.app_id, limit=PAGE)]
         total = known.count_entries(s, app_id=c.app_id)
     return views.render(
         c.request, "known.html", console=c, page="known", rows=rows, total=total, labels=templates.LABELS

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -88,7 +89,7 @@ class ReviewAudioVideoResponse(WireModel):
 
 
 class ReviewImageResponse(WireModel):
-    MediaReviewResult: dict[str, Any]  # ReviewImageResult, as results.review_output shaped it
+    MediaReviewResult: Mapping[str, Any]  # ReviewImageResult: results.ReviewOutput
     ReviewResultSet: list[Any]
 
 
@@ -185,13 +186,13 @@ class DescribeAppSettingsResponse(WireModel):
     PublishMode: str
 
 
-# Known content (vodguard extension, docs/known-content.md): entries are shaped by services/known.py
+# Known content (vodguard extension, docs/known-content.md): entries are shaped in known.py
 
 
 class CreateKnownContentResponse(WireModel):
-    KnownContent: dict[str, Any]
+    KnownContent: Mapping[str, Any]  # known.KnownContent
 
 
 class DescribeKnownContentsResponse(WireModel):
     TotalCount: int
-    KnownContentSet: list[dict[str, Any]]
+    KnownContentSet: list[Mapping[str, Any]]

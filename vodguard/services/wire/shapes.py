@@ -7,6 +7,7 @@ in ``OMIT_WHEN_NONE``: those the official SDK would warn about, so they go only 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
@@ -51,7 +52,7 @@ class ReviewAudioVideoTask(WireModel):
     ErrCodeExt: str
     Message: str
     Input: ReviewTaskInput
-    Output: dict[str, Any] | None  # ReviewAudioVideoTaskOutput, stored as the worker shaped it (results.py)
+    Output: Mapping[str, Any] | None  # results.ReviewOutput, stored as the worker shaped it
     SessionId: str
     SessionContext: str
 
@@ -158,8 +159,8 @@ def basic_info(media: Media, *, media_url: str, cover_url: str) -> MediaBasicInf
 class MediaReviewInfo(WireModel):
     """The media's latest review and its cover's, as stored (``results.review_info`` shaped them)."""
 
-    MediaReviewInfo: dict[str, Any] | None
-    CoverReviewInfo: dict[str, Any] | None
+    MediaReviewInfo: Mapping[str, Any] | None  # results.ReviewInfo
+    CoverReviewInfo: Mapping[str, Any] | None
 
 
 def review_info(media: Media) -> MediaReviewInfo:
@@ -184,7 +185,7 @@ class MediaInfo(WireModel):
     KnowledgeBasesInfo: None = None
     FaceRecognitionInfo: None = None
     BasicInfo: MediaBasicInfo | None
-    MetaData: dict[str, Any] | None  # MediaMetaData, stored as probed (results.media_meta)
+    MetaData: Mapping[str, Any] | None  # results.MediaMetaData, stored as probed
     ReviewInfo: MediaReviewInfo | None
 
 
