@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,25 @@ MAX_EXAMPLE_CHARS = 500
 _SUB_LABEL = re.compile(r"[\w-]{1,32}")  # letters (any script), digits, _ and -
 
 
+class LabelThresholds(TypedDict):
+    """A label's own scores (0-100) from which a finding asks a person and blocks, as a template stores them."""
+
+    review: float
+    block: float
+
+
+# A template's own thresholds by label, in its ``thresholds`` column; a label not there keeps the preset's.
+TemplateThresholds = dict[str, LabelThresholds]
+
+
+class StoredCustomLabel(TypedDict):
+    """One of a template's own text labels (``CustomLabel``), as its ``custom_labels`` column holds it."""
+
+    label: str
+    sub_label: str
+    examples: list[str]
+
+
 @dataclass
 class ReviewTemplateView:
     """A template as the API shows it; the preset is not a row."""
@@ -41,7 +60,7 @@ class ReviewTemplateView:
     name: str
     comment: str
     labels: list[str]
-    thresholds: dict[str, Any] = field(default_factory=dict)
+    thresholds: TemplateThresholds = field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     custom_labels: list[CustomLabel] = field(default_factory=list)
@@ -63,11 +82,11 @@ def _view(row: ReviewTemplate) -> ReviewTemplateView:
     )  # fmt: skip
 
 
-def _stored_custom_labels(stored: list[Any] | None) -> list[CustomLabel]:
+def _stored_custom_labels(stored: list[StoredCustomLabel] | None) -> list[CustomLabel]:
     return [CustomLabel(c["label"], c["sub_label"], tuple(c["examples"])) for c in stored or []]
 
 
-def _storable(custom: list[CustomLabel]) -> list[dict[str, Any]]:
+def _storable(custom: list[CustomLabel]) -> list[StoredCustomLabel]:
     return [{"label": c.label, "sub_label": c.sub_label, "examples": list(c.examples)} for c in custom]
 
 
@@ -210,7 +229,7 @@ def modify_review_template(
     labels: list[str] | None,
     name: str | None,
     comment: str | None,
-    thresholds: dict[str, Any] | None = None,
+    thresholds: TemplateThresholds | None = None,
     custom_labels: list[dict[str, Any]] | None = None,
     where: FieldNamer = api_field,
     now: datetime,

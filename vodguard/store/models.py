@@ -191,7 +191,7 @@ class ReviewTemplate(Base):
     labels: Mapped[list[Any]] = mapped_column(JSON, default=list)
     thresholds: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=dict
-    )  # label -> {"review": x, "block": y}
+    )  # label -> {"review": x, "block": y} (services.templates.TemplateThresholds)
     # the app's own text labels: [{"label": "Ad", "sub_label": "Crypto", "examples": ["...", ...]}]
     custom_labels: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime)

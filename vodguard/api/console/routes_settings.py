@@ -65,10 +65,12 @@ def _settings(c: Console, new_key: apps.KeyPair | None = None, new_key_name: str
     )  # fmt: skip
 
 
-def _thresholds(form: FormData, labels: list[str], gettext: Callable[[str], str]) -> dict[str, Any]:
+def _thresholds(
+    form: FormData, labels: list[str], gettext: Callable[[str], str]
+) -> templates.TemplateThresholds:
     """``review_<Label>`` / ``block_<Label>`` fields as ``{"Label": {"review": x, "block": y}}``; blanks keep
     the default."""
-    out: dict[str, Any] = {}
+    out: templates.TemplateThresholds = {}
     for label in labels:
         raw = {kind: str(form.get(f"{kind}_{label}", "") or "").strip() for kind in ("review", "block")}
         if not any(raw.values()):
