@@ -16,6 +16,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,7 +187,7 @@ def emit(
     wakeups: Wakeups,
     app_id: int,
     event_type: str,
-    body: dict[str, Any],
+    body: wire.shapes.EventBody,
     order_key: str = "",
     now: datetime,
 ) -> Event | None:
@@ -204,7 +205,7 @@ def emit(
     event = Event(
         app_id=app_id,
         event_type=event_type,
-        body={"EventType": event_type, **body},
+        body=wire.shapes.stored_event(event_type, body),
         order_key=order_key,
         mode=config.mode,
         created_at=now,
@@ -216,7 +217,9 @@ def emit(
     return event
 
 
-def pull(session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATCH) -> list[dict[str, Any]]:
+def pull(
+    session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATCH
+) -> list[wire.shapes.EventContent]:
     """Hand out up to ``limit`` visible PULL events of the app, oldest first, as EventContent with EventHandle.
 
     Each event is claimed by one conditional UPDATE (its old handle and ``visible_at <= now``), so two concurrent
@@ -254,7 +257,7 @@ def pull(session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATC
             claimed.append((event_id, handle))
     if not claimed:
         return []
-    bodies: dict[int, dict[str, Any]] = dict(
+    bodies: dict[int, Mapping[str, Any]] = dict(
         session.execute(select(Event.id, Event.body).where(Event.id.in_([i for i, _ in claimed])))
         .tuples()
         .all()
@@ -264,7 +267,7 @@ def pull(session: Session, *, app_id: int, now: datetime, limit: int = PULL_BATC
 
 async def pull_events(
     db: Database, wakeups: Wakeups, *, app_id: int, hold_seconds: float, limit: int = PULL_BATCH
-) -> list[dict[str, Any]]:
+) -> list[wire.shapes.EventContent]:
     """PullEvents: answer at once when events are waiting, else wait for one up to ``hold_seconds``.
 
     Each look is its own short transaction on a worker thread; between looks the poll waits on the event loop
@@ -281,7 +284,7 @@ async def pull_events(
         await wakeups.wait_async(min(remaining, RECHECK_SECONDS), since=seen)
 
 
-def _look(db: Database, app_id: int, limit: int) -> list[dict[str, Any]]:
+def _look(db: Database, app_id: int, limit: int) -> list[wire.shapes.EventContent]:
     with db.transaction() as session:
         return pull(session, app_id=app_id, now=utcnow(), limit=limit)
 

@@ -229,7 +229,7 @@ class Event(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"))
     event_type: Mapped[str] = mapped_column(String(48))
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # EventContent without EventHandle
+    body: Mapped[Mapping[str, Any]] = mapped_column(JSON)  # EventContent without EventHandle (StoredEvent)
     order_key: Mapped[str] = mapped_column(String(64), default="")  # FileId: push delivery keeps this order
     mode: Mapped[str] = mapped_column(String(8))  # PULL or PUSH, fixed when written
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -174,7 +174,7 @@ def describe_event_config(config: EventConfig) -> DescribeEventConfigResponse:
 
 
 class PullEventsResponse(WireModel):
-    EventSet: list[dict[str, Any]]  # EventContent, stored as emitted (shapes.*_event) with its EventHandle
+    EventSet: Sequence[Mapping[str, Any]]  # shapes.EventContent: stored as emitted, with its EventHandle
 
 
 # The app's own settings (vodguard extension)

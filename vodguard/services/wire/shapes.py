@@ -8,7 +8,7 @@ in ``OMIT_WHEN_NONE``: those the official SDK would warn about, so they go only 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NotRequired, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
@@ -296,7 +296,45 @@ def review_decision(row: ReviewDecision) -> ReviewDecisionInfo:
 # services/events.py.
 
 
-def upload_event(media: Media, basic: MediaBasicInfo, *, review_task_id: str) -> dict[str, Any]:
+class FileUploadEventInfo(TypedDict):
+    FileId: str
+    MediaBasicInfo: dict[str, Any]  # MediaBasicInfo, dumped
+    ProcedureTaskId: str
+    ReviewAudioVideoTaskId: str
+    MetaData: Mapping[str, Any]  # results.MediaMetaData, as stored on the media
+
+
+class FileDeleteResult(TypedDict):
+    FileId: str
+    DeleteParts: list[Any]
+
+
+class FileDeleteEventInfo(TypedDict):
+    FileIdSet: list[str]
+    FileDeleteResultInfo: list[FileDeleteResult]
+
+
+class EventBody(TypedDict, total=False):
+    """What an event reports, by its EventType: one of these keys (the builders below make each)."""
+
+    FileUploadEvent: FileUploadEventInfo  # NewFileUpload
+    FileDeleteEvent: FileDeleteEventInfo  # FileDeleted
+    ReviewAudioVideoCompleteEvent: dict[str, Any]  # ReviewAudioVideoComplete: ReviewAudioVideoTask, dumped
+
+
+class StoredEvent(EventBody):
+    """An event as the outbox keeps it (``Event.body``): its body and EventType."""
+
+    EventType: str
+
+
+class EventContent(StoredEvent):
+    """EventContent as PullEvents hands it out and PUSH delivers it."""
+
+    EventHandle: NotRequired[str]  # PULL only: the handle that confirms it
+
+
+def upload_event(media: Media, basic: MediaBasicInfo, *, review_task_id: str) -> EventBody:
     """NewFileUpload's body."""
     return {
         "FileUploadEvent": {
@@ -309,7 +347,7 @@ def upload_event(media: Media, basic: MediaBasicInfo, *, review_task_id: str) ->
     }
 
 
-def delete_event(file_id: str) -> dict[str, Any]:
+def delete_event(file_id: str) -> EventBody:
     """FileDeleted's body."""
     return {
         "FileDeleteEvent": {
@@ -319,11 +357,18 @@ def delete_event(file_id: str) -> dict[str, Any]:
     }
 
 
-def review_complete_event(task: Task) -> dict[str, Any]:
+def review_complete_event(task: Task) -> EventBody:
     """ReviewAudioVideoComplete's body."""
     return {"ReviewAudioVideoCompleteEvent": review_task(task).model_dump()}
 
 
-def event_content(handle: str, body: dict[str, Any]) -> dict[str, Any]:
-    """EventContent as PullEvents hands it out: the stored body with the handle that confirms it."""
-    return {"EventHandle": handle, **body}
+def stored_event(event_type: str, body: EventBody) -> StoredEvent:
+    """The outbox's copy of an event: EventType, then the body."""
+    return {"EventType": event_type, **body}
+
+
+def event_content(handle: str, stored: Mapping[str, Any]) -> EventContent:
+    """EventContent as PullEvents hands it out: the stored event (``StoredEvent``) with the handle that confirms
+    it."""
+    # The outbox holds what stored_event made; its JSON column gives it back as a plain mapping.
+    return cast(EventContent, {"EventHandle": handle, **stored})
