@@ -203,7 +203,9 @@ def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
     if cached.exists():
         with np.load(cached) as stored:
             known = dict(zip(stored["texts"].tolist(), stored["probs"], strict=True))
-    missing = sorted({t for t in texts if t not in known}, key=lambda t: (len(t), t))  # little padding a batch
+    missing = sorted(
+        {t for t in texts if t not in known}, key=lambda t: (len(t), t)
+    )  # little padding a batch
     for start in range(0, len(missing), 256):
         chunk = missing[start : start + 256]
         for text, row in zip(chunk, model.encode(chunk), strict=True):

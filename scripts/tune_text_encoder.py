@@ -179,7 +179,9 @@ def main() -> int:
     parser.add_argument("--tuned-from", type=int, default=8, help="tune this layer and the ones above it")
     parser.add_argument("--epochs", type=float, default=EPOCHS)
     parser.add_argument(
-        "--cold", type=Path, default=ROOT.parent / "shared" / "data" / "cold" / "train.csv",
+        "--cold",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "cold" / "train.csv",
         help="COLD's train.csv: a sample of it joins training (never dev or test) as Abuse or clean",
     )
     parser.add_argument("--cold-rows", type=int, default=COLD_ROWS)

@@ -163,7 +163,10 @@ def test_base_model_in_numpy_matches_the_packages_own_engine(tmp_path: Path) -> 
         identity,
         labels=np.array([f"d{i}" for i in range(base.hidden)]),
         tuned_from=np.array(base.layers),
-        **{"head.w": np.eye(base.hidden, dtype=np.float32) * 0.05, "head.b": np.zeros(base.hidden, np.float32)},
+        **{
+            "head.w": np.eye(base.hidden, dtype=np.float32) * 0.05,
+            "head.b": np.zeros(base.hidden, np.float32),
+        },
     )
     model = TunedIntentModel(identity, default_e5_path())
     texts = [

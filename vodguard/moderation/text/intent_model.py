@@ -112,7 +112,9 @@ class TunedIntentModel(CachedRows):
     def __init__(self, path: Path | None = None, e5_path: Path | None = None) -> None:
         path = path or default_tuned_path()
         if not path.exists():
-            raise ModelUnavailable(f"{path} is missing; run scripts/tune_text_encoder.py or reinstall vodguard")
+            raise ModelUnavailable(
+                f"{path} is missing; run scripts/tune_text_encoder.py or reinstall vodguard"
+            )
         located = e5_path or default_e5_path()
         reason = tuned_unavailable_reason() if e5_path is None else None
         if reason is not None or located is None:
