@@ -65,18 +65,16 @@ class IntentThresholds:
 # whole video to a person. Block: only where a head was precise on both splits (dev precision >= 0.98 with no
 # clean sentence above the threshold, and test precision >= 0.97 over at least 10 hits). Elsewhere a head alone asks for review, and a block needs a lexicon term.
 INTENT_THRESHOLDS: Mapping[str, IntentThresholds] = MappingProxyType(
-    {  # the blend of the tuned E5 model and the USE heads (0.65 : 0.35, chosen on dev by mean average precision)
-        "Porn": IntentThresholds(review=0.515),
-        # Terror's blend earned a block (dev precision >= 0.98 with no clean sentence above it; 18 of 18 right on
-        # test): "I am going to blow up the central train station tomorrow morning" needs no keyword to block
-        "Terror": IntentThresholds(review=0.885, block=0.958),
-        # Polity never blocks on a model's word: news and commentary share its words, and a wrong political block
-        # is the costliest mistake a platform makes; a human decides
-        "Polity": IntentThresholds(review=0.629),
-        "Ad": IntentThresholds(review=0.848),
-        "Illegal": IntentThresholds(review=0.886),
-        "Abuse": IntentThresholds(review=0.910, block=0.964),
-        "Moan": IntentThresholds(review=0.906, block=0.907),
+    {  # the blend of the tuned E5 model and the USE heads (0.5 : 0.5, chosen on dev by mean average precision)
+        "Porn": IntentThresholds(review=0.627, block=0.904),
+        "Terror": IntentThresholds(review=0.808),
+        # Polity's blend earned a block on the numbers (11 of 11 on test) and still only asks for review: news and
+        # commentary share its words, and a wrong political block is the costliest mistake a platform makes
+        "Polity": IntentThresholds(review=0.613),
+        "Ad": IntentThresholds(review=0.825),
+        "Illegal": IntentThresholds(review=0.891),
+        "Abuse": IntentThresholds(review=0.921, block=0.991),
+        "Moan": IntentThresholds(review=0.950, block=0.951),
     }
 )
 INTENT_THRESHOLDS_USE_ONLY: Mapping[str, IntentThresholds] = MappingProxyType(
