@@ -12,7 +12,7 @@ import pytest
 from vodguard.moderation.detectors.asr import AsrDetector, Sentence, Word
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
-from vodguard.moderation.text.e5_weights import read_e5_file
+from vodguard.moderation.text.e5_weights import E5Tokenizer, read_e5_file
 from vodguard.moderation.text.encoder import MAX_WINDOWS, WINDOW_CHARS, windows
 from vodguard.moderation.text.intent import IntentHeads, default_intent_path, fit_custom_head
 from vodguard.moderation.text.intent_model import (
@@ -182,6 +182,32 @@ def test_base_model_in_numpy_matches_the_packages_own_engine(tmp_path: Path) -> 
     ours /= np.linalg.norm(ours, axis=1, keepdims=True)
     theirs = np.asarray(engine.E5(num_threads=1).query(texts))
     assert (ours * theirs).sum(axis=1).min() > 0.999
+
+
+@needs_base
+def test_tokenizer_gives_the_segmentation_of_the_tokenizers_library() -> None:
+    import re
+
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    base = read_e5_file(default_e5_path())  # type: ignore[arg-type]  # needs_base checked it
+    ours = E5Tokenizer(base, 10_000)
+    library = Tokenizer(
+        models.Unigram(list(zip(base.pieces, base.scores.tolist(), strict=True)), unk_id=base.unk)
+    )
+    library.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    texts = [
+        *UNWORDED,
+        *NEAR_MISSES,
+        "  two  spaces ｆｕｌｌｗｉｄｔｈ ÅÉ",
+        "加微信abc123免费领取！！",
+        "x" * 300,
+        "",
+    ]
+    for text in (t if isinstance(t, str) else t[0] for t in texts):
+        normalised = re.sub(" {2,}", " ", (E5Tokenizer.PREFIX + text).translate(base.normalise))
+        expected = [base.bos, *library.encode(normalised, add_special_tokens=False).ids, base.eos]
+        assert ours(text) == expected, text
 
 
 def test_missing_or_corrupt_tuned_model_is_named(tmp_path: Path) -> None:

@@ -76,12 +76,13 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 
 def _load_tuned(path: Path, base: E5Weights) -> tuple[dict[str, np.ndarray], tuple[str, ...], int]:
-    """The base tensors with the tuned layers put in; matrices transposed, since activations multiply on the left."""
+    """The base tensors with the tuned layers put in (matrices stay (out, in): ``x @ w.T`` is a BLAS transpose flag,
+    not a copy)."""
     try:
         with np.load(path, allow_pickle=False) as data:
             labels = tuple(str(x) for x in data["labels"].tolist())
             tuned_from = int(data["tuned_from"])
-            weights = dict(base.tensors)
+            weights = base.tensors  # the tuned layers replace the base ones in place: no second copy
             for layer in range(tuned_from, base.layers):
                 for name in LAYER_MATRICES:
                     key = f"l{layer}.{name}.w"
@@ -100,9 +101,7 @@ def _load_tuned(path: Path, base: E5Weights) -> tuple[dict[str, np.ndarray], tup
             raise ModelUnavailable(f"{path} does not fit the installed {E5_PACKAGE} ({key} is {value.shape})")
     if weights["head.w"].shape != (len(labels), base.hidden):
         raise ModelUnavailable(f"{path} is not a readable tuned text model (output layer of the wrong shape)")
-    for key in list(weights):
-        if key.endswith(".w") and weights[key].ndim == 2 and key[0] in "lh":
-            weights[key] = np.ascontiguousarray(weights[key].T)
+    weights["head.w"] = np.ascontiguousarray(weights["head.w"].T)
     return weights, labels, tuned_from
 
 
@@ -157,20 +156,20 @@ class TunedIntentModel(CachedRows):
 
         for layer in range(base.layers):
             p = f"l{layer}."
-            q = per_head(x @ w[p + "q.w"] + w[p + "q.b"])
-            k = per_head(x @ w[p + "k.w"] + w[p + "k.b"])
-            v = per_head(x @ w[p + "v.w"] + w[p + "v.b"])
+            q = per_head(x @ w[p + "q.w"].T + w[p + "q.b"])
+            k = per_head(x @ w[p + "k.w"].T + w[p + "k.b"])
+            v = per_head(x @ w[p + "v.w"].T + w[p + "v.b"])
             scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + pad
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, base.hidden)
             x = _layer_norm(
-                x + context @ w[p + "ao.w"] + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
+                x + context @ w[p + "ao.w"].T + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
             )
-            inner = x @ w[p + "fi.w"] + w[p + "fi.b"]
+            inner = x @ w[p + "fi.w"].T + w[p + "fi.b"]
             inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))  # BERT's exact GELU, as trained
             x = _layer_norm(
-                x + inner @ w[p + "fo.w"] + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps
+                x + inner @ w[p + "fo.w"].T + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps
             )
         pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)  # E5's mean over real tokens
         logits = pooled @ w["head.w"] + w["head.b"]
