@@ -1,29 +1,30 @@
-"""Train the meaning-level text heads (vodguard/moderation/text/data/intent.npz) from datasets/text.
+"""Train the USE heads and choose the blend and thresholds of the meaning-level text models (text/data/intent.npz).
 
     .venv/bin/python scripts/train_text_intent.py [--data datasets/text] [--out PATH] [--report PATH]
 
-Reproducible: the split depends only on family names, the solver is deterministic, and the encoder has no
-randomness. Steps:
+Run it after ``scripts/tune_text_encoder.py``, which writes the tuned E5 model this script blends with.
+Reproducible: the split depends only on family names (``vodguard/evaluation/textsplit.py``), the solver is
+deterministic, and the encoders have no randomness. Steps:
 
-1. Read every ``datasets/text/*.jsonl`` line: ``{"text", "labels", "lang", "family", "kind", "register"}``.
-2. Split by family, never by sentence: a family goes to train, dev or test by a hash of its name alone (60:20:20),
-   so every phrasing in test belongs to a family the heads never saw, and adding families never moves an
-   existing one to another split (a test family stays a test family as the data grows). ``datasets/text/split/`` receives
-   ``dev.jsonl`` and ``test.jsonl`` for ``vodguard eval text``.
-3. Embed each text with both bundled encoders, USE and E5 (cached in ``.cache/`` by the texts' digest).
-4. For each head set (``use``: USE alone; ``full``: USE and E5 side by side), fit one logistic regression per
-   label (one-vs-rest, balanced classes) on train; choose C on dev by the mean recall of the labels at their
-   dev-chosen review thresholds.
-5. Print, per label, the dev-chosen review threshold (the lowest probability at which the label flags at most
-   ``NEAR_MISS_BUDGET`` of dev's near-misses and at most ``ORDINARY_BUDGET`` of its ordinary clean sentences:
-   seven labels then flag at most about 5 % of near-misses and 1 % of ordinary text between them, the targets
-   of issue #12; ordinary text gets the tighter budget because a video holds a hundred ordinary sentences for
-   every near-miss, and each false hit sends the whole video to a person) and block threshold (dev precision >= ``BLOCK_PRECISION`` with no clean sentence
+1. Read every ``datasets/text/*.jsonl`` line: ``{"text", "labels", "lang", "family", "kind", "register"}``, split
+   60:20:20 by family, never by sentence; ``datasets/text/split/`` receives ``dev.jsonl`` and ``test.jsonl`` for
+   ``vodguard eval text``.
+2. Embed each text with USE (cached in ``.cache/`` by text) and fit one logistic regression per label (balanced
+   classes) on train; choose C on dev by the mean recall of the labels at their dev-chosen review thresholds.
+3. Score dev and test with the shipped tuned model, through the run-time code (``text/intent_model.py``), and
+   choose on dev the blend weight of tuned and USE probabilities that gives the best mean average precision.
+4. Print, for the USE heads alone and for the blend, per label, the dev-chosen review threshold (the lowest
+   probability at which the label flags at most ``NEAR_MISS_BUDGET`` of dev's near-misses and at most
+   ``ORDINARY_BUDGET`` of its ordinary clean sentences: seven labels then flag at most about 5 % of near-misses
+   and 1 % of ordinary text between them, the targets of issue #12; ordinary text gets the tighter budget
+   because a video holds a hundred ordinary sentences for every near-miss, and each false hit sends the whole
+   video to a person) and block threshold (dev precision >= ``BLOCK_PRECISION`` with no clean sentence
    flagged), and the test figures at both. A block threshold is kept only where the test split confirms it
-   (precision >= ``BLOCK_PRECISION`` - 0.01 over at least ``MIN_BLOCK_HITS`` hits); elsewhere model-only hits
-   ask for review. Then print, for a few screen values, how much of dev's clean text would reach E5 and how many
-   dev hits the screen would lose. Those thresholds are copied by hand into ``moderation/presets.py`` with their reasons: the numbers are
-   a decision about policy, and a decision belongs in reviewed code, not in a generated file.
+   (precision >= ``BLOCK_PRECISION`` - 0.01 over at least ``MIN_BLOCK_HITS`` hits); elsewhere model-only hits ask
+   for review. Then print, for a few screen values, how much of dev's clean text the tuned model would read and
+   how many of the blend's dev hits the screen would lose. Those thresholds are copied by hand into
+   ``moderation/presets.py`` with their reasons: the numbers are a decision about policy, and a decision belongs
+   in reviewed code, not in a generated file.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vodguard.moderation.text.encoder import E5Encoder, SentenceEncoder  # noqa: E402
+from vodguard.evaluation.textsplit import load_textset  # noqa: E402
+from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
 from vodguard.moderation.text.intent import prepare  # noqa: E402
+from vodguard.moderation.text.intent_model import TunedIntentModel, default_tuned_path  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 NEAR_MISS_BUDGET = 0.007
@@ -55,32 +58,12 @@ MIN_BLOCK_HITS = 10
 SCREENS = (0.3, 0.4, 0.5, 0.6)
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 POOL_PER_GROUP = 150  # clean vectors shipped for custom labels, per (kind, language)
-VERSION = "intent-2"
-
-
-def load(data: Path) -> list[dict]:
-    rows = []
-    for path in sorted(data.glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            unknown = set(row["labels"]) - set(LABELS)
-            if unknown:
-                raise SystemExit(f"{path}:{number}: unknown labels {sorted(unknown)}")
-            row["source"] = path.stem
-            rows.append(row)
-    return rows
-
-
-def split_of(family: str) -> str:
-    """train, dev or test (60:20:20) by the family name's digest, independent of every other family."""
-    bucket = int(hashlib.sha256(family.encode()).hexdigest()[:8], 16) % 100
-    return "train" if bucket < 60 else "dev" if bucket < 80 else "test"
+BLENDS = (0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0)
+VERSION = "intent-3"
 
 
 def embed(texts: list[str], cache_dir: Path, name: str, encoder: Callable[[], Any]) -> np.ndarray:
-    """Vectors of ``texts`` from ``encoder()``, cached text by text in ``cache_dir`` (E5 takes minutes), so that
+    """Vectors of ``texts`` from ``encoder()``, cached text by text in ``cache_dir`` (the encoders take minutes), so that
     adding sentences to the data embeds only the new ones."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached = cache_dir / f"{name}-by-text.npz"
@@ -140,12 +123,11 @@ def scores(probs: np.ndarray, truth: np.ndarray, threshold: float | None) -> dic
     return {"precision": precision, "recall": recall, "f1": f1, "flagged": int(np.sum(flagged))}
 
 
-def fit_set(
-    name: str, x: np.ndarray, truth: dict[str, np.ndarray], masks: dict[str, np.ndarray], kinds: np.ndarray
-) -> tuple[list[LogisticRegression], dict]:
-    """Per-label heads on features ``x``: C chosen on dev, thresholds on dev, figures on test."""
-    train, dev, test = masks["train"], masks["dev"], masks["test"]
-    clean = np.isin(kinds, ("clean", "near_miss"))
+def fit_heads(
+    x: np.ndarray, truth: dict[str, np.ndarray], masks: dict[str, np.ndarray], kinds: np.ndarray
+) -> list[LogisticRegression]:
+    """Per-label heads on features ``x``, with C chosen on dev."""
+    train, dev = masks["train"], masks["dev"]
 
     def fit(label: str, c: float) -> LogisticRegression:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
@@ -159,17 +141,36 @@ def fit_set(
             probs = fit(label, c).predict_proba(x[dev])[:, 1]
             threshold = review_threshold(probs, kinds[dev])
             recalls.append(scores(probs, truth[label][dev], threshold)["recall"])
-        print(f"{name} C={c}: mean dev recall {np.mean(recalls):.3f} within the clean budgets")
+        print(f"use C={c}: mean dev recall {np.mean(recalls):.3f} within the clean budgets")
         if np.mean(recalls) > best:
             best_c, best = c, float(np.mean(recalls))
-    print(f"{name}: chosen C={best_c}")
-    models, report = [], {"C": best_c, "labels": {}}
-    print(f"{'label':8} {'review τ':>8} {'block τ':>8}  test at review τ (P/R/F1)   test at block τ (P/R, n)")
-    for label in LABELS:
-        model = fit(label, best_c)
-        models.append(model)
-        dev_probs = model.predict_proba(x[dev])[:, 1]
-        test_probs = model.predict_proba(x[test])[:, 1]
+    print(f"use: chosen C={best_c}")
+    return [fit(label, best_c) for label in LABELS]
+
+
+def average_precision(probs: np.ndarray, truth: np.ndarray) -> float:
+    order = np.argsort(-probs)
+    hits = truth[order]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / max(hits.sum(), 1))
+
+
+def thresholds_report(
+    name: str,
+    probs: np.ndarray,
+    truth: dict[str, np.ndarray],
+    masks: dict[str, np.ndarray],
+    kinds: np.ndarray,
+) -> dict:
+    """Review and block thresholds chosen on dev, for (sentences, labels) ``probs``; figures on test."""
+    dev, test = masks["dev"], masks["test"]
+    clean = np.isin(kinds, ("clean", "near_miss"))
+    report: dict = {"labels": {}}
+    print(
+        f"{name}: {'label':8} {'review τ':>8} {'block τ':>8}  test at review τ (P/R/F1)   test at block τ (P/R, n)"
+    )
+    for i, label in enumerate(LABELS):
+        dev_probs, test_probs = probs[dev, i], probs[test, i]
         review = review_threshold(dev_probs, kinds[dev])
         block = threshold_for(dev_probs, truth[label][dev], BLOCK_PRECISION)
         if block is not None:
@@ -182,14 +183,36 @@ def fit_set(
             "block": round(block, 3) if earned and block is not None else None,
             "test_review": at_review,
             "test_block": at_block,
+            "test_average_precision": round(average_precision(test_probs, truth[label][test]), 3),
         }
         print(
-            f"{label:8} {review:8.3f} {block or 0:8.3f}  "
+            f"{name}: {label:8} {review:8.3f} {block or 0:8.3f}  "
             f"{at_review['precision']:.2f}/{at_review['recall']:.2f}/{at_review['f1']:.2f}"
             f"               {at_block['precision']:.2f}/{at_block['recall']:.2f}, {at_block['flagged']}"
             f"{'  (block earned)' if earned else ''}"
         )
-    return models, report
+    return report
+
+
+def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
+    """The shipped tuned model's probabilities, through the run-time code, cached by text and model digest."""
+    model = TunedIntentModel()
+    digest = hashlib.sha256(default_tuned_path().read_bytes()).hexdigest()[:16]
+    cached = cache_dir / f"tuned-{digest}.npz"
+    known: dict[str, np.ndarray] = {}
+    if cached.exists():
+        with np.load(cached) as stored:
+            known = dict(zip(stored["texts"].tolist(), stored["probs"], strict=True))
+    missing = sorted(
+        {t for t in texts if t not in known}, key=lambda t: (len(t), t)
+    )  # little padding a batch
+    for start in range(0, len(missing), 256):
+        chunk = missing[start : start + 256]
+        for text, row in zip(chunk, model.encode(chunk), strict=True):
+            known[text] = row
+    if missing:
+        np.savez(cached, texts=np.array(list(known)), probs=np.stack(list(known.values())))
+    return np.stack([known[t] for t in texts])
 
 
 def main() -> int:
@@ -199,9 +222,7 @@ def main() -> int:
     parser.add_argument("--report", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
 
-    rows = load(args.data)
-    for row in rows:
-        row["split"] = split_of(row["family"])
+    rows = load_textset(args.data)
     split_dir = args.data / "split"
     split_dir.mkdir(exist_ok=True)
     for name in ("dev", "test"):
@@ -213,7 +234,6 @@ def main() -> int:
 
     texts = [r["text"] for r in rows]
     use = embed(texts, ROOT / ".cache", "use", SentenceEncoder)
-    e5 = embed(texts, ROOT / ".cache", "e5", E5Encoder)
     split = np.array([r["split"] for r in rows])
     masks = {name: split == name for name in ("train", "dev", "test")}
     truth = {label: np.array([label in r["labels"] for r in rows]) for label in LABELS}
@@ -226,27 +246,45 @@ def main() -> int:
     if missing:
         raise SystemExit(f"no training sentences for {', '.join(missing)}")
 
-    train = masks["train"]
-    use_mean, e5_mean = use[train].mean(axis=0), e5[train].mean(axis=0)
+    train, dev = masks["train"], masks["dev"]
+    use_mean = use[train].mean(axis=0)
     x_use = prepare(use, use_mean)
-    x_full = np.hstack([x_use, prepare(e5, e5_mean)])
     kinds = np.array([r["kind"] for r in rows])
-    use_models, use_report = fit_set("use", x_use, truth, masks, kinds)
-    full_models, full_report = fit_set("full", x_full, truth, masks, kinds)
+    use_models = fit_heads(x_use, truth, masks, kinds)
+    use_probs = np.stack([m.predict_proba(x_use)[:, 1] for m in use_models], axis=1)
+    use_report = thresholds_report("use", use_probs, truth, masks, kinds)
 
-    # the screen: E5 runs only where a USE head reaches INTENT_SCREEN; check on dev what that costs in recall
-    dev = masks["dev"]
-    screen_probs = np.stack([m.predict_proba(x_use[dev])[:, 1] for m in use_models], axis=1)
-    full_probs = np.stack([m.predict_proba(x_full[dev])[:, 1] for m in full_models], axis=1)
+    held_out = masks["dev"] | masks["test"]  # the tuned model trained on train; it is read on the others only
+    tuned = np.zeros_like(use_probs)
+    tuned[held_out] = tuned_probabilities(
+        [t for t, m in zip(texts, held_out, strict=True) if m], ROOT / ".cache"
+    )
+
+    def mean_dev_ap(probs: np.ndarray) -> float:
+        return float(
+            np.mean([average_precision(probs[dev, i], truth[label][dev]) for i, label in enumerate(LABELS)])
+        )
+
+    by_blend = {w: mean_dev_ap(w * tuned + (1 - w) * use_probs) for w in BLENDS}
+    print(
+        "blend (weight of the tuned model): mean dev AP "
+        + ", ".join(f"{w}: {ap:.3f}" for w, ap in by_blend.items())
+    )
+    blend = max(by_blend, key=lambda w: by_blend[w])
+    print(f"chosen blend {blend}")
+    blended = blend * tuned + (1 - blend) * use_probs
+    blend_report = thresholds_report("blend", blended, truth, masks, kinds)
+
+    # the screen: the tuned model reads only texts where a USE head reaches INTENT_SCREEN; what that costs on dev
     for screen in SCREENS:
-        gate = screen_probs.max(axis=1) >= screen
+        gate = use_probs[dev].max(axis=1) >= screen
         lost = 0
         for i, label in enumerate(LABELS):
-            hit = full_probs[:, i] >= full_report["labels"][label]["review"]
+            hit = blended[dev, i] >= blend_report["labels"][label]["review"]
             lost += int((hit & ~gate & truth[label][dev]).sum())
         print(
-            f"screen {screen}: E5 runs on {gate[kinds[dev] == 'clean'].mean():.0%} of ordinary clean dev text, "
-            f"{gate[kinds[dev] == 'near_miss'].mean():.0%} of near-misses; {lost} dev hits lost"
+            f"screen {screen}: the tuned model reads {gate[kinds[dev] == 'clean'].mean():.0%} of ordinary clean dev "
+            f"text, {gate[kinds[dev] == 'near_miss'].mean():.0%} of near-misses; {lost} dev hits lost"
         )
 
     pool_index: dict[str, list[int]] = defaultdict(list)
@@ -256,31 +294,22 @@ def main() -> int:
     pool = [
         i for idx in pool_index.values() for i in idx[:: max(1, len(idx) // POOL_PER_GROUP)][:POOL_PER_GROUP]
     ]
-
-    def stack(models: list[LogisticRegression]) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            np.array([m.coef_[0] for m in models], dtype=np.float32),
-            np.array([m.intercept_[0] for m in models], dtype=np.float32),
-        )
-
-    use_coef, use_intercept = stack(use_models)
-    full_coef, full_intercept = stack(full_models)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         args.out,
         labels=np.array(LABELS),
         mean=use_mean.astype(np.float32),
-        use_coef=use_coef,
-        use_intercept=use_intercept,
-        e5_mean=e5_mean.astype(np.float32),
-        full_coef=full_coef,
-        full_intercept=full_intercept,
+        use_coef=np.array([m.coef_[0] for m in use_models], dtype=np.float32),
+        use_intercept=np.array([m.intercept_[0] for m in use_models], dtype=np.float32),
+        blend=np.array(blend),
         clean_pool=use[pool].astype(np.float16),
         version=np.array(VERSION),
     )
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB, clean pool {len(pool)})")
     if args.report:
-        args.report.write_text(json.dumps({"use": use_report, "full": full_report}, indent=2) + "\n")
+        args.report.write_text(
+            json.dumps({"use": use_report, "blend": blend, "full": blend_report}, indent=2) + "\n"
+        )
     return 0
 
 

