@@ -135,7 +135,7 @@ def _known_section(runs: list[dict[str, Any]], known: list[dict[str, Any]]) -> l
     lines = ["## Known content index", "", f"Recorded with the run of {source['date']}.", ""]
     lines += ["| figure | value | unit |", "|---|---:|---|"]
     lines += [f"| {f['title']} | {f['value']:.3g} | {f['unit']} |" for f in known]
-    about = [n for n in source.get("notes", []) if "Known content index:" in n]
+    about = [n for n in source.get("notes", []) if "Known content index:" in n or "Known content in " in n]
     return [*lines, "", *about, ""]
 
 

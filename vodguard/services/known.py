@@ -95,10 +95,10 @@ def add_entry(
     session.flush()
     rows = []
     for time, value in frames:
-        c0, c1, c2, c3 = chunks(value)
+        k0, k1, k2 = chunks(value)
         rows.append(
             {"entry_id": entry.id, "app_id": app_id, "time": float(time), "hash": to_signed(value),
-             "c0": c0, "c1": c1, "c2": c2, "c3": c3}
+             "k0": k0, "k1": k1, "k2": k2}
         )  # fmt: skip
     session.execute(insert(KnownFrame), rows)
     return entry
