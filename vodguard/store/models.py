@@ -366,3 +366,18 @@ class KnownFrame(Base):
     k0: Mapped[int] = mapped_column(Integer)
     k1: Mapped[int] = mapped_column(Integer)
     k2: Mapped[int] = mapped_column(Integer)
+
+
+class KnownPending(Base):
+    """A person's block whose frames are not in the bank yet, written in the decision's own transaction: a worker
+    claims it with a lease, hashes the media and deletes it in the transaction that adds the entry, so a process
+    stopped mid-way leaves the row for the next worker (``services/known_banking.py``)."""
+
+    __tablename__ = "known_pending"
+    decision_id: Mapped[int] = mapped_column(ForeignKey("review_decisions.id"), primary_key=True)
+    app_id: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[str] = mapped_column(String(32), index=True)
+    label: Mapped[str] = mapped_column(String(32), default="")  # empty: the label the media's review flagged
+    lease_until: Mapped[datetime] = mapped_column(DateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
