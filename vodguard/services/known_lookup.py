@@ -3,8 +3,8 @@ hash, one indexed column each.
 
 Two hashes within ``r`` bits of each other differ by ``d0 + d1 + d2 <= r`` bits over the three chunks, so for any
 per-chunk radii ``r0 + r1 + r2 >= r - 2`` at least one chunk is within its radius (were every ``di > ri``, the sum
-would pass ``r``). At the engine's radius of 8 bits that is 2 bits a chunk: 232 to 254 values of a chunk, each held
-by about one bank frame in two million random ones. A lookup asks each chunk index for rows holding one of those
+would pass ``r``). At the engine's radius of 8 bits that is 2 bits a chunk: 232 to 254 values of a chunk, and a bank
+of a million random frames holds each 21-bit value about half a time. A lookup asks each chunk index for rows holding one of those
 values and keeps the rows whose whole hash is within ``r`` bits, so it reads a few hundred index entries at a
 million frames (four 16-bit chunks read about 8,000) and never the table from end to end.
 """
