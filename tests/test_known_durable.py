@@ -23,7 +23,7 @@ from sqlalchemy import select
 from tests import known_media
 from tests.ports import free_port
 from tests.server import scale_overrides
-from tests.test_cluster import _client, _wait_http
+from tests.test_cluster import _client
 from vodguard.config import Settings
 from vodguard.services import apps, decisions, known, known_banking
 from vodguard.store.db import Database
@@ -62,8 +62,16 @@ class Processes:
     def serve(self, *args: str) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
         process = self.start("serve", "--port", str(port), *args)
-        _wait_http(port)
-        return process, port
+        # a generous wait: on a loaded shared machine a server's start (imports, migrations) took over a minute
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                return process, port
+            except httpx.HTTPError:
+                assert process.poll() is None, f"vodguard serve exited with {process.returncode}"
+                assert time.monotonic() < deadline, f"server on {port} did not start"
+                time.sleep(0.2)
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGKILL)
