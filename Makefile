@@ -44,7 +44,7 @@ test: $(DEV_STAMP)
 # The API suites again on PostgreSQL, Redis and S3 (SeaweedFS), all started by the tests; CI installs them.
 SCALE_TESTS := tests/test_transport.py tests/test_uploads.py tests/test_tasks.py tests/test_events.py \
 	tests/test_push.py tests/test_workers.py tests/test_cluster.py tests/test_reuse.py tests/test_known.py \
-	tests/test_known_store.py
+	tests/test_known_store.py tests/test_known_durable.py
 test-scale: $(DEV_STAMP)
 	VODGUARD_TEST_DATABASE=postgresql VODGUARD_TEST_QUEUE=redis VODGUARD_TEST_STORAGE=s3 $(BIN)/pytest $(SCALE_TESTS)
 

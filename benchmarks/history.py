@@ -25,6 +25,10 @@ What is measured (details in `benchmarks/*.py`):
   random 64-bit frame hashes: build time, one lookup at the match radius (p50/p95) and a batch of 8 frames, and
   the CPU time that hashing and lookups add to a minute of video. Goal: at most 5 ms a lookup and 2 s a minute.
   CPU times of the process, so other jobs do not inflate them (`benchmarks/known_index.py`).
+* **Known content in SQL**: the server's bank (`services/known_lookup.py`, three indexed chunk columns) holding a
+  million random frame hashes in SQLite, and in PostgreSQL when `VODGUARD_BENCH_DATABASE_URL` names an empty
+  database: fill time, one lookup (p50/p95) and a batch of 8 frames. CPU times of the process, plus the
+  PostgreSQL server process's (`benchmarks/known_sql.py`).
 * **API**: a real server (uvicorn, SQLite) driven by the official `tencentcloud-sdk-python`: ReviewImage p50/p95
   (synchronous, template 10), DescribeTaskDetail requests per second with 1 and 4 client threads, and the task
   queue's throughput with 1, 2 and 4 worker threads on 10-second clips.
@@ -135,7 +139,7 @@ def _known_section(runs: list[dict[str, Any]], known: list[dict[str, Any]]) -> l
     lines = ["## Known content index", "", f"Recorded with the run of {source['date']}.", ""]
     lines += ["| figure | value | unit |", "|---|---:|---|"]
     lines += [f"| {f['title']} | {f['value']:.3g} | {f['unit']} |" for f in known]
-    about = [n for n in source.get("notes", []) if "Known content index:" in n]
+    about = [n for n in source.get("notes", []) if "Known content index:" in n or "Known content in " in n]
     return [*lines, "", *about, ""]
 
 

@@ -1,4 +1,5 @@
-"""Background work inside ``vodguard serve``: periodic housekeeping, event delivery, embedded workers.
+"""Background work inside ``vodguard serve`` and ``vodguard worker``: periodic housekeeping, event delivery,
+embedded workers, and the banking of people's blocks.
 
 Each job is a plain service function run in its own daemon thread; a failure is logged and the job runs again.
 """
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from vodguard.queue import WorkerPool
-from vodguard.services import leases, push, replay, reviews, signins, uploads
+from vodguard.services import known_banking, leases, push, replay, reviews, signins, uploads
 from vodguard.services.container import Services
 from vodguard.timeutil import utcnow
 
@@ -42,6 +43,11 @@ def sweep_evidence(services: Services) -> None:
     """Evidence files (thumbnails, segment lists) go once their URLs have expired."""
     cutoff = time.time() - services.settings.evidence_days * 86400
     services.blobs.sweep_older("evidence", cutoff, depth=2)
+
+
+def bank_known(services: Services) -> None:
+    """Hash people's blocks that are still pending into the bank (those a stopped process left too)."""
+    known_banking.bank_pending(services)
 
 
 def worker_jobs(services: Services) -> list[tuple[str, float, Callable[[Services], None]]]:
@@ -86,7 +92,11 @@ class Background:
                 queue=self.services.queue,
                 lease_seconds=self.services.settings.task_lease_seconds,
             )
-        for name, every, fn in jobs(self.services) if self.api else worker_jobs(self.services):
+        chosen = jobs(self.services) if self.api else worker_jobs(self.services)
+        if self.workers > 0:  # hashing is workers' work: an API-only server leaves people's blocks to them
+            every = min(max(self.services.settings.task_lease_seconds / 3, 0.5), 5.0)
+            chosen.append(("bank-known", every, bank_known))
+        for name, every, fn in chosen:
             thread = threading.Thread(target=self._loop, args=(name, every, fn), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)

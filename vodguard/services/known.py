@@ -1,9 +1,10 @@
 """Banks of known content: entries (media a person blocked, files and hash lists operators added) and their frame
 hashes, the hooks that keep a bank in step with people's decisions, and the evidence of a match.
 
-* A person's block (SetReviewDecision, the console) hashes the media's frames (``moderation.known.hash_file``) and
-  adds them under the label of its review, with the FileId and the reason; a later approve of that media removes
-  its entries. Approvals add nothing, and neither do blocks vodguard takes over from identical bytes.
+* A person's block (SetReviewDecision, the console) has the media's frames (``moderation.known.hash_file``) added
+  under the label of its review, with the FileId and the reason; a later approve of that media removes its
+  entries. Approvals add nothing, and neither do blocks vodguard takes over from identical bytes. How a block
+  reaches the bank, durably, is ``services/known_banking.py``.
 * A review gets ``lookup_for`` (None for an empty bank, so an empty bank costs one indexed query per task) and,
   when the engine reports a match, ``resolve_match`` names the entry in the result: its label, a block segment, and
   the ``KnownContentMatch`` evidence that DescribeTaskDetail, the event and the console show.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,10 +33,9 @@ from vodguard.moderation.types import LABELS, ModerationResult, Segment
 from vodguard.services import media as media_service
 from vodguard.services import wire
 from vodguard.services.container import Services
-from vodguard.services.decisions import SAME_CONTENT
 from vodguard.services.known_lookup import SqlKnownLookup, bank_is_empty, chunks, to_signed, to_unsigned
 from vodguard.store.db import Database, migrate
-from vodguard.store.models import KnownEntry, KnownFrame, Media, ReviewDecision
+from vodguard.store.models import KnownEntry, KnownFrame, ReviewDecision
 from vodguard.timeutil import iso, utcnow
 
 log = logging.getLogger("vodguard.known")
@@ -96,10 +95,10 @@ def add_entry(
     session.flush()
     rows = []
     for time, value in frames:
-        c0, c1, c2, c3 = chunks(value)
+        k0, k1, k2 = chunks(value)
         rows.append(
             {"entry_id": entry.id, "app_id": app_id, "time": float(time), "hash": to_signed(value),
-             "c0": c0, "c1": c1, "c2": c2, "c3": c3}
+             "k0": k0, "k1": k1, "k2": k2}
         )  # fmt: skip
     session.execute(insert(KnownFrame), rows)
     return entry
@@ -236,73 +235,13 @@ def add_media(
 # --- people's decisions ----------------------------------------------------------------------------------------
 
 
-def _review_label(review: Mapping[str, Any] | None) -> str:
+def review_label(review: Mapping[str, Any] | None) -> str:
+    """The label a person's block banks by default: the first label the media's latest review flagged."""
     for kind in (review or {}).get("TypeSet") or []:
         label = str(kind).split(".", 1)[-1]
         if label in LABELS:
             return label
     return DEFAULT_LABEL
-
-
-# Hashing a long video takes seconds to minutes: a block's hashing runs after the request has answered, one
-# media at a time per process, so neither the SDK's timeout nor a burst of blocks can pile up CPU work.
-_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vodguard-known")
-
-
-def after_decision(
-    services: Services, decision: ReviewDecision, *, label: str | None = None, wait: bool = False
-) -> Future[None] | None:
-    """Keep the bank in step with a person's decision, once it is committed: an approve removes what an earlier
-    block added (at once); a block adds the media's frames under ``label`` (default: the label its review
-    flagged, else Illegal) in the background, and the returned future ends when they are in (``wait``: before
-    this returns). A media that cannot be hashed is logged and left out."""
-    if decision.decision == "approve":
-        with services.db.transaction() as s:
-            remove_media_entries(s, app_id=decision.app_id, file_id=decision.file_id)
-        return None
-    if decision.operator == SAME_CONTENT:
-        return None  # identical bytes: the SHA-256 already carries that block
-    job = _HASHING.submit(_bank_block, services, decision, label)
-    if wait:
-        job.result()
-    return job
-
-
-def wait_for_hashing() -> None:
-    """Return once every block handed to the background so far is in the bank (or was left out)."""
-    _HASHING.submit(lambda: None).result()
-
-
-def _bank_block(services: Services, decision: ReviewDecision, label: str | None) -> None:
-    app_id, file_id = decision.app_id, decision.file_id
-    try:
-        with services.db.transaction() as s:
-            media = s.get(Media, file_id)
-            if media is None or media.app_id != app_id or media.category == "Audio":
-                return
-            key, name, category = media.blob_key, media.name, media.category
-            label = label or _review_label(media.review)
-        frames = hash_path(services.blobs.local_path(key), services.engine().config.limits)
-        with services.db.transaction() as s:
-            latest = s.scalars(
-                select(ReviewDecision)
-                .where(ReviewDecision.app_id == app_id, ReviewDecision.file_id == file_id)
-                .order_by(ReviewDecision.id.desc())
-                .limit(1)
-            ).first()
-            if latest is None or latest.id != decision.id:
-                return  # another decision came while hashing: it holds
-            remove_media_entries(s, app_id=app_id, file_id=file_id)
-            if frames:
-                add_entry(
-                    s, app_id=app_id, label=label, reason=decision.reason, file_id=file_id, source_name=name,
-                    kind="picture" if category == "Image" else "video", origin="decision",
-                    created_by=decision.operator, frames=frames, now=decision.created_at,
-                )  # fmt: skip
-    except (ModerationError, OSError) as exc:
-        log.warning("blocked media %s could not be hashed into the bank: %s", file_id, exc)
-    except Exception:  # a background job: log it, the decision itself stands
-        log.exception("blocked media %s could not be added to the bank", file_id)
 
 
 # --- matches ---------------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""The bank's lookup in SQL: multi-index hashing over the four 16-bit chunks of each 64-bit frame hash.
+"""The bank's lookup in SQL: multi-index hashing over three wide chunks (22, 21 and 21 bits) of each 64-bit frame
+hash, one indexed column each.
 
-Two 64-bit hashes within ``r`` bits of each other agree within ``r // 4`` bits on at least one of their four
-16-bit chunks (pigeonhole). So a lookup enumerates, for each chunk of each query hash, every 16-bit value within
-``r // 4`` bits (1, 17, 137 or 697 values for 0 to 3 bits), asks the indexed chunk columns for rows holding one
-of them (``cN IN (...)``, one query per column), and keeps the rows whose whole hash is within ``r`` bits. No
-query reads the table from end to end; a bank of a million frames answers from a few index ranges.
+Two hashes within ``r`` bits of each other differ by ``d0 + d1 + d2 <= r`` bits over the three chunks, so for any
+per-chunk radii ``r0 + r1 + r2 >= r - 2`` at least one chunk is within its radius (were every ``di > ri``, the sum
+would pass ``r``). At the engine's radius of 8 bits that is 2 bits a chunk: 232 to 254 values of a chunk, and a bank
+of a million random frames holds each 21-bit value about half a time. A lookup asks each chunk index for rows holding one of those
+values and keeps the rows whose whole hash is within ``r`` bits, so it reads a few hundred index entries at a
+million frames (four 16-bit chunks read about 8,000) and never the table from end to end.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from itertools import combinations
 
 import numpy as np
 from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy.engine import Connection
 
 from vodguard.moderation.known import Candidate
 from vodguard.store.db import Database
 from vodguard.store.models import KnownFrame
 
 MASK64 = (1 << 64) - 1
-CHUNKS = 4
-CHUNK_BITS = 16
-IN_BATCH = 900  # values per IN list: well under SQLite's and psycopg's parameter limits
+LAYOUT = ((0, 22), (22, 21), (43, 21))  # (shift, width) of each chunk column, lowest bits first
+COLUMNS = ("k0", "k1", "k2")
+IN_BATCH = 900  # values per IN list on SQLite: under the 999 parameters of SQLite builds before 3.32
 
 
 def to_signed(value: int) -> int:
@@ -36,25 +39,32 @@ def to_unsigned(value: int) -> int:
     return value & MASK64
 
 
-def chunks(value: int) -> tuple[int, int, int, int]:
-    """The four 16-bit chunks of a 64-bit hash, lowest bits first."""
+def chunks(value: int) -> tuple[int, int, int]:
+    """The three chunks of a 64-bit hash as the chunk columns hold them, lowest bits first."""
     value &= MASK64
-    return (value & 0xFFFF, (value >> 16) & 0xFFFF, (value >> 32) & 0xFFFF, (value >> 48) & 0xFFFF)
+    return tuple((value >> shift) & ((1 << width) - 1) for shift, width in LAYOUT)  # type: ignore[return-value]
+
+
+def chunk_radii(radius: int) -> tuple[int, ...]:
+    """How many bits each chunk is searched within for a whole-hash ``radius``: they add up to ``radius - 2`` (a
+    negative radius leaves its chunk out: radius 0 looks up the first chunk alone, exactly)."""
+    total = radius - len(LAYOUT) + 1
+    return tuple(total // len(LAYOUT) + (1 if i < total % len(LAYOUT) else 0) for i in range(len(LAYOUT)))
 
 
 @cache
-def _flip_masks(bits: int) -> tuple[int, ...]:
-    """Every 16-bit mask with at most ``bits`` bits set."""
+def _flip_masks(width: int, bits: int) -> tuple[int, ...]:
+    """Every ``width``-bit mask with at most ``bits`` bits set."""
     masks = [0]
-    for n in range(1, bits + 1):
-        for chosen in combinations(range(CHUNK_BITS), n):
+    for n in range(1, min(bits, width) + 1):
+        for chosen in combinations(range(width), n):
             masks.append(sum(1 << b for b in chosen))
     return tuple(masks)
 
 
-def neighbours(chunk: int, bits: int) -> list[int]:
-    """Every 16-bit value within ``bits`` bits of ``chunk``."""
-    return [chunk ^ mask for mask in _flip_masks(bits)]
+def neighbours(chunk: int, bits: int, width: int) -> list[int]:
+    """Every ``width``-bit value within ``bits`` bits of ``chunk`` (none for a negative ``bits``)."""
+    return [chunk ^ mask for mask in _flip_masks(width, bits)] if bits >= 0 else []
 
 
 def _batched(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -62,17 +72,59 @@ def _batched(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield values[start : start + size]
 
 
-# Plain SQL with an expanding IN list: the lookup fetches thousands of (id, hash) rows from a large bank, and
-# SQLAlchemy's ORM row handling would cost more than the database's index reads.
-_BY_CHUNK = {
-    column: text(f"SELECT id, hash FROM known_frames WHERE app_id = :app AND {column} IN :values").bindparams(
-        bindparam("values", expanding=True)
+# The candidate rows come through the driver with plain SQL: a lookup is a few hundred index reads, and SQLAlchemy's
+# expanding IN lists would cost more than the database does. SQLite, in its own process, is fastest with one IN
+# list per query. PostgreSQL gets one statement: a UNION ALL of one select per chunk and group of at most
+# PG_GROUP values, each value list one array. The groups keep every select's estimate small: given a batch's
+# thousands of values in one array, the planner reckoned on thousands of rows and scanned the whole table in
+# parallel (100-200 ms instead of a few).
+PG_GROUP = 256
+PG_SELECTS = (
+    16  # selects per statement: a long UNION ALL runs out of the server's stack (radius 13, 100 hashes)
+)
+
+
+@cache
+def _sqlite_select(column: str, count: int) -> str:
+    marks = ",".join("?" * count)
+    return f"SELECT id, hash FROM known_frames WHERE app_id = ? AND {column} IN ({marks})"
+
+
+@cache
+def _postgres_select(columns: tuple[str, ...]) -> str:
+    return " UNION ALL ".join(
+        f"SELECT id, hash FROM known_frames WHERE app_id = %s AND {column} = ANY(%s)" for column in columns
     )
-    for column in ("c0", "c1", "c2", "c3")
-}
+
+
 _FRAMES = text("SELECT id, entry_id, time FROM known_frames WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
+
+
+def _candidates(conn: Connection, app_id: int, wanted: list[list[int]]) -> list[tuple[int, int]]:
+    """(id, signed hash) of every row whose chunk ``i`` is one of ``wanted[i]``; a row once per chunk that found it.
+    Plain tuples: numpy takes a list of SQLAlchemy rows apart attribute by attribute, at a few µs a row."""
+    if conn.dialect.name == "postgresql":
+        groups = [
+            (column, list(part))
+            for column, values in zip(COLUMNS, wanted, strict=True)
+            for part in _batched(values, PG_GROUP)
+        ]
+        found: list[tuple[int, int]] = []
+        for start in range(0, len(groups), PG_SELECTS):
+            some = groups[start : start + PG_SELECTS]
+            params = tuple(value for _, part in some for value in (app_id, part))
+            statement = _postgres_select(tuple(column for column, _ in some))
+            found += [(i, h) for i, h in conn.exec_driver_sql(statement, params)]
+        return found
+    rows: list[tuple[int, int]] = []
+    for column, values in zip(COLUMNS, wanted, strict=True):
+        for part in _batched(values, IN_BATCH):
+            rows += [
+                (i, h) for i, h in conn.exec_driver_sql(_sqlite_select(column, len(part)), (app_id, *part))
+            ]
+    return rows
 
 
 class SqlKnownLookup:
@@ -87,15 +139,13 @@ class SqlKnownLookup:
         queries = list(dict.fromkeys(to_unsigned(h) for h in hashes))
         if not queries or radius < 0:
             return []
-        bits = min(radius // CHUNKS, CHUNK_BITS)
-        fetched: list[tuple[int, int]] = []  # (frame id, signed hash), a frame once per chunk that found it
+        wanted = [
+            sorted({n for q in queries for n in neighbours((q >> shift) & ((1 << width) - 1), bits, width)})
+            for (shift, width), bits in zip(LAYOUT, chunk_radii(radius), strict=True)
+        ]
         near: list[tuple[int, int, int]] = []  # (frame id, query, distance)
         with self.db.engine.connect() as conn:
-            for position, column in enumerate(("c0", "c1", "c2", "c3")):
-                wanted = sorted({n for q in queries for n in neighbours(chunks(q)[position], bits)})
-                for part in _batched(wanted, IN_BATCH):
-                    result = conn.execute(_BY_CHUNK[column], {"app": self.app_id, "values": list(part)})
-                    fetched.extend((frame_id, value) for frame_id, value in result.all())
+            fetched = _candidates(conn, self.app_id, wanted)
             if not fetched:
                 return []
             # the whole distance of every fetched frame to every query, vectorised

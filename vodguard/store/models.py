@@ -352,22 +352,35 @@ class KnownEntry(Base):
 
 class KnownFrame(Base):
     """One frame hash of a known entry: the 64-bit perceptual hash as a signed integer (what SQL integers hold) and
-    its four 16-bit chunks, each indexed, for multi-index hashing (``services/known_lookup.py``). The chunk indexes
-    hold the hash too, so a lookup reads the index alone and never visits the table's rows."""
+    its three chunks of 22, 21 and 21 bits, each indexed, for multi-index hashing (``services/known_lookup.py``).
+    The chunk indexes hold the hash too, so a lookup reads the index alone and never visits the table's rows."""
 
     __tablename__ = "known_frames"
     __table_args__ = (
-        Index("ix_known_frames_c0", "app_id", "c0", "hash"),
-        Index("ix_known_frames_c1", "app_id", "c1", "hash"),
-        Index("ix_known_frames_c2", "app_id", "c2", "hash"),
-        Index("ix_known_frames_c3", "app_id", "c3", "hash"),
+        Index("ix_known_frames_k0", "app_id", "k0", "hash"),
+        Index("ix_known_frames_k1", "app_id", "k1", "hash"),
+        Index("ix_known_frames_k2", "app_id", "k2", "hash"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     entry_id: Mapped[str] = mapped_column(ForeignKey("known_entries.id", ondelete="CASCADE"), index=True)
     app_id: Mapped[int] = mapped_column(Integer)
     time: Mapped[float] = mapped_column(Float)
     hash: Mapped[int] = mapped_column(BigInteger)
-    c0: Mapped[int] = mapped_column(Integer)
-    c1: Mapped[int] = mapped_column(Integer)
-    c2: Mapped[int] = mapped_column(Integer)
-    c3: Mapped[int] = mapped_column(Integer)
+    k0: Mapped[int] = mapped_column(Integer)
+    k1: Mapped[int] = mapped_column(Integer)
+    k2: Mapped[int] = mapped_column(Integer)
+
+
+class KnownPending(Base):
+    """A person's block whose frames are not in the bank yet, written in the decision's own transaction: a worker
+    claims it with a lease, hashes the media and deletes it in the transaction that adds the entry, so a process
+    stopped mid-way leaves the row for the next worker (``services/known_banking.py``)."""
+
+    __tablename__ = "known_pending"
+    decision_id: Mapped[int] = mapped_column(ForeignKey("review_decisions.id"), primary_key=True)
+    app_id: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[str] = mapped_column(String(32), index=True)
+    label: Mapped[str] = mapped_column(String(32), default="")  # empty: the label the media's review flagged
+    lease_until: Mapped[datetime] = mapped_column(DateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from vodguard.api.registry import Ctx, VodRequest, action
 from vodguard.errors import InvalidParameterValue
-from vodguard.services import decisions, known
+from vodguard.services import decisions, known, known_banking
 from vodguard.services.wire import shapes
 from vodguard.services.wire.responses import DescribeReviewDecisionsResponse, SetReviewDecisionResponse
 
@@ -33,9 +33,10 @@ def set_review_decision(ctx: Ctx, req: SetReviewDecisionRequest) -> SetReviewDec
             s, app_id=ctx.app_id, file_id=req.FileId, decision=req.Decision, reason=req.Reason or "",
             operator=req.Operator or ctx.person, now=ctx.now,
         )  # fmt: skip
-    known.after_decision(
-        ctx.services, row, label=req.Label
-    )  # a block's frames go into the bank; an approve takes them out
+        # a block's frames go into the bank (durably: the pending banking commits with the decision), an approve
+        # takes them out
+        known_banking.record(s, row, label=req.Label, now=ctx.now)
+    known_banking.nudge(ctx.services)
     return SetReviewDecisionResponse(DecisionId=row.id)
 
 

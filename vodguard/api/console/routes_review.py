@@ -14,7 +14,7 @@ from vodguard.api.console.auth import Console, ConsoleRoute, Refused, SignedIn, 
 from vodguard.api.console.evidence import build_evidence, queue_row
 from vodguard.api.media_http import ranged
 from vodguard.errors import InvalidParameterValue, ResourceNotFound, VodError
-from vodguard.services import console_queries, decisions, known, tasks, templates
+from vodguard.services import console_queries, decisions, known_banking, tasks, templates
 from vodguard.services import media as media_service
 from vodguard.services.tasks import TaskQuery, list_tasks
 from vodguard.timeutil import utcnow
@@ -84,8 +84,9 @@ def decide(
             s, app_id=c.app_id, file_id=file_id, decision=decision, reason=reason.strip(),
             operator=c.person, now=utcnow(),
         )  # fmt: skip
+        known_banking.record(s, row, now=row.created_at)  # a block's frames go into the bank; an approve: out
         name = media_service.get_media(s, app_id=c.app_id, file_id=file_id).name or file_id
-    known.after_decision(c.services, row)  # a block's frames go into the bank; an approve takes them out
+    known_banking.nudge(c.services)
     gettext = i18n.gettext_for(c.request)
     if row.decision == "approve":
         done = gettext("Approved (published): %(name)s.") % {"name": name}
@@ -122,10 +123,12 @@ def decide_many(
         )
     with c.tx() as s:
         for one in chosen:
-            decisions.decide(
+            row = decisions.decide(
                 s, app_id=c.app_id, file_id=one, decision=decision, reason=reason.strip(), operator=c.person,
                 now=utcnow(),
             )  # fmt: skip
+            known_banking.record(s, row, now=row.created_at)
+    known_banking.nudge(c.services)
     if decision == "approve":
         message = gettext("Approved (published): %(count)d media.") % {"count": len(chosen)}
     else:
