@@ -26,10 +26,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
 from PIL import Image
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's vodguard, whatever is installed
@@ -54,7 +58,7 @@ SAMPLES = [  # file, name shown in the console
     (FIXTURES / "static.mp4", "clean clip"),
 ]
 MODERATOR, PASSWORD = "mia", "mia's long password"
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 def _free_port() -> int:
@@ -131,7 +135,7 @@ def _set_up_in_the_console(url: str, keys: apps.KeyPair) -> None:
     post("/console/users", {"name": MODERATOR, "role": "moderator", "password": PASSWORD, "again": PASSWORD})
 
 
-def save(page, out: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def save(page: Page, out: Path, name: str) -> None:
     path = out / f"{name}.png"
     page.screenshot(path=str(path))
     Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)
@@ -140,7 +144,7 @@ def save(page, out: Path, name: str) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def sign_in(page, url: str, keys: apps.KeyPair) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page: Page, url: str, keys: apps.KeyPair) -> None:
     page.goto(f"{url}/console/login")
     page.fill("input[name=secret_id]", keys.secret_id)
     page.fill("input[name=secret_key]", keys.secret_key)
@@ -148,7 +152,7 @@ def sign_in(page, url: str, keys: apps.KeyPair) -> None:  # type: ignore[no-unty
     page.wait_for_url(f"{url}/console/queue")
 
 
-def show_second_caption(page) -> None:  # type: ignore[no-untyped-def]
+def show_second_caption(page: Page) -> None:
     """Seek to the video's second flagged caption by clicking the timeline, and wait for that frame."""
     page.locator("svg.timeline rect.seg").last.click()
     page.evaluate("document.getElementById('player').pause()")
