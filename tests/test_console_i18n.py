@@ -283,8 +283,17 @@ def refused_forms(populated: Populated) -> list[tuple[str, list[tuple[str, str]]
     ]  # fmt: skip
 
 
-def typed_words(*texts: str) -> set[str]:
-    """Latin words a person typed into a form: a refusal may quote them back."""
+# The fixed parts of the console's URLs: the other parts of a path, and every query value, were typed.
+ROUTE_WORDS = {"console", "settings", "templates", "delete", "procedures", "events", "publishing", "keys", "revoke",
+               "password", "users", "remove", "known", "add", "library", "upload-signature", "media", "review",
+               "decision", "queue", "tasks", "audit", "evidence"}  # fmt: skip
+
+
+def typed_words(url: str, *values: str) -> set[str]:
+    """Latin words a person typed (form values, a path's ids, query values): a refusal may quote them back."""
+    path, _, query = url.partition("?")
+    texts = [*values, *(part for part in path.split("/") if part not in ROUTE_WORDS)]
+    texts += [pair.partition("=")[2] for pair in query.split("&")]
     return {w for text in texts for w in re.findall(r"[A-Za-z][A-Za-z_]+", text)}
 
 
