@@ -65,12 +65,13 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
 
-# The console's translations: `make messages` extracts every _()/gettext/{% trans %} string into the .pot and
+# The console's translations: `make messages` extracts every _()/gettext/{% trans %} string (and the services'
+# N_()-marked error messages, which console forms can meet) into the .pot and
 # merges it into each .po (translate the new entries there), then `make catalogues` compiles the .mo files, which
 # are committed (tests/test_console_i18n.py checks they match their .po byte for byte).
 LOCALE := vodguard/api/console/locale
 messages: $(DEV_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k NP_:1c,2 -k tr:2 --no-wrap --sort-by-file --omit-header -o $(LOCALE)/messages.pot vodguard/api/console
+	$(BIN)/pybabel extract -F babel.cfg -k NP_:1c,2 -k tr:2 --no-wrap --sort-by-file --omit-header -o $(LOCALE)/messages.pot vodguard/api/console vodguard/services
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l zh_CN --no-wrap --ignore-obsolete --no-fuzzy-matching
 catalogues: $(DEV_STAMP)
 	$(BIN)/pybabel compile -d $(LOCALE) -l zh_CN --statistics

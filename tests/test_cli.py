@@ -113,9 +113,9 @@ def test_keys_create_list_revoke(tmp_path):
     }
     assert listed == {pair["SecretId"]: True, second["SecretId"]: False}
     again = vodguard("keys", "revoke", pair["SecretId"], env=env)
-    assert again.returncode == 2 and "already revoked" in again.stdout
+    assert again.returncode == 2 and "already revoked" in again.stderr and again.stdout == ""
     missing_app = vodguard("keys", "create", "--app", "42", env=env)
-    assert missing_app.returncode == 2 and "SubAppId 42" in missing_app.stdout
+    assert missing_app.returncode == 2 and "SubAppId 42" in missing_app.stderr
 
 
 @pytest.mark.parametrize(

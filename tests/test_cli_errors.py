@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def vodguard(
-    *args: str, env: dict[str, str] | None = None, user: str = ""
+    *args: str, env: dict[str, str] | None = None, user: str = "", cwd: Path = ROOT, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VODGUARD_")}
     prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user else []
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "vodguard", *args], capture_output=True, text=True, cwd=ROOT,
-        env={**clean, **(env or {})}, timeout=300,
+        [*prefix, sys.executable, "-m", "vodguard", *args], capture_output=True, text=True, cwd=cwd,
+        env={**clean, "PYTHONPATH": str(ROOT), **(env or {})}, input=stdin, timeout=300,
     )  # fmt: skip
 
 
@@ -97,6 +97,37 @@ def test_every_error_is_one_line_with_its_exit_status(tmp_path, args, code, need
     done = vodguard(*fill)
     assert_one_line(done, code, needle.replace("{tmp}", str(tmp_path)))
     assert not (tmp_path / "nodata").exists() and not (tmp_path / "data").exists()  # nothing made
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["keys", "list"], "vodguard keys: no vodguard data in {tmp}/data: pass --data-dir"),
+        (["keys", "revoke", "AKIDx"], "vodguard keys: no vodguard data in {tmp}/data"),
+        (["keys", "password", "--app", "1", "--password", "x" * 12], "vodguard keys: no vodguard data in"),
+        (["task", "show", "T"], "vodguard task: no vodguard data in {tmp}/data"),
+        (["media", "show", "F"], "vodguard media: no vodguard data in {tmp}/data"),
+        (["users", "list"], "vodguard users: no vodguard data in {tmp}/data"),
+        (["users", "add", "ann", "--role", "admin", "--password-stdin"], "vodguard users: no vodguard data in"),
+        (["users", "remove", "ann"], "vodguard users: no vodguard data in {tmp}/data"),
+        (["known", "list"], "vodguard known: no vodguard data in {tmp}/data"),
+        (["known", "remove", "known-0001"], "vodguard known: no vodguard data in {tmp}/data"),
+        (["known", "export", "out.csv"], "vodguard known: no vodguard data in {tmp}/data"),
+    ],
+)  # fmt: skip
+def test_a_command_run_from_another_folder_makes_no_data_dir(tmp_path, args, needle):
+    # the README's commands run from the checkout; from anywhere else ./data is not the server's, and a command
+    # that only reads or changes what exists says so instead of making an empty one there
+    done = vodguard(*args, cwd=tmp_path, stdin="long enough pw\n")
+    assert_one_line(done, 4, needle.replace("{tmp}", str(tmp_path)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_key_command_is_one_line_on_stderr(tmp_path):
+    assert vodguard("keys", "create", "--data-dir", str(tmp_path)).returncode == 0
+    done = vodguard("keys", "password", "--app", "99", "--password", "x" * 12, "--data-dir", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stdout == "" and done.stderr.splitlines()[1:] == ["error: SubAppId 99 does not exist"]
 
 
 def test_a_bad_setting_is_one_line_and_exit_4(tmp_path):

@@ -45,7 +45,7 @@ def browser():
             executable_path=str(CHROMIUM),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip
         yield chromium
         chromium.close()

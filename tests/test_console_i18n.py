@@ -21,6 +21,7 @@ from vodguard.api.console import i18n
 
 ROOT = Path(__file__).parent.parent
 CONSOLE = ROOT / "vodguard" / "api" / "console"
+SERVICES = ROOT / "vodguard" / "services"
 PO = i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "NP_": ((1, "c"), 2),
             "N_": None, "tr": (2,)}  # fmt: skip
@@ -28,19 +29,21 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"
 ALLOWED = {
     "vodguard", "SecretId", "SecretKey", "SubAppId", "FileId", "SubLabel", "UTC", "OCR", "ASR", "URL", "PUSH",
     "PULL", "PullEvents", "NewFileUpload", "FileDeleted", "VODGUARD_MAX_BODY_BYTES", "Crypto", "KB", "MB", "GB",
-    "png", "CSV", "yesterday",
+    "png", "CSV", "yesterday", "VODGUARD_NOTIFY_ALLOW", "http", "https",
 }  # fmt: skip
 
 
 def extracted() -> set[tuple[str | None, str]]:
-    """Every (context, msgid) in the console's code and templates, as `make messages` extracts them."""
+    """Every (context, msgid) in the console's code and templates, and the services' N_()-marked error messages,
+    as `make messages` extracts them."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = set()
-    for _file, _line, message, _comments, context in extract_from_dir(
-        str(CONSOLE), method_map, options_map, keywords=KEYWORDS
-    ):
-        found.add((context, message[0] if isinstance(message, tuple) else message))
+    for folder in (CONSOLE, SERVICES):
+        for _file, _line, message, _comments, context in extract_from_dir(
+            str(folder), method_map, options_map, keywords=KEYWORDS
+        ):
+            found.add((context, message[0] if isinstance(message, tuple) else message))
     return found
 
 
@@ -214,3 +217,130 @@ def test_times_are_time_elements_in_utc_for_the_browser_to_localise(populated):
     board = _console(populated, "en").get("/console/dashboard").text
     assert re.search(r'<text class="tick"[^>]* data-utc="[^"]+Z" data-kind="hour">\d\d:00</text>', board)
     assert "Times on the axis are in UTC." in board
+
+
+def refused_forms(populated: Populated) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A refused submission of every console form, one per way a service or the form itself says no."""
+    seen, waiting = populated.reviewed, populated.queued
+    good_user = [
+        ("name", "ann"),
+        ("role", "moderator"),
+        ("password", "long enough pw"),
+        ("again", "long enough pw"),
+    ]
+    custom = [("name", "t"), ("labels", "Ad"), ("custom_labels_form", "1"), ("custom-0-label", "Ad")]
+    return [
+        ("/console/settings/templates", [("name", "x" * 65), ("labels", "Ad")]),
+        ("/console/settings/templates", [("name", "t"), ("comment", "x" * 257), ("labels", "Ad")]),
+        ("/console/settings/templates", [("name", "t")]),
+        ("/console/settings/templates", [("name", "t"), ("labels", "Nope")]),
+        ("/console/settings/templates", [("name", "t"), ("labels", "Ad"), ("review_Ad", "x")]),
+        ("/console/settings/templates", [("name", "t"), ("labels", "Ad"), ("review_Ad", "90"), ("block_Ad", "10")]),
+        ("/console/settings/templates", [*custom[:3], ("custom-0-label", "Porn"), ("custom-0-sub_label", "x"),
+                                         ("custom-0-examples", "a")]),
+        ("/console/settings/templates", [*custom, ("custom-0-sub_label", "two words"), ("custom-0-examples", "a")]),
+        ("/console/settings/templates", [*custom, ("custom-0-sub_label", "ok"), ("custom-0-examples", "a\nb")]),
+        ("/console/settings/templates", [*custom, ("custom-0-sub_label", "ok"), ("custom-0-examples", "a\n" + "x" * 501)]),
+        ("/console/settings/templates/10", [("labels", "Ad")]),
+        ("/console/settings/templates/999999", [("labels", "Ad")]),
+        ("/console/settings/templates/10/delete", []),
+        ("/console/settings/templates/999999/delete", []),
+        ("/console/settings/procedures", [("name", ""), ("definition", "10")]),
+        ("/console/settings/procedures", [("name", "p"), ("definition", "abc")]),
+        ("/console/settings/procedures", [("name", "p"), ("definition", "999999")]),
+        ("/console/settings/procedures/nope/delete", []),
+        ("/console/settings/events", [("mode", "BOTH")]),
+        ("/console/settings/events", [("mode", "PUSH"), ("notification_url", "ftp://x")]),
+        ("/console/settings/events", [("mode", "PUSH"), ("notification_url", "http://127.0.0.1/hook")]),
+        ("/console/settings/events", [("mode", "PUSH"), ("sign_key", "two words")]),
+        ("/console/settings/publishing", [("mode", "sometimes")]),
+        ("/console/settings/keys", [("name", "k" * 65)]),
+        ("/console/settings/keys/AKIDnope/revoke", []),
+        ("/console/settings/password", [("password", "short")]),
+        ("/console/settings/password", [("password", "long enough pw"), ("again", "other")]),
+        ("/console/users", [("name", "two words"), *good_user[1:]]),
+        ("/console/users", [("name", "cli"), *good_user[1:]]),
+        ("/console/users", [good_user[0], ("role", "owner"), *good_user[2:]]),
+        ("/console/users", [*good_user[:2], ("password", "short"), ("again", "short")]),
+        ("/console/users", [*good_user[:2], ("password", "x" * 1025), ("again", "x" * 1025)]),
+        ("/console/users", [*good_user[:3], ("again", "other")]),
+        ("/console/users/nobody/remove", []),
+        ("/console/known/add", [("file_id", "424242"), ("label", "Porn")]),
+        ("/console/known/add", [("file_id", seen), ("label", "Nope")]),
+        ("/console/known/add", [("file_id", seen), ("label", "Porn"), ("reason", "x" * 513)]),
+        ("/console/known/known-0000/delete", []),
+        ("/console/library/upload-signature", [("procedure", "nope")]),
+        ("/console/media/424242/review", [("definition", "10")]),
+        (f"/console/media/{seen}/review", [("definition", "999999")]),
+        (f"/console/media/{seen}/review", [("definition", "10"), ("priority", "11")]),
+        ("/console/media/424242/delete", []),
+        (f"/console/media/{seen}/decision", [("decision", "maybe")]),
+        (f"/console/media/{seen}/decision", [("decision", "block"), ("reason", "x" * 513)]),
+        ("/console/media/424242/decision", [("decision", "block")]),
+        ("/console/queue/decision", [("decision", "block")]),
+        ("/console/queue/decision", [("decision", "maybe"), ("file_id", waiting)]),
+        ("/console/queue/decision", [("decision", "block"), ("file_id", "424242")]),
+    ]  # fmt: skip
+
+
+# The fixed parts of the console's URLs: the other parts of a path, and every query value, were typed.
+ROUTE_WORDS = {"console", "settings", "templates", "delete", "procedures", "events", "publishing", "keys", "revoke",
+               "password", "users", "remove", "known", "add", "library", "upload-signature", "media", "review",
+               "decision", "queue", "tasks", "audit", "evidence"}  # fmt: skip
+
+
+def typed_words(url: str, *values: str) -> set[str]:
+    """Latin words a person typed (form values, a path's ids, query values): a refusal may quote them back."""
+    path, _, query = url.partition("?")
+    texts = [*values, *(part for part in path.split("/") if part not in ROUTE_WORDS)]
+    texts += [pair.partition("=")[2] for pair in query.split("&")]
+    return {w for text in texts for w in re.findall(r"[A-Za-z][A-Za-z_]+", text)}
+
+
+def test_every_refused_form_says_why_in_chinese(populated):
+    # A service's error reaches a zh-CN page through the catalogue; one whose message is not translated would show
+    # its English here. Each submission must be refused (nothing changes), so that the walk has no side effects.
+    zh = _console(populated, "zh-CN,zh;q=0.9")
+    for path, form in refused_forms(populated):
+        answer = zh.post(path, form)
+        typed = typed_words(path, *(value for _, value in form))
+        if answer.status_code == 303:
+            shown = zh.flash(answer)
+            assert shown.startswith("error: "), (path, form, shown)
+            left = english_words(shown.removeprefix("error: ")) - typed
+        else:
+            assert 400 <= answer.status_code < 500 and '<html lang="zh-CN">' in answer.text, (
+                path,
+                answer.text,
+            )
+            left = english_words(answer.text) - typed
+        assert not left, f"{path} {form}: English left in the refusal: {sorted(left)}"
+    for path in ("/console/tasks?token=garbage", "/console/audit?action=nope&date_from=x", "/console/library?label=Nope",
+                 "/console/library?date_to=x", "/console/media/424242", "/console/evidence/nope/x.jpg"):  # fmt: skip
+        answer = zh.get(path)
+        refusal = re.search(r'class="(?:flash flash-error|error-text)">([^<]+)<', answer.text)
+        assert refusal and answer.status_code in (200, 400, 404), (path, answer.status_code)
+        left = english_words(answer.text) - typed_words(path)
+        assert not left, f"{path}: English left in the refusal: {sorted(left)}"
+
+
+def test_an_api_error_stays_english_and_its_console_message_is_the_same_template(populated):
+    from vodguard.api.console.i18n import service_message
+    from vodguard.errors import InvalidParameterValue, Words
+
+    error = InvalidParameterValue(
+        "Label %(label)r must be one of %(labels)s", params={"label": "Nope", "labels": Words("Porn", "Ad", context="label")}
+    )  # fmt: skip
+    assert error.message == "Label 'Nope' must be one of Porn, Ad"  # the API's answer, unchanged
+
+    class Asking:
+        def __init__(self, language: str) -> None:
+            self.cookies: dict[str, str] = {}
+            self.headers = {"accept-language": language}
+
+    assert service_message(Asking("en"), error) == error.message
+    assert service_message(Asking("zh-CN"), error) == "标签 'Nope' 无效：只能是 色情、广告 之一"
+    untranslated = InvalidParameterValue("Field %(x)s is odd", params={"x": "y"})
+    assert (
+        service_message(Asking("zh-CN"), untranslated) == "Field y is odd"
+    )  # English, which the walk above catches

@@ -129,6 +129,6 @@ def test_review_image_reports_the_apps_own_sub_label(server, keys, vod):
 
 def test_the_api_asks_for_as_many_examples_as_the_engine_needs():
     from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
-    from vodguard.services.templates import MIN_EXAMPLES
+    from vodguard.services.template_labels import MIN_EXAMPLES
 
     assert MIN_EXAMPLES == MIN_CUSTOM_EXAMPLES

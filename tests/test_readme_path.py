@@ -13,6 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from tests.paths import fixture_path
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+LABELS = "Porn,Terror,Polity,Ad,Illegal,Abuse,Moan"  # what the first start's `review` procedure checks
 
 
 def quick_start_lines() -> list[str]:
@@ -37,20 +41,48 @@ def _env(port: int) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "VODGUARD_PORT": str(port)}
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not shutil.which("curl"), reason="the README's upload line is a curl command")
-def test_the_readme_quick_start_works_as_written(tmp_path):
-    make_run, upload, task_show = quick_start_lines()
+@dataclass
+class QuickStart:
+    """A server started as `make run` starts it, in a folder with no data, and what its banner said."""
+
+    folder: Path
+    port: int
+    output: list[str]  # every line the server printed so far (a thread keeps reading)
+    secret_id: str
+    secret_key: str
+    upload: str  # the README's curl line, filled in with this server's address and key pair
+
+    def wait_for_line(self, needle: str, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not any(needle in line for line in self.output) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return any(needle in line for line in self.output)
+
+    def curl_upload(self) -> dict[str, str]:
+        """Run the README's curl upload of clip.mp4, exactly as written but for the address and keys."""
+        uploaded = subprocess.run(
+            shlex.split(self.upload), cwd=self.folder, capture_output=True, text=True, timeout=60
+        )
+        assert uploaded.returncode == 0, uploaded.stderr
+        answer: dict[str, str] = json.loads(uploaded.stdout)
+        assert answer["ReviewAudioVideoTaskId"] and answer["FileId"]
+        return answer
+
+
+@contextmanager
+def readme_server(folder: Path) -> Iterator[QuickStart]:
+    """`vodguard serve` with no flags in ``folder`` (holding the README's clip.mp4), until its next steps show."""
+    make_run, upload, _task_show = quick_start_lines()
     assert make_run.startswith("make run")
     assert upload.startswith("curl -u SECRET_ID:SECRET_KEY") and "-F procedure=review" in upload
-    assert task_show == ".venv/bin/vodguard task show TASKID --wait"
     port = free_port()
-    shutil.copy(fixture_path("static.mp4"), tmp_path / "clip.mp4")
+    shutil.copy(fixture_path("static.mp4"), folder / "clip.mp4")
     server = subprocess.Popen(
-        [sys.executable, "-m", "vodguard", "serve"], cwd=tmp_path, env=_env(port),
+        [sys.executable, "-m", "vodguard", "serve"], cwd=folder, env=_env(port),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     output: list[str] = []
+    assert server.stdout is not None
     reader = threading.Thread(target=lambda: output.extend(iter(server.stdout.readline, "")), daemon=True)
     reader.start()
     try:
@@ -65,23 +97,27 @@ def test_the_readme_quick_start_works_as_written(tmp_path):
         filled = upload.replace("SECRET_ID", secret_id).replace("SECRET_KEY", secret_key)
         filled = filled.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
         assert filled in banner
-        assert (
-            task_show.removeprefix(".venv/bin/") in banner
-        )  # `vodguard task show TASKID --wait`, run as -m here
+        yield QuickStart(folder, port, output, secret_id, secret_key, filled)
+    finally:
+        server.terminate()
+        server.wait(30)
 
-        uploaded = subprocess.run(
-            shlex.split(filled), cwd=tmp_path, capture_output=True, text=True, timeout=60
-        )
-        assert uploaded.returncode == 0, uploaded.stderr
-        answer = json.loads(uploaded.stdout)
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("curl"), reason="the README's upload line is a curl command")
+def test_the_readme_quick_start_works_as_written(tmp_path):
+    task_show = quick_start_lines()[2]
+    assert task_show == ".venv/bin/vodguard task show TASKID --wait"
+    with readme_server(tmp_path) as run:
+        # `vodguard task show TASKID --wait`, run as -m here
+        assert task_show.removeprefix(".venv/bin/") in "".join(run.output)
+        answer = run.curl_upload()
         task_id, file_id = answer["ReviewAudioVideoTaskId"], answer["FileId"]
-        assert task_id
 
-        words = shlex.split(task_show.replace("TASKID", task_id))[
-            1:
-        ]  # .venv/bin/vodguard is this checkout here
+        # .venv/bin/vodguard is this checkout here
+        words = shlex.split(task_show.replace("TASKID", task_id))[1:]
         shown = subprocess.run(
-            [sys.executable, "-m", "vodguard", *words], cwd=tmp_path, env=_env(port), capture_output=True,
+            [sys.executable, "-m", "vodguard", *words], cwd=tmp_path, env=_env(run.port), capture_output=True,
             text=True, timeout=900,
         )  # fmt: skip
         assert shown.returncode == 0, shown.stdout + shown.stderr  # static.mp4 passes
@@ -89,13 +125,8 @@ def test_the_readme_quick_start_works_as_written(tmp_path):
         assert f"FileId      {file_id}  (template 10001)" in shown.stdout
 
         # the server said when its models were ready, and logged the task on one line
-        deadline = time.monotonic() + 30
-        expected = f"task {task_id} file {file_id}: pass (labels Porn,Terror,Polity,Ad,Illegal,Abuse,Moan; template 10001)"
-        while not any(expected in line for line in output) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        log = "".join(output)
+        expected = f"task {task_id} file {file_id}: pass (labels {LABELS}; template 10001)"
+        run.wait_for_line(expected, 30)
+        log = "".join(run.output)
         assert re.search(r"models ready in \d+ s", log), log
         assert expected in log, log
-    finally:
-        server.terminate()
-        server.wait(30)

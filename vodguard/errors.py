@@ -25,17 +25,47 @@ else is a bug: logged once and answered ``InternalError``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's usual name for a no-op marker)
+    """Marks an error message for the console's catalogue (``make messages`` extracts it); returns it as it is."""
+    return message
+
+
+class Words(str):
+    """A part of an error message that is itself text to translate (a field's name, a kind of address, a list of
+    labels), not a value someone typed: the console translates each item with the message (as the wire term of
+    ``context`` when given, else as ``N_``-marked text); everyone else reads the English, the items joined by
+    ", "."""
+
+    items: tuple[str, ...]
+    context: str
+
+    def __new__(cls, *items: str, context: str = "") -> Words:
+        made = super().__new__(cls, ", ".join(items))
+        made.items, made.context = tuple(items), context
+        return made
+
+
 class VodError(Exception):
-    """Base of every wire error; ``code`` may be refined per instance (``InvalidParameterValue.FileId``)."""
+    """Base of every wire error; ``code`` may be refined per instance (``InvalidParameterValue.FileId``).
+
+    With ``params``, ``message`` is a ``%(name)s`` template (marked with ``N_`` so that the console's catalogue
+    has it) and the English message is it filled in: the API answers that, and the console can answer the same
+    template in the page's language.
+    """
 
     code: ClassVar[str] = "InternalError"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, message: str, *, code: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
+        self.template = message
+        self.params: dict[str, object] = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.wire_code = code or self.code
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 
 from vodguard.commands.common import add_data_dir, existing_settings, settings_from
 from vodguard.services import apps, audit
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"console password set for app {args.app}")
     except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
         message = getattr(exc, "message", str(exc))
-        print(f"error: {message}")
+        print(f"error: {message}", file=sys.stderr)
         return 2
     finally:
         services.close()

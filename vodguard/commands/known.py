@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
+from vodguard.commands.common import EXIT_USAGE, add_data_dir, existing_settings, settings_from
 from vodguard.errors import VodError
 from vodguard.timeutil import utcnow
 
@@ -38,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     from vodguard.services import apps, known, known_lists, wire
     from vodguard.services.container import open_services
 
+    # add and import may start a bank in a new data directory; list, remove and export only read one that exists
+    making = args.known_action in ("add", "import")
     try:
-        services = open_services(settings_from(args))
+        services = open_services(settings_from(args) if making else existing_settings(args))
     except SystemExit as exc:
         print(f"vodguard known: {exc}", file=sys.stderr)
         return EXIT_USAGE

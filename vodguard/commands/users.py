@@ -7,7 +7,7 @@ import getpass
 import json
 import sys
 
-from vodguard.commands.common import EXIT_USAGE, add_data_dir, settings_from
+from vodguard.commands.common import EXIT_USAGE, add_data_dir, existing_settings
 from vodguard.errors import InvalidParameterValue, VodError
 from vodguard.services import audit, users
 from vodguard.services.container import open_services
@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     except VodError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    services = open_services(settings_from(args))
+    # accounts belong to an app that `serve` or `keys create` made: no command here makes a data directory
+    services = open_services(existing_settings(args))
     try:
         with services.db.transaction() as s:
             app_id = args.app if args.app is not None or args.users_action == "list" else users.single_app(s)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vodguard import ids
-from vodguard.errors import AuthFailure, InvalidParameterValue, SecretIdNotFound
+from vodguard.errors import N_, AuthFailure, InvalidParameterValue, SecretIdNotFound
 from vodguard.store.models import ApiKey, UsedSignature
 from vodguard.store.models import App as App  # re-exported: api/ may not import store/
 
@@ -56,7 +56,7 @@ def create_key(
     the key. The secret is shown only here."""
     if len(key_name) > 64:
         raise InvalidParameterValue(
-            "the key's Name has more than 64 characters", code="InvalidParameterValue.Name"
+            N_("the key's Name has more than 64 characters"), code="InvalidParameterValue.Name"
         )
     if app_id is None:
         app = create_app(session, name=name, now=now)
@@ -78,8 +78,9 @@ def get_app(session: Session, app_id: int) -> App:
     app = session.get(App, app_id)
     if app is None:
         raise InvalidParameterValue(
-            f"SubAppId {app_id} does not exist", code="InvalidParameterValue.SubAppId"
-        )
+            N_("SubAppId %(app_id)s does not exist"), params={"app_id": app_id},
+            code="InvalidParameterValue.SubAppId",
+        )  # fmt: skip
     return app
 
 
@@ -90,7 +91,9 @@ def list_keys(session: Session) -> list[ApiKey]:
 def revoke_key(session: Session, *, secret_id: str, now: datetime) -> ApiKey:
     key = session.get(ApiKey, secret_id)
     if key is None or key.revoked_at is not None:
-        raise SecretIdNotFound(f"SecretId {secret_id!r} does not exist or is already revoked")
+        raise SecretIdNotFound(
+            N_("SecretId %(secret_id)r does not exist or is already revoked"), params={"secret_id": secret_id}
+        )
     key.revoked_at = now
     return key
 
@@ -99,7 +102,9 @@ def find_key(session: Session, secret_id: str) -> ApiKey:
     """The live key with this SecretId; raises ``SecretIdNotFound``."""
     key = session.get(ApiKey, secret_id)
     if key is None or key.revoked_at is not None:
-        raise SecretIdNotFound(f"SecretId {secret_id!r} is not a key of this server")
+        raise SecretIdNotFound(
+            N_("SecretId %(secret_id)r is not a key of this server"), params={"secret_id": secret_id}
+        )
     return key
 
 
@@ -129,7 +134,7 @@ def set_publish_mode(session: Session, *, app_id: int, mode: str) -> None:
     """Switch the app between pre-moderation (``pre``) and post-moderation (``post``)."""
     if mode not in ("pre", "post"):
         raise InvalidParameterValue(
-            "PublishMode must be pre or post", code="InvalidParameterValue.PublishMode"
+            N_("PublishMode must be pre or post"), code="InvalidParameterValue.PublishMode"
         )
     get_app(session, app_id).publish_mode = mode
 

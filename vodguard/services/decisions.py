@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vodguard.errors import InvalidParameterValue
+from vodguard.errors import N_, InvalidParameterValue
 from vodguard.services import audit
 from vodguard.services import media as media_service
 from vodguard.store.models import Media, ReviewDecision
@@ -21,11 +21,13 @@ def decide(
     """``approve`` makes the media playable (published, not forbidden); ``block`` forbids it."""
     if decision not in ("approve", "block"):
         raise InvalidParameterValue(
-            f"Decision {decision!r} must be approve or block", code="InvalidParameterValue.Decision"
+            N_("Decision %(decision)r must be approve or block"),
+            params={"decision": decision},
+            code="InvalidParameterValue.Decision",
         )
     if len(reason) > 512:
         raise InvalidParameterValue(
-            "Reason is longer than 512 characters", code="InvalidParameterValue.Reason"
+            N_("Reason is longer than 512 characters"), code="InvalidParameterValue.Reason"
         )
     media = media_service.get_media(session, app_id=app_id, file_id=file_id)
     if decision == "approve":

@@ -36,7 +36,12 @@ HINT = (
 
 
 class UnsafeDestination(Exception):
-    """The host is, or resolves to, an address the server does not send events to."""
+    """The host is, or resolves to (``address``, empty for an address literal), an address of a ``kind``
+    (loopback, private, ...) the server does not send events to."""
+
+    def __init__(self, message: str, *, host: str = "", address: str = "", kind: str = "") -> None:
+        super().__init__(message)
+        self.host, self.address, self.kind = host, address, kind
 
 
 class DestinationRefused(httpx.ConnectError):
@@ -95,7 +100,10 @@ def resolve(host: str, port: int, allow: AllowList) -> list[str]:
             if kind:
                 how = "is" if literal else f"resolves to {address},"
                 article = "an" if kind[0] in "aeiou" else "a"
-                raise UnsafeDestination(f"{host} {how} {article} {kind} address; {HINT}")
+                raise UnsafeDestination(
+                    f"{host} {how} {article} {kind} address; {HINT}",
+                    host=host, address="" if literal else str(address), kind=kind,
+                )  # fmt: skip
     return [str(a) for a in addresses]
 
 

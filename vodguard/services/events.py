@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from vodguard.errors import InvalidParameterValue
+from vodguard.errors import N_, InvalidParameterValue, Words
 from vodguard.services import destinations, wire
 from vodguard.services.destinations import AllowList
 from vodguard.store.db import Database, after_commit, rowcount
@@ -128,14 +128,17 @@ def modify_config(
     ``allow`` (``VODGUARD_NOTIFY_ALLOW``) names it; the dispatcher checks again at each delivery.
     """
     if mode is not None and mode not in ("PUSH", "PULL"):
-        raise _bad("Mode", mode, "must be PUSH or PULL")
+        raise _bad("Mode", mode, N_("Mode %(value)r must be PUSH or PULL"))
     if notification_url is not None and notification_url and not _is_http_url(notification_url):
-        raise _bad("NotificationUrl", notification_url, "must be an http:// or https:// URL with a host")
+        raise _bad(
+            "NotificationUrl", notification_url,
+            N_("NotificationUrl %(value)r must be an http:// or https:// URL with a host"),
+        )  # fmt: skip
     if notification_url:
         try:
             destinations.check_url(notification_url, allow)
         except destinations.UnsafeDestination as exc:
-            raise _bad("NotificationUrl", notification_url, f"is refused: {exc}") from None
+            raise _refused(notification_url, exc) from None
     switches = {
         "UploadMediaCompleteEventSwitch": upload_switch,
         "DeleteMediaCompleteEventSwitch": delete_switch,
@@ -143,9 +146,9 @@ def modify_config(
     }
     for field, value in switches.items():
         if value is not None and value not in ("ON", "OFF"):
-            raise _bad(field, value, "must be ON or OFF")
+            raise _bad(field, value, N_("%(field)s %(value)r must be ON or OFF"))
     if sign_key is not None and not _SIGN_KEY.fullmatch(sign_key):
-        raise _bad("SignKey", sign_key, "must be at most 32 letters and digits")
+        raise _bad("SignKey", sign_key, N_("SignKey %(value)r must be at most 32 letters and digits"))
     config = session.get(EventConfig, app_id)
     if config is None:
         config = EventConfig(app_id=app_id, **DEFAULTS)
@@ -176,9 +179,39 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _bad(field: str, value: str, rule: str) -> InvalidParameterValue:
-    shown = value if len(value) <= 80 else value[:77] + "..."
-    return InvalidParameterValue(f"{field} {shown!r} {rule}", code=f"InvalidParameterValue.{field}")
+def _shown(value: str) -> str:
+    return value if len(value) <= 80 else value[:77] + "..."
+
+
+def _bad(field: str, value: str, message: str) -> InvalidParameterValue:
+    """``InvalidParameterValue.<field>``; ``message`` (``N_``-marked) names the field and takes its ``value``."""
+    params = {"field": field, "value": _shown(value)}
+    return InvalidParameterValue(message, params=params, code=f"InvalidParameterValue.{field}")
+
+
+# the kinds of address destinations.refusal names, with their article, as the messages say them
+_KINDS = {
+    "loopback": N_("a loopback"), "link-local": N_("a link-local"), "unspecified": N_("an unspecified"),
+    "multicast": N_("a multicast"), "private": N_("a private"), "non-public": N_("a non-public"),
+}  # fmt: skip
+
+
+def _refused(url: str, exc: destinations.UnsafeDestination) -> InvalidParameterValue:
+    """A NotificationUrl whose host is, or resolves to, an address events are not sent to."""
+    kind = Words(_KINDS.get(exc.kind, exc.kind))
+    params = {"value": _shown(url), "host": exc.host, "address": exc.address, "kind": kind}
+    if exc.address:
+        message = N_(
+            "NotificationUrl %(value)r is refused: %(host)s resolves to %(address)s, %(kind)s address; events "
+            "are not sent to loopback, link-local or private addresses unless VODGUARD_NOTIFY_ALLOW lists the host "
+            "or its network"
+        )
+    else:
+        message = N_(
+            "NotificationUrl %(value)r is refused: %(host)s is %(kind)s address; events are not sent to "
+            "loopback, link-local or private addresses unless VODGUARD_NOTIFY_ALLOW lists the host or its network"
+        )
+    return InvalidParameterValue(message, params=params, code="InvalidParameterValue.NotificationUrl")
 
 
 def emit(

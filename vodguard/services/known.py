@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from vodguard.config import Settings
-from vodguard.errors import InvalidParameterValue, ResourceNotFound
+from vodguard.errors import N_, InvalidParameterValue, ResourceNotFound, Words
 from vodguard.moderation.config import Limits
 from vodguard.moderation.errors import ModerationError
 from vodguard.moderation.types import LABELS, ModerationResult, Segment
@@ -48,15 +48,16 @@ def check_entry_fields(*, label: str, sub_label: str = "", reason: str = "") -> 
     """Refuse a label outside the wire's labels, or fields longer than their columns, naming the field."""
     if label not in LABELS:
         raise InvalidParameterValue(
-            f"Label {label!r} must be one of {', '.join(LABELS)}", code="InvalidParameterValue.Label"
-        )
+            N_("Label %(label)r must be one of %(labels)s"),
+            params={"label": label, "labels": Words(*LABELS, context="label")}, code="InvalidParameterValue.Label",
+        )  # fmt: skip
     if len(sub_label) > 64:
         raise InvalidParameterValue(
-            "SubLabel is longer than 64 characters", code="InvalidParameterValue.SubLabel"
+            N_("SubLabel is longer than 64 characters"), code="InvalidParameterValue.SubLabel"
         )
     if len(reason) > 512:
         raise InvalidParameterValue(
-            "Reason is longer than 512 characters", code="InvalidParameterValue.Reason"
+            N_("Reason is longer than 512 characters"), code="InvalidParameterValue.Reason"
         )
 
 
@@ -107,7 +108,10 @@ def add_entry(
 def get_entry(session: Session, *, app_id: int, entry_id: str) -> KnownEntry:
     entry = session.get(KnownEntry, entry_id)
     if entry is None or entry.app_id != app_id:
-        raise ResourceNotFound(f"EntryId {entry_id} does not exist", code="ResourceNotFound.EntryId")
+        raise ResourceNotFound(
+            N_("EntryId %(entry_id)s does not exist"), params={"entry_id": entry_id},
+            code="ResourceNotFound.EntryId",
+        )  # fmt: skip
     return entry
 
 

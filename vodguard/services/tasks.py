@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from vodguard import ids
 from vodguard.digits import parse_digits
-from vodguard.errors import InvalidParameterValue
+from vodguard.errors import N_, InvalidParameterValue
 from vodguard.queue import TaskQueue
 from vodguard.services import templates
 from vodguard.services.container import Services
@@ -29,7 +29,7 @@ VISIBLE_FOR = timedelta(days=3)
 def check_priority(priority: int) -> None:
     if not -10 <= priority <= 10:
         raise InvalidParameterValue(
-            "TasksPriority must be between -10 and 10", code="InvalidParameterValue.TasksPriority"
+            N_("TasksPriority must be between -10 and 10"), code="InvalidParameterValue.TasksPriority"
         )
 
 
@@ -220,5 +220,5 @@ def _decode_token(token: str) -> int:
         return offset
     except ValueError:
         raise InvalidParameterValue(
-            "ScrollToken is not one this server issued", code="InvalidParameterValue.ScrollToken"
+            N_("ScrollToken is not one this server issued"), code="InvalidParameterValue.ScrollToken"
         ) from None

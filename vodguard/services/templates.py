@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -12,24 +10,32 @@ from typing import Any, TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vodguard.errors import InvalidParameter, InvalidParameterValue, LimitExceeded, ResourceNotFound
+from vodguard.errors import (
+    N_,
+    InvalidParameter,
+    InvalidParameterValue,
+    LimitExceeded,
+    ResourceNotFound,
+    Words,
+)
 
 # DEFAULT_THRESHOLDS is re-exported: the console shows them, and api/ reaches the engine only through services.
 from vodguard.moderation.presets import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
-from vodguard.moderation.text.intent import MIN_CUSTOM_EXAMPLES
 from vodguard.moderation.types import CustomLabel, Template, Thresholds
+
+# The label checks live in template_labels; these names are re-exported, as the API and the console use them here.
+from vodguard.services.template_labels import LABELS as LABELS
+from vodguard.services.template_labels import FieldNamer as FieldNamer
+from vodguard.services.template_labels import api_field as api_field
+from vodguard.services.template_labels import validate_custom_labels as validate_custom_labels
+from vodguard.services.template_labels import validate_labels as validate_labels
 from vodguard.store.models import ProcedureTemplate, ReviewTemplate
 
-LABELS = ("Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan")
 PRESET_DEFINITION = 10
 PRESET_LABELS = ["Porn", "Terror", "Polity", "Moan"]
 FIRST_CUSTOM_DEFINITION = 10001
 MAX_TEMPLATES = 50
 REVIEW_CONTENTS = ("Media", "Cover")
-MAX_CUSTOM_LABELS = 10
-MIN_EXAMPLES, MAX_EXAMPLES = MIN_CUSTOM_EXAMPLES, 500
-MAX_EXAMPLE_CHARS = 500
-_SUB_LABEL = re.compile(r"[\w-]{1,32}")  # letters (any script), digits, _ and -
 
 
 class LabelThresholds(TypedDict):
@@ -90,85 +96,14 @@ def _storable(custom: list[CustomLabel]) -> list[StoredCustomLabel]:
     return [{"label": c.label, "sub_label": c.sub_label, "examples": list(c.examples)} for c in custom]
 
 
-# How a custom label's fields are named in messages: ``where(index, field)`` with field "Label", "SubLabel",
-# "Examples" or "Examples[j]", and index None for the whole list. The API speaks of CustomLabels[0].Examples; the
-# console names what a person sees on the form.
-FieldNamer = Callable[[int | None, str], str]
-
-
-def api_field(index: int | None, name: str) -> str:
-    """``CustomLabels[0].Examples``: the field as the API request holds it."""
-    return "CustomLabels" if index is None else f"CustomLabels[{index}].{name}"
-
-
-def validate_custom_labels(
-    raw: list[dict[str, Any]], labels: list[str], *, where: FieldNamer = api_field
-) -> list[CustomLabel]:
-    """Custom labels from ``[{"Label", "SubLabel", "Examples"}]``, checked against the template's ``labels``.
-
-    Each label must be one of the template's labels, its sub-label 1 to 32 letters, digits, _ or - and unique
-    under its label, and its examples 20 to 500 texts of 1 to 500 characters (whitespace is collapsed to single
-    spaces and repeats are dropped). Raises ``InvalidParameterValue.CustomLabels`` naming the field (``where``
-    says how).
-    """
-
-    def bad(message: str) -> InvalidParameterValue:
-        return InvalidParameterValue(message, code="InvalidParameterValue.CustomLabels")
-
-    if len(raw) > MAX_CUSTOM_LABELS:
-        raise bad(f"{where(None, '')} has {len(raw)} items; a template takes at most {MAX_CUSTOM_LABELS}")
-    out: list[CustomLabel] = []
-    seen: set[tuple[str, str]] = set()
-    for i, item in enumerate(raw):
-        label, sub_label = item.get("Label") or "", item.get("SubLabel") or ""
-        if label not in LABELS:
-            raise bad(f"{where(i, 'Label')} {label!r} is not a label; allowed: {', '.join(LABELS)}")
-        if label not in labels:
-            raise bad(
-                f"{where(i, 'Label')} {label} is not one of the template's Labels ({', '.join(labels)})"
-            )
-        if not _SUB_LABEL.fullmatch(sub_label):
-            raise bad(f"{where(i, 'SubLabel')} {sub_label!r} must be 1 to 32 letters, digits, _ or -")
-        if (label, sub_label) in seen:
-            raise bad(f"{where(i, 'SubLabel')} {sub_label!r} is used twice under {label}")
-        seen.add((label, sub_label))
-        # whitespace collapsed as text moderation reads text (a caption's line break is a space to it)
-        examples = [" ".join(str(example).split()) for example in item.get("Examples") or []]
-        for j, example in enumerate(examples):
-            if not example:
-                raise bad(f"{where(i, f'Examples[{j}]')} is empty")
-            if len(example) > MAX_EXAMPLE_CHARS:
-                raise bad(f"{where(i, f'Examples[{j}]')} is longer than {MAX_EXAMPLE_CHARS} characters")
-        distinct = tuple(dict.fromkeys(examples))
-        if not MIN_EXAMPLES <= len(distinct) <= MAX_EXAMPLES:
-            raise bad(
-                f"{where(i, 'Examples')} must hold {MIN_EXAMPLES} to {MAX_EXAMPLES} different examples "
-                f"(got {len(distinct)})"
-            )
-        out.append(CustomLabel(label, sub_label, distinct))
-    return out
-
-
-def validate_labels(labels: list[str] | None, *, field_name: str = "Labels") -> list[str]:
-    if not labels:
-        raise InvalidParameterValue(
-            f"{field_name} must name at least one label", code="InvalidParameterValue.Labels"
-        )
-    unknown = [label for label in labels if label not in LABELS]
-    if unknown:
-        raise InvalidParameterValue(
-            f"{field_name} has unknown labels {unknown}; allowed: {', '.join(LABELS)}",
-            code="InvalidParameterValue.Labels",
-        )
-    return list(dict.fromkeys(labels))
-
-
 def _check_text(value: str | None, name: str, limit: int) -> str:
+    """``value`` ("" for None) when it fits in ``limit`` characters; ``name`` is the wire field (``N_``-marked)."""
     value = value or ""
     if len(value) > limit:
         raise InvalidParameterValue(
-            f"{name} is longer than {limit} characters", code=f"InvalidParameterValue.{name}"
-        )
+            N_("%(field)s is longer than %(limit)d characters"), params={"field": Words(name), "limit": limit},
+            code=f"InvalidParameterValue.{name}",
+        )  # fmt: skip
     return value
 
 
@@ -187,14 +122,15 @@ def create_review_template(
     count = session.execute(select(func.count()).where(ReviewTemplate.app_id == app_id)).scalar_one()
     if count >= MAX_TEMPLATES:
         raise LimitExceeded(
-            f"an app may have at most {MAX_TEMPLATES} review templates", code="LimitExceeded.TooMuchTemplate"
-        )
+            N_("an app may have at most %(limit)d review templates"), params={"limit": MAX_TEMPLATES},
+            code="LimitExceeded.TooMuchTemplate",
+        )  # fmt: skip
     last = session.scalar(select(func.max(ReviewTemplate.definition)))
     row = ReviewTemplate(
         definition=max(last or 0, FIRST_CUSTOM_DEFINITION - 1) + 1,
         app_id=app_id,
-        name=_check_text(name, "Name", 64),
-        comment=_check_text(comment, "Comment", 256),
+        name=_check_text(name, N_("Name"), 64),
+        comment=_check_text(comment, N_("Comment"), 256),
         labels=labels,
         thresholds={},
         custom_labels=_storable(custom),
@@ -208,9 +144,18 @@ def create_review_template(
 
 def _own_row(session: Session, app_id: int, definition: int, *, action: str) -> ReviewTemplate:
     if definition == PRESET_DEFINITION:
+        if action == "modified":
+            message, code = (
+                N_("Definition %(definition)s is a preset template and cannot be modified"),
+                "Modify",
+            )
+        else:
+            message, code = (
+                N_("Definition %(definition)s is a preset template and cannot be deleted"),
+                "Delete",
+            )
         raise InvalidParameterValue(
-            f"Definition {definition} is a preset template and cannot be {action}",
-            code=f"InvalidParameterValue.{'ModifyDefaultTemplate' if action == 'modified' else 'DeleteDefaultTemplate'}",
+            message, params={"definition": definition}, code=f"InvalidParameterValue.{code}DefaultTemplate"
         )
     row = session.get(ReviewTemplate, definition)
     if row is None or row.app_id != app_id:
@@ -248,16 +193,22 @@ def modify_review_template(
         for i, kept in enumerate(custom):
             if kept.label not in new_labels:
                 raise InvalidParameterValue(
-                    f"Labels must keep {kept.label}: {where(i, 'Label')} ({kept.sub_label}) stands under it; "
-                    "remove that custom label first or in the same call",
+                    N_(
+                        "Labels must keep %(label)s: %(where)s (%(sub_label)s) stands under it; "
+                        "remove that custom label first or in the same call"
+                    ),
+                    params={
+                        "label": Words(kept.label, context="label"), "where": where(i, "Label"),
+                        "sub_label": kept.sub_label,
+                    },
                     code="InvalidParameterValue.Labels",
-                )
+                )  # fmt: skip
     row.labels = new_labels
     row.custom_labels = _storable(custom)
     if name is not None:
-        row.name = _check_text(name, "Name", 64)
+        row.name = _check_text(name, N_("Name"), 64)
     if comment is not None:
-        row.comment = _check_text(comment, "Comment", 256)
+        row.comment = _check_text(comment, N_("Comment"), 256)
     if thresholds is not None:
         row.thresholds = thresholds
     row.updated_at = now
@@ -273,7 +224,10 @@ def delete_review_template(session: Session, *, app_id: int, definition: int) ->
     )
     if used:
         raise InvalidParameterValue(
-            f"review template {definition} is used by procedure template {used!r}; delete or change that first",
+            N_(
+                "review template %(definition)s is used by procedure template %(name)r; delete or change that first"
+            ),
+            params={"definition": definition, "name": used},
             code="InvalidParameterValue.Definition",
         )
     session.delete(row)
@@ -286,7 +240,8 @@ def get_review_template(session: Session, *, app_id: int, definition: int) -> Re
     row = session.get(ReviewTemplate, definition)
     if row is None or row.app_id != app_id:
         raise InvalidParameterValue(
-            f"Definition {definition} is not a review template of this app",
+            N_("Definition %(definition)s is not a review template of this app"),
+            params={"definition": definition},
             code="InvalidParameterValue.Definition",
         )
     return _view(row)
@@ -377,26 +332,27 @@ def create_procedure_template(
     now: datetime,
 ) -> ProcedureTemplate:
     if not name or len(name) > 20:
-        raise InvalidParameterValue("Name must be 1 to 20 characters", code="InvalidParameterValue.Name")
+        raise InvalidParameterValue(N_("Name must be 1 to 20 characters"), code="InvalidParameterValue.Name")
     if session.scalar(
         select(ProcedureTemplate.id).where(ProcedureTemplate.app_id == app_id, ProcedureTemplate.name == name)
     ):
         raise InvalidParameter(
-            f"procedure template {name!r} already exists", code="InvalidParameter.ExistedProcedureName"
-        )
+            N_("procedure template %(name)r already exists"), params={"name": name},
+            code="InvalidParameter.ExistedProcedureName",
+        )  # fmt: skip
     count = session.execute(select(func.count()).where(ProcedureTemplate.app_id == app_id)).scalar_one()
     if count >= MAX_TEMPLATES:
         raise LimitExceeded(
-            f"an app may have at most {MAX_TEMPLATES} procedure templates",
+            N_("an app may have at most %(limit)d procedure templates"), params={"limit": MAX_TEMPLATES},
             code="LimitExceeded.TooMuchTemplate",
-        )
+        )  # fmt: skip
     contents: list[str] = []
     if review_definition is not None:
         contents = _check_review_task(session, app_id, review_definition, review_contents)
     row = ProcedureTemplate(
         app_id=app_id,
         name=name,
-        comment=_check_text(comment, "Comment", 256),
+        comment=_check_text(comment, N_("Comment"), 256),
         review_definition=review_definition,
         review_contents=contents,
         created_at=now,
@@ -413,8 +369,9 @@ def get_procedure(session: Session, *, app_id: int, name: str) -> ProcedureTempl
     )
     if row is None:
         raise InvalidParameter(
-            f"procedure template {name!r} does not exist", code="InvalidParameter.ProcedureNameNotExist"
-        )
+            N_("procedure template %(name)r does not exist"), params={"name": name},
+            code="InvalidParameter.ProcedureNameNotExist",
+        )  # fmt: skip
     return row
 
 

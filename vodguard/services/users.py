@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vodguard.errors import InvalidParameterValue, ResourceNotFound
+from vodguard.errors import N_, InvalidParameterValue, ResourceNotFound
 from vodguard.services import apps
 from vodguard.store.models import ConsoleUser as ConsoleUser  # re-exported: api/ may not import store/
 
@@ -63,23 +63,28 @@ _NOBODY = hash_password(secrets.token_urlsafe(16))
 def validate_name(name: str) -> None:
     if not NAME.match(name):
         raise InvalidParameterValue(
-            f"Name {name!r} must be 1 to 64 letters, digits or . _ @ -", code="InvalidParameterValue.Name"
-        )
+            N_("Name %(name)r must be 1 to 64 letters, digits or . _ @ -"), params={"name": name},
+            code="InvalidParameterValue.Name",
+        )  # fmt: skip
     if name.lower() in RESERVED:
         raise InvalidParameterValue(
-            f"Name {name!r} is reserved: the audit log uses it for changes made without an account",
-            code="InvalidParameterValue.Name",
-        )
+            N_("Name %(name)r is reserved: the audit log uses it for changes made without an account"),
+            params={"name": name}, code="InvalidParameterValue.Name",
+        )  # fmt: skip
 
 
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidParameterValue(
-            f"Password must have at least {MIN_PASSWORD} characters", code="InvalidParameterValue.Password"
+            N_("Password must have at least %(count)d characters"),
+            params={"count": MIN_PASSWORD},
+            code="InvalidParameterValue.Password",
         )
     if len(password) > MAX_PASSWORD:
         raise InvalidParameterValue(
-            f"Password must have at most {MAX_PASSWORD} characters", code="InvalidParameterValue.Password"
+            N_("Password must have at most %(count)d characters"),
+            params={"count": MAX_PASSWORD},
+            code="InvalidParameterValue.Password",
         )
 
 
@@ -91,13 +96,15 @@ def add_user(
     validate_name(name)
     if role not in ROLES:
         raise InvalidParameterValue(
-            f"Role {role!r} must be admin or moderator", code="InvalidParameterValue.Role"
-        )
+            N_("Role %(role)r must be admin or moderator"), params={"role": role},
+            code="InvalidParameterValue.Role",
+        )  # fmt: skip
     validate_password(password)
     if find_by_name(session, app_id=app_id, name=name) is not None:
         raise InvalidParameterValue(
-            f"Name {name!r} is already an account of app {app_id}", code="InvalidParameterValue.Name"
-        )
+            N_("Name %(name)r is already an account of app %(app_id)s"), params={"name": name, "app_id": app_id},
+            code="InvalidParameterValue.Name",
+        )  # fmt: skip
     user = ConsoleUser(
         app_id=app_id, name=name, role=role, password_hash=hash_password(password), created_at=now
     )
@@ -130,7 +137,9 @@ def remove_user(session: Session, *, app_id: int, name: str) -> ConsoleUser:
     """Delete the account; its sessions end at their next request. Raises ``ResourceNotFound``."""
     user = find_by_name(session, app_id=app_id, name=name)
     if user is None:
-        raise ResourceNotFound(f"Name {name!r} is not an account of app {app_id}")
+        raise ResourceNotFound(
+            N_("Name %(name)r is not an account of app %(app_id)s"), params={"name": name, "app_id": app_id}
+        )
     session.delete(user)
     session.flush()
     return user

@@ -21,7 +21,7 @@ from jinja2.ext import (
 )
 from jinja2.runtime import Context
 
-from vodguard.errors import VodError
+from vodguard.errors import VodError, Words
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -99,19 +99,39 @@ def tr(request: Request, message: str) -> str:
 
 
 # Services raise errors in English, the API's language. The console says the ones a moderator meets in passing
-# (a link to something deleted) in the page's language; others keep their English detail, which names the field.
+# (a link to something deleted) in its own words; the others are the service's ``N_``-marked template, which
+# ``make messages`` extracts from vodguard/services too, filled in with the same values.
 SERVICE_MESSAGES = {
     "ResourceNotFound.FileNotExist": N_("This media does not exist, or it was deleted."),
     "ResourceNotFound.TemplateNotExist": N_("This template does not exist, or it was deleted."),
 }
+LIST_JOINER = {"en": ", ", "zh-CN": "、"}
 
 
 def service_message(request: Request, exc: VodError) -> str:
-    """A service error's message for a console page: translated when the console knows its code."""
-    known = SERVICE_MESSAGES.get(exc.wire_code)
-    if known is None or language_of(request) == DEFAULT:
+    """A service error's message for a console page, in the page's language. A template the catalogue lacks
+    stays English (tests/test_console_i18n.py walks every form's refusals so that none does)."""
+    lang = language_of(request)
+    if lang == DEFAULT:
         return exc.message
-    return translations(request).gettext(known)
+    catalogue = CATALOGUES[lang]
+    known = SERVICE_MESSAGES.get(exc.wire_code)
+    if known is not None:
+        return catalogue.gettext(known)
+    text = catalogue.gettext(exc.template)
+    if text == exc.template:
+        return exc.message
+    if not exc.params:
+        return text
+
+    def shown(value: object) -> object:
+        if not isinstance(value, Words):
+            return value
+        if value.context:
+            return LIST_JOINER[lang].join(translate_term(lang, item, value.context) for item in value.items)
+        return LIST_JOINER[lang].join(catalogue.gettext(item) for item in value.items)
+
+    return text % {name: shown(value) for name, value in exc.params.items()}
 
 
 def _jinja_callables(catalogue: gettext.NullTranslations) -> dict[str, Any]:

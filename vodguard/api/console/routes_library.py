@@ -35,7 +35,7 @@ def library(
     page: int = 1,
 ) -> Response:
     page = min(max(page, 1), MAX_PAGE)
-    gettext = i18n.gettext_for(c.request)
+    gettext, lang = i18n.gettext_for(c.request), i18n.language_of(c.request)
     error = ""
     try:
         search = console_queries.MediaSearch(
@@ -47,7 +47,7 @@ def library(
         if label and label not in templates.LABELS:
             raise InvalidParameterValue(
                 gettext("Label %(label)r is not one of %(labels)s.")
-                % {"label": label, "labels": ", ".join(templates.LABELS)}
+                % {"label": label, "labels": i18n.translate_term(lang, ", ".join(templates.LABELS), "label")}
             )
     except InvalidParameterValue as exc:
         search, error = console_queries.MediaSearch(limit=PAGE), exc.message

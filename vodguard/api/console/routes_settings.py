@@ -3,7 +3,6 @@ configuration, publishing mode, keys and the console password."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -65,36 +64,42 @@ def _settings(c: Console, new_key: apps.KeyPair | None = None, new_key_name: str
     )  # fmt: skip
 
 
-def _thresholds(
-    form: FormData, labels: list[str], gettext: Callable[[str], str]
-) -> templates.TemplateThresholds:
+def _thresholds(form: FormData, labels: list[str], request: Request) -> templates.TemplateThresholds:
     """``review_<Label>`` / ``block_<Label>`` fields as ``{"Label": {"review": x, "block": y}}``; blanks keep
     the default."""
+    gettext, lang = i18n.gettext_for(request), i18n.language_of(request)
     out: templates.TemplateThresholds = {}
     for label in labels:
         raw = {kind: str(form.get(f"{kind}_{label}", "") or "").strip() for kind in ("review", "block")}
         if not any(raw.values()):
             continue
         base = templates.DEFAULT_THRESHOLDS[label]
+        shown_label = i18n.translate_term(lang, label, "label")
         try:
             review = float(raw["review"]) if raw["review"] else base.review
             block = float(raw["block"]) if raw["block"] else base.block
         except ValueError:
             message = gettext("The %(label)s thresholds must be numbers from 0 to 100.")
-            raise InvalidParameterValue(message % {"label": label}) from None
+            raise InvalidParameterValue(message % {"label": shown_label}) from None
         if not (0 <= review <= block <= 100):
             message = gettext(
                 "The %(label)s thresholds must satisfy 0 ≤ review ≤ block ≤ 100 (got review %(review)g, block %(block)g)."
             )
-            raise InvalidParameterValue(message % {"label": label, "review": review, "block": block})
+            raise InvalidParameterValue(message % {"label": shown_label, "review": review, "block": block})
         out[label] = {"review": review, "block": block}
     return out
 
 
-_PLAIN_FIELDS = {"Label": "the label", "SubLabel": "the name", "Examples": "the examples"}
+_PLAIN_FIELDS = {
+    "Label": i18n.N_("the label"),
+    "SubLabel": i18n.N_("the name"),
+    "Examples": i18n.N_("the examples"),
+}
 
 
-def _custom_labels(form: FormData) -> tuple[list[dict[str, Any]] | None, templates.FieldNamer]:
+def _custom_labels(
+    form: FormData, request: Request
+) -> tuple[list[dict[str, Any]] | None, templates.FieldNamer]:
     """The form's custom label rows (``custom-<i>-label``, ``-sub_label``, ``-examples`` one per line, ``-remove``)
     as the service takes them, and how its messages name a row's fields; None when the form has no such part.
 
@@ -116,12 +121,16 @@ def _custom_labels(form: FormData) -> tuple[list[dict[str, Any]] | None, templat
             )
         i += 1
 
+    gettext = i18n.gettext_for(request)
+
     def where(index: int | None, name: str) -> str:
         if index is None:
-            return "Custom labels"
+            return gettext("Custom labels")
         if name.startswith("Examples["):
-            return f"Custom label {rows[index]}: example {int(name[9:-1]) + 1}"
-        return f"Custom label {rows[index]}: {_PLAIN_FIELDS.get(name, name)}"
+            message = gettext("Custom label %(row)d: example %(example)d")
+            return message % {"row": rows[index], "example": int(name[9:-1]) + 1}
+        field = gettext(_PLAIN_FIELDS[name]) if name in _PLAIN_FIELDS else name
+        return gettext("Custom label %(row)d: %(field)s") % {"row": rows[index], "field": field}
 
     return items, where
 
@@ -129,13 +138,13 @@ def _custom_labels(form: FormData) -> tuple[list[dict[str, Any]] | None, templat
 @router.post("/console/settings/templates")
 def create_template(c: AdminPost, form: PostedForm) -> Response:
     labels = [str(v) for v in form.getlist("labels")]
-    custom, where = _custom_labels(form)
+    custom, where = _custom_labels(form, c.request)
     with c.tx() as s:
         view = templates.create_review_template(
             s, app_id=c.app_id, labels=labels, name=str(form.get("name", "")), comment=str(form.get("comment", "")),
             now=utcnow(),
         )  # fmt: skip
-        thresholds = _thresholds(form, view.labels, i18n.gettext_for(c.request))
+        thresholds = _thresholds(form, view.labels, c.request)
         if thresholds or custom:
             templates.modify_review_template(
                 s, app_id=c.app_id, definition=view.definition, labels=None, name=None, comment=None,
@@ -153,11 +162,11 @@ Definition = Annotated[int, Path(ge=0, le=INT64_MAX)]
 @router.post("/console/settings/templates/{definition}")
 def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> Response:
     labels = templates.validate_labels([str(v) for v in form.getlist("labels")])
-    custom, where = _custom_labels(form)
+    custom, where = _custom_labels(form, c.request)
     with c.tx() as s:
         templates.modify_review_template(
             s, app_id=c.app_id, definition=definition, labels=labels, name=str(form.get("name", "")),
-            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels, i18n.gettext_for(c.request)), custom_labels=custom,
+            comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels, c.request), custom_labels=custom,
             where=where, now=utcnow(),
         )  # fmt: skip
         _log(c, s, "template.modify", definition, ",".join(labels))
@@ -183,6 +192,11 @@ def create_procedure(
     cover: str = Form(""),
 ) -> Response:
     review = parse_digits(definition.strip())
+    if definition.strip() and review is None:
+        message = i18n.tr(c.request, "Review template %(value)r is not a template number.")
+        raise InvalidParameterValue(
+            message % {"value": definition.strip()}, code="InvalidParameterValue.Definition"
+        )
     with c.tx() as s:
         templates.create_procedure_template(
             s, app_id=c.app_id, name=name.strip(), comment=comment, review_definition=review,
