@@ -1,6 +1,8 @@
 """CPU time of one picture through the engine, and of each of its stages alone (docs/benchmarks.md).
 
-usage: python scripts/measure_image_path.py [--rounds 5] [--pictures bench|clean]
+usage: python scripts/measure_image_path.py [--rounds 5] [--pictures bench|clean] [--skip-engine] [--skip-stages]
+
+Two commits side by side (the same load for both): run the script from each checkout at the same time.
 
 * the engine: ``Engine.moderate_image`` with the image preset (Porn, Terror, Polity) and with every label, after
   a warm-up round: CPU seconds of the process per call (``time.process_time``: every thread of the call) and
@@ -94,13 +96,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pictures", choices=("bench", "clean"), default="bench")
     parser.add_argument("--skip-engine", action="store_true")
+    parser.add_argument("--skip-stages", action="store_true")
     args = parser.parse_args()
     config = EngineConfig(models_dir=ROOT / "data" / "models")
     files = chosen(args.pictures)
     print(f"{len(files)} pictures ({args.pictures})")
     if not args.skip_engine:
         engine_figures(config, files, args.rounds)
-    stage_figures(config, files)
+    if not args.skip_stages:
+        stage_figures(config, files)
 
 
 if __name__ == "__main__":
