@@ -182,10 +182,14 @@ def test_model_sessions_sleep_between_runs(engine: Engine):
         "ocr det": ocr._det_session,
         "ocr rec": ocr._rec.session.session,
     }
+    # the thread budget: the four picture models run side by side on one thread each, OCR on the config's
+    side_by_side = {"nsfw", "terror", "safety", "drawn"}
     for name, session in sessions.items():
         options = session.get_session_options()
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0", name
-        assert options.intra_op_num_threads == engine.config.threads, name
+        expected = engine.config.picture_model_threads if name in side_by_side else engine.config.threads
+        assert options.intra_op_num_threads == expected, name
+    assert engine.config.picture_model_threads == 1 < engine.config.threads
 
 
 def test_captions_give_ocr_segments_at_their_times(text_video):

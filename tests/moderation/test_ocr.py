@@ -264,6 +264,41 @@ def test_screen_marks_every_line_in_a_small_share_of_the_frame(reader: OcrReader
     assert reader.text_regions(frame[:360, :480]) is None  # small frames are read whole
 
 
+def small_picture(size: int, *, width: int = 640, height: int = 360) -> np.ndarray:
+    """A busy picture with two short captions of ``size`` px type, one at the bottom, one in a corner."""
+    background = np.random.default_rng(3).integers(40, 200, (height, width, 3), dtype=np.uint8)
+    picture = Image.fromarray(background)
+    draw = ImageDraw.Draw(picture)
+    face = font("latin", size)
+    for text, at in (("BUY COCAINE ONLINE NOW", (24, height - 60)), ("free porn videos", (width // 2, 24))):
+        left, top, right, bottom = draw.textbbox(at, text, font=face)
+        draw.rectangle((left - 6, top - 6, right + 6, bottom + 6), fill=(10, 10, 10))
+        draw.text(at, text, font=face, fill=(255, 255, 255))
+    return np.asarray(picture)
+
+
+@pytest.mark.parametrize("size", [8, 12, 24])
+def test_a_picture_is_screened_first_and_its_lines_are_all_found(reader: OcrReader, size: int) -> None:
+    # a picture's gate reads det only where the half-size screen sees text, from the first frame on; down to
+    # 8 px type it finds the lines a full-size det finds, in the same places
+    image = small_picture(size)
+    regions = reader.text_regions(image, picture=True)
+    assert regions is not None
+    assert sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions) < 0.35 * 640 * 360
+    full = reader.read(image).lines
+    screened = ChangeGate(reader, pictures=True).read(Frame(image, 0.0, 0)).lines
+    assert len(full) == len(screened) == 2
+    for line in full:
+        assert any(near(line.box, other.box) for other in screened), (line, screened)
+    assert any(squash(line.text) == "buycocaineonlinenow" for line in screened), screened
+
+
+def test_a_small_picture_is_screened_where_a_video_frame_would_not_be(reader: OcrReader) -> None:
+    image = small_picture(12, width=480, height=270)
+    assert reader.text_regions(image) is None  # a video frame this small: det reads it whole
+    assert reader.text_regions(image, picture=True) is not None
+
+
 def test_gate_on_a_moving_picture_reads_what_reading_every_frame_reads(reader: OcrReader) -> None:
     caption, clock = font("latin", 48), font("latin", 14)
     captions = ["QUARTERLY REVIEW", "QUARTERLY REVIEW", "I WILL KILL YOU", "I WILL KILL YOU", "加微信abc123"]

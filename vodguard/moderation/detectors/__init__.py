@@ -72,7 +72,9 @@ DETECTORS: dict[str, DetectorSpec] = {
     "nsfw": DetectorSpec(
         "vodguard.moderation.detectors.nsfw:NsfwDetector",
         "frames",
-        lambda cls, config, tiled, load: cls(config.nudenet_path, tiles=tiled, threads=config.threads),
+        lambda cls, config, tiled, load: cls(
+            config.nudenet_path, tiles=tiled, threads=config.picture_model_threads
+        ),
         tiles=True,
     ),
     "terror": DetectorSpec(
@@ -85,13 +87,13 @@ DETECTORS: dict[str, DetectorSpec] = {
     "safety": DetectorSpec(
         "vodguard.moderation.detectors.safety:SafetyDetector",
         "frames",
-        lambda cls, config, tiled, load: cls(config.safety_model_path, threads=config.threads),
+        lambda cls, config, tiled, load: cls(config.safety_model_path, threads=config.picture_model_threads),
     ),
     # nsfwjs's MobileNetV2 (converted, shipped next to its module): drawn porn, and a third Porn opinion
     "drawn": DetectorSpec(
         "vodguard.moderation.detectors.drawn:DrawnDetector",
         "frames",
-        lambda cls, config, tiled, load: cls(config.drawn_model_path, threads=config.threads),
+        lambda cls, config, tiled, load: cls(config.drawn_model_path, threads=config.picture_model_threads),
     ),
     "ocr": DetectorSpec("vodguard.moderation.detectors.ocr:OcrDetector", "ocr", _ocr, reads_text=True),
     "asr": DetectorSpec(

@@ -43,13 +43,13 @@ class TextFrameDetector(FrameDetector, Protocol):
 
     ``moderate`` stands in for the detector's own text moderator (the engine passes one that also reads the
     template's custom labels). ``session`` reads the frames of one file in batches and may keep state from batch
-    to batch; a session belongs to one thread.
+    to batch; a session belongs to one thread. ``pictures``: the file is a picture, not a video.
     """
 
     def __call__(self, frames: Sequence[Frame], *, moderate: ModerateText | None = None) -> list[Finding]: ...
 
     def session(
-        self, *, moderate: ModerateText | None = None
+        self, *, moderate: ModerateText | None = None, pictures: bool = False
     ) -> Callable[[Sequence[Frame]], list[Finding]]: ...
 
 

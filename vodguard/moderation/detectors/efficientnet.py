@@ -339,7 +339,7 @@ class EfficientNetLite0:
 
         self.path = ensure_onnx(config)
         self._session = ort.InferenceSession(
-            str(self.path), session_options(config.threads), providers=["CPUExecutionProvider"]
+            str(self.path), session_options(config.picture_model_threads), providers=["CPUExecutionProvider"]
         )
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

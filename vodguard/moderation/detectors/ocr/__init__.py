@@ -56,11 +56,11 @@ class OcrDetector:
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
 
-    def session(self, *, moderate: ModerateText | None = None) -> OcrSession:
+    def session(self, *, moderate: ModerateText | None = None, pictures: bool = False) -> OcrSession:
         """A reader for the frames of one file, in batches, that remembers what it has read. ``moderate`` stands
         in for the detector's text moderator in this session (the engine passes one that also reads the
-        template's custom labels)."""
-        return OcrSession(self._reader, moderate or self._moderate, gate=self._gate)
+        template's custom labels); ``pictures``: the frames are a picture's, not a video's (``ChangeGate``)."""
+        return OcrSession(self._reader, moderate or self._moderate, gate=self._gate, pictures=pictures)
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
         """The lines of every frame, in order; with the gate on, only what changed is read again."""
@@ -74,10 +74,12 @@ class OcrDetector:
 class OcrSession:
     """The state of reading one file: its change gate and the verdicts on text already moderated."""
 
-    def __init__(self, reader: OcrReader, text_moderator: ModerateText, *, gate: bool = True) -> None:
+    def __init__(
+        self, reader: OcrReader, text_moderator: ModerateText, *, gate: bool = True, pictures: bool = False
+    ) -> None:
         self._reader = reader
         self._moderate = text_moderator
-        self._gate = ChangeGate(reader) if gate else None
+        self._gate = ChangeGate(reader, pictures=pictures) if gate else None
         self._verdicts: dict[str, list[TextHit]] = {}  # a caption stays on many frames: moderate it once
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:

@@ -138,13 +138,18 @@ class ChangeGate:
        says where det should look; every ``_FULL_EVERY``-th such frame, and the first, det reads it all.
     3. A detected line whose box and pixels match a line read before keeps its text; the others go to
        rec in one batch.
+
+    ``pictures``: the frames are a picture or an animation's frames (ReviewImage), not a video's. Then the
+    first frame too goes through the screen, at the picture's scale: a picture is most often one frame, which
+    a full-size det would read whole even when it shows no text at all.
     One gate per sequence: it holds the state of one call, never shared between threads.
     """
 
-    def __init__(self, reader: OcrReader, *, screen: bool = True) -> None:
+    def __init__(self, reader: OcrReader, *, screen: bool = True, pictures: bool = False) -> None:
         self._reader = reader
         self._seen: _Seen | None = None
         self._screen = screen
+        self._pictures = pictures
         self._screened = 0  # whole-frame changes read through the screen since the last full-size read
 
     def read(self, frame: Frame) -> FrameText:
@@ -191,10 +196,10 @@ class ChangeGate:
         h, w = image.shape[:2]
         if region != (0, 0, w, h) or not self._screen:
             return [region]
-        if first or self._screened >= _FULL_EVERY - 1:
+        if (first and not self._pictures) or self._screened >= _FULL_EVERY - 1:
             self._screened = 0
             return [region]
-        regions = self._reader.text_regions(image)
+        regions = self._reader.text_regions(image, picture=self._pictures)
         if regions is None:
             return [region]
         self._screened += 1
