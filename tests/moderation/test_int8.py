@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import FIXTURES, fixture_path
+from tests.paths import FIXTURES, fixture_path, fixture_truth
 from vodguard.moderation.config import EngineConfig, Limits
 from vodguard.moderation.detectors import build
 from vodguard.moderation.detectors.int8 import KEPT, MODELS, ensure_int8, fp32_source, int8_models
@@ -40,6 +40,9 @@ PICTURES = [
     )
 ] + [FIXTURES / "images" / "text.png"]
 DETECTORS = ("nsfw:tiled", "terror:tiled", "safety", "drawn")
+DETECTOR_OF = {"nudenet": "nsfw:tiled", "efficientnet": "terror:tiled", "safety": "safety", "nsfwjs": "drawn"}
+# the picture models whose int8 form the engine runs: their decisions are compared with fp32's
+KEPT_DETECTORS = [DETECTOR_OF[m] for m in sorted(KEPT) if m in DETECTOR_OF]
 STRONG = 0.5  # a score from which a signal is compared
 TOLERANCE = (
     0.1  # how far such a score may move between fp32 and int8 (measured: docs/benchmarks.md, "int8 models")
@@ -97,7 +100,9 @@ def test_each_model_builds_once_and_keeps_its_interface(configs: dict[bool, Engi
         assert [o.name for o in int8.get_outputs()] == [o.name for o in fp32.get_outputs()]
         # QDQ: the weights are int8 now
         assert any(n.op_type == "QLinearConv" or "Quantize" in n.op_type for n in _nodes(built))
-        assert fp32.get_modelmeta().custom_metadata_map == int8.get_modelmeta().custom_metadata_map
+        # what the model says of itself (the rec model's characters) is still there
+        meta = int8.get_modelmeta().custom_metadata_map
+        assert fp32.get_modelmeta().custom_metadata_map.items() <= meta.items()
 
 
 def _nodes(path: Path) -> list[object]:
@@ -125,7 +130,7 @@ def _signals(name: str, detector: object, batch: list[Frame]) -> dict[str, float
     return {str(i): float(p) for i, p in enumerate(probs)}
 
 
-@pytest.mark.parametrize("name", DETECTORS)
+@pytest.mark.parametrize("name", KEPT_DETECTORS)
 def test_picture_models_see_what_fp32_sees(
     name: str, configs: dict[bool, EngineConfig], frames: dict[str, list[Frame]]
 ) -> None:
@@ -142,6 +147,7 @@ def test_picture_models_see_what_fp32_sees(
     assert strong >= 3  # the pictures hold real signals for every model, or this test would prove nothing
 
 
+@pytest.mark.skipif(not KEPT_DETECTORS, reason="no picture model runs in int8 (detectors/int8.KEPT)")
 def test_the_picture_path_decides_as_fp32(
     configs: dict[bool, EngineConfig], frames: dict[str, list[Frame]]
 ) -> None:
@@ -157,6 +163,7 @@ def test_the_picture_path_decides_as_fp32(
     assert decisions[True] == decisions[False]
 
 
+@pytest.mark.skipif(not KEPT & {"ocr_det", "ocr_rec"}, reason="OCR runs in fp32 (detectors/int8.KEPT)")
 def test_ocr_reads_the_same_text(configs: dict[bool, EngineConfig], frames: dict[str, list[Frame]]) -> None:
     texts = {}
     for flag, config in configs.items():
@@ -165,5 +172,16 @@ def test_ocr_reads_the_same_text(configs: dict[bool, EngineConfig], frames: dict
             picture: [line.text for page in detector.read_frames(batch) for line in page.lines]  # type: ignore[attr-defined]
             for picture, batch in frames.items()
         }
-    assert texts[True] == texts[False]
-    assert any("porn" in line.lower() or "微信" in line for line in texts[True]["text.png"])
+    for picture, lines in texts[False].items():
+        # Lines with letters are what gets moderated, and they must read the same. A line of digits (the benchmark
+        # frame's running clock) may gain or lose a digit where det draws its box a pixel wider: measured once,
+        # "00:00:12.52000" read as "00:00:12.520020"; the text moderator skips text without letters.
+        assert [t for t in texts[True][picture] if _has_letters(t)] == [
+            t for t in lines if _has_letters(t)
+        ], picture
+    truth = [line["text"] for line in fixture_truth("images/text_image.json")["text"]]
+    assert [t.replace(" ", "") for t in texts[True]["text.png"]] == [t.replace(" ", "") for t in truth]
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)

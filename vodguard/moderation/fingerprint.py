@@ -80,8 +80,8 @@ def engine_fingerprint(config: EngineConfig) -> str:
             config.dedupe_hamming,
         ],
         "video_tiles": config.video_tiles,
-        # which models run in int8 (the files themselves are in the code digest)
-        "int8": sorted(int8_models(config)),
+        # the setting, and which models it makes run in int8 (their ranges are in the code digest)
+        "int8": [config.int8_models, sorted(int8_models(config))],
         # a file over a lowered limit must be refused, not replayed
         "limits": dataclasses.asdict(config.limits),
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],
