@@ -1,6 +1,7 @@
-"""The int8 picture and OCR models (``detectors/int8``): built from the shipped ranges, loaded by default, and
-giving the decisions of their fp32 originals on committed pictures, including the clean pictures that came
-closest to a false alarm (docs/quality.md §6) and the text picture.
+"""The int8 picture and OCR models (``detectors/int8``): each builds from its shipped ranges and keeps its model's
+interface; the kept ones (today the OCR det model) run by default and give the decisions of their fp32 originals
+on committed pictures, including the clean pictures that came closest to a false alarm (docs/quality.md §6) and
+the text picture. The picture-model comparisons run for a picture model once it is kept.
 
 Each comparison runs the same detector twice, once per ``int8_models`` setting, so a quantized model that lost
 its way (a wrong range, a dropped character list, a broken graph) fails here.
@@ -44,9 +45,8 @@ DETECTOR_OF = {"nudenet": "nsfw:tiled", "efficientnet": "terror:tiled", "safety"
 # the picture models whose int8 form the engine runs: their decisions are compared with fp32's
 KEPT_DETECTORS = [DETECTOR_OF[m] for m in sorted(KEPT) if m in DETECTOR_OF]
 STRONG = 0.5  # a score from which a signal is compared
-TOLERANCE = (
-    0.1  # how far such a score may move between fp32 and int8 (measured: docs/benchmarks.md, "int8 models")
-)
+# how far such a score may move between fp32 and int8 (measured: docs/benchmarks.md, "int8 models")
+TOLERANCE = 0.1
 
 
 def _no_text(text: str) -> list[object]:
