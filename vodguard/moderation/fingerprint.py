@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.detectors.int8 import int8_models
 
 __all__ = ["engine_fingerprint"]
 
@@ -40,11 +41,12 @@ _MODEL_PACKAGES = (
 
 @functools.cache
 def _code_digest() -> str:
-    """A digest of the engine's code and data files as installed (word lists, the Chinese abuse model...)."""
+    """A digest of the engine's code and data files as installed (word lists, the Chinese abuse model, the
+    shipped ONNX models...)."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".txt", ".npz", ".json"):
+        if path.is_file() and path.suffix in (".py", ".txt", ".npz", ".json", ".onnx"):
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     for name in _MODEL_PACKAGES:
@@ -78,6 +80,8 @@ def engine_fingerprint(config: EngineConfig) -> str:
             config.dedupe_hamming,
         ],
         "video_tiles": config.video_tiles,
+        # the setting, and which models it makes run in int8 (their ranges are in the code digest)
+        "int8": [config.int8_models, sorted(int8_models(config))],
         # a file over a lowered limit must be refused, not replayed
         "limits": dataclasses.asdict(config.limits),
         "asr": [config.asr_model, _file_stamp(config.asr_model_path), config.asr_language],

@@ -17,6 +17,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         frame_interval=settings.frame_interval,
         ocr_interval=settings.ocr_interval,
         video_tiles=settings.video_tiles,
+        int8_models=settings.int8_models,
         asr_model=settings.asr_model,
         asr_model_path=settings.asr_model_path,
         asr_language=settings.asr_language,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.detectors.int8 import int8_weights
 
 if TYPE_CHECKING:
     from vodguard.moderation.detectors.ocr import OcrDetector
@@ -60,8 +61,8 @@ def _ocr(cls: type[OcrDetector], config: EngineConfig, tiled: bool, load: Load) 
 
     reader = OcrReader(
         threads=config.threads,
-        det_model=config.ocr_det_model_path,
-        rec_model=config.ocr_rec_model_path,
+        det_model=config.ocr_det_model_path or int8_weights("ocr_det", config),
+        rec_model=config.ocr_rec_model_path or int8_weights("ocr_rec", config),
         rec_keys=config.ocr_rec_keys_path,
     )
     return cls(load("text"), reader)
@@ -73,27 +74,35 @@ DETECTORS: dict[str, DetectorSpec] = {
         "vodguard.moderation.detectors.nsfw:NsfwDetector",
         "frames",
         lambda cls, config, tiled, load: cls(
-            config.nudenet_path, tiles=tiled, threads=config.picture_model_threads
+            config.nudenet_path or int8_weights("nudenet", config),
+            tiles=tiled,
+            threads=config.picture_model_threads,
         ),
         tiles=True,
     ),
     "terror": DetectorSpec(
         "vodguard.moderation.detectors.terror:TerrorDetector",
         "frames",
-        lambda cls, config, tiled, load: cls(config, tiles=tiled),
+        lambda cls, config, tiled, load: cls(
+            config, tiles=tiled, weights=int8_weights("efficientnet", config)
+        ),
         tiles=True,
     ),
     # a second picture model for the same labels: NSFL as Terror/Gore, NSFW as a review-only Porn opinion
     "safety": DetectorSpec(
         "vodguard.moderation.detectors.safety:SafetyDetector",
         "frames",
-        lambda cls, config, tiled, load: cls(config.safety_model_path, threads=config.picture_model_threads),
+        lambda cls, config, tiled, load: cls(
+            config.safety_model_path or int8_weights("safety", config), threads=config.picture_model_threads
+        ),
     ),
     # nsfwjs's MobileNetV2 (converted, shipped next to its module): drawn porn, and a third Porn opinion
     "drawn": DetectorSpec(
         "vodguard.moderation.detectors.drawn:DrawnDetector",
         "frames",
-        lambda cls, config, tiled, load: cls(config.drawn_model_path, threads=config.picture_model_threads),
+        lambda cls, config, tiled, load: cls(
+            config.drawn_model_path or int8_weights("nsfwjs", config), threads=config.picture_model_threads
+        ),
     ),
     "ocr": DetectorSpec("vodguard.moderation.detectors.ocr:OcrDetector", "ocr", _ocr, reads_text=True),
     "asr": DetectorSpec(

@@ -334,10 +334,11 @@ def to_input(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 class EfficientNetLite0:
     """The converted network on onnxruntime; thread-safe, load once per process."""
 
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig, *, path: Path | None = None) -> None:
+        """``path``: an ONNX file of this network to run (its int8 form) instead of ``ensure_onnx(config)``."""
         import onnxruntime as ort
 
-        self.path = ensure_onnx(config)
+        self.path = path or ensure_onnx(config)
         self._session = ort.InferenceSession(
             str(self.path), session_options(config.picture_model_threads), providers=["CPUExecutionProvider"]
         )

@@ -16,6 +16,7 @@ central square scored 51.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -68,9 +69,15 @@ class TerrorDetector:
     labels = frozenset({"Terror"})
 
     def __init__(
-        self, config: EngineConfig, *, tiles: bool = True, min_confidence: float = MIN_CONFIDENCE
+        self,
+        config: EngineConfig,
+        *,
+        tiles: bool = True,
+        min_confidence: float = MIN_CONFIDENCE,
+        weights: Path | None = None,
     ) -> None:
-        self._model = EfficientNetLite0(config)
+        """``weights``: an ONNX file of the network to run instead of the one converted for ``config``."""
+        self._model = EfficientNetLite0(config, path=weights)
         self._tiles = tiles
         self._min_confidence = min_confidence
 
