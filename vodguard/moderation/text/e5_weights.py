@@ -230,6 +230,8 @@ def _parse(data: bytes) -> E5Weights:
         eos=eos,
         pad=pad,
         unk=unk,
-        word=q4("emb.word", vocabulary, hidden).copy(),  # a copy, so the rest of the file's bytes can be freed
+        word=q4(
+            "emb.word", vocabulary, hidden
+        ).copy(),  # a copy, so the rest of the file's bytes can be freed
         tensors=tensors,
     )
