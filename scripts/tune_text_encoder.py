@@ -32,7 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from vodguard.evaluation.textsplit import load_textset  # noqa: E402
 from vodguard.moderation.text.e5_weights import LAYER_MATRICES, LAYER_VECTORS, E5Tokenizer, read_e5_file  # noqa: E402
-from vodguard.moderation.text.intent_model import MAX_TOKENS, default_e5_path, default_tuned_path  # noqa: E402
+from vodguard.moderation.text.intent_model import (  # noqa: E402
+    MAX_TOKENS,
+    default_e5_path,
+    default_tuned_path,
+    embed,
+    run_layers,
+)
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 SEED = 20261204
@@ -97,12 +103,9 @@ def build(torch, base, tuned_from: int):  # type: ignore[no-untyped-def]
 
 
 def frozen_states(base, rows: list[list[int]], tuned_from: int, pad_id: int) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
-    """The output of the frozen layers for each token list, in numpy (the run-time code path, batched)."""
-    from vodguard.moderation.text.intent_model import _layer_norm
-
+    """The output of the frozen layers for each token list, by the run-time code (batched; the base weights)."""
     out: list[np.ndarray] = [np.empty(0)] * len(rows)
     order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
-    w = base.tensors
     for start in range(0, len(order), 64):
         chunk = order[start : start + 64]
         t = max(len(rows[i]) for i in chunk)
@@ -111,41 +114,10 @@ def frozen_states(base, rows: list[list[int]], tuned_from: int, pad_id: int) -> 
         for j, i in enumerate(chunk):
             ids[j, : len(rows[i])] = rows[i]
             mask[j, : len(rows[i])] = 1.0
-        x = _layer_norm(
-            base.embed(ids) + w["emb.pos"][:t] + w["emb.type"], w["emb.ln.w"], w["emb.ln.b"], base.eps
-        )
-        x = _run_layers(base, x, mask, range(tuned_from))
+        x = run_layers(base, base.tensors, embed(base, ids), mask, range(tuned_from))
         for j, i in enumerate(chunk):
             out[i] = x[j, : len(rows[i])].astype(np.float32)
     return out
-
-
-def _run_layers(base, x: np.ndarray, mask: np.ndarray, layers: range) -> np.ndarray:  # type: ignore[no-untyped-def]
-    from scipy.special import erf
-
-    from vodguard.moderation.text.intent_model import _layer_norm
-
-    w, (n, t, h) = base.tensors, x.shape
-    width = h // base.heads
-    pad = ((1.0 - mask) * -1e9)[:, None, None, :]
-    for layer in layers:
-        p = f"l{layer}."
-
-        def per_head(y: np.ndarray) -> np.ndarray:
-            return y.reshape(n, t, base.heads, width).transpose(0, 2, 1, 3)
-
-        q, k, v = (per_head(x @ w[p + f"{m}.w"].T + w[p + f"{m}.b"]) for m in "qkv")
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + pad
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        scores /= scores.sum(-1, keepdims=True)
-        context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, h)
-        x = _layer_norm(
-            x + context @ w[p + "ao.w"].T + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
-        )
-        inner = x @ w[p + "fi.w"].T + w[p + "fi.b"]
-        inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))
-        x = _layer_norm(x + inner @ w[p + "fo.w"].T + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps)
-    return x
 
 
 def cold_sample(path: Path, count: int) -> list[dict[str, object]]:

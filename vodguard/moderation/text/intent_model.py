@@ -144,34 +144,45 @@ class TunedIntentModel(CachedRows):
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(texts, labels) probabilities for padded token ids; ``mask`` is 1 on real tokens."""
-        w, base = self._w, self._base
-        n, t = ids.shape
-        heads, width = base.heads, base.hidden // base.heads
-        x = base.embed(ids) + w["emb.pos"][:t] + w["emb.type"]
-        x = _layer_norm(x, w["emb.ln.w"], w["emb.ln.b"], base.eps)
-        pad = ((1.0 - mask) * -1e9)[:, None, None, :]  # no token attends to padding
-
-        def per_head(y: np.ndarray) -> np.ndarray:
-            return y.reshape(n, t, heads, width).transpose(0, 2, 1, 3)
-
-        for layer in range(base.layers):
-            p = f"l{layer}."
-            q = per_head(x @ w[p + "q.w"].T + w[p + "q.b"])
-            k = per_head(x @ w[p + "k.w"].T + w[p + "k.b"])
-            v = per_head(x @ w[p + "v.w"].T + w[p + "v.b"])
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + pad
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, base.hidden)
-            x = _layer_norm(
-                x + context @ w[p + "ao.w"].T + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
-            )
-            inner = x @ w[p + "fi.w"].T + w[p + "fi.b"]
-            inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))  # BERT's exact GELU, as trained
-            x = _layer_norm(
-                x + inner @ w[p + "fo.w"].T + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps
-            )
+        x = run_layers(self._base, self._w, embed(self._base, ids), mask, range(self._base.layers))
         pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)  # E5's mean over real tokens
-        logits = pooled @ w["head.w"] + w["head.b"]
+        logits = pooled @ self._w["head.w"] + self._w["head.b"]
         probabilities: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return probabilities
+
+
+def embed(base: E5Weights, ids: np.ndarray) -> np.ndarray:
+    """The transformer's input for padded token ids: word, position and type embeddings, normalised."""
+    w = base.tensors
+    x = base.embed(ids) + w["emb.pos"][: ids.shape[1]] + w["emb.type"]
+    return _layer_norm(x, w["emb.ln.w"], w["emb.ln.b"], base.eps)
+
+
+def run_layers(
+    base: E5Weights, w: dict[str, np.ndarray], x: np.ndarray, mask: np.ndarray, layers: range
+) -> np.ndarray:
+    """``layers`` of the transformer, weights ``w`` (``l<i>.<name>``), over ``x`` (texts, tokens, hidden);
+    ``scripts/tune_text_encoder.py`` runs the frozen ones with the same code."""
+    n, t, _ = x.shape
+    heads, width = base.heads, base.hidden // base.heads
+    pad = ((1.0 - mask) * -1e9)[:, None, None, :]  # no token attends to padding
+
+    def per_head(y: np.ndarray) -> np.ndarray:
+        return y.reshape(n, t, heads, width).transpose(0, 2, 1, 3)
+
+    for layer in layers:
+        p = f"l{layer}."
+        q = per_head(x @ w[p + "q.w"].T + w[p + "q.b"])
+        k = per_head(x @ w[p + "k.w"].T + w[p + "k.b"])
+        v = per_head(x @ w[p + "v.w"].T + w[p + "v.b"])
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + pad
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores /= scores.sum(-1, keepdims=True)
+        context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, base.hidden)
+        x = _layer_norm(
+            x + context @ w[p + "ao.w"].T + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
+        )
+        inner = x @ w[p + "fi.w"].T + w[p + "fi.b"]
+        inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))  # BERT's exact GELU, as trained
+        x = _layer_norm(x + inner @ w[p + "fo.w"].T + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps)
+    return x
