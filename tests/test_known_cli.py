@@ -42,10 +42,11 @@ def listed(data: Path) -> list[dict]:
 def test_known_add_then_review_blocks_a_copy(tmp_path, clips):
     original, watermarked, mirrored = clips
     data = tmp_path / "D"
-    # no data directory: review consults no bank, and creates none
+    # no data directory: review consults no bank, and creates none (the engine may cache built models under
+    # models/, as it caches the converted EfficientNet and the int8 OCR detector; that is not a bank)
     before = vodguard("review", watermarked, "--labels", "Porn", "--json", "--data-dir", data)
     assert before.returncode == 0 and json.loads(before.stdout)["Suggestion"] == "pass", before.stderr
-    assert not data.exists()
+    assert not data.exists() or {p.name for p in data.iterdir()} <= {"models"}
 
     added = vodguard("known", "add", original, "--label", "Porn", "--reason", "leak", "--data-dir", data)
     assert added.returncode == 0, added.stderr
