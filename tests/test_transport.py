@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -151,16 +152,21 @@ def test_request_rate_limit(tmp_path):
     running = start_server(tmp_path, background=False, request_rate_per_app=3)
     try:
         keys = running.new_key()
-        client = vod_client(running, keys.secret_id, keys.secret_key)
-        codes = []
-        for _ in range(8):
+
+        def call(_: int) -> str:
             try:
-                describe_templates(client)
-                codes.append("ok")
+                describe_templates(vod_client(running, keys.secret_id, keys.secret_key))
+                return "ok"
             except TencentCloudSDKException as exc:
-                codes.append(exc.get_code())
-        assert codes.count("ok") <= 3
+                return str(exc.get_code())
+
+        # all eight at once, so that they land within about one second however slow the machine (one after another,
+        # a loaded machine spread them over three seconds, and each second let three through)
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(call, range(8)))
         assert "RequestLimitExceeded" in codes
+        # three a second: a sliding second in memory, a wall-clock second in Redis, which a burst may straddle
+        assert codes.count("ok") <= 6
     finally:
         running.stop()
 
