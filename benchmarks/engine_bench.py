@@ -102,26 +102,17 @@ def images(config: EngineConfig, notes: list[str], rounds: int = 5) -> list[Figu
                 seconds.append(time.perf_counter() - start)
                 # every thread of the call, and only this process: other jobs on the machine barely move it
                 cpu.append(time.process_time() - started_cpu)
-        for q in (50, 95):
-            figures.append(
-                Figure(
-                    f"engine.image.{key}.p{q}",
-                    f"Engine image latency p{q}, {name}",
-                    percentile(seconds, q) * 1000,
-                    "ms",
-                    better="lower",
+        for samples, suffix, what in ((seconds, "", "latency"), (cpu, ".cpu", "CPU time")):
+            for q in (50, 95):
+                figures.append(
+                    Figure(
+                        f"engine.image.{key}{suffix}.p{q}",
+                        f"Engine image {what} p{q}, {name}",
+                        percentile(samples, q) * 1000,
+                        "ms",
+                        better="lower",
+                    )
                 )
-            )
-        for q in (50, 95):
-            figures.append(
-                Figure(
-                    f"engine.image.{key}.cpu.p{q}",
-                    f"Engine image CPU time p{q}, {name}",
-                    percentile(cpu, q) * 1000,
-                    "ms",
-                    better="lower",
-                )
-            )
     notes.append(
         f"Engine images: {len(files)} pictures × {rounds} rounds per template, after one warm-up round "
         f"({', '.join(p.name for p in files)}); load average {before} before, {load()} after."

@@ -38,6 +38,15 @@ def server(tmp_path_factory):
     running.stop()
 
 
+def sign_in_with_key(page, base: str, keys) -> None:
+    """Sign in to the console with a key pair; lands on the queue."""
+    page.goto(f"{base}/console/login")
+    page.fill("input[name=secret_id]", keys.secret_id)
+    page.fill("input[name=secret_key]", keys.secret_key)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{base}/console/queue")
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:

@@ -17,7 +17,11 @@ from tests.conftest import vod_client
 from tests.sdk import wait_finished
 from tests.server import start_server
 from tests.test_console import TEXT_IMAGE, Console, basic_upload
-from tests.test_console_browser import browser, shots  # noqa: F401 - fixtures shared with the first browser test
+from tests.test_console_browser import (  # noqa: F401 - fixtures shared with the first browser test
+    browser,
+    shots,
+    sign_in_with_key,
+)
 
 PASSWORD = "mia's long password"
 
@@ -46,14 +50,6 @@ def queued_image(server, keys) -> str:
         == "review"
     )
     return file_id
-
-
-def sign_in_with_key(page, base: str, keys) -> None:
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=secret_id]", keys.secret_id)
-    page.fill("input[name=secret_key]", keys.secret_key)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{base}/console/queue")
 
 
 def test_an_admin_makes_a_moderator_whose_decision_the_audit_log_names(server, browser, shots):  # noqa: F811

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import vod_client
 from tests.known_media import PHOTOS
 from tests.test_console import basic_upload
+from tests.test_console_browser import sign_in_with_key
 
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip(
@@ -33,11 +34,7 @@ def test_a_moderator_adds_and_removes_known_content(server, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.set_default_timeout(20_000)
-            page.goto(f"{server.url}/console/login")
-            page.fill("input[name=secret_id]", keys.secret_id)
-            page.fill("input[name=secret_key]", keys.secret_key)
-            page.click("button:has-text('Sign in')")
-            page.wait_for_url(f"{server.url}/console/queue")
+            sign_in_with_key(page, server.url, keys)
 
             page.click("nav a:has-text('Known')")
             page.wait_for_url(f"{server.url}/console/known")
