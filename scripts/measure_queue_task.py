@@ -10,9 +10,10 @@ The queue benchmark's setting (``benchmarks/api_bench.py``): the test server wit
   of this thread alone (the claim, the job, the bank lookup, feeding the lanes, the evidence, the result write
   and the event: everything the worker does around the models);
 * the engine alone: ``Engine.moderate_media`` on the same clip and template, CPU seconds per call;
-* the engine's threads: the wall seconds its stages were busy, added up, over the call's wall seconds. Above
-  2, one task already has more work ready than a 2-core machine can run, so a second worker thread has no idle
-  core to use;
+* the engine's threads: the wall seconds its stages were busy (running, or ready and waiting for a core),
+  added up, over the call's wall seconds: how many threads of one task have work at once. Read it with the
+  CPU a task and the tasks per minute: on 2 cores, a task whose threads keep both cores busy leaves a second
+  worker thread nothing to use;
 * worker threads: ``--tasks`` tasks drained by 1, 2 and 4 worker threads of ``Background`` (as in the
   benchmark, but waiting on the task rows rather than on the SDK, whose polling costs CPU of its own): CPU
   seconds of the process per task. The same CPU a task at every thread count means the threads share the
