@@ -273,6 +273,10 @@ def refused_forms(populated: Populated) -> list[tuple[str, list[tuple[str, str]]
         ("/console/media/424242/review", [("definition", "10")]),
         (f"/console/media/{seen}/review", [("definition", "999999")]),
         (f"/console/media/{seen}/review", [("definition", "10"), ("priority", "11")]),
+        (f"/console/media/{seen}/review", [("definition", "10"), ("priority", "high")]),  # a typed number field
+        (f"/console/media/{seen}/review", [("definition", "ten")]),
+        (f"/console/media/{seen}/review", [("definition", str(2**63))]),
+        ("/console/settings/templates/abc", [("labels", "Ad")]),
         ("/console/media/424242/delete", []),
         (f"/console/media/{seen}/decision", [("decision", "maybe")]),
         (f"/console/media/{seen}/decision", [("decision", "block"), ("reason", "x" * 513)]),
@@ -316,7 +320,8 @@ def test_every_refused_form_says_why_in_chinese(populated):
             left = english_words(answer.text) - typed
         assert not left, f"{path} {form}: English left in the refusal: {sorted(left)}"
     for path in ("/console/tasks?token=garbage", "/console/audit?action=nope&date_from=x", "/console/library?label=Nope",
-                 "/console/library?date_to=x", "/console/media/424242", "/console/evidence/nope/x.jpg"):  # fmt: skip
+                 "/console/library?date_to=x", "/console/media/424242", "/console/evidence/nope/x.jpg",
+                 "/console/library?page=two", "/console/audit?page=0"):  # fmt: skip
         answer = zh.get(path)
         refusal = re.search(r'class="(?:flash flash-error|error-text)">([^<]+)<', answer.text)
         assert refusal and answer.status_code in (200, 400, 404), (path, answer.status_code)
