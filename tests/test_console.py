@@ -220,6 +220,10 @@ def test_revoking_the_sessions_key_signs_out_and_the_sdk_refuses_it(server):
     new_key = re.search(r'id="new-secret-key">([^<]+)<', created.text).group(1)
     fresh = vod_client(server, new_id, new_key)
     assert fresh.call_json("DescribeAppSettings", {})["Response"]["SubAppId"] == keys.sub_app_id
+    # the confirmation of the session's own key says that it signs out; the other key's does not
+    confirms = dict(re.findall(r'/console/settings/keys/(\w+)/revoke" data-confirm="([^"]+)"', created.text))
+    assert "you will be signed out" in confirms[keys.secret_id]
+    assert "signed out" not in confirms[new_id] and "stop working at once" in confirms[new_id]
     revoked = console.post(f"/console/settings/keys/{keys.secret_id}/revoke")
     assert revoked.status_code == 303
     assert console.get("/console/settings").status_code == 303
@@ -389,6 +393,8 @@ def test_a_failed_task_says_why_in_plain_words(server, keys_a, vod_a, reviewed):
     )
     row = console.get("/console/tasks", file_id=broken).text
     assert ">SourceFileError<" in row and "could not be read as media" in row
+    # its status reads as a failure, not as the wire's neutral FINISH
+    assert '<span class="pill st-failed">Failed</span>' in row and 'class="pill st-finish"' not in row
 
 
 def test_tasks_list_filters_by_status_and_shows_results(reviewed):
