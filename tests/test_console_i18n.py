@@ -176,6 +176,15 @@ def test_every_page_in_zh_cn_has_no_english_of_the_console(populated):
     assert not english_words(anonymous.get("/console/login").text)
 
 
+def test_the_library_says_a_review_is_queued_rather_than_not_reviewed(populated):
+    # the queued media's task waits for a worker (the server has none): its row says so
+    for language, words in (("en", "review queued"), ("zh-CN", "审核排队中")):
+        page = _console(populated, language).get("/console/library").text
+        row = re.search(rf'<tr data-file-id="{populated.queued}">.*?</tr>', page, re.S).group(0)
+        assert f'<span class="pill st-waiting review-queued">{words}</span>' in row, row
+        assert "not reviewed" not in row and "未审核" not in row
+
+
 def test_flash_messages_and_errors_follow_the_language(populated):
     zh = _console(populated, "zh-CN")
     assert zh.flash(zh.post("/console/settings/events", {"mode": "PULL"})) == "ok: 事件通知配置已保存。"
