@@ -1,6 +1,8 @@
-"""An app backend for vodguard in one page: the seed's whole flow from the app's side.
+"""An app backend for vodguard in one page: the whole upload, review and playback flow from the app's side.
 
-    python examples/app_backend.py --endpoint 127.0.0.1:8080 --secret-id AKID... --secret-key ... [--port 9000]
+    .venv/bin/python examples/app_backend.py --endpoint 127.0.0.1:8080 --secret-id AKID... --secret-key ... [--port 9000]
+
+(the venv's python: the tencentcloud SDK it uses comes with `make install-dev`)
 
 What it does:
 1. hands clients an upload signature (GET /signature) that runs the "review" procedure after the upload;

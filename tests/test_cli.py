@@ -100,18 +100,26 @@ def test_keys_create_list_revoke(tmp_path):
     env = {**os.environ, "VODGUARD_DATA_DIR": str(tmp_path)}
     created = vodguard("keys", "create", "--json", env=env)
     assert created.returncode == 0, created.stderr
+    assert "note:" not in created.stderr  # the first app: nothing to point at
     pair = json.loads(created.stdout)
+    # without --app a second app is made, as documented; the note says how to add a key to the existing one
+    other = vodguard("keys", "create", "--json", env=env)
+    third = json.loads(other.stdout)
+    assert third["SubAppId"] != pair["SubAppId"]
+    assert f"note: made a new app; for another key of an existing app pass --app ({pair['SubAppId']})" in (
+        other.stderr
+    )
     assert set(pair) == {"SubAppId", "SecretId", "SecretKey"}
     second = json.loads(vodguard("keys", "create", "--json", "--app", str(pair["SubAppId"]), env=env).stdout)
     assert second["SubAppId"] == pair["SubAppId"] and second["SecretId"] != pair["SecretId"]
     listed = json.loads(vodguard("keys", "list", "--json", env=env).stdout)
-    assert {k["SecretId"] for k in listed} == {pair["SecretId"], second["SecretId"]}
+    assert {k["SecretId"] for k in listed} == {pair["SecretId"], second["SecretId"], third["SecretId"]}
     assert all("SecretKey" not in k for k in listed)
     assert vodguard("keys", "revoke", pair["SecretId"], env=env).returncode == 0
     listed = {
         k["SecretId"]: k["Revoked"] for k in json.loads(vodguard("keys", "list", "--json", env=env).stdout)
     }
-    assert listed == {pair["SecretId"]: True, second["SecretId"]: False}
+    assert listed == {pair["SecretId"]: True, second["SecretId"]: False, third["SecretId"]: False}
     again = vodguard("keys", "revoke", pair["SecretId"], env=env)
     assert again.returncode == 2 and "already revoked" in again.stderr and again.stdout == ""
     missing_app = vodguard("keys", "create", "--app", "42", env=env)

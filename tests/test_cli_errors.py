@@ -4,6 +4,7 @@ examples; folders given to ``review`` are searched recursively."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import fixture_path
+from vodguard.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,11 +165,27 @@ def test_version_bare_help_and_examples_on_every_command():
     assert version.returncode == 0 and version.stdout.strip().startswith("vodguard 0.")
     bare = vodguard()
     assert bare.returncode == 0 and "examples:" in bare.stdout and "task show TASKID --wait" in bare.stdout
-    commands = [["serve"], ["worker"], ["keys"], ["keys", "create"], ["keys", "list"], ["sign-upload"],
-                ["review"], ["text"], ["eval"], ["task", "show"], ["media", "show"], ["completion"]]  # fmt: skip
-    for command in commands:
+    for command in (["review"], ["users", "add"], ["known", "export"]):  # a few through the real entry point
         shown = vodguard(*command, "--help")
         assert shown.returncode == 0 and "vodguard" in shown.stdout and "xample" in shown.stdout, command
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _commands(child, (*path, name))
+
+
+def test_every_command_and_sub_command_has_examples_and_a_help_line_per_argument():
+    commands = list(_commands(build_parser()))
+    assert len(commands) > 20  # every group and every action, `users add` and `known export` included
+    for path, parser in commands:
+        assert "examples:" in parser.format_help(), " ".join(path)
+        silent = [a.option_strings or [a.dest] for a in parser._actions
+                  if not a.help and not isinstance(a, argparse._SubParsersAction)]  # fmt: skip
+        assert silent == [], (" ".join(path), silent)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])

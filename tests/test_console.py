@@ -4,6 +4,7 @@ taken in the console as the official SDK and the playback URLs see them."""
 from __future__ import annotations
 
 import base64
+import html
 import re
 from pathlib import Path
 
@@ -219,6 +220,10 @@ def test_revoking_the_sessions_key_signs_out_and_the_sdk_refuses_it(server):
     new_key = re.search(r'id="new-secret-key">([^<]+)<', created.text).group(1)
     fresh = vod_client(server, new_id, new_key)
     assert fresh.call_json("DescribeAppSettings", {})["Response"]["SubAppId"] == keys.sub_app_id
+    # the confirmation of the session's own key says that it signs out; the other key's does not
+    confirms = dict(re.findall(r'/console/settings/keys/(\w+)/revoke" data-confirm="([^"]+)"', created.text))
+    assert "you will be signed out" in confirms[keys.secret_id]
+    assert "signed out" not in confirms[new_id] and "stop working at once" in confirms[new_id]
     revoked = console.post(f"/console/settings/keys/{keys.secret_id}/revoke")
     assert revoked.status_code == 303
     assert console.get("/console/settings").status_code == 303
@@ -388,6 +393,8 @@ def test_a_failed_task_says_why_in_plain_words(server, keys_a, vod_a, reviewed):
     )
     row = console.get("/console/tasks", file_id=broken).text
     assert ">SourceFileError<" in row and "could not be read as media" in row
+    # its status reads as a failure, not as the wire's neutral FINISH
+    assert '<span class="pill st-failed">Failed</span>' in row and 'class="pill st-finish"' not in row
 
 
 def test_tasks_list_filters_by_status_and_shows_results(reviewed):
@@ -501,9 +508,14 @@ def test_line_chart_scales_to_a_round_maximum():
 def test_huge_numbers_in_console_paths_and_forms_are_typed_errors(reviewed):
     console, file_id = reviewed["console"], reviewed["files"][0]
     huge = str(2**63)
+    # the form's own message on the page it came from, never the API's JSON error
     for path in (f"/console/settings/templates/{huge}", f"/console/settings/templates/{huge}/delete"):
-        answer = console.post(path, [("labels", "Porn")])
-        assert answer.status_code == 400 and "InvalidParameter" in answer.text, (path, answer.text)
+        shown = console.flash(console.post(path, [("labels", "Porn")]))
+        assert shown == f"error: Template {huge} is out of range.", (path, shown)
     review = console.post(f"/console/media/{file_id}/review", {"definition": huge, "priority": "0"})
-    assert review.status_code == 400 and "InvalidParameter" in review.text
+    assert console.flash(review) == f"error: Template {huge} is out of range."
+    typed = console.post(f"/console/media/{file_id}/review", {"definition": "10", "priority": "high"})
+    assert html.unescape(console.flash(typed)) == "error: Priority must be a whole number; 'high' is not one."
     assert console.get("/console/library", page=10**30).status_code == 200
+    page = console.get("/console/library", page="two")
+    assert page.status_code == 400 and "Page must be a whole number; &#39;two&#39; is not one." in page.text

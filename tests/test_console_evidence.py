@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vodguard.api.console.evidence import build_evidence
+from vodguard.api.console.evidence import LANE_BAR, build_evidence
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.engine import Engine
 from vodguard.moderation.types import Template, Thresholds
@@ -57,3 +57,34 @@ def test_without_the_engines_result_the_page_still_shows_the_segments(tmp_path: 
     wire = [{"Form": "OCR", "Label": "Ad", "SubLabel": "", "Suggestion": "review", "Confidence": 80}]
     [view] = build_evidence(media, task, wire, []).segments
     assert view.why == "" and view.label == "Ad"
+
+
+def test_the_timeline_gives_each_form_and_label_its_own_lane() -> None:
+    # a long OCR ad caption over a short spoken threat: on one lane the ad bar would hide the threat
+    media = Media(
+        file_id="f3", app_id=7, media_type="mp4", category="Video", blob_key="x", meta={"Duration": 20}
+    )
+    wire = [
+        {"Form": "OCR", "Label": "Ad", "Suggestion": "block", "StartTimeOffset": 1, "EndTimeOffset": 9},
+        {
+            "Form": "ASR",
+            "Label": "Terror",
+            "Suggestion": "block",
+            "StartTimeOffset": 2.6,
+            "EndTimeOffset": 3.4,
+        },
+        {"Form": "OCR", "Label": "Ad", "Suggestion": "review", "StartTimeOffset": 12, "EndTimeOffset": 14},
+        {"Form": "ASR", "Label": "Ad", "Suggestion": "review", "StartTimeOffset": 15, "EndTimeOffset": 16},
+    ]
+    evidence = build_evidence(media, None, wire)
+    assert evidence.lanes == [("OCR", "Ad"), ("ASR", "Terror"), ("ASR", "Ad")]
+    lanes = {(s.form, s.label, s.start): s.lane for s in evidence.segments}
+    assert lanes == {
+        ("OCR", "Ad", 1.0): 0,
+        ("ASR", "Terror", 2.6): 1,
+        ("OCR", "Ad", 12.0): 0,
+        ("ASR", "Ad", 15.0): 2,
+    }
+    ad, threat = evidence.segments[0], evidence.segments[1]
+    assert ad.y + LANE_BAR <= threat.y  # the bars do not overlap
+    assert evidence.timeline_height >= threat.y + LANE_BAR

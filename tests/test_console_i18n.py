@@ -176,6 +176,15 @@ def test_every_page_in_zh_cn_has_no_english_of_the_console(populated):
     assert not english_words(anonymous.get("/console/login").text)
 
 
+def test_the_library_says_a_review_is_queued_rather_than_not_reviewed(populated):
+    # the queued media's task waits for a worker (the server has none): its row says so
+    for language, words in (("en", "review queued"), ("zh-CN", "审核排队中")):
+        page = _console(populated, language).get("/console/library").text
+        row = re.search(rf'<tr data-file-id="{populated.queued}">.*?</tr>', page, re.S).group(0)
+        assert f'<span class="pill st-waiting review-queued">{words}</span>' in row, row
+        assert "not reviewed" not in row and "未审核" not in row
+
+
 def test_flash_messages_and_errors_follow_the_language(populated):
     zh = _console(populated, "zh-CN")
     assert zh.flash(zh.post("/console/settings/events", {"mode": "PULL"})) == "ok: 事件通知配置已保存。"
@@ -273,6 +282,10 @@ def refused_forms(populated: Populated) -> list[tuple[str, list[tuple[str, str]]
         ("/console/media/424242/review", [("definition", "10")]),
         (f"/console/media/{seen}/review", [("definition", "999999")]),
         (f"/console/media/{seen}/review", [("definition", "10"), ("priority", "11")]),
+        (f"/console/media/{seen}/review", [("definition", "10"), ("priority", "high")]),  # a typed number field
+        (f"/console/media/{seen}/review", [("definition", "ten")]),
+        (f"/console/media/{seen}/review", [("definition", str(2**63))]),
+        ("/console/settings/templates/abc", [("labels", "Ad")]),
         ("/console/media/424242/delete", []),
         (f"/console/media/{seen}/decision", [("decision", "maybe")]),
         (f"/console/media/{seen}/decision", [("decision", "block"), ("reason", "x" * 513)]),
@@ -316,7 +329,8 @@ def test_every_refused_form_says_why_in_chinese(populated):
             left = english_words(answer.text) - typed
         assert not left, f"{path} {form}: English left in the refusal: {sorted(left)}"
     for path in ("/console/tasks?token=garbage", "/console/audit?action=nope&date_from=x", "/console/library?label=Nope",
-                 "/console/library?date_to=x", "/console/media/424242", "/console/evidence/nope/x.jpg"):  # fmt: skip
+                 "/console/library?date_to=x", "/console/media/424242", "/console/evidence/nope/x.jpg",
+                 "/console/library?page=two", "/console/audit?page=0"):  # fmt: skip
         answer = zh.get(path)
         refusal = re.search(r'class="(?:flash flash-error|error-text)">([^<]+)<', answer.text)
         assert refusal and answer.status_code in (200, 400, 404), (path, answer.status_code)

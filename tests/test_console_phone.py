@@ -152,3 +152,31 @@ def test_the_header_switch_changes_the_language_in_place(browser, populated):
     page.click(".langs a[hreflang=en]")
     assert page.locator(".decide h2").inner_text() == "Decision"
     ctx.close()
+
+
+# The words of every text node in the Result card that a line break cuts in two (a Range over a word that wraps
+# has a rectangle on each line). The card's values are set to a long list of words first, as a block on several
+# labels gives, so that lines must wrap.
+SPLIT_WORDS = """(() => {
+  const split = [];
+  for (const dd of document.querySelectorAll('.facts dd')) {
+    dd.textContent = 'block · OCR · Terror, Abuse, Illegal, Polity, Porn, Moan, Advertisement';
+    const node = dd.firstChild;
+    for (const m of node.textContent.matchAll(/[A-Za-z]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+      if (tops.size > 1) split.push(m[0]);
+    }
+  }
+  return split;
+})()"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 800}])
+def test_the_result_card_wraps_between_words_not_inside_them(browser, populated, viewport):
+    ctx, page = signed_in(browser, populated, viewport=viewport)
+    page.goto(f"{populated.server.url}/console/media/{populated.reviewed}")
+    assert page.evaluate(SPLIT_WORDS) == []
+    ctx.close()

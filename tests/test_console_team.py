@@ -419,3 +419,17 @@ def test_a_keys_last_use_is_written_at_most_once_a_minute(server):
         seen = [apps.authenticate_key(s, secret_id=pair.secret_id, secret_key=pair.secret_key, now=start + step)[1]
                 .last_used_at for step in (timedelta(0), timedelta(seconds=59), timedelta(seconds=61))]  # fmt: skip
     assert seen == [start, start, start + timedelta(seconds=61)]
+
+
+def test_the_evidence_header_says_what_vodguard_suggested_and_who_decided(admin, queued):
+    def status_line(file_id: str) -> str:
+        page = admin.get(f"/console/media/{file_id}").text
+        line = re.search(r'<p class="status-line">(.*?)</p>', page, re.S)
+        assert line, "the evidence page has no status line"
+        return html.unescape(re.sub(r"<[^>]+>", "", line.group(1))).strip()
+
+    blocked = queued["blocked"][0]
+    assert status_line(blocked) == "vodguard suggested block; no one has decided yet."
+    admin.post(f"/console/media/{blocked}/decision", {"decision": "block", "reason": "confirmed"})
+    line = status_line(blocked)
+    assert line.startswith(f"vodguard suggested block; key:{admin_secret(admin)} decided block, "), line

@@ -3,7 +3,9 @@ once, so that the README's ``curl ... -F procedure=review`` works on a fresh ins
 
 from __future__ import annotations
 
+import re
 import threading
+from types import SimpleNamespace
 
 import httpx
 from tencentcloud.vod.v20180717 import models
@@ -11,6 +13,7 @@ from tencentcloud.vod.v20180717 import models
 from tests.conftest import vod_client
 from tests.paths import fixture_path
 from tests.server import start_server
+from tests.test_console import Console
 from vodguard.services import apps, firstrun, templates
 from vodguard.store.db import Database
 from vodguard.timeutil import utcnow
@@ -50,6 +53,24 @@ def test_first_start_makes_the_app_template_and_procedure_once(tmp_path):
         req.TaskId = task_id
         detail = vod.DescribeTaskDetail(req)
         assert detail.ReviewAudioVideoTask.Input.Definition == template.definition
+
+        # the console's forms start from the same scope: the `review` procedure and the all-labels template,
+        # and the preset says what it leaves out
+        console = Console(server).sign_in_with(
+            SimpleNamespace(secret_id=pair.secret_id, secret_key=pair.secret_key)
+        )
+        library = console.get("/console/library").text
+        upload = re.search(r'<select name="procedure".*?</select>', library, re.S).group(0)
+        assert re.findall(r"<option[^>]* selected[^>]*>([^<]*)<", upload) == ["review"]
+        reviews = re.findall(r'<select name="definition">(.*?)</select>', library, re.S)
+        assert reviews  # one form per media row
+        for form in reviews:
+            chosen = re.findall(r'<option value="(\d+)" selected>', form)
+            assert chosen == [str(template.definition)], form
+            preset = re.search(r'<option value="10"[^>]*>([^<]*)<', form).group(1)
+            assert "not checked: Ad, Illegal, Abuse" in preset, preset
+            full = re.search(rf'<option value="{template.definition}"[^>]*>([^<]*)<', form).group(1)
+            assert "not checked" not in full, full
     finally:
         server.stop()
 

@@ -1,4 +1,5 @@
-"""/metrics for Prometheus, and JSON logs that carry the RequestId."""
+"""/metrics for Prometheus, /healthz, a browser at the root sent to the console, and JSON logs that carry the
+RequestId."""
 
 from __future__ import annotations
 
@@ -27,6 +28,16 @@ def test_metrics_count_requests_and_show_queue_depth(server, vod):
     assert 'vodguard_api_requests_total{action="unknown",code="InvalidAction"}' in text
     assert "vodguard_api_request_seconds_bucket" in text
     assert "vodguard_tasks_waiting " in text and "# TYPE vodguard_tasks_waiting gauge" in text
+
+
+def test_healthz_answers_and_a_browser_at_the_root_goes_to_the_console(server):
+    health = httpx.get(f"{server.url}/healthz")
+    assert health.status_code == 200 and health.json() == {"Status": "ok"}
+    page = httpx.get(f"{server.url}/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 303 and page.headers["location"] == "/console"
+    # a program at the root still gets the API's answer
+    api = httpx.get(f"{server.url}/").json()["Response"]["Error"]
+    assert api["Code"] == "MissingParameter"
 
 
 def test_json_log_lines_carry_the_request_id(capsys):

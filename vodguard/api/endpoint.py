@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from vodguard import ids, logs, metrics
@@ -52,8 +52,21 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _a_browser(request: Request) -> bool:
+    """A person who typed the server's address: a plain GET that asks for HTML and carries no API call."""
+    return (
+        request.method == "GET"
+        and not request.url.query
+        and "text/html" in request.headers.get("accept", "")
+        and not request.headers.get("authorization")
+        and not request.headers.get("x-tc-action")
+    )
+
+
 @router.api_route("/", methods=["POST", "GET"])
 async def api_endpoint(request: Request) -> Response:
+    if _a_browser(request):
+        return RedirectResponse("/console", status_code=303)
     request_id = ids.request_id()
     logs.request_id.set(request_id)
     services: Services = request.app.state.services

@@ -11,23 +11,44 @@ from vodguard.commands.common import EXIT_USAGE, add_data_dir, existing_settings
 from vodguard.errors import VodError
 from vodguard.timeutil import utcnow
 
+_EPILOG = """\
+examples:
+  vodguard known add leaked.mp4 --label Porn --reason "reported 2026-11-02"
+  vodguard known list --json
+  vodguard known remove known-5f1c0a9e2b7d4c31
+  vodguard known export bank.csv                 # share the hash list with another server
+  vodguard known import bank.csv
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("known", help="the bank of known content: blocked media and hash lists")
+    parser = sub.add_parser(
+        "known", help="the bank of known content: blocked media and hash lists",
+        description="The bank of known content: files hashed here are reported on every later upload that "
+        "matches them, with their label and reason.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     actions = parser.add_subparsers(dest="known_action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="hash files (videos, pictures) into the bank")
-    add.add_argument("paths", nargs="+", type=Path, metavar="FILE")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name, help=help_text, description=help_text, epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    add = action("add", "hash files (videos, pictures) into the bank")
+    add.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="the videos or pictures to hash")
     add.add_argument("--label", required=True, help="the label a match reports (Porn, Terror, ...)")
     add.add_argument("--sub-label", default="", help="a sub-label for the match (default: KnownContent)")
     add.add_argument("--reason", default="", help="why it is known (shown with every match)")
-    listing = actions.add_parser("list", help="the bank's entries, newest first")
+    listing = action("list", "the bank's entries, newest first")
     listing.add_argument("--json", action="store_true", help="print a JSON list")
-    remove = actions.add_parser("remove", help="remove an entry by its id")
-    remove.add_argument("entry_id", metavar="ID")
-    export = actions.add_parser("export", help="write the bank as a CSV hash list")
-    export.add_argument("out", type=Path, metavar="OUT.csv")
-    imported = actions.add_parser("import", help="add the entries of a CSV hash list (all or nothing)")
-    imported.add_argument("source", type=Path, metavar="IN.csv")
+    remove = action("remove", "remove an entry by its id")
+    remove.add_argument("entry_id", metavar="ID", help="the entry's id, as `known list` shows it")
+    export = action("export", "write the bank as a CSV hash list")
+    export.add_argument("out", type=Path, metavar="OUT.csv", help="the CSV file to write")
+    imported = action("import", "add the entries of a CSV hash list (all or nothing)")
+    imported.add_argument("source", type=Path, metavar="IN.csv", help="a CSV file written by `known export`")
     for p in (add, listing, remove, export, imported):
         p.add_argument("--app", type=int, help="SubAppId (default: the first app of the data directory)")
         add_data_dir(p)

@@ -69,7 +69,10 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    task = sub.add_parser("task", help="read a review task's result")
+    task = sub.add_parser(
+        "task", help="read a review task's result", epilog=_TASK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     task_actions = task.add_subparsers(dest="task_action", required=True, metavar="ACTION")
     show = task_actions.add_parser(
         "show",
@@ -88,7 +91,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _add_source(show)
     show.set_defaults(func=run_task)
-    media = sub.add_parser("media", help="read a media file's details and review result")
+    media = sub.add_parser(
+        "media", help="read a media file's details and review result", epilog=_MEDIA_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     media_actions = media.add_subparsers(dest="media_action", required=True, metavar="ACTION")
     mshow = media_actions.add_parser(
         "show",

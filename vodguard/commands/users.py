@@ -13,6 +13,14 @@ from vodguard.services import audit, users
 from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
+_EPILOG = """\
+examples:
+  vodguard users add alice --role admin                  # the password is prompted for, twice
+  printf '%s' "$PASSWORD" | vodguard users add bob --role moderator --password-stdin
+  vodguard users list --json
+  vodguard users remove bob                              # bob's sessions end at once
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
@@ -20,20 +28,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="add, list and remove console accounts",
         description="Console accounts, one per person. An admin manages keys, settings, templates and accounts; "
         "a moderator works the review queue.",
-        epilog="examples:\n  vodguard users add alice --role admin\n"
-        "  printf '%s' \"$PASSWORD\" | vodguard users add bob --role moderator --password-stdin\n"
-        "  vodguard users list --json\n  vodguard users remove bob",
+        epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(dest="users_action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="a new account (the password is prompted for)")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name, help=help_text, description=help_text, epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    add = action("add", "a new account (the password is prompted for)")
     add.add_argument("name", help="the name the person signs in with, and that the audit log shows")
-    add.add_argument("--role", required=True, choices=users.ROLES)
+    add.add_argument(
+        "--role", required=True, choices=users.ROLES,
+        help="admin: keys, settings, templates and accounts; moderator: the queue and its decisions",
+    )  # fmt: skip
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    listing = actions.add_parser("list", help="every account (of --app, else of every app)")
-    listing.add_argument("--json", action="store_true")
-    remove = actions.add_parser("remove", help="delete an account; its sessions end at once")
-    remove.add_argument("name")
+    listing = action("list", "every account (of --app, else of every app)")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of the accounts")
+    remove = action("remove", "delete an account; its sessions end at once")
+    remove.add_argument("name", help="the account's name")
     for p in (add, listing, remove):
         p.add_argument("--app", type=int, help="SubAppId (default: the server's only app)")
         add_data_dir(p)

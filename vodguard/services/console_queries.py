@@ -115,6 +115,19 @@ def latest_tasks(session: Session, *, app_id: int, file_ids: list[str]) -> dict[
     return latest
 
 
+def pending_file_ids(session: Session, *, app_id: int, file_ids: list[str]) -> set[str]:
+    """The FileIds among ``file_ids`` with a review task waiting for a worker or running."""
+    if not file_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Task.file_id).where(
+                Task.app_id == app_id, Task.file_id.in_(file_ids), Task.status.in_(("WAITING", "PROCESSING"))
+            )
+        )
+    )
+
+
 def full_segments(blobs: BlobStore, task: Task) -> list[dict[str, Any]]:
     """Every segment of a finished task: the evidence file when it is still kept, else the inline ones."""
     key = f"evidence/{task.app_id}/{task.task_id}/segments.json"

@@ -8,6 +8,12 @@ from vodguard.services.container import Services
 from vodguard.store.models import Event, Task
 
 
+def ping(services: Services) -> None:
+    """One trivial query: raises when the database cannot be reached."""
+    with services.db.transaction() as s:
+        s.execute(select(1))
+
+
 def gauges(services: Services) -> list[tuple[str, str, float]]:
     with services.db.transaction() as s:
         by_status = dict(s.execute(select(Task.status, func.count()).group_by(Task.status)).all())

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -219,6 +220,13 @@ class ConsoleRoute(APIRoute):
                 return redirect(f"/console/login?next={quote(wanted)}")
             except Refused as exc:
                 return views.error_page(request, exc.status, exc.message)
+            except RequestValidationError as exc:
+                # A typed field (a number that is not one): the form's own message, as for a service's refusal,
+                # not the API's JSON error. Sign-in and CSRF are checked before the fields, so this comes after.
+                message = i18n.validation_message(request, exc.errors())
+                if request.method == "GET":
+                    return views.error_page(request, 400, message)
+                return views.with_flash(request, redirect(_back(request)), message, "error")
             except VodError as exc:
                 if request.method == "GET":
                     status = 404 if isinstance(exc, ResourceNotFound) else 400

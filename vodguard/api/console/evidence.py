@@ -9,6 +9,12 @@ from vodguard.services.media import Media
 from vodguard.services.tasks import Task
 
 TIMELINE_WIDTH = 1000.0  # SVG user units; the timeline scales to the page
+# One lane per form and label, so that a long bar never hides a short one of another kind; SVG units, which
+# are CSS pixels vertically (console.css gives the timeline lanes * LANE_HEIGHT + 2 * LANE_PAD px).
+LANE_HEIGHT = 24.0
+LANE_BAR = 18.0
+LANE_PAD = 4.0
+MAX_LANES = 8  # console.css has a height for up to this many
 
 
 @dataclass
@@ -104,6 +110,11 @@ class SegmentView:
     # Position on the timeline, in SVG units.
     x: float = 0.0
     width: float = 0.0
+    lane: int = 0
+
+    @property
+    def y(self) -> float:
+        return LANE_PAD + min(self.lane, MAX_LANES - 1) * LANE_HEIGHT + (LANE_HEIGHT - LANE_BAR) / 2
 
 
 @dataclass
@@ -112,6 +123,16 @@ class Evidence:
 
     duration: float
     segments: list[SegmentView] = field(default_factory=list)
+    lanes: list[tuple[str, str]] = field(default_factory=list)  # (form, label), in order of first appearance
+
+    @property
+    def lane_count(self) -> int:
+        """Lanes drawn: one even with no segment (an empty track), at most MAX_LANES (later ones share the last)."""
+        return max(1, min(len(self.lanes), MAX_LANES))
+
+    @property
+    def timeline_height(self) -> float:
+        return self.lane_count * LANE_HEIGHT + 2 * LANE_PAD
 
     @property
     def texts(self) -> list[SegmentView]:
@@ -162,4 +183,9 @@ def build_evidence(
             view.width = round(max((end - start) / duration * TIMELINE_WIDTH, 6.0), 1)
         views.append(view)
     views.sort(key=lambda v: (v.start, v.index))
-    return Evidence(duration=duration, segments=views)
+    lanes: list[tuple[str, str]] = []
+    for view in views:
+        if (view.form, view.label) not in lanes:
+            lanes.append((view.form, view.label))
+        view.lane = lanes.index((view.form, view.label))
+    return Evidence(duration=duration, segments=views, lanes=lanes)

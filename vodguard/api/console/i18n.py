@@ -8,7 +8,7 @@ repository root says where ``make messages`` extracts from. The CLI never import
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,32 @@ def service_message(request: Request, exc: VodError) -> str:
         return LIST_JOINER[lang].join(catalogue.gettext(item) for item in value.items)
 
     return text % {name: shown(value) for name, value in exc.params.items()}
+
+
+# The typed fields of console forms and addresses, by parameter name, as the page labels them.
+FIELDS = {"priority": N_("Priority"), "definition": N_("Template"), "page": N_("Page")}
+
+
+def validation_message(request: Request, errors: Sequence[Mapping[str, Any]]) -> str:
+    """A typed field's refusal (FastAPI's ``RequestValidationError.errors()``: a number that is not one, or out of
+    range) in the form's words and the page's language, naming the field and quoting what was typed."""
+    gettext = gettext_for(request)
+    if not errors:
+        return gettext("The form is not valid.")
+    err = errors[0]
+    name = str(list(err.get("loc", ()))[-1]) if err.get("loc") else ""
+    field = gettext(FIELDS[name]) if name in FIELDS else name
+    value = err.get("input")
+    kind = str(err.get("type", ""))
+    if kind == "missing":
+        return gettext("%(field)s is required.") % {"field": field}
+    if kind.startswith("int_"):
+        message = gettext("%(field)s must be a whole number; %(value)r is not one.")
+    elif kind.startswith(("less_than", "greater_than")):
+        message = gettext("%(field)s %(value)s is out of range.")
+    else:
+        message = gettext("%(field)s: %(value)r is not valid.")
+    return message % {"field": field, "value": str(value)[:64]}
 
 
 def _jinja_callables(catalogue: gettext.NullTranslations) -> dict[str, Any]:

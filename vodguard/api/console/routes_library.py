@@ -54,6 +54,7 @@ def library(
     with c.tx() as s:
         total, rows = console_queries.search_media(s, app_id=c.app_id, search=search)
         latest = console_queries.latest_tasks(s, app_id=c.app_id, file_ids=[m.file_id for m in rows])
+        pending = console_queries.pending_file_ids(s, app_id=c.app_id, file_ids=[m.file_id for m in rows])
         _, choices = templates.describe_review_templates(
             s, app_id=c.app_id, definitions=None, type_=None, offset=0, limit=100
         )
@@ -68,7 +69,7 @@ def library(
         c.request, "library.html", console=c, page="library", rows=rows, latest=latest, total=total,
         pages=max(1, -(-total // PAGE)), current=page, filters=filters, error=error, templates=choices,
         procedures=procedures, labels=templates.LABELS, suggestions=console_queries.SUGGESTIONS, has_key=has_key,
-        thumbs=thumbs,
+        thumbs=thumbs, all_labels=templates.LABELS, pending=pending,
     )  # fmt: skip
 
 
