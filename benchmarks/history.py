@@ -155,9 +155,9 @@ What was tried, each side by side in the same minutes, keeping results identical
 | the OCR upside-down classifier's session, unused, no longer loaded | warm-up 3.99 → 3.94 s | the same | yes (start-up and memory, within the noise) |
 
 So no change of this session moves the engine's lead: what is left of 10× must come from doing less work, which
-moves results and needs the quality gate of issue #18: rec batches grouped by width (a clock padded to a caption's
-width costs twice its rec), a sparser OCR cadence or a cheaper screen on frames whose text regions did not move,
-and int8 forms of the picture models that pass the gate (above).
+moves results and needs the quality gate of issue #18: fewer or cheaper rec calls (the two clocks are read again
+on every OCR frame, 35 ms a line), a sparser OCR cadence or a cheaper screen on frames whose text regions did not
+move, and int8 forms of the picture models that pass the gate (above).
 
 Start-up (issue #18 item 4): an engine keeps every model it loaded for its life, and a server's engine lives as
 long as the process, so a warm worker pays no loading. `vodguard serve` loaded the models of every label at start;
