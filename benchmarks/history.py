@@ -156,8 +156,8 @@ What was tried, each side by side in the same minutes, keeping results identical
 
 Before and after, side by side in the same minutes (2-minute cut, every label, fresh engine, load average 31 to
 32): main (9f63118) **33.5 s CPU**, 344 s wall; this branch **33.1 s CPU**, 337 s wall (the wall times are the
-load's). Its suggestion and segments were the same, and so were those of the corpus's 24 pictures and 3 caption
-videos (`vodguard eval --labels all`, 22.5 and 22.7 s of CPU); the whole corpus could not run twice under this load.
+load's). Its suggestion and segments were the same, and so were those of all 70 files of the full synthetic
+corpus (`vodguard eval --labels all`, run side by side: 278.9 and 281.2 s of CPU, 606 s wall each).
 So no change of this session moves the engine's lead: what is left of 10× must come from doing less work, which
 moves results and needs the quality gate of issue #18: fewer or cheaper rec calls (the two clocks are read again
 on every OCR frame, 35 ms a line), a sparser OCR cadence or a cheaper screen on frames whose text regions did not
