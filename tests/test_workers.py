@@ -133,3 +133,23 @@ def test_a_lost_queue_message_is_queued_again(tmp_path):
             worker.stop()
     finally:
         running.stop()
+
+
+def test_a_worker_loads_the_models_at_start_not_in_its_first_task(tmp_path):
+    # A worker process without the API must not make its first task wait for the models (serve already did).
+    data = tmp_path / "data"
+    running = start_server(data, workers=0)
+    log = tmp_path / "worker.log"
+    worker = start_worker(data, {}, log)
+    try:
+        deadline = time.monotonic() + 600  # every model of every label, on a machine shared with other jobs
+        while "models ready in" not in log.read_text():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        ready = next(line for line in log.read_text().splitlines() if "models ready in" in line)
+        assert all(name in ready for name in ("nsfw", "ocr", "asr", "text")), ready
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        running.stop()

@@ -140,6 +140,29 @@ def test_models_load_without_touching_the_network(monkeypatch: pytest.MonkeyPatc
     assert fresh.read(np.zeros((64, 64, 3), np.uint8)).lines == ()
 
 
+def test_the_upside_down_classifier_loads_only_when_it_is_used(
+    fixture_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import onnxruntime as ort
+
+    loaded: list[str] = []
+    real = ort.InferenceSession
+
+    class Counted(real):  # type: ignore[misc,valid-type]
+        def __init__(self, path: str, *args: object, **kwargs: object) -> None:
+            loaded.append(Path(path).name)
+            super().__init__(path, *args, **kwargs)
+
+    monkeypatch.setattr(ort, "InferenceSession", Counted)
+    OcrReader(threads=1)
+    assert len(loaded) == 2 and not any("cls" in name for name in loaded), loaded
+    loaded.clear()
+    with_cls = OcrReader(threads=1, use_cls=True)
+    assert any("cls" in name for name in loaded), loaded
+    image = np.asarray(Image.open(fixture_file("images/text.png")).convert("RGB"))
+    assert any("wechat" in line.text.lower() for line in with_cls.read(image).lines)
+
+
 def test_an_operators_ocr_models_are_used_and_checked(
     tmp_path: Path, fixture_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

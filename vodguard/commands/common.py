@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from vodguard import __version__
 from vodguard.config import Settings
+
+if TYPE_CHECKING:
+    from vodguard.services.container import Services
 
 VERSION = __version__  # for `vodguard --version` (the cli module may import only commands)
 EXIT_USAGE = 4  # a bad option, for every sub-command (0-2 are pass/review/block, 3 an unreadable file)
@@ -117,3 +123,25 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         return True
     return True
+
+
+def warm_up_in_background(services: Services) -> threading.Thread:
+    """Load the models of every label on a background thread, so that a worker's first task does not wait for
+    them (and no later task loads them again: the engine keeps them), and log when they are ready."""
+    thread = threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up(services: Services) -> None:
+    from vodguard.services.templates import LABELS
+
+    log = logging.getLogger("vodguard.models")
+    began = time.monotonic()
+    log.info("loading the models of every label...")
+    try:
+        loaded = services.engine().warm_up(LABELS)
+    except Exception as exc:  # noqa: BLE001 - the first task reports it too; the API keeps serving
+        log.error("models could not load: %s", exc)
+        return
+    log.info("models ready in %.0f s (%s)", time.monotonic() - began, ", ".join(loaded))

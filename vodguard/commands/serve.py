@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import argparse
 import errno
-import logging
 import os
 import socket
 import sys
-import threading
-import time
 from pathlib import Path
 
 import uvicorn
 
 from vodguard import logs
-from vodguard.commands.common import UsageError, add_data_dir, settings_from, share_metrics
+from vodguard.commands.common import (
+    UsageError,
+    add_data_dir,
+    settings_from,
+    share_metrics,
+    warm_up_in_background,
+)
 from vodguard.config import Settings
 from vodguard.services import firstrun
-from vodguard.services.container import Services, open_services
-from vodguard.services.templates import LABELS
+from vodguard.services.container import open_services
 from vodguard.timeutil import utcnow
-
-log = logging.getLogger("vodguard.serve")
 
 _EPILOG = """\
 examples:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     print(banner(settings, start, command=_own_command()), flush=True)
     background.start()
     if background.workers:
-        threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True).start()
+        warm_up_in_background(services)
     try:
         # proxy_headers off: the app reads X-Forwarded-For itself, from VODGUARD_TRUSTED_PROXIES only
         config = uvicorn.Config(
@@ -154,15 +154,3 @@ def _own_command() -> str:
         except ValueError:
             return "vodguard"
     return "vodguard"
-
-
-def _warm_up(services: Services) -> None:
-    """Load the models of every label now, so that the first task does not wait for them, and say when."""
-    began = time.monotonic()
-    log.info("loading the models of every label...")
-    try:
-        loaded = services.engine().warm_up(LABELS)
-    except Exception as exc:  # noqa: BLE001 - the first task reports it too; the API keeps serving
-        log.error("models could not load: %s", exc)
-        return
-    log.info("models ready in %.0f s (%s)", time.monotonic() - began, ", ".join(loaded))

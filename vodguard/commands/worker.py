@@ -8,7 +8,13 @@ import signal
 import threading
 
 from vodguard import logs
-from vodguard.commands.common import UsageError, add_data_dir, settings_from, share_metrics
+from vodguard.commands.common import (
+    UsageError,
+    add_data_dir,
+    settings_from,
+    share_metrics,
+    warm_up_in_background,
+)
 from vodguard.services.container import open_services
 
 _EPILOG = """\
@@ -49,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     background = Background(services, workers=max(args.concurrency, 1), api=False)
     background.start()
+    warm_up_in_background(services)  # the first task need not wait for the models; no later one loads them
     print(f"vodguard worker: {background.workers} thread(s) on {services.settings.data_dir}", flush=True)
     stop.wait()
     background.stop()

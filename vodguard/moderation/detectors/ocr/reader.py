@@ -109,7 +109,8 @@ class OcrReader:
         cfg.Det.limit_type = "max"  # the default ("min", 736) upscales a 720p frame to 1308 px: 5x slower det
         cfg.Det.limit_side_len = det_side
         engine = cfg.EngineConfig.onnxruntime
-        for stage in ("Det", "Cls", "Rec"):
+        # the upside-down classifier's session only when it is used: loading it cost start-up time for nothing
+        for stage in ("Det", "Rec", *(("Cls",) if use_cls else ())):
             section = cfg[stage]
             section.engine_cfg = engine
             path = Path(chosen.get(stage) or models / _MODEL_FILES[stage])
