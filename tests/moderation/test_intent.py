@@ -11,6 +11,7 @@ import pytest
 
 from vodguard.moderation.detectors.asr import AsrDetector, Sentence, Word
 from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.presets import INTENT_THRESHOLDS
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.text.e5_weights import E5Tokenizer, read_e5_file
 from vodguard.moderation.text.encoder import MAX_WINDOWS, WINDOW_CHARS, windows
@@ -48,8 +49,10 @@ def test_plainly_worded_violations_are_read(moderator: TextModerator, text: str,
     assert label in hits, hits
     hit = hits[label]
     assert hit.sub_label == "Intent" and hit.keywords == ()
-    # a head alone asks for a look: it never blocks a Terror or Illegal sentence by itself
-    assert 60 <= hit.confidence <= 80
+    # a model alone asks for a look (60-80), and blocks (95) only for a label whose measured precision earned a
+    # block threshold in presets.INTENT_THRESHOLDS, and only above that threshold
+    block = INTENT_THRESHOLDS[label].block
+    assert 60 <= hit.confidence <= 80 or (hit.confidence == 95 and block is not None)
 
 
 NEAR_MISSES = [

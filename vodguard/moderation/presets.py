@@ -65,27 +65,27 @@ class IntentThresholds:
 # whole video to a person. Block: only where a head was precise on both splits (dev precision >= 0.98 with no
 # clean sentence above the threshold, and test precision >= 0.97 over at least 10 hits). Elsewhere a head alone asks for review, and a block needs a lexicon term.
 INTENT_THRESHOLDS: Mapping[str, IntentThresholds] = MappingProxyType(
-    {  # the blend of the tuned E5 model and the USE heads (0.5 : 0.5, chosen on dev by mean average precision)
-        "Porn": IntentThresholds(review=0.627, block=0.904),
-        "Terror": IntentThresholds(review=0.808),
-        # Polity's blend earned a block on the numbers (11 of 11 on test) and still only asks for review: news and
+    {  # the blend of the tuned E5 model and the USE heads (0.65 : 0.35, chosen on dev by mean average precision)
+        "Porn": IntentThresholds(review=0.407, block=0.928),
+        "Terror": IntentThresholds(review=0.910, block=0.983),
+        # Polity's blend earned a block on the numbers (18 of 18 on test) and still only asks for review: news and
         # commentary share its words, and a wrong political block is the costliest mistake a platform makes
-        "Polity": IntentThresholds(review=0.613),
-        "Ad": IntentThresholds(review=0.825),
-        "Illegal": IntentThresholds(review=0.891),
-        "Abuse": IntentThresholds(review=0.921, block=0.991),
-        "Moan": IntentThresholds(review=0.950, block=0.951),
+        "Polity": IntentThresholds(review=0.539),
+        "Ad": IntentThresholds(review=0.837),
+        "Illegal": IntentThresholds(review=0.918),
+        "Abuse": IntentThresholds(review=0.917, block=0.993),
+        "Moan": IntentThresholds(review=0.885, block=0.890),
     }
 )
 INTENT_THRESHOLDS_USE_ONLY: Mapping[str, IntentThresholds] = MappingProxyType(
     {  # the same rule for the USE heads, which stand alone where the tuned model cannot run (text/intent_model.py)
-        "Porn": IntentThresholds(review=0.949),
-        "Terror": IntentThresholds(review=0.967, block=0.998),
-        "Polity": IntentThresholds(review=0.952),
-        "Ad": IntentThresholds(review=0.970),
-        "Illegal": IntentThresholds(review=0.965),
-        "Abuse": IntentThresholds(review=0.985, block=0.999),
-        "Moan": IntentThresholds(review=0.991, block=0.993),
+        "Porn": IntentThresholds(review=0.963),
+        "Terror": IntentThresholds(review=0.975, block=0.998),
+        "Polity": IntentThresholds(review=0.954),
+        "Ad": IntentThresholds(review=0.960),
+        "Illegal": IntentThresholds(review=0.970),
+        "Abuse": IntentThresholds(review=0.982, block=0.998),
+        "Moan": IntentThresholds(review=0.994),
     }
 )
 # The tuned model costs about 17x USE, so it reads only texts where some USE head reaches this probability: on dev
