@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,22 @@ class UsageError(Exception):
     def __init__(self, message: str, *, prog: str = "") -> None:
         super().__init__(message)
         self.prog = prog
+
+
+def action_parsers(
+    parser: argparse.ArgumentParser, dest: str, epilog: str
+) -> Callable[[str, str], argparse.ArgumentParser]:
+    """A maker of ``parser``'s actions (``keys create``, ``known add``...), each with its help as description and
+    the group's examples as epilog, so that ``vodguard GROUP ACTION --help`` shows them."""
+    actions = parser.add_subparsers(dest=dest, required=True, metavar="ACTION")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name, help=help_text, description=help_text, epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    return action
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import getpass
 import json
 import sys
 
-from vodguard.commands.common import add_data_dir, existing_settings, settings_from
+from vodguard.commands.common import action_parsers, add_data_dir, existing_settings, settings_from
 from vodguard.services import apps, audit
 from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
@@ -33,13 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = parser.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        return actions.add_parser(
-            name, help=help_text, description=help_text, epilog=_EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
+    action = action_parsers(parser, "keys_action", _EPILOG)
 
     create = action("create", "a key pair for a new app, or for --app")
     create.add_argument("--app", type=int, help="SubAppId of an existing app (default: a new app)")

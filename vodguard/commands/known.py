@@ -7,7 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from vodguard.commands.common import EXIT_USAGE, add_data_dir, existing_settings, settings_from
+from vodguard.commands.common import (
+    EXIT_USAGE,
+    action_parsers,
+    add_data_dir,
+    existing_settings,
+    settings_from,
+)
 from vodguard.errors import VodError
 from vodguard.timeutil import utcnow
 
@@ -28,13 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "matches them, with their label and reason.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    actions = parser.add_subparsers(dest="known_action", required=True, metavar="ACTION")
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        return actions.add_parser(
-            name, help=help_text, description=help_text, epilog=_EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
+    action = action_parsers(parser, "known_action", _EPILOG)
 
     add = action("add", "hash files (videos, pictures) into the bank")
     add.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="the videos or pictures to hash")

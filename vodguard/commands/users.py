@@ -7,7 +7,7 @@ import getpass
 import json
 import sys
 
-from vodguard.commands.common import EXIT_USAGE, add_data_dir, existing_settings
+from vodguard.commands.common import EXIT_USAGE, action_parsers, add_data_dir, existing_settings
 from vodguard.errors import InvalidParameterValue, VodError
 from vodguard.services import audit, users
 from vodguard.services.container import open_services
@@ -31,13 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = parser.add_subparsers(dest="users_action", required=True, metavar="ACTION")
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        return actions.add_parser(
-            name, help=help_text, description=help_text, epilog=_EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
+    action = action_parsers(parser, "users_action", _EPILOG)
 
     add = action("add", "a new account (the password is prompted for)")
     add.add_argument("name", help="the name the person signs in with, and that the audit log shows")
