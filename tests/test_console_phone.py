@@ -1,5 +1,6 @@
 """The console in a real browser (Playwright driving Debian's Chromium) at phone width and in another time zone:
-no page scrolls sideways at 390 px, the decision comes before the player, and times read in local time.
+no page scrolls sideways at 390 px, the decision comes before the player, times read in local time, and every
+zh-CN page, as the browser shows it once its scripts have run, holds no English of the console.
 
 Set ``VODGUARD_SCREENSHOTS=1`` to refresh ``docs/screenshots/evidence-zh.png`` (the evidence page in zh-CN).
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.console_pages import Populated, console_with_data
+from tests.test_console_i18n import english_words
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
@@ -87,6 +89,21 @@ def test_no_page_scrolls_sideways_at_390_px(browser, populated, locale):
         wide["/console/login"] = width
     anonymous.close()
     assert not wide, f"pages wider than {PHONE['width']} px: {wide}"
+
+
+def test_every_page_in_zh_cn_as_the_browser_shows_it_has_no_english(browser, populated):
+    # tests/test_console_i18n.py reads the server's HTML; this reads the page after its scripts ran (local times,
+    # upload and copy buttons, confirmations), which is what a person sees
+    zone = "Asia/Shanghai"  # the page names the browser's zone by its IANA id, data rather than English
+    ctx, page = signed_in(browser, populated, locale="zh-CN", timezone_id=zone)
+    left = {}
+    for path in populated.pages():
+        page.goto(populated.server.url + path)
+        page.wait_for_load_state("load")
+        if words := english_words(page.content().replace(zone, "")):
+            left[path] = sorted(words)
+    ctx.close()
+    assert not left, f"English left on zh-CN pages as Chromium shows them: {left}"
 
 
 def test_the_decision_comes_before_the_player_on_a_phone(browser, populated):
