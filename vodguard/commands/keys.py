@@ -59,10 +59,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with services.db.transaction() as s:
             if args.keys_action == "create":
-                existing = [k.app_id for k in apps.list_keys(s)] if args.app is None else []
+                existing = sorted({k.app_id for k in apps.list_keys(s)}) if args.app is None else []
                 pair = apps.create_key(s, app_id=args.app, name=args.name, now=now)
                 if existing:  # people who run `keys create` mostly want another key for the app they have
-                    known = ", ".join(str(a) for a in sorted(set(existing)))
+                    known = ", ".join(map(str, existing))
                     print(
                         f"note: made a new app; for another key of an existing app pass --app ({known})",
                         file=sys.stderr,

@@ -69,7 +69,7 @@ def library(
         c.request, "library.html", console=c, page="library", rows=rows, latest=latest, total=total,
         pages=max(1, -(-total // PAGE)), current=page, filters=filters, error=error, templates=choices,
         procedures=procedures, labels=templates.LABELS, suggestions=console_queries.SUGGESTIONS, has_key=has_key,
-        thumbs=thumbs, all_labels=templates.LABELS, pending=pending,
+        thumbs=thumbs, pending=pending,
     )  # fmt: skip
 
 

@@ -65,7 +65,7 @@ def evidence_page(file_id: str, c: SignedIn, show: str = "review") -> Response:
     return views.render(
         c.request, "evidence.html", console=c, page="queue", media=media, task=task, evidence=evidence,
         template=template, recent=recent, history=history, prev_id=prev_id, next_id=next_id, show=show,
-        templates=choices, all_labels=templates.LABELS,
+        templates=choices,
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from vodguard.api.console import i18n
 from vodguard.api.console.session import FLASH_COOKIE, signer
 from vodguard.errors import InvalidParameterValue
+from vodguard.services.templates import LABELS
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -29,6 +30,8 @@ ENV = Environment(
 # Every console string goes through _() / gettext. The null translations are only a fallback for a render without
 # a request; render() passes the request language's gettext callables in the context, which take precedence.
 ENV.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Every label, for the review form (included by several pages) to name what a template leaves out.
+ENV.globals["all_labels"] = LABELS
 SECURITY_HEADERS = {
     # Everything the console loads is its own: scripts, styles, media and thumbnails.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; "
