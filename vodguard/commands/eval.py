@@ -2,6 +2,7 @@
 
 examples:
     vodguard eval MANIFEST [--labels LIST] [--json OUT]     score the engine on a JSON Lines manifest
+    vodguard eval MANIFEST --labels all --budget fast        ... with a template's budget (fast/balanced/thorough)
     vodguard eval make-corpus DIR [--size small|full]       make a labelled corpus and DIR/manifest.jsonl
     vodguard eval cold PATH [--json OUT]                    score text moderation on a COLD CSV
     vodguard eval text FILE.jsonl [--labels LIST] [--json OUT]
@@ -15,6 +16,7 @@ Exit status: 0 done, 3 some file could not be moderated (the report counts it), 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -49,6 +51,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--reuse", action="store_true", help="make-corpus: keep files an earlier run of this version made"
     )
     parser.add_argument("--limit", type=int, metavar="N", help="score only the first N files or texts")
+    parser.add_argument(
+        "--budget",
+        choices=("fast", "balanced", "thorough"),
+        default="balanced",
+        help="the template's budget: how densely videos are sampled (default balanced)",
+    )
     add_data_dir(parser)
     parser.set_defaults(func=run)
 
@@ -164,6 +172,7 @@ def _manifest(args: argparse.Namespace) -> int:
             media, image = preset_template(), preset_template(image=True)
     except ValueError as exc:
         return _usage(str(exc))
+    media, image = (dataclasses.replace(t, budget=args.budget) for t in (media, image))
     from vodguard.moderation.engine import Engine
 
     settings = settings_from(args)

@@ -22,6 +22,7 @@ from vodguard.commands.common import EXIT_USAGE, UsageError, add_data_dir, setti
 from vodguard.commands.paths import check_output_file, media_files
 from vodguard.commands.review_report import clock, write_report
 from vodguard.moderation.errors import ModelUnavailable, ModerationError
+from vodguard.moderation.plan import BUDGETS, DEFAULT_BUDGET
 from vodguard.moderation.presets import PRESET_DEFINITION, labels_template, parse_labels, preset_template
 from vodguard.moderation.types import LABELS, SUGGESTION_RANK, ModerationResult, Template
 from vodguard.services import wire
@@ -42,6 +43,12 @@ labels:
   outside the server: Porn, Terror, Polity and Moan in audio/video, Porn, Terror and Polity in images.
   Every output names the labels it checked (Labels in --json).
 
+budget:
+  --budget sets how densely a video is looked at, as a server template's Budget does: fast reads half the
+  frames and text (about half the CPU; segment edges less precise), balanced (the default) is the engine
+  settings as they are, thorough reads twice the frames and text and scans frames in tiles (several times
+  the CPU). Pictures are always read whole and in tiles. Measured figures: docs/quality.md, "Budgets".
+
 engine settings:
   The server's VODGUARD_* engine variables apply here too: VODGUARD_FRAME_INTERVAL, VODGUARD_OCR_INTERVAL,
   VODGUARD_VIDEO_TILES, VODGUARD_ASR_MODEL, VODGUARD_CUSTOM_MODELS_FILE and the others in the README.
@@ -51,6 +58,7 @@ examples:
   vodguard review uploads/ --json > results.jsonl     # folders are searched recursively for media files
   vodguard review clip.mp4 --labels Porn,Ad --html report.html
   vodguard review clip.mp4 --template 10 --early-exit
+  vodguard review uploads/ --budget fast --early-exit  # pre-moderation: the first block, soonest
 
 exit status:
   0 every file passes, 1 the worst is review, 2 the worst is block,
@@ -86,6 +94,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--early-exit",
         action="store_true",
         help="stop each file at its first confident block (faster; reports that block, not every segment)",
+    )
+    parser.add_argument(
+        "--budget",
+        choices=tuple(BUDGETS),
+        default=DEFAULT_BUDGET,
+        help="how densely videos are sampled: fast, balanced (the default) or thorough (see 'budget' below)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
     parser.add_argument("--html", type=Path, metavar="REPORT", help="also write a self-contained HTML report")
@@ -153,8 +167,9 @@ def _templates(args: argparse.Namespace) -> tuple[Template, Template]:
     else:  # a caption that sells or insults must not pass because nobody asked for Ad or Abuse
         everything = labels_template(LABELS)
         media, image = everything, everything
-    if args.early_exit:
-        media, image = (dataclasses.replace(t, early_exit=True) for t in (media, image))
+    media, image = (
+        dataclasses.replace(t, early_exit=args.early_exit, budget=args.budget) for t in (media, image)
+    )
     return media, image
 
 

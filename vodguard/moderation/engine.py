@@ -34,7 +34,7 @@ from vodguard.moderation.errors import ModelUnavailable, ModerationError, Source
 from vodguard.moderation.evidence import attach_thumbnails
 from vodguard.moderation.known import KnownLookup, KnownMatcher, is_empty
 from vodguard.moderation.lanes import BATCH, Lane, OcrPass, Progress, Run, batches, decoded, frame_work
-from vodguard.moderation.plan import Plan, plan_for
+from vodguard.moderation.plan import Plan, budgeted, plan_for
 from vodguard.moderation.policy import verdict
 from vodguard.moderation.presets import IMAGE_LABELS
 from vodguard.moderation.segments import gaps_for, merge_findings
@@ -159,14 +159,15 @@ class Engine:
         source = Path(source)
         if not source.is_file():
             raise SourceFileError(f"{source} does not exist or is not a file")
-        limits = self.config.limits
+        config = budgeted(self.config, template.budget)  # the template's sampling density
+        limits = config.limits
         run = Run(
             template, progress, deadline if deadline is not None else time.monotonic() + limits.wall_seconds
         )
         with run.timings.stage("probe"):
             info = media.probe(source, limits)
         custom = [c.label for c in template.custom_labels]
-        wanted = plan_for(template.labels, self.config, custom=custom)
+        wanted = plan_for(template.labels, config, custom=custom)
         plan = Plan(
             frame_detectors=wanted.frame_detectors if info.has_video else (),
             ocr=wanted.ocr and info.has_video,
@@ -187,9 +188,9 @@ class Engine:
                     frames = media.sample_frames(
                         source,
                         info,
-                        interval=self.config.frame_interval,
-                        scene_threshold=self.config.scene_threshold,
-                        dedupe_hamming=self.config.dedupe_hamming,
+                        interval=config.frame_interval,
+                        scene_threshold=config.scene_threshold,
+                        dedupe_hamming=config.dedupe_hamming,
                         limits=limits,
                         deadline=run.deadline,
                     )
@@ -199,9 +200,7 @@ class Engine:
                 raise
             if audio_job is not None:
                 audio_job.result()
-        return self._finish(
-            run, duration, gaps_for(self.config.frame_interval, self.config.ocr_interval), matcher
-        )
+        return self._finish(run, duration, gaps_for(config.frame_interval, config.ocr_interval), matcher)
 
     def _picture_path(
         self,
@@ -229,11 +228,10 @@ class Engine:
             # one every ocr_interval, with half a frame interval of slack so that a sampler's jitter does not
             # skip a tick.
             picture = duration <= 0
-            interval = 0.0 if picture else self.config.ocr_interval
+            config = budgeted(self.config, run.template.budget)
+            interval = 0.0 if picture else config.ocr_interval
             reader = cast("TextFrameDetector", self.detector("ocr"))
-            ocr = OcrPass(
-                reader, run, interval=interval, slack=self.config.frame_interval / 2, pictures=picture
-            )
+            ocr = OcrPass(reader, run, interval=interval, slack=config.frame_interval / 2, pictures=picture)
             lanes.append(Lane("ocr", ocr.batch, run))
         try:
             for batch in batches(decoded(frames, run, pool), BATCH):

@@ -1,14 +1,53 @@
-"""The planner: which detectors one call runs, from the labels wanted and the labels each detector declares."""
+"""The planner: which detectors one call runs, from the labels wanted and the labels each detector declares, and
+how densely a video is sampled under the template's budget (``fast``, ``balanced``, ``thorough``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.detectors import DETECTORS, DetectorSpec
 
-__all__ = ["Plan", "plan_for"]
+__all__ = ["BUDGETS", "DEFAULT_BUDGET", "Budget", "Plan", "budgeted", "plan_for"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A speed/thoroughness level: factors on the configured sampling intervals, and whether video frames are
+    scanned in tiles (``None``: as configured)."""
+
+    interval_factor: float
+    tiles: bool | None
+
+
+# Factors, not absolute intervals, so that "balanced" is exactly the operator's settings (VODGUARD_FRAME_INTERVAL,
+# VODGUARD_OCR_INTERVAL, VODGUARD_VIDEO_TILES) and the other two scale from them. OCR is most of a video's cost
+# and a caption that changes is read again between ticks (lanes.OcrPass), so a sparser cadence mostly costs the
+# precision of a segment's edges; a denser one, plus tiles, finds small or brief things a single view misses.
+# docs/quality.md ("Budgets") has each level's measured recall and CPU time.
+BUDGETS: dict[str, Budget] = {
+    "fast": Budget(interval_factor=2.0, tiles=False),
+    "balanced": Budget(interval_factor=1.0, tiles=None),
+    "thorough": Budget(interval_factor=0.5, tiles=True),
+}
+DEFAULT_BUDGET = "balanced"
+
+
+def budgeted(config: EngineConfig, budget: str) -> EngineConfig:
+    """``config`` as a call under ``budget`` uses it; ``ValueError`` names the known budgets for another."""
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown budget {budget!r}; known budgets are {', '.join(BUDGETS)}")
+    level = BUDGETS[budget]
+    if level.interval_factor == 1.0 and level.tiles is None:
+        return config
+    return dataclasses.replace(
+        config,
+        frame_interval=config.frame_interval * level.interval_factor,
+        ocr_interval=config.ocr_interval * level.interval_factor,
+        video_tiles=config.video_tiles if level.tiles is None else level.tiles,
+    )
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,7 @@ class Template:
     thresholds: dict[str, Thresholds] = field(default_factory=dict)
     early_exit: bool = False  # stop at the first confident block
     custom_labels: tuple[CustomLabel, ...] = ()
+    budget: str = "balanced"  # fast / balanced / thorough: how densely a video is sampled (plan.BUDGETS)
 
 
 @dataclass

@@ -68,6 +68,8 @@ def reuse_key(
     }
     if template.custom_labels:  # added only when there are some, so other templates keep their earlier keys
         parts["custom_labels"] = sorted(c.digest for c in template.custom_labels)
+    if template.budget != "balanced":  # likewise: a fast review must not stand in for a thorough one
+        parts["budget"] = template.budget
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

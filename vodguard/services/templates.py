@@ -1,5 +1,5 @@
-"""Review templates (which labels to report, how strict, and the app's own text labels) and procedure templates
-(what runs after upload)."""
+"""Review templates (which labels to report, how strict, the app's own text labels, and how thoroughly a video is
+sampled) and procedure templates (what runs after upload)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from vodguard.errors import (
 )
 
 # DEFAULT_THRESHOLDS is re-exported: the console shows them, and api/ reaches the engine only through services.
+from vodguard.moderation.plan import BUDGETS as BUDGETS
+from vodguard.moderation.plan import DEFAULT_BUDGET as DEFAULT_BUDGET
 from vodguard.moderation.presets import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from vodguard.moderation.types import CustomLabel, Template, Thresholds
 
@@ -70,6 +72,7 @@ class ReviewTemplateView:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     custom_labels: list[CustomLabel] = field(default_factory=list)
+    budget: str = DEFAULT_BUDGET
 
 
 PRESET = ReviewTemplateView(
@@ -84,7 +87,7 @@ PRESET = ReviewTemplateView(
 def _view(row: ReviewTemplate) -> ReviewTemplateView:
     return ReviewTemplateView(
         row.definition, "Custom", row.name, row.comment, list(row.labels), dict(row.thresholds or {}),
-        row.created_at, row.updated_at, _stored_custom_labels(row.custom_labels),
+        row.created_at, row.updated_at, _stored_custom_labels(row.custom_labels), row.budget or DEFAULT_BUDGET,
     )  # fmt: skip
 
 
@@ -107,6 +110,17 @@ def _check_text(value: str | None, name: str, limit: int) -> str:
     return value
 
 
+def check_budget(value: str, name: str = "Budget") -> str:
+    """``value`` when it is one of the budgets (``fast``, ``balanced``, ``thorough``); ``name`` is the field."""
+    if value not in BUDGETS:
+        raise InvalidParameterValue(
+            N_("%(field)s must be one of %(allowed)s, not %(value)r"),
+            params={"field": Words(name), "allowed": ", ".join(BUDGETS), "value": value},
+            code="InvalidParameterValue.Budget",
+        )
+    return value
+
+
 def create_review_template(
     session: Session,
     *,
@@ -115,10 +129,12 @@ def create_review_template(
     name: str | None,
     comment: str | None,
     custom_labels: list[dict[str, Any]] | None = None,
+    budget: str | None = None,
     now: datetime,
 ) -> ReviewTemplateView:
     labels = validate_labels(labels)
     custom = validate_custom_labels(custom_labels or [], labels)
+    budget = check_budget(budget) if budget is not None else DEFAULT_BUDGET
     count = session.execute(select(func.count()).where(ReviewTemplate.app_id == app_id)).scalar_one()
     if count >= MAX_TEMPLATES:
         raise LimitExceeded(
@@ -134,6 +150,7 @@ def create_review_template(
         labels=labels,
         thresholds={},
         custom_labels=_storable(custom),
+        budget=budget,
         created_at=now,
         updated_at=now,
     )
@@ -176,6 +193,7 @@ def modify_review_template(
     comment: str | None,
     thresholds: TemplateThresholds | None = None,
     custom_labels: list[dict[str, Any]] | None = None,
+    budget: str | None = None,
     where: FieldNamer = api_field,
     now: datetime,
 ) -> ReviewTemplateView:
@@ -185,6 +203,8 @@ def modify_review_template(
     label stands under is refused until that custom label goes too.
     """
     row = _own_row(session, app_id, definition, action="modified")
+    if budget is not None:
+        row.budget = check_budget(budget)
     new_labels = validate_labels(labels) if labels is not None else list(row.labels)
     if custom_labels is not None:
         custom = validate_custom_labels(custom_labels, new_labels, where=where)
@@ -248,8 +268,8 @@ def get_review_template(session: Session, *, app_id: int, definition: int) -> Re
 
 
 def engine_template(view: ReviewTemplateView) -> Template:
-    """The engine's template for a stored one: its labels, with per-label thresholds where the app set them, and
-    its custom text labels."""
+    """The engine's template for a stored one: its labels, with per-label thresholds where the app set them, its
+    custom text labels and its budget."""
     thresholds = {}
     for label in view.labels:
         custom = (view.thresholds or {}).get(label)
@@ -265,6 +285,7 @@ def engine_template(view: ReviewTemplateView) -> Template:
         labels=frozenset(view.labels),
         thresholds=thresholds,
         custom_labels=tuple(view.custom_labels),
+        budget=view.budget,
     )
 
 

@@ -194,6 +194,8 @@ class ReviewTemplate(Base):
     )  # label -> {"review": x, "block": y} (services.templates.TemplateThresholds)
     # the app's own text labels: [{"label": "Ad", "sub_label": "Crypto", "examples": ["...", ...]}]
     custom_labels: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    # fast / balanced / thorough: how densely the engine samples a video (moderation.plan.BUDGETS)
+    budget: Mapped[str] = mapped_column(String(16), default="balanced", server_default="balanced")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -1,7 +1,8 @@
 """Review and procedure template actions (spec §2.11–2.12).
 
-``CustomLabels`` on the review template actions is vodguard's extension (docs/compatibility.md): the cloud has no
-such field, so the official SDK's models do not carry it; clients send it with ``client.call_json``.
+``CustomLabels`` and ``Budget`` on the review template actions are vodguard's extensions (docs/compatibility.md):
+the cloud has no such fields, so the official SDK's models do not carry them; clients send them with
+``client.call_json``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class CreateReviewTemplateRequest(VodRequest):
     Name: str | None = None
     Comment: str | None = None
     CustomLabels: list[CustomLabelInput] | None = None
+    Budget: str | None = None  # fast / balanced (default) / thorough
 
 
 class ModifyReviewTemplateRequest(VodRequest):
@@ -45,6 +47,7 @@ class ModifyReviewTemplateRequest(VodRequest):
     Comment: str | None = None
     Labels: list[str] | None = None
     CustomLabels: list[CustomLabelInput] | None = None  # [] removes them all; absent keeps them
+    Budget: str | None = None  # absent keeps it
 
 
 class DeleteReviewTemplateRequest(VodRequest):
@@ -67,7 +70,7 @@ def create_review_template(ctx: Ctx, req: CreateReviewTemplateRequest) -> Create
     with ctx.tx() as s:
         view = templates.create_review_template(
             s, app_id=ctx.app_id, labels=req.Labels, name=req.Name, comment=req.Comment,
-            custom_labels=_custom_input(req.CustomLabels), now=ctx.now,
+            custom_labels=_custom_input(req.CustomLabels), budget=req.Budget, now=ctx.now,
         )  # fmt: skip
     return CreateReviewTemplateResponse(Definition=view.definition)
 
@@ -77,7 +80,8 @@ def modify_review_template(ctx: Ctx, req: ModifyReviewTemplateRequest) -> EmptyR
     with ctx.tx() as s:
         templates.modify_review_template(
             s, app_id=ctx.app_id, definition=req.Definition, labels=req.Labels, name=req.Name,
-            comment=req.Comment, custom_labels=_custom_input(req.CustomLabels), now=ctx.now,
+            comment=req.Comment, custom_labels=_custom_input(req.CustomLabels), budget=req.Budget,
+            now=ctx.now,
         )  # fmt: skip
     return EmptyResponse()
 

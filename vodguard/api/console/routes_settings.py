@@ -135,6 +135,12 @@ def _custom_labels(
     return items, where
 
 
+def _budget(form: FormData) -> str | None:
+    """The form's budget (fast, balanced, thorough), checked by the service; None when the form has none."""
+    value = form.get("budget")
+    return None if value is None else str(value)
+
+
 @router.post("/console/settings/templates")
 def create_template(c: AdminPost, form: PostedForm) -> Response:
     labels = [str(v) for v in form.getlist("labels")]
@@ -142,7 +148,7 @@ def create_template(c: AdminPost, form: PostedForm) -> Response:
     with c.tx() as s:
         view = templates.create_review_template(
             s, app_id=c.app_id, labels=labels, name=str(form.get("name", "")), comment=str(form.get("comment", "")),
-            now=utcnow(),
+            budget=_budget(form), now=utcnow(),
         )  # fmt: skip
         thresholds = _thresholds(form, view.labels, c.request)
         if thresholds or custom:
@@ -167,7 +173,7 @@ def modify_template(definition: Definition, c: AdminPost, form: PostedForm) -> R
         templates.modify_review_template(
             s, app_id=c.app_id, definition=definition, labels=labels, name=str(form.get("name", "")),
             comment=str(form.get("comment", "")), thresholds=_thresholds(form, labels, c.request), custom_labels=custom,
-            where=where, now=utcnow(),
+            budget=_budget(form), where=where, now=utcnow(),
         )  # fmt: skip
         _log(c, s, "template.modify", definition, ",".join(labels))
     message = i18n.tr(c.request, "Review template %(definition)s saved.") % {"definition": definition}

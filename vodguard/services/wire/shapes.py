@@ -12,7 +12,7 @@ from typing import Any, ClassVar, NotRequired, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
-from vodguard.services.templates import ReviewTemplateView
+from vodguard.services.templates import DEFAULT_BUDGET, ReviewTemplateView
 from vodguard.store.models import Media, ProcedureTemplate, ReviewDecision, Task
 from vodguard.timeutil import iso
 
@@ -199,7 +199,9 @@ class CustomLabelItem(WireModel):
 
 
 class ReviewTemplate(WireModel):
-    OMIT_WHEN_NONE = frozenset({"CustomLabels"})  # vodguard's extension: the SDK's model does not know it
+    # vodguard's extensions: the SDK's model does not know them and warns about each, so they appear only when set
+    # (Budget when it is not the default, balanced)
+    OMIT_WHEN_NONE = frozenset({"CustomLabels", "Budget"})
 
     Definition: int
     Name: str
@@ -209,6 +211,7 @@ class ReviewTemplate(WireModel):
     CreateTime: str
     UpdateTime: str
     CustomLabels: list[CustomLabelItem] | None = None
+    Budget: str | None = None
 
 
 def review_template(view: ReviewTemplateView) -> ReviewTemplate:
@@ -225,6 +228,7 @@ def review_template(view: ReviewTemplateView) -> ReviewTemplate:
         CreateTime=iso(view.created_at) or TEMPLATE_EPOCH,
         UpdateTime=iso(view.updated_at) or TEMPLATE_EPOCH,
         CustomLabels=custom or None,
+        Budget=None if view.budget == DEFAULT_BUDGET else view.budget,
     )
 
 
