@@ -21,6 +21,11 @@ What is measured (details in `benchmarks/*.py`):
   threads, so their busy times add up to more than the wall time). Pictures: `moderate_image` latency p50/p95.
 * **Naive baseline**: `naive_baseline.py` on the same video in the same run, in a venv of its own: every frame
   decoded, 1 per second through NudeNet and RapidOCR, all audio through Whisper tiny.en, one after the other.
+* **First verdict** (pre-moderation, `--skip first-verdict` leaves it out): the seconds, wall and CPU, until
+  the block of a violation at minute 1, with the template's `early_exit` (`vodguard review --early-exit`) and the
+  models loaded beforehand, under the balanced and the fast budget. The 90-second 1280×720 video is built from
+  committed fixtures (`benchmarks/first_verdict.py`): the benchmark video's first minute as its twelve frames,
+  panned, with a running clock and clean speech, and a porn ad caption (`images/text.png`) from 60 s to 70 s.
 * **Known content index**: `MemoryIndex` (multi-index hashing, `vodguard/moderation/known.py`) holding a million
   random 64-bit frame hashes: build time, one lookup at the match radius (p50/p95) and a batch of 8 frames, and
   the CPU time that hashing and lookups add to a minute of video. Goal: at most 5 ms a lookup and 2 s a minute.

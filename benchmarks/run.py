@@ -13,11 +13,20 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import api_bench, baseline, engine_bench, history, known_index, known_sql, loadtest
+from benchmarks import (
+    api_bench,
+    baseline,
+    engine_bench,
+    first_verdict,
+    history,
+    known_index,
+    known_sql,
+    loadtest,
+)
 from benchmarks.figures import ROOT, Figure, load, machine, now
 from vodguard.moderation.config import EngineConfig
 
-PARTS = ("engine", "baseline", "zh", "images", "api", "known", "known-sql")
+PARTS = ("engine", "baseline", "first-verdict", "zh", "images", "api", "known", "known-sql")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -93,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     if "engine.video.wall" in by_key and "baseline.video.wall" in by_key:
         speedup = by_key["baseline.video.wall"].value / by_key["engine.video.wall"].value
         figures.append(Figure("engine.vs_baseline", "Engine speed-up over the naive baseline", speedup, "×"))
+    if "first-verdict" not in args.skip:
+        figures += _part(
+            "first verdict", notes, lambda: first_verdict.first_verdict(config, args.work, notes)
+        )
     if "zh" not in args.skip:
         figures += _part("engine Mandarin speech", notes, lambda: engine_bench.mandarin(config, notes))
     if "images" not in args.skip:
