@@ -46,6 +46,7 @@ def test_help_explains_templates_and_labels(tmp_path):
     done = review("--help", cwd=tmp_path)
     assert done.returncode == 0
     assert "--labels" in done.stdout and "template 10" in done.stdout
+    assert "--budget {fast,balanced,thorough}" in done.stdout and "--budget fast --early-exit" in done.stdout
 
 
 def test_one_json_line_per_file_and_exit_3_on_an_undecodable_one(clean_video, tmp_path):
@@ -138,7 +139,12 @@ def test_the_readable_summary(clean_video, tmp_path):
 
 @pytest.mark.parametrize(
     ("option", "value", "needle"),
-    [("--template", "11", "--labels"), ("--labels", "Porn,Gore", "Gore"), ("--labels", "", "empty")],
+    [
+        ("--template", "11", "--labels"),
+        ("--labels", "Porn,Gore", "Gore"),
+        ("--labels", "", "empty"),
+        ("--budget", "quick", "'fast', 'balanced', 'thorough'"),
+    ],
 )
 def test_bad_options_exit_4_and_say_why(clean_video, tmp_path, option, value, needle):
     done = review(clean_video, option, value, cwd=tmp_path)
@@ -239,3 +245,14 @@ def test_early_exit_stops_at_the_first_block(tmp_path):
     assert quick["Suggestion"] == "block" and quick["SegmentSet"]
     assert all(s["StartTimeOffset"] < second["start"] for s in quick["SegmentSet"])  # it stopped at the first
     assert any(s["StartTimeOffset"] >= second["start"] for s in full["SegmentSet"])  # the whole run goes on
+
+
+def test_a_fast_budget_still_blocks_the_caption(tmp_path):
+    done = review(
+        fixture_path("text_video.mp4"), "--labels", "Porn,Ad", "--budget", "fast", "--json", cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    found = json.loads(done.stdout)
+    first = json.loads(fixture_path("text_video.json").read_text(encoding="utf-8"))["text"][0]
+    assert found["Suggestion"] == "block"
+    assert any(s["Label"] == "Porn" and s["StartTimeOffset"] <= first["end"] for s in found["SegmentSet"])
