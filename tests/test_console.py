@@ -519,3 +519,29 @@ def test_huge_numbers_in_console_paths_and_forms_are_typed_errors(reviewed):
     assert console.get("/console/library", page=10**30).status_code == 200
     page = console.get("/console/library", page="two")
     assert page.status_code == 400 and "Page must be a whole number; &#39;two&#39; is not one." in page.text
+
+
+def test_settings_set_a_templates_budget_as_the_api_sees_it(vod_a, reviewed):
+    console = reviewed["console"]
+    created = console.post(
+        "/console/settings/templates", [("name", "quick"), ("labels", "Ad"), ("budget", "fast")]
+    )
+    definition = int(re.search(r"#template-(\d+)", created.headers["location"]).group(1))
+
+    def budget() -> str | None:
+        answer = vod_a.call_json("DescribeReviewTemplates", {"Definitions": [definition]})["Response"]
+        return answer["ReviewTemplateSet"][0].get("Budget")
+
+    assert budget() == "fast"
+    page = console.get("/console/settings").text
+    form = page[page.index(f'id="template-{definition}"') :]
+    assert '<option value="fast" selected>' in form[: form.index("</form>")]
+    saved = console.post(
+        f"/console/settings/templates/{definition}", [("labels", "Ad"), ("budget", "thorough")]
+    )
+    assert "saved" in console.flash(saved) and budget() == "thorough"
+    refused = console.post(
+        f"/console/settings/templates/{definition}", [("labels", "Ad"), ("budget", "quick")]
+    )
+    assert "Budget must be one of fast, balanced, thorough" in console.flash(refused)
+    assert budget() == "thorough"

@@ -250,6 +250,7 @@ def refused_forms(populated: Populated) -> list[tuple[str, list[tuple[str, str]]
         ("/console/settings/templates", [*custom, ("custom-0-sub_label", "two words"), ("custom-0-examples", "a")]),
         ("/console/settings/templates", [*custom, ("custom-0-sub_label", "ok"), ("custom-0-examples", "a\nb")]),
         ("/console/settings/templates", [*custom, ("custom-0-sub_label", "ok"), ("custom-0-examples", "a\n" + "x" * 501)]),
+        ("/console/settings/templates", [("name", "t"), ("labels", "Ad"), ("budget", "quick")]),
         ("/console/settings/templates/10", [("labels", "Ad")]),
         ("/console/settings/templates/999999", [("labels", "Ad")]),
         ("/console/settings/templates/10/delete", []),

@@ -83,3 +83,10 @@ def test_a_task_under_a_fast_template_finds_the_caption(server, keys, vod):
     detail = wait_finished(vod, vod.ReviewAudioVideo(req).TaskId)
     output = detail.ReviewAudioVideoTask.Output
     assert (output.Suggestion, output.Label) == ("block", "Porn")
+
+
+def test_the_consoles_catalogue_names_every_budget():
+    from vodguard.moderation.plan import BUDGETS
+    from vodguard.services.templates import BUDGET_NAMES
+
+    assert BUDGET_NAMES == tuple(BUDGETS)
