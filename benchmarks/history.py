@@ -240,8 +240,9 @@ at the same time (load average 23 to 28 from other jobs, so CPU time, not wall t
 **30.9 → 29.8 s** in two runs (−10 % and −4 %; OCR's busy time 70 → 62 s in the first). The same suggestion (pass,
 no segment). So this is about a tenth of the third of CPU that issue #18's 10× needs on the benchmark video; the
 rest is rec of the two clocks (both change between any two OCR frames, so they are read every time), the screen,
-and the picture lanes, none of which this can skip on a picture that moves everywhere. The 10-minute video was
-not run (the machine was under load 23 to 28 the whole session).
+and the picture lanes, none of which this can skip on a picture that moves everywhere. The 10-minute video, once
+each, side by side at load 17 to 37: **132.9 → 127.5 s** of CPU (−4 %; 601 and 574 s wall, the load's), pass and
+no segment both, 0 near-copies of 600 frames.
 
 Quality: the full synthetic corpus (`vodguard eval --labels all`, 70 files) gave the same suggestion on every
 file and the same segments (form, label, sub-label, start, end, suggestion, text) on all 70; one confidence moved,
