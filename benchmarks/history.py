@@ -204,6 +204,57 @@ long as the process, so a warm worker pays no loading. `vodguard serve` loaded t
 `vodguard worker` did not, so its first task paid them: it now loads them at start too and logs
 `models ready in N s`. The queue benchmark records the first two tasks of a fresh worker (each) beside a warm
 worker's task (`queue.first_task_seconds`, `queue.warm_task_seconds`).
+
+## Doing less where nothing changed (issue #18, 2026-12-04)
+
+`EngineConfig.skip_unchanged` (`VODGUARD_SKIP_UNCHANGED`, on by default) skips two kinds of work whose result
+cannot change:
+
+* **Steady OCR lines** (`detectors/ocr/steady.py`). On a moving picture the change gate screens every OCR frame and
+  ran det in each region the screen marked, though most regions hold the lines of the last read frame (a caption,
+  a clock). Now, when every blob of text pixels the screen marks in a region lies inside one line read before
+  (grown by a sixth of its height) and fills at least half its height, det is skipped there and those lines stand
+  for det's: a line whose pixels are unchanged keeps its text, one that changed (a ticking clock, a caption
+  replaced in place) goes to rec at its known place. A blob outside every line (new text, a word appended), one
+  across two lines (two lines became one) or much lower than its line (a smaller font) sends the region to det.
+  Measured first: on the benchmark video and the corpus's captioned videos the screen's text pixels lay inside
+  det's boxes (a blob's extent past its line at most 0.04 of the line height). Every 8th screened frame is still
+  read by a full-size det, as before.
+* **Near-copies of a frame** (`near_copies.py`). The sampler drops a frame whose picture did not change, but keeps
+  one where a small region changed a lot (it may be a caption for OCR). When at most 1 % of the sampler's 32×32
+  thumbnail cells (an area of about 95×95 px on 720p) differ by 10 grey levels or more in any colour from the last
+  frame the picture models read, and that frame is at most 3 s older, the four picture models give the near-copy
+  that frame's findings at its own time instead of reading it. OCR still reads it through its own gate. The
+  `near_copies` stage counts them.
+
+How often they trigger, 2-minute cut of the benchmark video (61 OCR frames, 121 sampled frames): det was skipped in
+98 of the screened regions and ran on 8 full frames plus the regions where a caption changed size; the OCR stage
+alone, CPU of the same 61 frames read by the gate with steady lines off and on: **10.5 → 8.6 s** (−18 %),
+the same lines read but on the four frames where a caption changes (a blended frame, read as garbage either way,
+and the next frame read from the wider box of the caption before, which put a missing space back: "NEWWAREHOUSE"
+became "NEW WAREHOUSE"). Near-copies: **0 of 121 frames** on the benchmark video (testsrc2 moves in 14 % of the
+cells between sampled frames) and 0 on the corpus's videos (each moves its background; of 7 videos checked frame
+by frame, the median share of changed cells between sampled frames was 69 to 92 %). They are for still shots, and there the sampler already does most of
+it: on a 2-minute video of a still photo under the benchmark's captions and clock, it kept 14 frames (keyframes and
+caption changes; a ticked clock alone is one of its duplicates), and 1 of the 14 was a near-copy (CPU 11.5 → 11.3 s,
+mostly model loading). A near-copy is a frame where a strong change stays in a small spot: a cursor, a pointer,
+a small animated logo.
+
+CPU time of the process, fresh engine, every label, 2-minute cut, main (cb41df6) and this change run side by side
+at the same time (load average 23 to 28 from other jobs, so CPU time, not wall time): **33.4 → 30.2 s** and
+**30.9 → 29.8 s** in two runs (−10 % and −4 %; OCR's busy time 70 → 62 s in the first). The same suggestion (pass,
+no segment). So this is about a tenth of the third of CPU that issue #18's 10× needs on the benchmark video; the
+rest is rec of the two clocks (both change between any two OCR frames, so they are read every time), the screen,
+and the picture lanes, none of which this can skip on a picture that moves everywhere. The 10-minute video, once
+each, side by side at load 17 to 37: **132.9 → 127.5 s** of CPU (−4 %; 601 and 574 s wall, the load's), pass and
+no segment both, 0 near-copies of 600 frames.
+
+Quality: the full synthetic corpus (`vodguard eval --labels all`, 70 files) gave the same suggestion on every
+file and the same segments (form, label, sub-label, start, end, suggestion, text) on all 70; one confidence moved,
+an OCR Ad segment of `long_10min.mp4` 84.7 → 84.1 (rec read the line at its earlier place, whose box differs by a
+few pixels from det's, and scored it a little lower). Recall 0.955, precision 0.988, as on main. Its CPU
+(254 s on main, 268 s on this branch) was not measured side by side: main ran first at load 1 to 27, the branch
+after at load 24 to 28.
 """
 
 

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     ocr_interval: float = 2.0
     video_tiles: bool = False  # scan video frames in tiles as pictures are (NSFW 5x, Terror 3x the cost)
     int8_models: bool = True  # the shipped int8 picture and OCR models where they match fp32 (docs/models.md)
+    # skip det on steady OCR lines and the picture models on near-copies of a frame (docs/benchmarks.md)
+    skip_unchanged: bool = True
     asr_model: str = "auto"
     asr_model_path: Path | None = None
     asr_language: str | None = None

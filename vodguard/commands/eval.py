@@ -176,7 +176,13 @@ def _manifest(args: argparse.Namespace) -> int:
     from vodguard.moderation.engine import Engine
 
     settings = settings_from(args)
-    engine = Engine(EngineConfig(models_dir=settings.models_dir, int8_models=settings.int8_models))
+    engine = Engine(
+        EngineConfig(
+            models_dir=settings.models_dir,
+            int8_models=settings.int8_models,
+            skip_unchanged=settings.skip_unchanged,
+        )
+    )
     from rich.console import Console
 
     console = Console(stderr=True, highlight=False)

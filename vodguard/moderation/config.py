@@ -64,6 +64,10 @@ class EngineConfig:
     # The shipped int8 forms of the picture and OCR models (detectors/int8), for the models whose int8 form gave the
     # same results on the evaluation; False: the fp32 originals everywhere. A model path set above always wins.
     int8_models: bool = True
+    # Skip work whose result cannot change: det where OCR's text screen sees only lines read before
+    # (detectors/ocr/steady.py), and the picture models on a frame that is a near-copy of the last one they read
+    # (near_copies.py). False: every sampled frame and every screened region is read in full.
+    skip_unchanged: bool = True
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
     # Compute threads per onnxruntime session: one budget for the picture models that run side by side

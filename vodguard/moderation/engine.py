@@ -34,6 +34,7 @@ from vodguard.moderation.errors import ModelUnavailable, ModerationError, Source
 from vodguard.moderation.evidence import attach_thumbnails
 from vodguard.moderation.known import KnownLookup, KnownMatcher, is_empty
 from vodguard.moderation.lanes import BATCH, Lane, OcrPass, Progress, Run, batches, decoded, frame_work
+from vodguard.moderation.near_copies import NearCopies
 from vodguard.moderation.plan import Plan, budgeted, plan_for
 from vodguard.moderation.policy import verdict
 from vodguard.moderation.presets import IMAGE_LABELS
@@ -218,10 +219,11 @@ class Engine:
         lookup runs here, in the calling thread: it costs well under a millisecond a frame.
         """
         lanes: list[Lane] = []
+        copies = NearCopies() if self.config.skip_unchanged and plan.frame_detectors else None
         for name in plan.frame_detectors:
             stage = name.removesuffix(":tiled")  # timings and progress speak of the detector, not its mode
             detector = cast("FrameDetector", self.detector(name))
-            lanes.append(Lane(stage, frame_work(stage, detector, run), run))
+            lanes.append(Lane(stage, frame_work(stage, detector, run, copies), run))
         ocr = None
         if plan.ocr:
             # Every frame of a picture is read (and screened for text first, even the first one); in a video,
@@ -236,6 +238,8 @@ class Engine:
         try:
             for batch in batches(decoded(frames, run, pool), BATCH):
                 run.check()
+                if copies is not None:  # before any lane sees the batch: every lane skips the same frames
+                    run.timings.add("near_copies", 0.0, copies.plan(batch))
                 for lane in lanes:
                     lane.submit(batch)
                 if matcher is not None:

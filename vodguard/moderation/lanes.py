@@ -20,6 +20,7 @@ from typing import Any
 from vodguard.moderation.detectors.base import FrameDetector, TextFrameDetector
 from vodguard.moderation.errors import DeadlineExceeded
 from vodguard.moderation.evidence import FrameKeeper
+from vodguard.moderation.near_copies import NearCopies, reusing
 from vodguard.moderation.policy import leads_a_rule, suggest
 from vodguard.moderation.types import Finding, Frame, ModerateText, StageTiming, Template
 
@@ -138,13 +139,29 @@ class Run:
             return out
 
 
-def frame_work(name: str, detector: FrameDetector, run: Run) -> Callable[[list[Frame]], None]:
-    def work(batch: list[Frame]) -> None:
-        run.looked_at("Image", batch)
-        with run.timings.stage(name, len(batch)):
-            run.add(detector(batch), batch)
+def frame_work(
+    name: str, detector: FrameDetector, run: Run, copies: NearCopies | None = None
+) -> Callable[[list[Frame]], None]:
+    """A lane's work: ``detector`` on each batch; with ``copies``, not on the batch's near-copies, which take
+    the findings of the frame they repeat (``near_copies.py``). The stage counts the frames the model read."""
+    if copies is None:
 
-    return work
+        def work(batch: list[Frame]) -> None:
+            run.looked_at("Image", batch)
+            with run.timings.stage(name, len(batch)):
+                run.add(detector(batch), batch)
+
+        return work
+    detect = reusing(detector, copies)
+
+    def work_reusing(batch: list[Frame]) -> None:
+        run.looked_at("Image", batch)
+        start = time.perf_counter()
+        found, read = detect(batch)
+        run.add(found, batch)
+        run.timings.add(name, time.perf_counter() - start, read)
+
+    return work_reusing
 
 
 class Lane:

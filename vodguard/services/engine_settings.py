@@ -18,6 +18,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         ocr_interval=settings.ocr_interval,
         video_tiles=settings.video_tiles,
         int8_models=settings.int8_models,
+        skip_unchanged=settings.skip_unchanged,
         asr_model=settings.asr_model,
         asr_model_path=settings.asr_model_path,
         asr_language=settings.asr_language,

@@ -65,7 +65,7 @@ def _ocr(cls: type[OcrDetector], config: EngineConfig, tiled: bool, load: Load) 
         rec_model=config.ocr_rec_model_path or int8_weights("ocr_rec", config),
         rec_keys=config.ocr_rec_keys_path,
     )
-    return cls(load("text"), reader)
+    return cls(load("text"), reader, steady=config.skip_unchanged)
 
 
 # In this order the planner lists them, and the engine starts their lanes.

@@ -50,17 +50,27 @@ class OcrDetector:
     labels = frozenset({"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse"})
 
     def __init__(
-        self, text_moderator: ModerateText, reader: OcrReader | None = None, *, gate: bool = True
+        self,
+        text_moderator: ModerateText,
+        reader: OcrReader | None = None,
+        *,
+        gate: bool = True,
+        steady: bool = True,
     ) -> None:
+        """``gate``: re-read only what changed from frame to frame (``ChangeGate``); ``steady``: in the gate,
+        skip det where the text screen sees only lines read before (``steady.py``)."""
         self._moderate = text_moderator
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
+        self._steady = steady
 
     def session(self, *, moderate: ModerateText | None = None, pictures: bool = False) -> OcrSession:
         """A reader for the frames of one file, in batches, that remembers what it has read. ``moderate`` stands
         in for the detector's text moderator in this session (the engine passes one that also reads the
         template's custom labels); ``pictures``: the frames are a picture's, not a video's (``ChangeGate``)."""
-        return OcrSession(self._reader, moderate or self._moderate, gate=self._gate, pictures=pictures)
+        return OcrSession(
+            self._reader, moderate or self._moderate, gate=self._gate, pictures=pictures, steady=self._steady
+        )
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
         """The lines of every frame, in order; with the gate on, only what changed is read again."""
@@ -75,11 +85,17 @@ class OcrSession:
     """The state of reading one file: its change gate and the verdicts on text already moderated."""
 
     def __init__(
-        self, reader: OcrReader, text_moderator: ModerateText, *, gate: bool = True, pictures: bool = False
+        self,
+        reader: OcrReader,
+        text_moderator: ModerateText,
+        *,
+        gate: bool = True,
+        pictures: bool = False,
+        steady: bool = True,
     ) -> None:
         self._reader = reader
         self._moderate = text_moderator
-        self._gate = ChangeGate(reader, pictures=pictures) if gate else None
+        self._gate = ChangeGate(reader, pictures=pictures, steady=steady) if gate else None
         self._verdicts: dict[str, list[TextHit]] = {}  # a caption stays on many frames: moderate it once
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from vodguard.moderation.detectors.ocr.boxes import grow, inside, overlaps, quad_box, union_box
-from vodguard.moderation.detectors.ocr.reader import OcrLine, OcrReader, plausible_lines
+from vodguard.moderation.detectors.ocr.reader import OcrLine, OcrReader, TextScreen, plausible_lines
+from vodguard.moderation.detectors.ocr.steady import steady_lines
 from vodguard.moderation.types import Box, Frame
 
 _GATE_WIDTH = 320  # px of the grey thumbnail the frame gate compares
@@ -106,13 +107,19 @@ class FrameText:
     """The lines of one frame and what reading it cost.
 
     ``detected`` is the frame area whose text was looked for again (``None``: the frame equals the last read
-    one, nothing ran); ``recognised`` is how many crops went to rec.
+    one, nothing ran); ``recognised`` is how many crops went to rec; ``steady`` how many screened regions
+    kept the lines read before instead of running det (``steady.py``).
     """
 
     frame: Frame
     lines: tuple[OcrLine, ...]
     recognised: int
     detected: Box | None
+    steady: int = 0
+
+
+# A line read before: what it says, the grey pixels of its box, and the quad rec read it from.
+_Entry = tuple[OcrLine, np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -120,10 +127,10 @@ class _Seen:
     """The last read frame of one call: its thumbnail and its lines, each with the grey pixels of its box."""
 
     thumb: np.ndarray
-    lines: list[tuple[OcrLine, np.ndarray]]
+    lines: list[_Entry]
 
     def lookup(self, box: Box, grey: np.ndarray) -> OcrLine | None:
-        for line, crop in self.lines:
+        for line, crop, _ in self.lines:
             if same_text(line.box, crop, box, grey):
                 return OcrLine(line.text, line.score, box)
         return None
@@ -139,16 +146,22 @@ class ChangeGate:
     3. A detected line whose box and pixels match a line read before keeps its text; the others go to
        rec in one batch.
 
+    ``steady`` (on by default): in a screened region where the screen sees text only on lines read before,
+    those lines stand for what det would find (``steady.py``), and step 3 runs on them.
+
     ``pictures``: the frames are a picture or an animation's frames (ReviewImage), not a video's. Then the
     first frame too goes through the screen, at the picture's scale: a picture is most often one frame, which
     a full-size det would read whole even when it shows no text at all.
     One gate per sequence: it holds the state of one call, never shared between threads.
     """
 
-    def __init__(self, reader: OcrReader, *, screen: bool = True, pictures: bool = False) -> None:
+    def __init__(
+        self, reader: OcrReader, *, screen: bool = True, pictures: bool = False, steady: bool = True
+    ) -> None:
         self._reader = reader
         self._seen: _Seen | None = None
         self._screen = screen
+        self._skip_steady = steady
         self._pictures = pictures
         self._screened = 0  # whole-frame changes read through the screen since the last full-size read
 
@@ -163,47 +176,66 @@ class ChangeGate:
             changed = changed_region(seen.thumb, thumb, image.shape)
             if changed is None:
                 # the stored thumbnail stays that of the last read, so a slow fade still adds up to a change
-                return FrameText(frame, tuple(line for line, _ in seen.lines), 0, None)
+                return FrameText(frame, tuple(entry[0] for entry in seen.lines), 0, None)
             region = self._cover_lines(grow(changed, 16, image.shape), seen, image.shape)
             if (region[2] - region[0]) * (region[3] - region[1]) > 0.5 * w * h:
                 region = (0, 0, w, h)
         grey = _grey(image)
         kept = [] if seen is None else [entry for entry in seen.lines if not overlaps(entry[0].box, region)]
-        quads = [
-            q for box in self._det_boxes(image, region, first=seen is None) for q in self._detect(image, box)
-        ]
+        boxes_to_read, screen = self._det_boxes(image, region, first=seen is None)
+        quads: list[np.ndarray] = []
+        steady, taken = 0, set[int]()
+        for box in boxes_to_read:
+            known = self._steady(screen, box, seen)
+            if known is None:
+                quads += self._detect(image, box)
+                continue
+            steady += 1
+            for i in known:
+                if seen is not None and i not in taken:  # a line may touch two regions: read it once
+                    taken.add(i)
+                    quads.append(seen.lines[i][2])
         boxes = [quad_box(q, image.shape) for q in quads]
         found = [seen.lookup(box, grey) if seen else None for box in boxes]
         todo = [i for i, line in enumerate(found) if line is None]
         for i, line in zip(todo, self._reader.recognise(image, [quads[i] for i in todo]), strict=True):
             found[i] = line
-        fresh = [(line, _crop(grey, line.box)) for line in found if line is not None]
+        fresh = [(line, _crop(grey, line.box), quad) for line, quad in zip(found, quads, strict=True) if line]
         entries = sorted(kept + fresh, key=lambda e: (e[0].box[1], e[0].box[0]))
         self._seen = _Seen(_patch(seen.thumb if seen else None, thumb, region, image.shape), entries)
-        return FrameText(frame, tuple(line for line, _ in entries), len(todo), region)
+        return FrameText(frame, tuple(entry[0] for entry in entries), len(todo), region, steady)
+
+    def _steady(self, screen: TextScreen | None, box: Box, seen: _Seen | None) -> list[int] | None:
+        """Which lines read before stand for det's in a screened ``box``; ``None``: det must run there."""
+        if not self._skip_steady or screen is None or seen is None:
+            return None
+        return steady_lines(screen, box, [entry[0].box for entry in seen.lines])
 
     @staticmethod
     def _cover_lines(region: Box, seen: _Seen, shape: tuple[int, ...]) -> Box:
         # a line cut by the region would be detected as a fragment: take every line it touches whole
         grown = region
-        for line, _ in seen.lines:
+        for line, _, _ in seen.lines:
             if overlaps(line.box, grown) and not inside(line.box, grown):
                 grown = union_box([grown, grow(line.box, 8, shape, minimum=0)])
         return grown
 
-    def _det_boxes(self, image: np.ndarray, region: Box, *, first: bool) -> list[Box]:
-        """Where det runs to re-read ``region``: itself, or where the screen sees text when it is the frame."""
+    def _det_boxes(
+        self, image: np.ndarray, region: Box, *, first: bool
+    ) -> tuple[list[Box], TextScreen | None]:
+        """Where det runs to re-read ``region``: itself, or where the screen sees text when it is the frame
+        (then with the screen, whose mask says where in those boxes text may be)."""
         h, w = image.shape[:2]
         if region != (0, 0, w, h) or not self._screen:
-            return [region]
+            return [region], None
         if (first and not self._pictures) or self._screened >= _FULL_EVERY - 1:
             self._screened = 0
-            return [region]
-        regions = self._reader.text_regions(image, picture=self._pictures)
-        if regions is None:
-            return [region]
+            return [region], None
+        screen = self._reader.text_screen(image, picture=self._pictures)
+        if screen is None:
+            return [region], None
         self._screened += 1
-        return regions
+        return screen.regions, screen
 
     def _detect(self, image: np.ndarray, region: Box) -> list[np.ndarray]:
         x1, y1, x2, y2 = region

@@ -58,6 +58,16 @@ class OcrPage:
     detected: bool = True
 
 
+@dataclass(frozen=True)
+class TextScreen:
+    """What the text screen saw in a frame: the ``regions`` det should read (frame pixels), and its ``mask`` of
+    pixels that may be text (1) at the screen's scale, ``scale`` frame pixels (x, y) to a mask pixel."""
+
+    regions: list[Box]
+    mask: np.ndarray
+    scale: tuple[float, float]
+
+
 def _warnings_only(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING
 
@@ -170,6 +180,11 @@ class OcrReader:
         each box is grown by a line height so that det sees its lines whole. A video frame is screened at a
         long side of 480 px; a ``picture`` at most at half its size, so that a small picture is screened too.
         """
+        screen = self.text_screen(image, picture=picture)
+        return None if screen is None else screen.regions
+
+    def text_screen(self, image: np.ndarray, *, picture: bool = False) -> TextScreen | None:
+        """``text_regions`` with the screen's mask of text pixels, which says where in a region text may be."""
         h, w = image.shape[:2]
         scale = _SCREEN_SIDE / max(h, w)
         if picture:
@@ -190,7 +205,7 @@ class OcrReader:
         merged = merge_boxes(boxes)
         if sum((b[2] - b[0]) * (b[3] - b[1]) for b in merged) > _SCREEN_AREA * w * h:
             return None
-        return merged
+        return TextScreen(merged, mask, (sx, sy))
 
     def recognise(self, image: np.ndarray, quads: Sequence[np.ndarray]) -> list[OcrLine | None]:
         """Read each quad of an RGB image; ``None`` where the text is empty or scores under ``min_score``."""
