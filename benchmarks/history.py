@@ -134,9 +134,15 @@ worker threads **1.007 / 1.004 / 0.947 → 0.815 / 0.813 / 0.773 s** a task (0.8
 of the engine alone on the same clip and template (10 calls each, alternately twice, load 13 to 18, before the
 preprocessing commit): 0.865 / 0.825 → 0.737 / 0.738 s. Tasks per minute follow the CPU a task on two busy cores
 (above), so these changes are worth about **1.2×** the tasks per minute (1 / 0.82; from the issue's 97 / 100 / 104, about
-116 / 120 / 125 on a quiet machine), not the 1.5× of issue #18. The API part of `make bench` could not measure this under the
-same load: a run took 16 minutes of wall time for about a minute of CPU (5.7 / 8.5 / 12.1 tasks/min with 1 / 2 / 4
-worker threads on this branch at load 18 to 40), and main's run beside it stopped on an SDK read timeout.
+116 / 120 / 125 on a quiet machine), not the 1.5× of issue #18. The API part of `make bench` (`python -m benchmarks.run --skip
+engine,baseline,zh,images,known,known-sql --dry-run`, nice 10), this branch and a clean checkout of main one
+after the other, 11:09 to 11:30 UTC, tasks/min with 1 / 2 / 4 worker threads (load average around the queue part):
+both at once 33.2 / 34.5 / 39.4 (branch) and 29.0 / 29.4 / 36.9 (main) at 17 to 22; then branch 24.0 / 40.4 / 41.4
+(15), main 61.9 / 62.3 / 59.4 (9 to 11), branch 86.7 / 148.2 / 141.0 (7), main 113.2 / 124.5 / 123.4 (3 to 4),
+branch **141.0 / 151.8 / 127.4** (3 to 5), main 63.4 / 65.3 / 59.8 (6 to 8). The load, not the code, moves these
+most; the two runs at the lowest and closest load give **1.25× / 1.22× / 1.03×** (warm task 0.53 → 0.43 s), the
+CPU a task 0.81×–0.83×. Two more runs of main were lost (an SDK read timeout at load 40, and a temporary
+database whose tables vanished mid-run), and one of the branch at load 18 to 40 read 5.7 / 8.5 / 12.1.
 
 What is left for 1.5× (a task's CPU from about 0.78 to 0.62 s): OCR is now the largest share of a task (its 5
 reads of a 10-s clip; another branch works on it), then NudeNet (YOLOv8n: convolutions, 72 % of its time) and
