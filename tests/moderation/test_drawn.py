@@ -17,7 +17,14 @@ from PIL import Image
 
 from tests.paths import FIXTURES, fixture_path
 from vodguard.moderation.detectors import DETECTORS
-from vodguard.moderation.detectors.drawn import BUNDLED, CLASSES, DrawnDetector, findings_for, to_input
+from vodguard.moderation.detectors.drawn import (
+    BUNDLED,
+    CLASSES,
+    DrawnDetector,
+    _axis,
+    findings_for,
+    to_input,
+)
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.policy import suggest
 from vodguard.moderation.presets import ALL_LABELS
@@ -61,6 +68,27 @@ def test_resize_keeps_the_corners_and_scales_to_one() -> None:
     exact = np.full((224, 224, 3), 51, np.uint8)
     np.testing.assert_allclose(to_input(exact), 0.2)  # already 224 square: no resize, as nsfwjs skips it
     assert to_input(np.full((5, 3, 3), 9, np.uint8)).shape == (224, 224, 3)  # tiny pictures are upsampled
+
+
+def neighbours_reference(image: np.ndarray, size: int = 224) -> np.ndarray:
+    """The aligned-corner bilinear resize indexing the pixel axis, as to_input computed it before."""
+    y0, y1, wy = _axis(image.shape[0], size)
+    x0, x1, wx = _axis(image.shape[1], size)
+    top_left, top_right, bottom_left, bottom_right = (
+        part[:, x].astype(np.float32) / np.float32(255.0) for part in (image[y0], image[y1]) for x in (x0, x1)
+    )
+    upper = top_left + (top_right - top_left) * wx[None, :, None]
+    lower = bottom_left + (bottom_right - bottom_left) * wx[None, :, None]
+    out: np.ndarray = upper + (lower - upper) * wy[:, None, None]
+    return out
+
+
+@pytest.mark.parametrize("shape", [(270, 480, 3), (720, 1280, 3), (500, 90, 3), (5, 3, 3)])
+def test_the_flat_byte_indexing_gives_the_same_floats(shape: tuple[int, int, int]) -> None:
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    np.testing.assert_array_equal(to_input(image), neighbours_reference(image))
+    strided = np.random.default_rng(1).integers(0, 256, (shape[0], shape[1] * 2, 3), dtype=np.uint8)[:, ::2]
+    np.testing.assert_array_equal(to_input(strided), neighbours_reference(strided))  # a view, not a copy
 
 
 def test_a_batch_scores_each_frame_as_alone(detector: DrawnDetector) -> None:

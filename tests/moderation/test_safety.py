@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from tests.paths import FIXTURES, fixture_path
 from vodguard.moderation.config import Limits
@@ -86,7 +86,7 @@ def test_clean_video_frames_are_not_reported(detector: SafetyDetector) -> None:
 
 def test_a_batch_scores_each_frame_as_alone(detector: SafetyDetector) -> None:
     frames = [f for path in IMAGES for f in image_frames(path)] + video_frames("clean_video.mp4")
-    assert len(frames) > 16  # more than one session batch
+    assert len(frames) > 16  # more than one batch, whatever the batch size
     together = detector.probabilities(frames)
     alone = np.concatenate([detector.probabilities([f]) for f in frames])
     assert together.shape == (len(frames), 3)
@@ -107,6 +107,28 @@ def test_blurpad_fits_the_picture_over_a_blurred_background() -> None:
     assert tensor[0, :10].mean() > 200  # above and below: the same picture, squashed and blurred, not black
     assert blurpad(np.full((7, 3, 3), 9, np.uint8)).shape == (3, 224, 224)
     assert fit_size(3, 7) == (96, 224)
+
+
+def blurpad_reference(image: np.ndarray, size: int = 224) -> np.ndarray:
+    """blurpad as two independent Pillow resizes, without sharing the pass across."""
+    picture = Image.fromarray(image)
+    lanczos = Image.Resampling.LANCZOS
+    canvas = picture.resize((size, size), lanczos, reducing_gap=2.0).filter(ImageFilter.GaussianBlur(10.0))
+    fit_w, fit_h = fit_size(picture.width, picture.height, size)
+    canvas.paste(
+        picture.resize((fit_w, fit_h), lanczos, reducing_gap=2.0), ((size - fit_w) // 2, (size - fit_h) // 2)
+    )
+    return np.asarray(canvas, dtype=np.float32).transpose(2, 0, 1)
+
+
+# shared pass (wide, square, small, up to 895 wide) and not (shrunk by a whole factor first; portrait)
+@pytest.mark.parametrize(
+    "size", [(480, 270), (854, 480), (300, 300), (224, 100), (96, 20), (1280, 720), (270, 480)]
+)
+def test_blurpad_gives_the_pixels_of_two_separate_resizes(size: tuple[int, int]) -> None:
+    width, height = size
+    noise = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(blurpad(noise), blurpad_reference(noise))
 
 
 def probs(nsfl: float, nsfw: float) -> np.ndarray:

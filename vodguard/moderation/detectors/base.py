@@ -118,13 +118,19 @@ class FrameClassifier:
         classes: int,
         prepare: Callable[[np.ndarray], np.ndarray],
         threads: int,
-        batch: int = 16,
+        batch: int = 1,
+        graph: bytes | None = None,
     ) -> None:
+        """``graph``: the model at ``path`` as serialised bytes to run instead (a rewritten form of it).
+        ``batch``: frames per session run. One: on two cores, with one compute thread per model, batches of
+        4 or 8 frames were no faster per frame than single ones, and up to 15 % slower (docs/benchmarks.md)."""
         import onnxruntime as ort
 
         try:
             self._session = ort.InferenceSession(
-                str(path), session_options(threads), providers=["CPUExecutionProvider"]
+                graph if graph is not None else str(path),
+                session_options(threads),
+                providers=["CPUExecutionProvider"],
             )
         except Exception as exc:  # onnxruntime raises its own errors for a file that is not a model
             raise ModelUnavailable(f"{what} {path} cannot be loaded: {exc}") from exc

@@ -53,14 +53,21 @@ def to_input(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     y0, y1, wy = _axis(height, size)
     x0, x1, wx = _axis(width, size)
     # only the four neighbours of each output pixel become floats: a 720p frame costs a third of converting it
-    # whole, with the same values (the division is per pixel either way)
-    top, bottom = image[y0], image[y1]
-    corners = [part[:, x].astype(np.float32) / np.float32(255.0) for part in (top, bottom) for x in (x0, x1)]
+    # whole, with the same values (the division is per pixel either way). The rows are taken as flat rows of
+    # bytes and the neighbours as byte columns (pixel * 3 + channel): the same values, in half the time of
+    # indexing the pixel axis of a 3-d array
+    rows = np.ascontiguousarray(image).reshape(height, width * 3)
+    channel = np.arange(3)
+    left, right = ((x[:, None] * 3 + channel).ravel() for x in (x0, x1))
+    top, bottom = rows[y0], rows[y1]
+    corners = [
+        part[:, x].astype(np.float32) / np.float32(255.0) for part in (top, bottom) for x in (left, right)
+    ]
     top_left, top_right, bottom_left, bottom_right = corners
-    wx = wx[None, :, None]
-    upper = top_left + (top_right - top_left) * wx
-    lower = bottom_left + (bottom_right - bottom_left) * wx
-    out: np.ndarray = upper + (lower - upper) * wy[:, None, None]
+    across = np.repeat(wx, 3)[None, :]
+    upper = top_left + (top_right - top_left) * across
+    lower = bottom_left + (bottom_right - bottom_left) * across
+    out: np.ndarray = (upper + (lower - upper) * wy[:, None]).reshape(size, size, 3)
     return out
 
 

