@@ -76,13 +76,14 @@ def test_labels_limit_what_the_heads_report(moderator: TextModerator) -> None:
 
 
 def test_agreement_of_lexicon_and_head_raises_confidence(moderator: TextModerator) -> None:
-    # "massacre" is a review-only lexicon term (60); the head reads the threat too, so the two agree
-    lexical = moderator("massacre", labels={"Terror"})
+    # "massacre" is a review-only lexicon term (60): alone, without the head's support, it passes; in a threat the
+    # head reads too, the two agree
+    assert "Terror" in moderator.evidence("massacre", {"Terror"}).lone
+    assert moderator("massacre", labels={"Terror"}) == []
     both = moderator(
         "there will be a massacre at the mall tomorrow and I will be the one doing it", labels={"Terror"}
     )
-    assert lexical and lexical[0].confidence < 85, lexical
-    assert both and both[0].confidence >= 85 and both[0].keywords, both
+    assert both and both[0].confidence >= 85 and "massacre" in both[0].keywords, both
 
 
 def test_empty_huge_and_garbage_text_give_results_not_crashes(moderator: TextModerator) -> None:

@@ -98,13 +98,46 @@ def test_block_terms(moderator: TextModerator, text: str, label: str, sub_label:
     assert hit.confidence >= 90
 
 
+# One weak cue needs the meaning-level model's support (presets.LEXICON_SUPPORT). These used to ask for review on
+# the word alone; news of a bomb or a seizure, and a bare word with nothing around it, are near-misses.
 @pytest.mark.parametrize(
     ("text", "label"),
-    [("新闻报道了一起炸弹案件", "Terror"), ("the bomb squad arrived", "Terror"), ("赌博", "Illegal")],
+    [
+        ("新闻报道了一起炸弹案件", "Terror"),
+        ("the bomb squad arrived", "Terror"),
+        ("赌博", "Illegal"),
+        ("Police seized two kilograms of cocaine at the port yesterday.", "Illegal"),
+    ],
 )
-def test_weak_terms_are_review_only(moderator: TextModerator, text: str, label: str) -> None:
-    hit = by_label(moderator(text))[label]
-    assert 50 <= hit.confidence < 90
+def test_a_lone_weak_term_the_model_does_not_support_passes(
+    moderator: TextModerator, text: str, label: str
+) -> None:
+    found = moderator.evidence(text, LABELS)
+    assert label in found.hits and label in found.lone  # the term is there, alone
+    assert label not in by_label(moderator(text))
+
+
+def test_a_lone_weak_term_the_model_supports_asks_for_review_with_its_word(moderator: TextModerator) -> None:
+    hit = by_label(moderator("I'm going to put a bomb in the school tomorrow"))["Terror"]
+    assert "bomb" in hit.keywords
+    assert 50 <= hit.confidence < 90  # a weak word never blocks
+
+
+def test_two_weak_terms_stand_without_the_model(moderator: TextModerator) -> None:
+    # a recogniser's garbled drug offer (the synthetic corpus): the model reads it at about 0.3, the two words stand
+    text = "My cheap cocaine and heroin are in line today."
+    found = moderator.evidence(text, LABELS)
+    assert "Illegal" in found.hits and "Illegal" not in found.lone
+    hit = by_label(moderator(text))["Illegal"]
+    assert {"cocaine", "heroin"} <= set(hit.keywords) and 50 <= hit.confidence < 90
+
+
+def test_lone_cues_stand_when_the_tuned_model_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the floors were chosen for the blend; the USE heads alone leave every cue as the lexicon found it
+    monkeypatch.setenv("VODGUARD_TEXT_E5", "off")
+    alone = TextModerator()
+    assert alone.tuned is None
+    assert "Terror" in by_label(alone("the bomb squad arrived"))
 
 
 @pytest.mark.parametrize(
@@ -230,7 +263,7 @@ def test_labels_filter(moderator: TextModerator) -> None:
 
 
 def test_hits_are_sorted_strongest_first(moderator: TextModerator) -> None:
-    confidences = [h.confidence for h in moderator("傻逼 www.example.com")]
+    confidences = [h.confidence for h in moderator("傻逼 www.example.com wechat: abc123")]
     assert confidences == sorted(confidences, reverse=True) and len(confidences) == 2
 
 
@@ -279,6 +312,7 @@ def test_full_width_english_is_scored_like_ascii(moderator: TextModerator) -> No
 
 
 @pytest.mark.parametrize("text", ["Please do not kill yourself, call the hotline", "Giv mig et kys"])
-def test_words_that_help_or_kiss_only_ask_for_a_look(moderator: TextModerator, text: str) -> None:
-    hits = by_label(moderator(text))
-    assert set(hits) == {"Terror"} and hits["Terror"].confidence < 90  # review, never a block
+def test_words_that_help_or_kiss_never_block(moderator: TextModerator, text: str) -> None:
+    # "kill yourself" and "kys" are review terms: alone, without the meaning-level model's support, they pass
+    assert "Terror" in moderator.evidence(text, LABELS).lone
+    assert all(h.confidence < 90 for h in moderator(text))
