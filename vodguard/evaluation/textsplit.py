@@ -2,7 +2,9 @@
 
 A family goes to train, dev or test (60:20:20) by a digest of its name alone, never sentence by sentence: every
 phrasing in test belongs to a family the models never saw, and adding families never moves an existing one to
-another split (a test family stays a test family as the data grows).
+another split (a test family stays a test family as the data grows). A family written as the same scenario in the
+other language names its source in ``split_with`` and follows the source's split, so a translation never sits in
+test while its original trains.
 """
 
 from __future__ import annotations
@@ -35,6 +37,6 @@ def load_textset(data: Path) -> list[dict[str, Any]]:
             if unknown:
                 raise SystemExit(f"{path}:{number}: unknown labels {sorted(unknown)}")
             row["source"] = path.stem
-            row["split"] = split_of(row["family"])
+            row["split"] = split_of(row.get("split_with") or row["family"])
             rows.append(row)
     return rows
