@@ -17,9 +17,11 @@ deterministic, and the encoders have no randomness. Steps:
    percentile of the blend over the dev sentences where such a cue was right), then the review thresholds: per
    label, the lowest probability at which the label flags at most a budget of dev's near-misses and a smaller
    one of its ordinary clean sentences (ordinary text gets the tighter budget because a video holds a hundred
-   ordinary sentences for every near-miss, and each false hit sends the whole video to a person). Of the
-   ``BUDGETS`` tried, the one with the best mean dev recall whose whole moderator (lexicons, lone-cue floors and
-   every label together) stays within issue #12's targets on dev (5 % of near-misses, 1 % of ordinary text).
+   ordinary sentences for every near-miss, and each false hit sends the whole video to a person). The budgets are
+   allocated label by label (``allocate_budgets``): from the smallest, each next step goes to the label that buys
+   the most dev recall for the clean text it adds, while the whole moderator (lexicons, lone-cue floors, the abuse
+   models' support and every label together) stays within issue #12's targets (5 % of near-misses, 1 % of
+   ordinary text) on the 90th percentile of dev's families redrawn.
    Print, for the USE heads alone and for the blend, per label, that review threshold and the block threshold (dev precision >= ``BLOCK_PRECISION`` with no clean sentence
    flagged), and the test figures at both. A block threshold is kept only where the test split confirms it
    (precision >= ``BLOCK_PRECISION`` - 0.01 over at least ``MIN_BLOCK_HITS`` hits); elsewhere model-only hits ask
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 import time
 from collections import defaultdict
@@ -48,15 +51,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vodguard.evaluation.textsplit import load_textset  # noqa: E402
+from vodguard.moderation.presets import MODEL_SUPPORT  # noqa: E402
 from vodguard.moderation.text import TextModerator  # noqa: E402
 from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
 from vodguard.moderation.text.intent import prepare  # noqa: E402
 from vodguard.moderation.text.intent_model import TunedIntentModel, default_tuned_path  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
-# Per-label clean budgets tried for the review thresholds, smallest first; the pair chosen is the one with the best
-# mean dev recall whose whole policy (every label, lexicons included) stays within the issue's targets on dev.
-BUDGETS = tuple((nm, od) for nm in (0.007, 0.01, 0.0125, 0.015, 0.02) for od in (0.0015, 0.003, 0.005))
+# Per-label clean budgets for the review thresholds: each label's threshold flags at most a share of dev's near-misses
+# and a (smaller) share of its ordinary sentences. The USE heads' C and thresholds use HEADS_BUDGET; the whole
+# policy's budgets are allocated label by label from these steps (``allocate_budgets``).
+HEADS_BUDGET = (0.007, 0.0015)  # C of the USE heads, and their own thresholds where they answer alone
+NEAR_MISS_STEPS = (0.002, 0.003, 0.005, 0.007, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04)
+ORDINARY_STEPS = (0.0, 0.0015, 0.003, 0.005, 0.0075)
 NEAR_MISS_TARGET = 0.05  # of clean near-misses flagged by any label (issue #12)
 ORDINARY_TARGET = 0.01  # of ordinary clean sentences
 SUPPORT_QUANTILE = 0.05  # a lone cue's floor keeps 95 % of the lone cues that were right on dev
@@ -66,6 +73,11 @@ LONE_CUE_PRECISION = (
 )
 BLOCK_PRECISION = 0.98
 MIN_BLOCK_HITS = 10
+# The whole policy must stay within the targets not only on dev as drawn but on dev's families redrawn: errors come
+# in families (a whole family of fireworks notices is flagged or none is), so a threshold that fits dev's own
+# families sits at the edge on new ones. The 90th percentile over BOOTSTRAPS redraws of dev's families must fit.
+BOOTSTRAPS = 400
+TARGET_QUANTILE = 0.9
 SCREENS = (0.3, 0.4, 0.5, 0.6)
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 POOL_PER_GROUP = 150  # clean vectors shipped for custom labels, per (kind, language)
@@ -150,7 +162,7 @@ def fit_heads(
         recalls = []
         for label in LABELS:
             probs = fit(label, c).predict_proba(x[dev])[:, 1]
-            threshold = review_threshold(probs, kinds[dev], BUDGETS[0])
+            threshold = review_threshold(probs, kinds[dev], HEADS_BUDGET)
             recalls.append(scores(probs, truth[label][dev], threshold)["recall"])
         print(f"use C={c}: mean dev recall {np.mean(recalls):.3f} within the clean budgets")
         if np.mean(recalls) > best:
@@ -172,7 +184,7 @@ def thresholds_report(
     truth: dict[str, np.ndarray],
     masks: dict[str, np.ndarray],
     kinds: np.ndarray,
-    budgets: tuple[float, float] = BUDGETS[0],
+    budgets: tuple[float, float] | dict[str, tuple[float, float]] = HEADS_BUDGET,
     quiet: bool = False,
 ) -> dict:
     """Review and block thresholds chosen on dev, for (sentences, labels) ``probs``; figures on test."""
@@ -185,7 +197,9 @@ def thresholds_report(
     )
     for i, label in enumerate(LABELS):
         dev_probs, test_probs = probs[dev, i], probs[test, i]
-        review = review_threshold(dev_probs, kinds[dev], budgets)
+        review = review_threshold(
+            dev_probs, kinds[dev], budgets[label] if isinstance(budgets, dict) else budgets
+        )
         block = threshold_for(dev_probs, truth[label][dev], BLOCK_PRECISION)
         if block is not None:
             block = max(block, float(dev_probs[clean[dev]].max()) + 1e-6)
@@ -193,7 +207,8 @@ def thresholds_report(
         at_block = scores(test_probs, truth[label][test], block)
         earned = at_block["flagged"] >= MIN_BLOCK_HITS and at_block["precision"] >= BLOCK_PRECISION - 0.01
         report["labels"][label] = {
-            "review": round(review, 3),
+            # rounded up: a threshold rounded down would flag the clean sentence it was set just above
+            "review": math.ceil(review * 1000) / 1000,
             "block": round(block, 3) if earned and block is not None else None,
             "test_review": at_review,
             "test_block": at_block,
@@ -208,18 +223,23 @@ def thresholds_report(
     return report
 
 
-def lexicon_evidence(texts: list[str], use: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lexicon_evidence(
+    texts: list[str], use: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the sentences at ``rows``: (N, labels) whether the lexicons, ad patterns or abuse models found the label,
-    and whether that rests on one weak cue, as the run-time moderator finds them (``TextModerator.evidence``)."""
+    whether that rests on one weak cue, and whether on an abuse model alone, as the run-time moderator finds them
+    (``TextModerator.evidence``)."""
     moderator = TextModerator()
     found = np.zeros((len(texts), len(LABELS)), bool)
     lone = np.zeros_like(found)
+    unconfirmed = np.zeros_like(found)
     for i in np.nonzero(rows)[0]:
         evidence = moderator.evidence(texts[i], LABELS, use[i])
         for j, label in enumerate(LABELS):
             found[i, j] = label in evidence.hits
             lone[i, j] = label in evidence.lone
-    return found, lone
+            unconfirmed[i, j] = label in evidence.unconfirmed
+    return found, lone, unconfirmed
 
 
 def support_floors(
@@ -246,7 +266,8 @@ def whole_policy(
     probs: np.ndarray, found: np.ndarray, lone: np.ndarray, review: dict, floors: dict
 ) -> np.ndarray:
     """(N, labels) flags of the whole moderator: the blend at its review threshold, any cue that stands, and a lone
-    cue where the blend's highest probability reaches its floor (block terms, two terms and two kinds of ad signal are never lone)."""
+    cue where the blend's highest probability reaches its floor (block terms, two terms and two kinds of ad signal
+    are never lone). ``found`` already leaves out the abuse models' hits that the blend does not support."""
     t = np.array([review[label] for label in LABELS])
     f = np.array([floors[label] for label in LABELS])
     support = probs.max(axis=1, keepdims=True)
@@ -275,6 +296,103 @@ def print_policy(name: str, figures: dict) -> None:
         f"{label} {figures[label]['precision']:.2f}/{figures[label]['recall']:.2f}" for label in LABELS
     )
     print(f"{name}: {cells}; near-misses {figures['near_miss']:.1%}, ordinary {figures['clean']:.1%}")
+
+
+def family_redraws(
+    families: np.ndarray, mask: np.ndarray, count: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(count, families) weights of ``count`` redraws of the families at ``mask`` (with replacement), and each
+    sentence's family index among them."""
+    names, index = np.unique(families[mask], return_inverse=True)
+    rng = np.random.default_rng(seed)
+    weights = np.stack(
+        [np.bincount(rng.integers(0, len(names), len(names)), minlength=len(names)) for _ in range(count)]
+    )
+    return weights.astype(float), index
+
+
+def allocate_budgets(
+    blended: np.ndarray,
+    truth: dict[str, np.ndarray],
+    masks: dict[str, np.ndarray],
+    kinds: np.ndarray,
+    families: np.ndarray,
+    found: np.ndarray,
+    lone: np.ndarray,
+    floors: dict,
+) -> dict[str, tuple[float, float]]:
+    """Each label's clean budget, chosen on dev: start every label at the smallest budget, then repeatedly give the
+    next step of budget to the label that buys the most dev recall for the near-misses it adds, as long as the whole
+    policy (lexicons, floors, every label) stays within the issue's targets on the ``TARGET_QUANTILE`` of dev's
+    families redrawn. Labels differ: a step of Terror's budget may find many threats while Polity's finds none."""
+    dev = masks["dev"]
+    weights, index = family_redraws(families, dev, BOOTSTRAPS)
+    dev_kinds = kinds[dev]
+    cut = {  # each label's threshold for each near-miss and each ordinary step
+        (label, kind, budget): threshold_for_clean(blended[dev, j], dev_kinds == kind, budget)
+        for j, label in enumerate(LABELS)
+        for kind, steps in (("near_miss", NEAR_MISS_STEPS), ("clean", ORDINARY_STEPS))
+        for budget in steps
+    }
+
+    def budgets_of(step: dict[str, tuple[int, int]]) -> dict[str, tuple[float, float]]:
+        return {label: (NEAR_MISS_STEPS[a], ORDINARY_STEPS[b]) for label, (a, b) in step.items()}
+
+    def measure(step: dict[str, tuple[int, int]]) -> tuple[float, float, float, float, float]:
+        review = {
+            label: max(cut[label, "near_miss", nm], cut[label, "clean", od])
+            for label, (nm, od) in budgets_of(step).items()
+        }
+        flags = whole_policy(blended, found, lone, review, floors)[dev]
+        any_flag = flags.any(axis=1)
+        rates = []
+        for kind in ("near_miss", "clean"):
+            of_kind = dev_kinds == kind
+            flagged = np.bincount(index[of_kind & any_flag], minlength=weights.shape[1])
+            total = np.bincount(index[of_kind], minlength=weights.shape[1])
+            rates.append(np.quantile((weights @ flagged) / np.maximum(weights @ total, 1), TARGET_QUANTILE))
+        # every violation counts once, whatever its label: a label with a few dev sentences (Porn, Polity, Moan)
+        # would otherwise buy "recall" cheaply on a handful of families and spend the clean budget doing it
+        found_labels = sum(int((flags[:, j] & truth[label][dev]).sum()) for j, label in enumerate(LABELS))
+        recall = found_labels / max(sum(int(truth[label][dev].sum()) for label in LABELS), 1)
+        plain = [float(any_flag[dev_kinds == kind].mean()) for kind in ("near_miss", "clean")]
+        return float(rates[0]), float(rates[1]), recall, plain[0], plain[1]
+
+    step = dict.fromkeys(LABELS, (0, 0))
+    figures = measure(step)
+    print(
+        f"budgets: smallest everywhere: dev near-misses {figures[3]:.1%} (redrawn q{TARGET_QUANTILE:.0%} "
+        f"{figures[0]:.1%}), ordinary {figures[4]:.1%} (redrawn {figures[1]:.1%}), recall {figures[2]:.3f}"
+    )
+    while True:
+        best: tuple[float, str, tuple[int, int], tuple[float, float, float, float, float]] | None = None
+        for label in LABELS:
+            nm, od = step[label]
+            for moved in ((nm + 1, od), (nm, od + 1)):
+                if moved[0] >= len(NEAR_MISS_STEPS) or moved[1] >= len(ORDINARY_STEPS):
+                    continue
+                candidate = measure({**step, label: moved})
+                if (
+                    candidate[0] > NEAR_MISS_TARGET
+                    or candidate[1] > ORDINARY_TARGET
+                    or candidate[2] <= figures[2]
+                ):
+                    continue
+                # recall bought per share of clean text flagged; ordinary text counts five times (its target is
+                # a fifth of the near-misses')
+                cost = max(candidate[3] - figures[3], 0.0) + 5 * max(candidate[4] - figures[4], 0.0)
+                gain = (candidate[2] - figures[2]) / (cost + 1e-3)
+                if best is None or gain > best[0]:
+                    best = (gain, label, moved, candidate)
+        if best is None:
+            break
+        step[best[1]] = best[2]
+        figures = best[3]
+        print(
+            f"budgets: {best[1]} to {budgets_of(step)[best[1]]}: dev near-misses {figures[3]:.1%} (redrawn "
+            f"{figures[0]:.1%}), ordinary {figures[4]:.1%} (redrawn {figures[1]:.1%}), recall {figures[2]:.3f}"
+        )
+    return budgets_of(step)
 
 
 def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
@@ -359,27 +477,12 @@ def main() -> int:
 
     # the whole policy: lone lexicon cues need the blend's support, and the review thresholds take the clean
     # budgets whose whole moderator stays within the issue's targets on dev with the best mean dev recall
-    found, lone = lexicon_evidence(texts, use, held_out)
+    found, lone, unconfirmed = lexicon_evidence(texts, use, held_out)
+    found &= ~(unconfirmed & (blended < MODEL_SUPPORT))  # an abuse model alone needs the blend's word
     floors = support_floors(blended, truth, lone, clean, dev)
     print(f"lone-cue floors (dev): {floors}")
-    chosen: tuple[float, dict] | None = None
-    for budgets in BUDGETS:
-        candidate = thresholds_report("blend", blended, truth, masks, kinds, budgets, quiet=True)
-        review = {label: candidate["labels"][label]["review"] for label in LABELS}
-        on_dev = policy_figures(whole_policy(blended, found, lone, review, floors), truth, kinds, dev)
-        mean_recall = float(np.mean([on_dev[label]["recall"] for label in LABELS]))
-        within = on_dev["near_miss"] <= NEAR_MISS_TARGET and on_dev["clean"] <= ORDINARY_TARGET
-        print(
-            f"budgets {budgets}: dev near-misses {on_dev['near_miss']:.1%}, ordinary {on_dev['clean']:.1%}, "
-            f"mean recall {mean_recall:.3f}{'' if within else '  (over the targets)'}"
-        )
-        if within and (chosen is None or mean_recall > chosen[0]):
-            chosen = (mean_recall, candidate)
-    if (
-        chosen is None
-    ):  # the lexicons and the abuse models alone may already pass a target: the strictest budget
-        print("no clean budget keeps the whole policy within the targets on dev; the strictest is kept")
-    budgets = chosen[1]["budgets"] if chosen else BUDGETS[0]
+    families = np.array([r.get("split_with") or r["family"] for r in rows])
+    budgets = allocate_budgets(blended, truth, masks, kinds, families, found, lone, floors)
     blend_report = thresholds_report("blend", blended, truth, masks, kinds, budgets)
     review = {label: blend_report["labels"][label]["review"] for label in LABELS}
     flags = whole_policy(blended, found, lone, review, floors)

@@ -138,6 +138,26 @@ def test_lone_cues_stand_when_the_tuned_model_cannot_run(monkeypatch: pytest.Mon
     alone = TextModerator()
     assert alone.tuned is None
     assert "Terror" in by_label(alone("the bomb squad arrived"))
+    # and an abuse model's hit alone stands too
+    assert "Abuse" in by_label(alone(WEATHER_COMPLAINT))
+
+
+# The Chinese abuse model (trained on COLD's comments on race, region and gender) reads offence into a weather
+# complaint; alone, its hit needs the meaning-level blend's Abuse reading (presets.MODEL_SUPPORT).
+WEATHER_COMPLAINT = "这天气预报又骗人 说好的大晴天呢"
+
+
+def test_an_abuse_model_hit_the_meaning_level_model_does_not_support_passes(moderator: TextModerator) -> None:
+    found = moderator.evidence(WEATHER_COMPLAINT, LABELS)
+    assert "Abuse" in found.hits and "Abuse" in found.unconfirmed  # the model fired, with no lexicon term
+    assert moderator(WEATHER_COMPLAINT) == []
+
+
+def test_an_abuse_model_hit_the_meaning_level_model_supports_stands(moderator: TextModerator) -> None:
+    text = "河南人就是素质低，离他们远点"  # regional contempt, with no word from the lexicons
+    assert "Abuse" in moderator.evidence(text, LABELS).unconfirmed
+    hit = by_label(moderator(text))["Abuse"]
+    assert hit.sub_label == "Offensive" and 50 <= hit.confidence < 90
 
 
 @pytest.mark.parametrize(
