@@ -322,7 +322,7 @@ def allocate_budgets(
     floors: dict,
 ) -> dict[str, tuple[float, float]]:
     """Each label's clean budget, chosen on dev: start every label at the smallest budget, then repeatedly give the
-    next step of budget to the label that buys the most dev recall for the near-misses it adds, as long as the whole
+    next step of budget to the label that finds the most dev violations for the clean text it adds, as long as the whole
     policy (lexicons, floors, every label) stays within the issue's targets on the ``TARGET_QUANTILE`` of dev's
     families redrawn. Labels differ: a step of Terror's budget may find many threats while Polity's finds none."""
     dev = masks["dev"]
@@ -475,8 +475,8 @@ def main() -> int:
     print(f"chosen blend {blend}")
     blended = blend * tuned + (1 - blend) * use_probs
 
-    # the whole policy: lone lexicon cues need the blend's support, and the review thresholds take the clean
-    # budgets whose whole moderator stays within the issue's targets on dev with the best mean dev recall
+    # the whole policy: lone lexicon cues and the abuse models' hits alone need the blend's support, and the review
+    # thresholds take the clean budgets allocated label by label within the issue's targets on dev
     found, lone, unconfirmed = lexicon_evidence(texts, use, held_out)
     found &= ~(unconfirmed & (blended < MODEL_SUPPORT))  # an abuse model alone needs the blend's word
     floors = support_floors(blended, truth, lone, clean, dev)

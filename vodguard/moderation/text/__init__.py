@@ -119,6 +119,7 @@ def _with_intent(
     thresholds: Mapping[str, IntentThresholds],
     *,
     lone: bool = False,
+    unconfirmed: bool = False,
     support: float = 1.0,
     floors: Mapping[str, float] | None = None,
 ) -> TextHit | None:
@@ -126,11 +127,16 @@ def _with_intent(
 
     ``lone``: ``known`` rests on one weak cue, which stands only where ``support`` (the blend's highest probability
     of any label) reaches the label's floor (``floors``; None where the tuned model cannot run: every cue stands).
+    ``unconfirmed``: ``known`` is an abuse model's reading alone, which stands only where ``probability`` reaches
+    ``MODEL_SUPPORT`` (again only where the tuned model runs).
     """
     limits = thresholds.get(label)
     if limits is None or probability < limits.review:
-        if known is not None and lone and floors is not None and support < floors.get(label, 0.0):
-            return None  # one weak cue that the meaning-level model does not support
+        if known is not None and floors is not None:
+            if lone and support < floors.get(label, 0.0):
+                return None  # one weak cue that the meaning-level model does not support
+            if unconfirmed and probability < MODEL_SUPPORT:
+                return None  # the abuse model read offence where the meaning-level model reads none
         return known  # the head is silent: the lexicon's evidence stands as it was
     if known is not None:
         return TextHit(label, known.sub_label, max(AGREEMENT, known.confidence), known.keywords)
@@ -204,6 +210,7 @@ class TextModerator:
                         results.get(label),
                         self._thresholds,
                         lone=label in found.lone,
+                        unconfirmed=label in found.unconfirmed,
                         support=support,
                         floors=self._floors,
                     )
