@@ -56,10 +56,10 @@ def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
 
 # Clean sentences that the meaning-level models misread (known false alarms, docs/quality.md): no lexicon term
 # fires on their near-miss words (处女座 is a star sign, 包夜 a night at an internet café), but both the USE head
-# and the tuned model read the first clause as an insult. The retrained blend of session 10 reads the restaurant
-# line as Porn at about 0.45, over Porn's review threshold (0.392: Porn has few dev near-misses, so its budget buys
-# a low threshold), and "shoot you an email" as Terror at 0.88 (Terror's budget grew, its threshold is 0.852). A
-# model alone only asks for review.
+# and the tuned model read the first clause as an insult. The blend of session 10 read the restaurant line as Porn
+# at about 0.45, over Porn's review threshold (Porn has few dev near-misses, so its budget buys a low threshold).
+# Session 11's two towers pass both (Abuse 0.69 under 0.96, Porn 0.25 under 0.40) and read "shoot you an email" as
+# Terror at 0.74, just over its threshold (0.708: Terror's budget grew again). A model alone only asks for review.
 MODEL_REVIEWS = [
     "他是处女座，昨晚在网吧包夜，走进群众，融入群体，别扣扣搜搜的。",
     "We will find you a table by the window. This comedy is a real killer.",
