@@ -27,6 +27,7 @@ Steps (reproducible: fixed seed, one thread order, the split depends only on fam
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 import time
@@ -190,14 +191,22 @@ def main() -> int:
     dev = [r for r in rows if r["split"] == "dev"]
     print(f"train {len(train)} sentences, dev {len(dev)}", flush=True)
     started = time.perf_counter()
+    # what the frozen states depend on: the texts, in order, and where the frozen part ends
+    key = hashlib.sha256(
+        "\n".join([str(args.tuned_from), *(r["text"] for r in train), *(r["text"] for r in dev)]).encode()
+    ).hexdigest()
+    stored_key = None
     if args.states is not None and args.states.exists():
         with np.load(args.states, allow_pickle=False) as stored:
-            states = {
-                name: np.split(stored[f"{name}.x"], stored[f"{name}.ends"][:-1]) for name in ("train", "dev")
-            }
-        if [len(states["train"]), len(states["dev"])] != [len(train), len(dev)]:
-            raise SystemExit(f"{args.states} was made from other data: delete it")
-    else:
+            stored_key = str(stored["key"]) if "key" in stored.files else None
+            if stored_key == key:
+                states = {
+                    name: np.split(stored[f"{name}.x"], stored[f"{name}.ends"][:-1])
+                    for name in ("train", "dev")
+                }
+    if stored_key != key:
+        if args.states is not None and args.states.exists():
+            print(f"{args.states} was made from other data or layers: computing the states again", flush=True)
         states = {
             name: frozen_states(base, [tokenize(r["text"]) for r in part], args.tuned_from, tokenize.pad)
             for name, part in (("train", train), ("dev", dev))
@@ -205,6 +214,7 @@ def main() -> int:
         if args.states is not None:
             np.savez(
                 args.states,
+                key=np.array(key),
                 **{f"{name}.x": np.concatenate(part) for name, part in states.items()},
                 **{f"{name}.ends": np.cumsum([len(x) for x in part]) for name, part in states.items()},
             )
