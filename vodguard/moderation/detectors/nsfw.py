@@ -2,7 +2,9 @@
 
 The model is a YOLOv8n-style detector with a 320x320 input and 18 classes (exposed and covered body parts,
 faces). Preprocessing matches NudeNet's own geometry: pad the picture at the bottom and right to a black
-square, resize to 320 (bilinear), scale to 0..1. The channels are RGB, as the model was trained; NudeNet
+square, resize to 320 (bilinear), scale to 0..1; then the black rows (or columns) past the picture are cut back
+to the next multiple of 32, since the model takes any such side: a 16:9 view is read at 320x192, 60 % of the
+square's convolution. The channels are RGB, as the model was trained; NudeNet
 3.4.2's ``_read_image`` swaps them twice and feeds BGR (upstream issue notAI-tech/NudeNet#203), which on
 the astronaut test photo lowers the face score from 0.81 to 0.72 and adds a wrong FACE_MALE. Each view goes
 through a session run of its own, as in NudeNet: batches were no faster a view.
@@ -21,6 +23,7 @@ What it reports, from score 0.3, each as a ``Porn`` finding with confidence = sc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -65,11 +68,11 @@ PORN_CLASSES: Mapping[str, str] = MappingProxyType(
 )
 FLOOR = 0.3  # NudeNet's own detection threshold
 INPUT_SIZE = 320
+STRIDE = 32  # the model's coarsest grid: either side of its input may be any multiple of it
 TILE_ABOVE = 640  # frames with a longer side than this are also scanned as 2x2 tiles
 TILE_OVERLAP = 0.2  # of the frame's side: a figure on a tile border is whole in at least one tile
 NMS_IOU = 0.45  # NudeNet's own value
 CONTAINED = 0.7  # a box this much inside a stronger one of its class is the same part cut by a tile border
-_BATCH = 1  # views per session run: batches of 4 or 8 were 4 to 6 % slower a view (docs/benchmarks.md)
 _RULES = {CLASSES.index(name): (name, sub_label) for name, sub_label in PORN_CLASSES.items()}
 
 
@@ -89,12 +92,18 @@ def views_of(width: int, height: int, *, tiles: bool = True) -> list[Box]:
 
 
 def letterbox(image: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, float]:
-    """(3, size, size) float32 input in 0..1 and the factor from input pixels back to image pixels."""
+    """(3, height, width) float32 input in 0..1 and the factor from input pixels back to image pixels.
+
+    NudeNet's square, cut after the first multiple of ``STRIDE`` that holds the whole picture: what is cut is
+    black padding. The model's deep layers see the whole input, so without that padding a score moves a little
+    anywhere in the picture (a face: at most 0.06, median 0.03, tests/moderation/test_vision.py).
+    """
     h, w = image.shape[:2]
     side = max(h, w)
     padded = cv2.copyMakeBorder(image, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=(0, 0, 0))
     resized = cv2.resize(padded, (size, size), interpolation=cv2.INTER_LINEAR)
-    return resized.transpose(2, 0, 1).astype(np.float32) / 255.0, side / size
+    rows, columns = (min(size, -(-math.ceil(n * size / side) // STRIDE) * STRIDE) for n in (h, w))
+    return resized[:rows, :columns].transpose(2, 0, 1).astype(np.float32) / 255.0, side / size
 
 
 def decode(output: np.ndarray, *, scale: float, offset: tuple[int, int], floor: float) -> np.ndarray:
@@ -179,16 +188,13 @@ class NsfwDetector:
             (i, view) for i, f in enumerate(frames) for view in views_of(f.width, f.height, tiles=self._tiles)
         ]
         per_frame: list[list[np.ndarray]] = [[] for _ in frames]
-        for start in range(0, len(jobs), _BATCH):
-            chunk = jobs[start : start + _BATCH]
-            inputs, scales = [], []
-            for i, (x1, y1, x2, y2) in chunk:
-                tensor, scale = letterbox(np.ascontiguousarray(frames[i].image[y1:y2, x1:x2]))
-                inputs.append(tensor)
-                scales.append(scale)
-            outputs = self._session.run(None, {self._input: np.stack(inputs)})[0]
-            for (i, view), output, scale in zip(chunk, outputs, scales, strict=True):
-                per_frame[i].append(decode(output, scale=scale, offset=view[:2], floor=FLOOR))
+        # one view a session run: batches of 4 or 8 were 4 to 6 % slower a view (docs/benchmarks.md), and views
+        # of other shapes have inputs of other sizes
+        for i, view in jobs:
+            x1, y1, x2, y2 = view
+            tensor, scale = letterbox(np.ascontiguousarray(frames[i].image[y1:y2, x1:x2]))
+            output = self._session.run(None, {self._input: tensor[None]})[0][0]
+            per_frame[i].append(decode(output, scale=scale, offset=view[:2], floor=FLOOR))
         return [merge_boxes(np.concatenate(rows)) for rows in per_frame]
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
