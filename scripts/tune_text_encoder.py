@@ -128,6 +128,16 @@ def frozen_states(base, rows: list[list[int]], tuned_from: int, pad_id: int) -> 
     return out
 
 
+def cached_states(path: Path | None, key: str) -> dict[str, list[np.ndarray]] | None:
+    """The frozen states ``--states`` stored, when they were made from the texts and layers ``key`` digests."""
+    if path is None or not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as stored:
+        if "key" not in stored.files or str(stored["key"]) != key:
+            return None
+        return {name: np.split(stored[f"{name}.x"], stored[f"{name}.ends"][:-1]) for name in ("train", "dev")}
+
+
 def cold_sample(path: Path, count: int) -> list[dict[str, object]]:
     """``count`` rows of COLD's train split, the same ones every run: offensive comments as Abuse, others clean.
 
@@ -195,16 +205,8 @@ def main() -> int:
     key = hashlib.sha256(
         "\n".join([str(args.tuned_from), *(r["text"] for r in train), *(r["text"] for r in dev)]).encode()
     ).hexdigest()
-    stored_key = None
-    if args.states is not None and args.states.exists():
-        with np.load(args.states, allow_pickle=False) as stored:
-            stored_key = str(stored["key"]) if "key" in stored.files else None
-            if stored_key == key:
-                states = {
-                    name: np.split(stored[f"{name}.x"], stored[f"{name}.ends"][:-1])
-                    for name in ("train", "dev")
-                }
-    if stored_key != key:
+    states = cached_states(args.states, key)
+    if states is None:
         if args.states is not None and args.states.exists():
             print(f"{args.states} was made from other data or layers: computing the states again", flush=True)
         states = {
