@@ -271,6 +271,12 @@ def test_same_text_sees_a_few_strong_pixels_but_not_a_faint_moving_background() 
     assert not same_text(box, crop, box, stroke)
 
 
+def screen_regions(reader: OcrReader, image: np.ndarray, *, picture: bool = False) -> list | None:
+    """The boxes of the reader's text screen, ``None`` where it reads the frame whole."""
+    screen = reader.text_screen(image, picture=picture)
+    return None if screen is None else screen.regions
+
+
 def test_screen_marks_every_line_in_a_small_share_of_the_frame(reader: OcrReader) -> None:
     texts = [
         ("今天天气很好，我们去公园散步吧", (160, 560), font("cjk", 48)),
@@ -278,13 +284,13 @@ def test_screen_marks_every_line_in_a_small_share_of_the_frame(reader: OcrReader
         ("WWW.EXAMPLE.COM", (900, 300), font("latin", 24)),
     ]
     frame = render(texts)
-    regions = reader.text_regions(frame)
+    regions = screen_regions(reader, frame)
     assert regions is not None
     for text, at, face in texts:
         x1, y1, x2, y2 = text_box(text, at, face)
         assert any(r[0] <= x1 and r[1] <= y1 and x2 <= r[2] and y2 <= r[3] for r in regions), (text, regions)
     assert sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions) < 0.35 * 1280 * 720
-    assert reader.text_regions(frame[:360, :480]) is None  # small frames are read whole
+    assert screen_regions(reader, frame[:360, :480]) is None  # small frames are read whole
 
 
 def small_picture(size: int, *, width: int = 640, height: int = 360) -> np.ndarray:
@@ -305,7 +311,7 @@ def test_a_picture_is_screened_first_and_its_lines_are_all_found(reader: OcrRead
     # a picture's gate reads det only where the half-size screen sees text, from the first frame on; down to
     # 8 px type it finds the lines a full-size det finds, in the same places
     image = small_picture(size)
-    regions = reader.text_regions(image, picture=True)
+    regions = screen_regions(reader, image, picture=True)
     assert regions is not None
     assert sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions) < 0.35 * 640 * 360
     full = reader.read(image).lines
@@ -318,8 +324,8 @@ def test_a_picture_is_screened_first_and_its_lines_are_all_found(reader: OcrRead
 
 def test_a_small_picture_is_screened_where_a_video_frame_would_not_be(reader: OcrReader) -> None:
     image = small_picture(12, width=480, height=270)
-    assert reader.text_regions(image) is None  # a video frame this small: det reads it whole
-    assert reader.text_regions(image, picture=True) is not None
+    assert screen_regions(reader, image) is None  # a video frame this small: det reads it whole
+    assert screen_regions(reader, image, picture=True) is not None
 
 
 def test_gate_on_a_moving_picture_reads_what_reading_every_frame_reads(reader: OcrReader) -> None:

@@ -10,7 +10,6 @@ has none. Nothing here looks at what the moderator says.
 from __future__ import annotations
 
 import random
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -405,9 +404,3 @@ def make_corpus(
     entries += make_pictures(out, planner, photos, small=size == "small")
     write_manifest(out / "manifest.jsonl", entries)
     return entries
-
-
-def remove_corpus(out: Path) -> None:
-    """Delete a corpus folder made by ``make_corpus`` (only if it holds a manifest)."""
-    if (Path(out) / "manifest.jsonl").is_file():
-        shutil.rmtree(out)

@@ -31,10 +31,6 @@ class KeyPair:
         return {"SubAppId": self.sub_app_id, "SecretId": self.secret_id, "SecretKey": self.secret_key}
 
 
-def has_apps(session: Session) -> bool:
-    return session.execute(select(func.count()).select_from(App)).scalar_one() > 0
-
-
 def first_app_id(session: Session) -> int | None:
     """The lowest SubAppId (the app ``vodguard serve`` creates on its first start), None without apps."""
     return session.scalar(select(func.min(App.id)))

@@ -288,11 +288,6 @@ class Dispatcher:
                 # The next event of the same order key is due now: wake the dispatch loop instead of waiting.
                 self.services.wakeups.notify()
 
-    def idle(self) -> bool:
-        """True when no delivery is in flight."""
-        with self._lock:
-            return not self._in_flight
-
     def purge_if_due(self) -> int:
         """Drop old events (see ``events.purge``) at most every ``PURGE_EVERY`` seconds."""
         if time.monotonic() - self._last_purge < PURGE_EVERY:

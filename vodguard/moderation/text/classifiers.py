@@ -50,7 +50,7 @@ class ChineseAbuseModel:
 
     ``model(text)`` reads the text's n-grams; ``model(text, embedding=vector)`` also reads its USE-multilingual
     vector (512 floats, the ``encoder.SentenceEncoder`` vector of the whole text) when the shipped file has an
-    embedding head (``has_embedding_head``), and the n-grams alone otherwise. Either way ``>= threshold`` is the
+    embedding head, and the n-grams alone otherwise. Either way ``>= threshold`` is the
     same operating point: the file shifts the mixed score so that one threshold serves both.
     """
 
@@ -76,11 +76,6 @@ class ChineseAbuseModel:
                 self._mix = float(data["mix"])  # weight of the n-gram logit; the head's is 1 - mix
                 self._offset = float(data["mix_offset"])
         self._index = {str(term): i for i, term in enumerate(vocab.tolist())}
-
-    @property
-    def has_embedding_head(self) -> bool:
-        """True when an ``embedding`` passed to the call is used."""
-        return self._head is not None
 
     def ngram_logit(self, text: str) -> float:
         """The n-gram part's log-odds."""

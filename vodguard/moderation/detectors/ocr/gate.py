@@ -141,7 +141,7 @@ class ChangeGate:
 
     1. Compare grey thumbnails: no cell changed → the previous lines stand, nothing runs.
     2. Det runs only on the box around the changed cells (grown to hold any line it touches); lines wholly
-       outside it stand. Past half the frame (a moving picture), the text screen (``OcrReader.text_regions``)
+       outside it stand. Past half the frame (a moving picture), the text screen (``OcrReader.text_screen``)
        says where det should look; every ``_FULL_EVERY``-th such frame, and the first, det reads it all.
     3. A detected line whose box and pixels match a line read before keeps its text; the others go to
        rec in one batch.

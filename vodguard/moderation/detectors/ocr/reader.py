@@ -172,19 +172,15 @@ class OcrReader:
         """The scale det reads a whole frame of ``shape`` at."""
         return min(1.0, self.det_side / max(shape[0], shape[1]))
 
-    def text_regions(self, image: np.ndarray, *, picture: bool = False) -> list[Box] | None:
-        """Boxes (frame pixels) around every place a small det sees a hint of text; ``None``: look everywhere.
+    def text_screen(self, image: np.ndarray, *, picture: bool = False) -> TextScreen | None:
+        """Boxes (frame pixels) around every place a small det sees a hint of text, with the screen's mask of text
+        pixels, which says where in a region text may be; ``None``: look everywhere.
 
         A full-size det costs ~130 ms of CPU on a 720p frame, a 480-px one a quarter of that. Reading full size
         only inside these boxes finds the same lines for much less on a frame whose text covers little of it;
         each box is grown by a line height so that det sees its lines whole. A video frame is screened at a
         long side of 480 px; a ``picture`` at most at half its size, so that a small picture is screened too.
         """
-        screen = self.text_screen(image, picture=picture)
-        return None if screen is None else screen.regions
-
-    def text_screen(self, image: np.ndarray, *, picture: bool = False) -> TextScreen | None:
-        """``text_regions`` with the screen's mask of text pixels, which says where in a region text may be."""
         h, w = image.shape[:2]
         scale = _SCREEN_SIDE / max(h, w)
         if picture:
