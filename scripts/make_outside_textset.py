@@ -51,7 +51,7 @@ import html
 import json
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 DAVIDSON_CLASSES = {"0": ("hate", ["Abuse"]), "1": ("offensive", ["Abuse"]), "2": ("neither", [])}
@@ -82,13 +82,12 @@ def convert(path: Path) -> list[Row]:
     with path.open(encoding="utf-8", newline="") as handle:
         records = list(csv.DictReader(handle))
     columns = set(records[0]) if records else set()
+    out: list[Row] = []
     if {"class", "tweet"} <= columns:
-        out = []
         for r in records:
             name, labels = DAVIDSON_CLASSES[r["class"]]
             out.append(row(r["tweet"], labels, f"davidson-{name}"))
     elif {"functionality", "test_case", "label_gold"} <= columns:
-        out = []
         for r in records:
             test = r["functionality"]
             if test in HATECHECK_THREATS:
@@ -131,9 +130,7 @@ def main() -> None:
     if args.sample is not None:
         rows = stratified_sample(rows, args.sample, args.seed)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    counts: dict[object, int] = defaultdict(int)
-    for r in rows:
-        counts[r["family"]] += 1
+    counts = Counter(str(r["family"]) for r in rows)
     print(f"{args.out}: {len(rows)} rows; " + ", ".join(f"{f} {n}" for f, n in sorted(counts.items())))
 
 
