@@ -39,7 +39,8 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy vodguard
-	$(BIN)/pytest
+	@# two processes (pytest-xdist), each taking whole test modules: some modules build shared state test by test
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # The API suites again on PostgreSQL, Redis and S3 (SeaweedFS), all started by the tests; CI installs them.
 SCALE_TESTS := tests/test_transport.py tests/test_uploads.py tests/test_tasks.py tests/test_events.py \
