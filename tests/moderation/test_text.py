@@ -58,8 +58,8 @@ def test_clean_text_has_no_hits(moderator: TextModerator, text: str) -> None:
 # fires on their near-miss words (处女座 is a star sign, 包夜 a night at an internet café), but both the USE head
 # and the tuned model read the first clause as an insult. The blend of session 10 read the restaurant line as Porn
 # at about 0.45, over Porn's review threshold (Porn has few dev near-misses, so its budget buys a low threshold).
-# Session 11's two towers pass both (Abuse 0.69 under 0.96, Porn 0.25 under 0.40) and read "shoot you an email" as
-# Terror at 0.74, just over its threshold (0.708: Terror's budget grew again). A model alone only asks for review.
+# Session 11's two towers pass both (session 15's blend: Abuse 0.72 under 0.956, Porn 0.21 under 0.486) and read
+# "shoot you an email" as Terror at 0.75, just over its threshold (0.687). A model alone only asks for review.
 MODEL_REVIEWS = [
     "他是处女座，昨晚在网吧包夜，走进群众，融入群体，别扣扣搜搜的。",
     "We will find you a table by the window. This comedy is a real killer.",
@@ -249,8 +249,12 @@ def test_ad_patterns_ignore_ordinary_numbers_and_names(text: str) -> None:
     assert find_ad_signals(text) == []
 
 
-def test_a_bare_url_is_review(moderator: TextModerator) -> None:
-    hit = by_label(moderator("more at www.example.com"))["Ad"]
+# A web address alone is one weak Ad cue: it asks for review only where the meaning-level model reads the text as an
+# advert (presets.LEXICON_SUPPORT["Ad"], chosen on dev once datasets/text/contacts_i.jsonl put addresses in ordinary
+# text). The same address in a sales pitch is Ad, with the address as its keyword.
+def test_a_bare_url_passes_and_the_same_url_in_an_advert_is_ad(moderator: TextModerator) -> None:
+    assert moderator("more at www.example.com") == []
+    hit = by_label(moderator("Big sale today, order at www.example.com before midnight"))["Ad"]
     assert (hit.sub_label, hit.keywords) == ("Url", ("www.example.com",))
     assert 50 <= hit.confidence < 90
 
