@@ -20,11 +20,11 @@ deterministic, and the encoders have no randomness. Steps:
    one of its ordinary clean sentences (ordinary text gets the tighter budget because a video holds a hundred
    ordinary sentences for every near-miss, and each false hit sends the whole video to a person). The budgets are
    allocated label by label (``allocate_budgets``). With ``--keep-recall EVAL.json`` (``vodguard eval text --json``
-   of the build being replaced, on this run's dev split), Terror, Ad, Illegal and Abuse first get the smallest
-   budget at which they keep that build's dev recall. Then each next step goes to the label that buys the most dev
-   recall (the mean over ``RECALL_GROUPS``) for the clean text it adds, while the whole moderator (lexicons,
-   lone-cue floors, the abuse models' support and every label together) stays within issue #12's targets (5 % of
-   near-misses, 1 % of ordinary text) on the 90th percentile of dev's families redrawn.
+   of the build being replaced, on the ``split/dev.jsonl`` an earlier run wrote), Terror, Ad, Illegal and Abuse
+   first get the smallest budget at which they keep that build's dev recall. Then each next step goes to the label
+   that buys the most dev recall (the mean over ``RECALL_GROUPS``) for the clean text it adds, while the whole
+   moderator (lexicons, lone-cue floors, the abuse models' support and every label together) stays within issue
+   #12's targets (5 % of near-misses, 1 % of ordinary text) on the 90th percentile of dev's families redrawn.
    Print, for the USE heads alone and for the blend, per label, that review threshold and the block threshold (dev
    precision >= ``BLOCK_PRECISION`` with no clean sentence flagged), and the test figures at both. A block
    threshold is kept only where the test split confirms it (precision >= ``BLOCK_PRECISION`` - 0.01 over at least
@@ -347,9 +347,9 @@ def allocate_budgets(
     whole-policy dev recall reaches the recall it must keep (the replaced build's, on the same dev file), whatever the
     targets say: a retrain must not buy a lower false-alarm rate by finding fewer threats without anyone deciding so.
     Then, repeatedly, the next step of budget goes to the label that raises the mean recall of ``RECALL_GROUPS`` most
-    for the clean text it adds, as long as the whole policy (lexicons, floors, every label) stays within the issue's targets on the
-    ``TARGET_QUANTILE`` of dev's families redrawn. Labels differ: a step of Terror's budget may find many threats
-    while Polity's finds none."""
+    for the clean text it adds, as long as the whole policy (lexicons, floors, every label) stays within the issue's
+    targets on the ``TARGET_QUANTILE`` of dev's families redrawn. Labels differ: a step of Terror's budget may find
+    many threats while Polity's finds none."""
     dev = masks["dev"]
     weights, index = family_redraws(families, dev, BOOTSTRAPS)
     dev_kinds = kinds[dev]
@@ -543,6 +543,14 @@ def main() -> int:
     keep = {}
     if args.keep_recall:
         kept = json.loads(args.keep_recall.read_text())["labels"]
+        # an evaluation of another dev split would keep recalls that mean nothing here
+        for label in KEEP_LABELS:
+            if kept[label]["support"] != int(truth[label][dev].sum()):
+                raise SystemExit(
+                    f"--keep-recall: {label} has {kept[label]['support']} sentences there and "
+                    f"{int(truth[label][dev].sum())} on this dev split; evaluate the old build on "
+                    f"{split_dir / 'dev.jsonl'}"
+                )
         keep = {label: kept[label]["recall"] for label in KEEP_LABELS}
     budgets = allocate_budgets(blended, truth, masks, kinds, families, found, lone, floors, keep)
     blend_report = thresholds_report("blend", blended, truth, masks, kinds, budgets)
