@@ -370,8 +370,23 @@ def allocate_budgets(
         }
         return whole_policy(blended, found, lone, review, floors)[dev]
 
+    def moves_of(at: tuple[int, int]) -> list[tuple[int, int]]:
+        """A label's next steps: one more of its near-miss budget, or one more of its ordinary budget."""
+        return [
+            m
+            for m in ((at[0] + 1, at[1]), (at[0], at[1] + 1))
+            if m[0] < len(NEAR_MISS_STEPS) and m[1] < len(ORDINARY_STEPS)
+        ]
+
+    def clean_cost(after: tuple[float, ...], before: tuple[float, ...]) -> float:
+        """The share of clean text a step adds; ordinary text counts five times (its target is a fifth of the
+        near-misses')."""
+        return max(after[3] - before[3], 0.0) + 5 * max(after[4] - before[4], 0.0)
+
     def measure(step: dict[str, tuple[int, int]]) -> tuple[float, float, float, float, float]:
-        flags = flags_of(step)
+        return figures_of(flags_of(step))
+
+    def figures_of(flags: np.ndarray) -> tuple[float, float, float, float, float]:
         any_flag = flags.any(axis=1)
         rates = []
         for kind in ("near_miss", "clean"):
@@ -393,24 +408,16 @@ def allocate_budgets(
         # the label's own cheapest path: each step the one of its two budgets that buys the most of its recall for
         # the clean text it adds (a step that moves neither its threshold nor its recall buys nothing)
         while (own := pooled_recall(flags_of(step), truth, dev, (label,))) < least:
-            nm, od = step[label]
-            moves = [
-                m
-                for m in ((nm + 1, od), (nm, od + 1))
-                if m[0] < len(NEAR_MISS_STEPS) and m[1] < len(ORDINARY_STEPS)
-            ]
-            if not moves:
+            if not (options := moves_of(step[label])):
                 print(f"budgets: {label} cannot keep dev recall {least:.3f}: {own:.3f} at the largest budget")
                 break
-            base = measure(step)
             bought = []
-            for move in moves:
-                after = measure({**step, label: move})
-                cost = max(after[3] - base[3], 0.0) + 5 * max(after[4] - base[4], 0.0)
-                gain = pooled_recall(flags_of({**step, label: move}), truth, dev, (label,)) - own
-                bought.append((gain / (cost + 1e-3), move))
+            for move in options:
+                flags = flags_of({**step, label: move})
+                gain = pooled_recall(flags, truth, dev, (label,)) - own
+                bought.append((gain / (clean_cost(figures_of(flags), figures) + 1e-3), move))
             step[label] = max(bought)[1]
-        figures = measure(step)
+            figures = measure(step)
         print(
             f"budgets: {label} keeps dev recall {least:.3f} at {budgets_of(step)[label]}: dev near-misses "
             f"{figures[3]:.1%} (redrawn {figures[0]:.1%}), ordinary {figures[4]:.1%} (redrawn {figures[1]:.1%})"
@@ -418,10 +425,7 @@ def allocate_budgets(
     while True:
         best: tuple[float, str, tuple[int, int], tuple[float, float, float, float, float]] | None = None
         for label in LABELS:
-            nm, od = step[label]
-            for moved in ((nm + 1, od), (nm, od + 1)):
-                if moved[0] >= len(NEAR_MISS_STEPS) or moved[1] >= len(ORDINARY_STEPS):
-                    continue
+            for moved in moves_of(step[label]):
                 candidate = measure({**step, label: moved})
                 if (
                     candidate[0] > NEAR_MISS_TARGET
@@ -429,10 +433,8 @@ def allocate_budgets(
                     or candidate[2] <= figures[2]
                 ):
                     continue
-                # recall bought per share of clean text flagged; ordinary text counts five times (its target is
-                # a fifth of the near-misses')
-                cost = max(candidate[3] - figures[3], 0.0) + 5 * max(candidate[4] - figures[4], 0.0)
-                gain = (candidate[2] - figures[2]) / (cost + 1e-3)
+                # recall bought per share of clean text flagged
+                gain = (candidate[2] - figures[2]) / (clean_cost(candidate, figures) + 1e-3)
                 if best is None or gain > best[0]:
                     best = (gain, label, moved, candidate)
         if best is None:
