@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vodguard.evaluation.textsplit import load_textset  # noqa: E402
+from vodguard.moderation import presets  # noqa: E402
 from vodguard.moderation.presets import MODEL_SUPPORT  # noqa: E402
 from vodguard.moderation.text import TextModerator  # noqa: E402
 from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
@@ -292,6 +293,30 @@ def policy_figures(
     for kind in ("near_miss", "clean"):
         figures[kind] = float(flags[mask & (kinds == kind)].any(axis=1).mean())
     return figures
+
+
+def presets_to_copy(use_report: dict, blend_report: dict) -> list[str]:
+    """Where ``moderation/presets.py`` differs from this run's choices. The script writes the heads' file, but the
+    thresholds and floors are copied into presets.py by hand (each needs its reason): evaluating a new heads' file
+    before that measures it with the old build's thresholds (session 16 started a gate that way)."""
+    lines = []
+    tables = (
+        ("INTENT_THRESHOLDS", presets.INTENT_THRESHOLDS, blend_report),
+        ("INTENT_THRESHOLDS_USE_ONLY", presets.INTENT_THRESHOLDS_USE_ONLY, use_report),
+    )
+    for name, table, report in tables:
+        for label, chosen in report["labels"].items():
+            shipped = table[label]
+            if chosen["review"] != shipped.review:
+                lines.append(f"{name}[{label!r}].review {shipped.review} -> {chosen['review']}")
+            if chosen["block"] != shipped.block:
+                # a block earned on the numbers may still be left out on purpose (Polity: see presets.py)
+                why = "not earned" if chosen["block"] is None else "earned on the numbers"
+                lines.append(f"{name}[{label!r}].block {shipped.block} -> {chosen['block']} ({why})")
+    for label, floor in blend_report["floors"].items():
+        if floor != presets.LEXICON_SUPPORT[label]:
+            lines.append(f"LEXICON_SUPPORT[{label!r}] {presets.LEXICON_SUPPORT[label]} -> {floor}")
+    return lines
 
 
 def print_policy(name: str, figures: dict) -> None:
@@ -599,6 +624,13 @@ def main() -> int:
         args.report.write_text(
             json.dumps({"use": use_report, "blend": blend, "full": blend_report}, indent=2) + "\n"
         )
+    differences = presets_to_copy(use_report, blend_report)
+    if differences:
+        print(
+            f"presets.py still holds other values; copy these, with their reasons, before evaluating {args.out.name}:"
+        )
+        for line in differences:
+            print(f"  {line}")
     return 0
 
 

@@ -92,3 +92,24 @@ def test_a_label_keeps_the_recall_it_is_given_even_where_its_budget_is_dear(scri
     assert recall_of(script, dev, kept, "Terror") >= least > before
     # the recall was bought with more of Terror's near-miss budget
     assert kept["Terror"][0] > free["Terror"][0]
+
+
+def test_the_script_names_every_preset_that_differs_from_its_choices(script) -> None:
+    from vodguard.moderation import presets
+
+    def report(table):
+        return {"labels": {label: {"review": t.review, "block": t.block} for label, t in table.items()}}
+
+    use, blend = report(presets.INTENT_THRESHOLDS_USE_ONLY), report(presets.INTENT_THRESHOLDS)
+    blend["floors"] = dict(presets.LEXICON_SUPPORT)
+    assert script.presets_to_copy(use, blend) == []
+    blend["labels"]["Illegal"]["block"] = 0.974
+    use["labels"]["Ad"]["review"] = 0.5
+    blend["floors"]["Ad"] = 0.766
+    lines = script.presets_to_copy(use, blend)
+    assert len(lines) == 3
+    assert any(line.startswith("INTENT_THRESHOLDS['Illegal'].block None -> 0.974") for line in lines)
+    assert any(
+        line.startswith("INTENT_THRESHOLDS_USE_ONLY['Ad'].review") and "-> 0.5" in line for line in lines
+    )
+    assert f"LEXICON_SUPPORT['Ad'] {presets.LEXICON_SUPPORT['Ad']} -> 0.766" in lines
