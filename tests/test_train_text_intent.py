@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vodguard.moderation import presets
 from vodguard.moderation.types import LABELS
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_text_intent.py"
@@ -95,8 +96,6 @@ def test_a_label_keeps_the_recall_it_is_given_even_where_its_budget_is_dear(scri
 
 
 def test_the_script_names_every_preset_that_differs_from_its_choices(script) -> None:
-    from vodguard.moderation import presets
-
     def report(table):
         return {"labels": {label: {"review": t.review, "block": t.block} for label, t in table.items()}}
 
