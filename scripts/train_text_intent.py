@@ -55,7 +55,6 @@ sys.path.insert(0, str(ROOT))
 
 from vodguard.evaluation.textsplit import load_textset  # noqa: E402
 from vodguard.moderation import presets  # noqa: E402
-from vodguard.moderation.presets import MODEL_SUPPORT  # noqa: E402
 from vodguard.moderation.text import TextModerator  # noqa: E402
 from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
 from vodguard.moderation.text.intent import prepare  # noqa: E402
@@ -563,7 +562,7 @@ def main() -> int:
     # the whole policy: lone lexicon cues and the abuse models' hits alone need the blend's support, and the review
     # thresholds take the clean budgets allocated label by label within the issue's targets on dev
     found, lone, unconfirmed = lexicon_evidence(texts, use, held_out)
-    found &= ~(unconfirmed & (blended < MODEL_SUPPORT))  # an abuse model alone needs the blend's word
+    found &= ~(unconfirmed & (blended < presets.MODEL_SUPPORT))  # an abuse model alone needs the blend's word
     floors = support_floors(blended, truth, lone, clean, dev)
     print(f"lone-cue floors (dev): {floors}")
     families = np.array([r.get("split_with") or r["family"] for r in rows])
