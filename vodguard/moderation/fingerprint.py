@@ -82,6 +82,8 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "video_tiles": config.video_tiles,
         # what it skips may move a confidence or a box a little (near-copies, steady OCR lines)
         "skip_unchanged": config.skip_unchanged,
+        # a frame it skips is one the safety classifier gives no opinion on
+        "safety_cascade": config.safety_cascade,
         # the setting, and which models it makes run in int8 (their ranges are in the code digest)
         "int8": [config.int8_models, sorted(int8_models(config))],
         # a file over a lowered limit must be refused, not replayed

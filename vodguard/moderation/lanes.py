@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import queue
 import threading
 import time
@@ -165,21 +166,32 @@ def frame_work(
 
 
 class Lane:
-    """One picture detector on its own thread, fed batches in order, with at most ``depth`` batches queued."""
+    """One picture detector on its own thread, fed batches in order, with at most ``depth`` batches queued;
+    ``end``, if given, runs on that thread after the last batch (work a lane held back for what came next)."""
 
-    def __init__(self, name: str, work: Callable[[list[Frame]], None], run: Run, *, depth: int = 2) -> None:
+    def __init__(
+        self,
+        name: str,
+        work: Callable[[list[Frame]], None],
+        run: Run,
+        *,
+        depth: int = 2,
+        end: Callable[[], None] | None = None,
+    ) -> None:
         self._work = work
+        self._end = end
         self._run = run
         self._depth = depth
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vodguard-{name}")
         self._jobs: deque[tuple[Future[None], float]] = deque()
         self.done_until = 0.0  # time of the last frame this lane has finished
+        self._until = 0.0  # time of the last frame queued
 
-    def _do(self, batch: list[Frame]) -> None:
+    def _do(self, job: Callable[[], None]) -> None:
         if self._run.stop.is_set():
             return
         self._run.check()
-        self._work(batch)
+        job()
 
     def _wait_oldest(self) -> None:
         job, until = self._jobs.popleft()
@@ -190,10 +202,14 @@ class Lane:
         """Queue ``batch``, first waiting while the lane is ``depth`` batches behind (bounded memory)."""
         while len(self._jobs) >= self._depth:
             self._wait_oldest()
-        self._jobs.append((self._pool.submit(self._do, batch), batch[-1].time))
+        self._jobs.append((self._pool.submit(self._do, functools.partial(self._work, batch)), batch[-1].time))
+        self._until = batch[-1].time
 
     def drain(self) -> None:
-        """Wait for every queued batch."""
+        """After the last batch: queue ``end`` behind it, and wait for every queued job."""
+        end, self._end = self._end, None  # once
+        if end is not None:
+            self._jobs.append((self._pool.submit(self._do, end), self._until))
         while self._jobs:
             self._wait_oldest()
 

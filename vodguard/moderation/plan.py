@@ -15,11 +15,13 @@ __all__ = ["BUDGETS", "DEFAULT_BUDGET", "Budget", "Plan", "budgeted", "plan_for"
 
 @dataclass(frozen=True)
 class Budget:
-    """A speed/thoroughness level: factors on the configured sampling intervals, and whether video frames are
-    scanned in tiles (``None``: as configured)."""
+    """A speed/thoroughness level: factors on the configured sampling intervals, whether video frames are
+    scanned in tiles (``None``: as configured), and whether the safety classifier may skip frames (``cascade``:
+    as configured; False: never)."""
 
     interval_factor: float
     tiles: bool | None
+    cascade: bool = True
 
 
 # Factors, not absolute intervals, so that "balanced" is exactly the operator's settings (VODGUARD_FRAME_INTERVAL,
@@ -30,7 +32,8 @@ class Budget:
 BUDGETS: dict[str, Budget] = {
     "fast": Budget(interval_factor=2.0, tiles=False),
     "balanced": Budget(interval_factor=1.0, tiles=None),
-    "thorough": Budget(interval_factor=0.5, tiles=True),
+    # thorough reads every frame with every picture model: the density it is chosen for
+    "thorough": Budget(interval_factor=0.5, tiles=True, cascade=False),
 }
 DEFAULT_BUDGET = "balanced"
 
@@ -40,13 +43,14 @@ def budgeted(config: EngineConfig, budget: str) -> EngineConfig:
     if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}; known budgets are {', '.join(BUDGETS)}")
     level = BUDGETS[budget]
-    if level.interval_factor == 1.0 and level.tiles is None:
+    if level.interval_factor == 1.0 and level.tiles is None and level.cascade:
         return config
     return dataclasses.replace(
         config,
         frame_interval=config.frame_interval * level.interval_factor,
         ocr_interval=config.ocr_interval * level.interval_factor,
         video_tiles=config.video_tiles if level.tiles is None else level.tiles,
+        safety_cascade=config.safety_cascade and level.cascade,
     )
 
 

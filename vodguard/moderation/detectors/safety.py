@@ -118,8 +118,12 @@ class SafetyDetector(FrameClassifier):
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
+        return [f for _, found in self.screened(frames) for f in found]
+
+    def screened(self, frames: Sequence[Frame]) -> list[tuple[float, list[Finding]]]:
+        """Per frame, the higher of its NSFL and NSFW probabilities (what the video cascade screens on,
+        ``cascade.py``) and its findings."""
         return [
-            f
+            (float(max(probs[0], probs[1])), findings_for(frame, probs))
             for frame, probs in zip(frames, self.probabilities(frames), strict=True)
-            for f in findings_for(frame, probs)
         ]
