@@ -341,6 +341,13 @@ screen (the highest is 0.093; 878 of their 1,809 sampled frames are skipped), so
 a neighbour, and no real nudity or gore is in any set here (docs/quality.md §4). The tests in
 `tests/moderation/test_cascade.py` do, with clean pictures that the model scores 0.39 and 0.54.
 
+`make bench` on the idle machine after it (2026-12-05 14:01 UTC, load average 0.1 at the start), against the run
+before it (12:17 UTC, the same machine idle): the 10-minute video **68.7 → 64.4 s** (its safety stage 45.1 → 28.1 s
+busy, 301 of 600 frames read), the naive composition 482 → 481 s, so the engine's lead is **7.5×** (was 7.0×;
+issue #18 asks 10×). The queue on 10-s clips: **150 / 161 / 166 tasks/min** with 1 / 2 / 4 worker threads (was
+124 / 140 / 146), **1.55× / 1.61× / 1.60×** the 97 / 100 / 104 of issue #18 (its goal 1.5×). Image p50 79 ms
+(pictures are read whole; the goal is 60).
+
 ## NudeNet without the square's black rows (issue #18, session 12)
 
 NudeNet's preprocessing pads a picture at the bottom and right to a black square and resizes that to 320×320,
