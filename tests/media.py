@@ -4,6 +4,7 @@ the committed WAV fixtures."""
 from __future__ import annotations
 
 import wave
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +21,23 @@ def read_wav(path: Path) -> AudioTrack:
         assert wav.getframerate() == 16000 and wav.getnchannels() == 1 and wav.getsampwidth() == 2
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
     return AudioTrack(pcm.astype(np.float32) / 32768.0)
+
+
+def write_frames(path: Path, frames: Iterable[np.ndarray], *, fps: int, crf: int) -> Path:
+    """An H.264 mp4 of ``frames`` (RGB arrays of one size), one every 1/``fps`` s, at constant quality ``crf``."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.pix_fmt, stream.options = "yuv420p", {"crf": str(crf)}
+        for i, rgb in enumerate(frames):
+            if i == 0:
+                stream.height, stream.width = rgb.shape[:2]
+            video = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            video.pts, video.time_base = i, Fraction(1, fps)
+            for packet in stream.encode(video):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
 
 
 def make_video(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.media import write_frames
 from tests.paths import FIXTURES
 from vodguard.moderation.cascade import SCREEN, SafetyCascade
 from vodguard.moderation.config import EngineConfig
@@ -122,18 +121,7 @@ def test_a_near_copy_of_a_held_frame_takes_its_findings(detector: SafetyDetector
 
 def write_slideshow(path: Path, names: list[str], fps: int = 5) -> Path:
     """Each picture for a second: the sampler keeps one frame of each."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
-        stream.options = {"crf": "18"}
-        for i, name in enumerate(n for n in names for _ in range(fps)):
-            video = av.VideoFrame.from_ndarray(picture(name), format="rgb24")
-            video.pts, video.time_base = i, Fraction(1, fps)
-            for packet in stream.encode(video):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    return write_frames(path, (picture(name) for name in names for _ in range(fps)), fps=fps, crf=18)
 
 
 def stages_of(result: ModerationResult) -> dict[str, int]:

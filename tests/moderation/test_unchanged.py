@@ -3,14 +3,14 @@ models), both under ``EngineConfig.skip_unchanged``."""
 
 from __future__ import annotations
 
-from fractions import Fraction
+from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.media import write_frames
 from tests.moderation.test_ocr import font, render
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.detectors.ocr import ChangeGate, OcrDetector, OcrReader
@@ -167,22 +167,16 @@ def write_still_video(path: Path, *, seconds: int = 8, fps: int = 5) -> Path:
     rng = np.random.default_rng(7)
     base = Image.fromarray(rng.integers(60, 190, (360, 640, 3), dtype=np.uint8))
     face = font("latin", 16)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
-        stream.options = {"crf": "10"}
+
+    def ticking() -> Iterator[np.ndarray]:
         for i in range(seconds * fps):
             picture = base.copy()
             draw = ImageDraw.Draw(picture)
             draw.rectangle((8, 8, 90, 30), fill=(0, 0, 0))
             draw.text((12, 10), f"00:00:{i // fps:02d}", font=face, fill=(255, 255, 0))
-            video = av.VideoFrame.from_ndarray(np.asarray(picture), format="rgb24")
-            video.pts, video.time_base = i, Fraction(1, fps)
-            for packet in stream.encode(video):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+            yield np.asarray(picture)
+
+    return write_frames(path, ticking(), fps=fps, crf=10)
 
 
 def test_the_engine_reads_near_copies_once_and_gives_the_same_result(tmp_path: Path) -> None:
