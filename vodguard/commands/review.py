@@ -47,7 +47,8 @@ budget:
   --budget sets how densely a video is looked at, as a server template's Budget does: fast reads half the
   frames and text (about 0.6x the CPU; segment edges less precise), balanced (the default) is the engine
   settings as they are, thorough reads twice the frames and text, scans frames in tiles and has the safety
-  classifier read every frame, not every second one (about 3x the CPU). Pictures are always read whole and in tiles. Measured figures: docs/quality.md, "Budgets".
+  classifier read every frame, not every second one (about 3x the CPU). Pictures are always read whole and
+  in tiles. Measured figures: docs/quality.md, "Budgets".
 
 engine settings:
   The server's VODGUARD_* engine variables apply here too: VODGUARD_FRAME_INTERVAL, VODGUARD_OCR_INTERVAL,
