@@ -22,6 +22,7 @@ from vodguard.moderation.near_copies import NearCopies
 from vodguard.moderation.plan import budgeted
 from vodguard.moderation.policy import RULES
 from vodguard.moderation.presets import labels_template
+from vodguard.moderation.sampling import thumbnail
 from vodguard.moderation.types import Frame, ModerationResult
 
 PICTURES = FIXTURES / "clean_pictures"
@@ -45,8 +46,7 @@ def frames_of(names: list[str]) -> list[Frame]:
     out = []
     for i, name in enumerate(names):
         image = picture(name)
-        thumb = np.asarray(Image.fromarray(image).resize((32, 32)), np.float32)
-        out.append(Frame(image, time=float(i), index=i, thumb=thumb))
+        out.append(Frame(image, time=float(i), index=i, thumb=thumbnail(image)))
     return out
 
 

@@ -17,11 +17,11 @@ source frame's findings, and a skipped frame has none to give.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING
 
 from vodguard.moderation.detectors.safety import FLOOR
+from vodguard.moderation.near_copies import copied_to
 
 if TYPE_CHECKING:
     from vodguard.moderation.detectors.safety import SafetyDetector
@@ -103,10 +103,7 @@ class SafetyCascade:
                 self._last = (frame.index, scores[frame.index][1] if frame.index in scores else [])
                 found += self._last[1]
             elif source == self._last[0]:
-                found += [
-                    dataclasses.replace(f, start=frame.time, end=frame.time, frame_index=frame.index)
-                    for f in self._last[1]
-                ]
+                found += copied_to(frame, self._last[1])
         self._run.add(found, decided)
         self._run.timings.add("safety", time.perf_counter() - start, len(outright) + len(extra))
         # as near_copies: a stage of its own whenever the cascade runs, with 0 or more frames

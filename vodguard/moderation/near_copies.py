@@ -20,7 +20,7 @@ subtraction of two small arrays.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -90,10 +90,14 @@ def reusing(
                 last.clear()
                 last[frame.index] = by_frame[frame.index]
                 continue
-            out += [
-                dataclasses.replace(f, start=frame.time, end=frame.time, frame_index=frame.index)
-                for f in last.get(source, ())
-            ]
+            out += copied_to(frame, last.get(source, ()))
         return out, len(fresh)
 
     return run
+
+
+def copied_to(frame: Frame, findings: Iterable[Finding]) -> list[Finding]:
+    """A read frame's ``findings`` given to its near-copy ``frame``, at the near-copy's own time and index."""
+    return [
+        dataclasses.replace(f, start=frame.time, end=frame.time, frame_index=frame.index) for f in findings
+    ]
