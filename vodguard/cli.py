@@ -13,6 +13,9 @@ from typing import NoReturn
 from vodguard.commands.common import EXIT_USAGE, VERSION, UsageError
 
 # Each sub-command lives in vodguard/commands/<name>.py with register(subparsers) setting func=run(args) -> int.
+# Every one of these modules is imported to build the parser, whatever the command, so they import the services,
+# the server and the models inside run(), not at the top: `vodguard --version` took 1.5 s when they did not
+# (tests/test_cli.py checks what building the parser imports).
 COMMANDS = (
     "serve",
     "worker",

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.paths import shared_data
+from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.text.ads import find_ad_signals
-from vodguard.moderation.text.classifiers import ChineseAbuseModel
+from vodguard.moderation.text.classifiers import ChineseAbuseModel, EnglishAbuseModel
 from vodguard.moderation.text.lexicon import Lexicon, default_data_dir, expand, parse_lexicon
+from vodguard.moderation.text.normalize import fold
 from vodguard.moderation.types import LABELS, TextHit
+
+TEXT_SPLIT_DEV = Path(__file__).resolve().parents[2] / "datasets/text/split/dev.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -300,6 +308,40 @@ def test_chinese_model_loads_from_package_data() -> None:
     model = ChineseAbuseModel()
     assert 0.5 <= model.threshold < 1
     assert model("你这个傻逼，滚出去") > model("今天天气很好，我们去公园散步吧。") + 0.3
+
+
+def test_english_model_scores_as_alt_profanity_check_does() -> None:
+    # en_profanity.npz is alt-profanity-check's model as arrays (scripts/convert_profanity_check.py); scored
+    # with numpy it must give the package's own probabilities, on our sentences and on awkward input
+    from profanity_check import predict_prob
+
+    texts = [
+        json.loads(line)["text"] for line in TEXT_SPLIT_DEV.read_text(encoding="utf-8").splitlines()[:1500]
+    ]
+    texts += [
+        "fuck fuck FUCK you",
+        "the and of it",
+        "Ünïcödé shit",
+        "damn that was good",
+        "x" * 5000,
+        "go2 hell",
+    ]
+    model = EnglishAbuseModel()
+    ours = np.array([model(t) for t in texts])
+    theirs = np.array(
+        [float(predict_prob([fold(t)])[0]) if re.search("[a-z]{2,}", fold(t), re.I) else 0.0 for t in texts]
+    )
+    assert np.abs(ours - theirs).max() < 1e-9
+    assert (ours >= model.threshold).sum() > 5  # the sample holds profanity the model is sure of
+
+
+def test_english_model_file_missing_or_corrupt_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="nothing.npz is missing"):
+        EnglishAbuseModel(tmp_path / "nothing.npz")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ModelUnavailable, match="broken.npz is not a readable English abuse model"):
+        EnglishAbuseModel(broken)
 
 
 def test_model_only_abuse_is_review(moderator: TextModerator) -> None:

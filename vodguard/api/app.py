@@ -19,6 +19,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(api_router)
 
     from vodguard.api import console, cos, media_http, metrics_http, upload_form
+    from vodguard.services import users
+
+    users.prepare()
 
     app.include_router(media_http.router)
     app.include_router(metrics_http.router)

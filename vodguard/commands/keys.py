@@ -8,8 +8,6 @@ import json
 import sys
 
 from vodguard.commands.common import action_parsers, add_data_dir, existing_settings, settings_from
-from vodguard.services import apps, audit
-from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
 _EPILOG = """\
@@ -54,6 +52,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     # only `keys create` may make a data directory; the others read (or change) one that exists
     settings = settings_from(args) if args.keys_action == "create" else existing_settings(args)
+    from vodguard.services import apps, audit  # lazily: see cli.py
+    from vodguard.services.container import open_services
+
     services = open_services(settings)
     now = utcnow()
     try:

@@ -16,9 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from vodguard.commands.common import UsageError, add_data_dir, existing_settings
-from vodguard.services import api_client, tasks, wire
-from vodguard.services import media as media_service
-from vodguard.services.container import open_services
 
 EXIT_NO_VERDICT = 3
 RANK = {"pass": 0, "review": 1, "block": 2}
@@ -117,6 +114,10 @@ def _reader(args: argparse.Namespace, action: str) -> Callable[[str], dict[str, 
             raise UsageError("--endpoint needs --secret-id and --secret-key (or VODGUARD_SECRET_ID/_KEY)")
         return lambda ident: _remote(args, action, ident)
     settings = existing_settings(args)
+    from vodguard.services import media as media_service  # lazily: see cli.py
+    from vodguard.services import tasks, wire
+    from vodguard.services.container import open_services
+
     services = open_services(settings)
 
     def local(ident: str) -> dict[str, Any]:
@@ -137,6 +138,8 @@ def _reader(args: argparse.Namespace, action: str) -> Callable[[str], dict[str, 
 
 def _remote(args: argparse.Namespace, action: str, ident: str) -> dict[str, Any]:
     params: dict[str, Any] = {"TaskId": ident} if action == "DescribeTaskDetail" else {"FileIds": [ident]}
+    from vodguard.services import api_client  # lazily: see cli.py
+
     try:
         answer = api_client.call(
             args.endpoint, secret_id=args.secret_id, secret_key=args.secret_key, action=action, params=params

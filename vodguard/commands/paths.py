@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vodguard.commands.common import UsageError
-from vodguard.services.media import AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES
+from vodguard.services.media_types import AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES
 
 MEDIA_SUFFIXES = frozenset(f".{ext}" for ext in VIDEO_TYPES | AUDIO_TYPES | IMAGE_TYPES)
 

@@ -11,7 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from vodguard.moderation.types import FORMS, LABELS
@@ -98,6 +97,8 @@ def _report_file(outcome: FileOutcome) -> dict[str, Any]:
 def render_report(outcomes: list[FileOutcome]) -> str:
     """One self-contained HTML page (inline CSS, thumbnails as data URIs) for all the outcomes."""
     source = resources.files("vodguard.commands").joinpath("report.html").read_text(encoding="utf-8")
+    from jinja2 import Environment  # only when a report is asked for (see cli.py)
+
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     counts: dict[str, int] = {}
     for o in outcomes:

@@ -12,8 +12,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from vodguard import logs
 from vodguard.commands.common import (
@@ -24,9 +23,10 @@ from vodguard.commands.common import (
     warm_up_in_background,
 )
 from vodguard.config import Settings
-from vodguard.services import firstrun
-from vodguard.services.container import open_services
 from vodguard.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from vodguard.services import firstrun
 
 _EPILOG = """\
 examples:
@@ -86,6 +86,12 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args, host=args.host, port=args.port, workers=workers)
     sock = bind(settings.host, settings.port)  # before anything is made or printed
     share_metrics(settings.data_dir)
+    # here, not at the top: every command's module is imported to build the parser, and these take a second
+    import uvicorn
+
+    from vodguard.services import firstrun
+    from vodguard.services.container import open_services
+
     services = open_services(settings)
     start = firstrun.start(services.db, now=utcnow())
     from vodguard.api.app import create_app  # after share_metrics, as these import the metrics

@@ -9,8 +9,6 @@ import sys
 
 from vodguard.commands.common import EXIT_USAGE, action_parsers, add_data_dir, existing_settings
 from vodguard.errors import InvalidParameterValue, VodError
-from vodguard.services import audit, users
-from vodguard.services.container import open_services
 from vodguard.timeutil import iso, utcnow
 
 _EPILOG = """\
@@ -20,6 +18,10 @@ examples:
   vodguard users list --json
   vodguard users remove bob                              # bob's sessions end at once
 """
+
+# services.users.ROLES, written out: importing that module to build the parser would load the database layer
+# (tests/test_cli.py checks that the two agree)
+ROLES = ("admin", "moderator")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add = action("add", "a new account (the password is prompted for)")
     add.add_argument("name", help="the name the person signs in with, and that the audit log shows")
     add.add_argument(
-        "--role", required=True, choices=users.ROLES,
+        "--role", required=True, choices=ROLES,
         help="admin: keys, settings, templates and accounts; moderator: the queue and its decisions",
     )  # fmt: skip
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -60,6 +62,8 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vodguard.services import audit, users  # lazily: see cli.py
+
     try:
         secret = ""
         if args.users_action == "add":
@@ -70,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     # accounts belong to an app that `serve` or `keys create` made: no command here makes a data directory
+    from vodguard.services.container import open_services
+
     services = open_services(existing_settings(args))
     try:
         with services.db.transaction() as s:

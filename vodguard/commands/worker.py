@@ -15,7 +15,6 @@ from vodguard.commands.common import (
     share_metrics,
     warm_up_in_background,
 )
-from vodguard.services.container import open_services
 
 _EPILOG = """\
 examples:
@@ -48,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     share_metrics(settings.data_dir)
     from vodguard.background import Background  # after share_metrics: it imports the metrics
+    from vodguard.services.container import open_services  # lazily: see cli.py
 
     services = open_services(settings)
     stop = threading.Event()

@@ -86,6 +86,17 @@ class Engine:
                 self._loaded[name] = made
             return made
 
+    def _preload(self, name: str, run: Run) -> None:
+        """Load ``name`` ahead of its first use, on a thread of its own; a failure is left for that use to raise
+        again (``detector`` retries), where the call reports it."""
+        with contextlib.suppress(ModerationError), run.timings.stage("load_models"):
+            self.detector(name)
+
+    def loaded(self, name: str) -> bool:
+        """Whether the detector or part called ``name`` is loaded already."""
+        with self._lock:
+            return name in self._loaded
+
     def _text_moderator(self) -> TextModerator:
         return cast("TextModerator", self.detector("text"))
 
@@ -124,17 +135,28 @@ class Engine:
     def _text_for_run(self, run: Run, plan: Plan) -> None:
         """Give the run its text moderator for OCR and ASR: the engine's, with the template's custom labels, and
         timed as its own stage ("text") so that reading meaning is measured apart from reading pixels or speech
-        (its time is also inside the "ocr" and "asr" stages that call it)."""
+        (its time is also inside the "ocr" and "asr" stages that call it).
+
+        The text models take about two seconds to load, and OCR and ASR need them only once their own models
+        have loaded and read a frame or a sentence, so a first load runs on a thread of its own beside that work
+        (a caller that gets there first waits for it in ``detector``). Custom labels are fitted here, before
+        anything runs, so that a label the engine cannot fit fails the call at once.
+        """
         if not (plan.ocr or "asr" in plan.audio_detectors):
             return
-        with run.timings.stage("load_models"):
-            moderator = self._text_moderator()
         heads: tuple[CustomHead, ...] = ()
         if run.template.custom_labels:
+            with run.timings.stage("load_models"):
+                self._text_moderator()
             with run.timings.stage("custom_labels"):
                 heads = self.custom_heads(run.template)
+        elif not self.loaded("text"):
+            threading.Thread(
+                target=self._preload, args=("text", run), name="vodguard-load-text", daemon=True
+            ).start()
 
         def moderate(text: str) -> list[TextHit]:
+            moderator = self._text_moderator()  # a failed load raises its ModelUnavailable here
             with run.timings.stage("text", 1):
                 return moderator(text, custom=heads)
 

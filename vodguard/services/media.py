@@ -16,6 +16,7 @@ from vodguard import ids
 from vodguard.errors import FailedOperation, InvalidParameterValue, ResourceNotFound
 from vodguard.services import events, tasks, wire
 from vodguard.services.events import Wakeups
+from vodguard.services.media_types import AUDIO_TYPES, IMAGE_TYPES, VIDEO_TYPES
 from vodguard.services.urls import UrlSigner
 from vodguard.store.blobs import BlobStore
 from vodguard.store.db import after_commit
@@ -24,9 +25,6 @@ from vodguard.store.models import Media as Media  # re-exported: api/ may not im
 
 log = logging.getLogger("vodguard.media")
 
-VIDEO_TYPES = {"mp4", "mov", "mkv", "webm", "flv", "ts", "avi", "wmv", "3gp", "mpeg", "mpg", "m4v", "f4v", "rmvb", "rm", "asf", "vob", "mts", "m2ts", "ogv"}  # fmt: skip
-AUDIO_TYPES = {"mp3", "m4a", "aac", "wav", "ogg", "flac", "wma", "amr", "opus", "ac3"}
-IMAGE_TYPES = {"jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff", "heic"}
 _IMAGE_EVIDENCE = re.compile(r"image-([0-9]+)-[0-9]+")  # ReviewImage's evidence folder (services/reviews.py)
 
 

@@ -26,7 +26,8 @@ from vodguard.errors import AuthFailure, InvalidParameterValue, RequestSizeLimit
 from vodguard.services import media as media_service
 from vodguard.services import procedures, tasks, templates
 from vodguard.services.container import Services
-from vodguard.services.media import IMAGE_TYPES, NewMedia
+from vodguard.services.media import NewMedia
+from vodguard.services.media_types import IMAGE_TYPES
 from vodguard.store.blobs import BlobStore, BlobTooLarge
 from vodguard.store.models import (
     App,

@@ -7,6 +7,7 @@ reach is enforced by the console's routes (``api/console/auth.py``); this module
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -56,8 +57,17 @@ def check_password(stored: str, password: str) -> bool:
         return False
 
 
-# Checked against when the name is unknown, so that a wrong name takes as long as a wrong password.
-_NOBODY = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _nobody() -> str:
+    """Checked against when the name is unknown, so that a wrong name takes as long as a wrong password. Made on
+    first use, not at import: a scrypt hash costs about 0.1 s, and every `vodguard` command imports this."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def prepare() -> None:
+    """Make the unknown-name hash now (the server calls this at start), so that even the first sign-in with an
+    unknown name costs one scrypt, as a wrong password does."""
+    _nobody()
 
 
 def validate_name(name: str) -> None:
@@ -148,7 +158,7 @@ def remove_user(session: Session, *, app_id: int, name: str) -> ConsoleUser:
 def authenticate(session: Session, *, app_id: int, name: str, password: str) -> ConsoleUser | None:
     """The account when the name and password match, else None (the same work either way)."""
     user = find_by_name(session, app_id=app_id, name=name)
-    ok = check_password(user.password_hash if user is not None else _NOBODY, password)
+    ok = check_password(user.password_hash if user is not None else _nobody(), password)
     return user if ok and user is not None else None
 
 

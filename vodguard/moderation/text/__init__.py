@@ -5,7 +5,7 @@ label with every keyword of the label found in the text. Evidence comes from
 
 * the lexicons in ``data/`` (matched over normalised text, see ``normalize.py`` and ``lexicon.py``),
 * advertising patterns (``ads.py``),
-* two abuse models (``classifiers.py``): alt-profanity-check for English, a char n-gram model trained on COLD
+* two abuse models (``classifiers.py``): alt-profanity-check's for English (as arrays), a char n-gram model trained on COLD
   for Chinese,
 * meaning-level models, which read intent that no keyword names ("I am going to blow up the central train station
   tomorrow morning"): logistic heads on a multilingual sentence embedding (``intent.py`` on ``encoder.py``), and,

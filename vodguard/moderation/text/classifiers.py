@@ -1,4 +1,4 @@
-"""Statistical abuse scores: English via alt-profanity-check, Chinese via a char n-gram model we train and ship.
+"""Statistical abuse scores: English via alt-profanity-check's model (as arrays), Chinese via a char n-gram model we train and ship.
 
 The Chinese model (``scripts/train_zh_abuse.py``, trained on COLD) is NB-LR: logistic regression on the presence of
 character 1–3-grams of the folded text, each scaled by its naive-Bayes log-count ratio. Both factors multiply
@@ -25,6 +25,7 @@ __all__ = ["ChineseAbuseModel", "EnglishAbuseModel", "char_ngrams", "cjk_count"]
 
 _SPACES = re.compile(r"\s\s+")
 _ASCII_WORD = re.compile(r"[a-z]{2,}", re.IGNORECASE)
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # the word pattern of the English model's vectorizer
 NGRAM_RANGE = (1, 3)
 
 
@@ -102,24 +103,56 @@ class ChineseAbuseModel:
         return 1.0 / (1.0 + math.exp(-min(max(score, -40.0), 40.0)))
 
 
+def default_en_model_path() -> Path:
+    """Where the shipped English model lives inside the package."""
+    return Path(str(resources.files("vodguard.moderation.text") / "data" / "en_profanity.npz"))
+
+
 class EnglishAbuseModel:
-    """Probability that an English text is profane or insulting (alt-profanity-check's linear SVM)."""
+    """Probability that an English text is profane or insulting: alt-profanity-check's (MIT) TF-IDF words and
+    sigmoid-calibrated linear SVMs, converted to arrays by ``scripts/convert_profanity_check.py`` and scored with
+    numpy, so that loading imports neither scikit-learn nor pickle."""
 
     # The SVM is generous ("this movie sucks" 0.97, "damn that was good" 0.91): only its surest scores count.
     threshold = 0.97
 
-    def __init__(self) -> None:
-        try:
-            from profanity_check import predict_prob
-        except ImportError as exc:  # pragma: no cover - it is a pinned dependency
+    def __init__(self, path: Path | None = None) -> None:
+        path = path or default_en_model_path()
+        if not path.exists():
             raise ModelUnavailable(
-                "English abuse scoring needs alt-profanity-check: pip install alt-profanity-check"
+                f"{path} is missing; run scripts/convert_profanity_check.py or reinstall vodguard"
+            )
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                vocab = data["vocab"].tolist()
+                self._idf = data["idf"].astype(np.float64)
+                self._coef = data["coef"].astype(np.float64)  # (folds, words)
+                self._intercept = data["intercept"].astype(np.float64)
+                self._a = data["a"].astype(np.float64)
+                self._b = data["b"].astype(np.float64)
+        except Exception as exc:
+            raise ModelUnavailable(
+                f"{path} is not a readable English abuse model ({exc}); reinstall vodguard"
             ) from exc
-        self._predict_prob = predict_prob
+        if self._coef.shape != (len(self._a), len(vocab)) or self._idf.shape != (len(vocab),):
+            raise ModelUnavailable(
+                f"{path} is not a readable English abuse model (arrays of the wrong shape)"
+            )
+        self._index = {str(word): i for i, word in enumerate(vocab)}
 
     def __call__(self, text: str) -> float:
         """Profanity probability in [0, 1]; 0 for text with no English words."""
         folded = fold(text)  # full-width letters (ｆｕｃｋ) are English words too
         if not _ASCII_WORD.search(folded):
             return 0.0
-        return float(self._predict_prob([folded])[0])
+        counts: dict[int, int] = {}
+        for token in _TOKEN.findall(folded.lower()):
+            i = self._index.get(token)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        decision = self._intercept
+        if counts:
+            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            x = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self._idf[idx]
+            decision = self._coef[:, idx] @ (x / np.linalg.norm(x)) + self._intercept
+        return float(np.mean(1.0 / (1.0 + np.exp(self._a * decision + self._b))))

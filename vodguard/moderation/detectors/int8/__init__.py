@@ -14,6 +14,7 @@ evaluation (docs/quality.md; speed in docs/benchmarks.md, "int8 models"). ``int8
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -128,6 +129,26 @@ def quantize(
     With a calibration ``reader`` (onnxruntime's ``CalibrationDataReader``), the ranges are measured on its inputs
     and written to ``ranges``; without one, they are read from ``ranges``. ``exclude``: node names kept fp32.
     """
+    quiet = _QuantizerNotes()
+    logging.getLogger().addFilter(quiet)
+    try:
+        _quantize(source, target, ranges, reader, exclude)
+    finally:
+        logging.getLogger().removeFilter(quiet)
+
+
+class _QuantizerNotes(logging.Filter):
+    """Drops the quantizer's notes: it logs to the root logger at INFO level ("Increased scale[13] for weight
+    ..." on the OCR det model, 17 lines), which a server's first start printed between its banner and its own log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno < logging.WARNING and _QUANTIZER in record.pathname)
+
+
+_QUANTIZER = os.path.join("onnxruntime", "quantization", "")
+
+
+def _quantize(source: Path, target: Path, ranges: Path, reader: Any, exclude: tuple[str, ...]) -> None:
     import onnx
     import onnx.version_converter
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
