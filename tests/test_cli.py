@@ -158,7 +158,9 @@ def test_building_the_parser_loads_no_server_database_or_model() -> None:
         "import sys, json; from vodguard.cli import build_parser; build_parser(); "
         f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(loaded.stdout) == []
 
 
