@@ -354,8 +354,8 @@ class Engine:
         image_template = dataclasses.replace(template, labels=labels)
         run = Run(image_template, None, time.monotonic() + limits.wall_seconds)
         plan = plan_for(labels, self.config, image=True, custom=[c.label for c in template.custom_labels])
+        self._text_for_run(run, plan)  # first: the text models load on their own thread while these do
         self._load([*plan.frame_detectors, *(["ocr"] if plan.ocr else [])], run)
-        self._text_for_run(run, plan)
         with run.timings.stage("decode"):
             frames = media.load_image_frames(source, limits, deadline=run.deadline)
         matcher = KnownMatcher(known) if known is not None and not is_empty(known) else None
