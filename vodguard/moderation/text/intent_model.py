@@ -196,6 +196,10 @@ def run_layers(
     n, t, _ = x.shape
     heads, width = base.heads, base.hidden // base.heads
     pad = ((1.0 - mask) * -1e9)[:, None, None, :]  # no token attends to padding
+    # float32 scalars: numpy's own float64 scalars (np.sqrt of an int) would turn every product after the first
+    # layer into float64, with each float32 weight matrix converted on every call (twice the time, for digits
+    # the model, trained in float32, does not have)
+    scale, root_half = np.float32(1.0 / np.sqrt(width)), np.float32(np.sqrt(0.5))
 
     def per_head(y: np.ndarray) -> np.ndarray:
         return y.reshape(n, t, heads, width).transpose(0, 2, 1, 3)
@@ -205,7 +209,7 @@ def run_layers(
         q = per_head(x @ w[p + "q.w"].T + w[p + "q.b"])
         k = per_head(x @ w[p + "k.w"].T + w[p + "k.b"])
         v = per_head(x @ w[p + "v.w"].T + w[p + "v.b"])
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + pad
+        scores = q @ k.transpose(0, 1, 3, 2) * scale + pad
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         scores /= scores.sum(-1, keepdims=True)
         context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, base.hidden)
@@ -213,6 +217,6 @@ def run_layers(
             x + context @ w[p + "ao.w"].T + w[p + "ao.b"], w[p + "aln.w"], w[p + "aln.b"], base.eps
         )
         inner = x @ w[p + "fi.w"].T + w[p + "fi.b"]
-        inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))  # BERT's exact GELU, as trained
+        inner = 0.5 * inner * (1.0 + erf(inner * root_half))  # BERT's exact GELU, as trained
         x = _layer_norm(x + inner @ w[p + "fo.w"].T + w[p + "fo.b"], w[p + "oln.w"], w[p + "oln.b"], base.eps)
     return x
