@@ -467,6 +467,27 @@ Tried and not kept: PP-OCR's rec pads every line to at least 320 px (a width-to-
 PaddleOCR trains it); padding only to the widest line of each batch cut rec's CPU by a quarter on the lines of
 the clean pictures, but read 32 of 573 lines differently (short ones: "-0.5" became "-0.5-", "***" became
 "*女★"), and 240 px still changed 13.
+
+## The tuned text model in float32 (issue #18, 2026-12-06, session 19)
+
+The tuned text model (`text/intent_model.py`, two towers of multilingual-e5-small in numpy) computed in float64
+from its second layer on, by accident: `np.sqrt(width)` and `np.sqrt(2.0)` are numpy float64 scalars, which numpy
+2 does not demote, so the attention scores and the GELU became float64 and with them every later product, each
+converting a float32 weight matrix on the fly. The towers were trained in float32 (torch). The two scalars are
+float32 now (7a9cdf5):
+
+* one sentence at a time, as OCR and ASR ask, 100 dev sentences, one BLAS thread: **115 → 52 ms** of wall time a
+  sentence; in one batch of 100, 68 → 49 ms;
+* the probabilities moved by at most 2.1e-6 (mean 2.5e-8) on all 13,335 dev and test sentences, and not one
+  crossed a review, block or lone-cue threshold of `presets.py`, so `vodguard eval text` gives the same figures;
+  the full synthetic corpus (70 files) gave the same suggestions and segments, field for field, and the 330 clean
+  pictures byte-identical output, as the shipped build on the same files (session 18's gate run);
+* on the 10-minute benchmark video the text stage's busy time fell from 5.6–5.9 s to 2.5–2.8 s (two runs each,
+  7edd5d9 against 7a9cdf5, load average 2.5 to 5.7). The video's wall time moved within this machine's noise:
+  in back-to-back runs the same commit took 58.7 and 67.1 s.
+
+`scripts/tune_text_encoder.py` runs the frozen layers with the same code, so a retrain now feeds the towers
+float32 features, as the run time does.
 """
 
 
