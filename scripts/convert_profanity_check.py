@@ -11,7 +11,7 @@ writes them out once and ``classifiers.EnglishAbuseModel`` scores them with nump
     p        = mean over k of 1 / (1 + exp(a[k] d_k + b[k]))  (each fold's sigmoid calibration)
 
 The English stop words the vectorizer drops are not in its vocabulary, so counting only vocabulary tokens drops
-them too. ``tests/moderation/test_text_classifiers.py`` checks that the two agree on the project's sentences.
+them too. ``tests/moderation/test_text.py`` checks that the two agree on the project's sentences.
 
 usage: python scripts/convert_profanity_check.py [--out PATH]   (needs the dev extras: alt-profanity-check)
 """

@@ -60,7 +60,8 @@ def check_password(stored: str, password: str) -> bool:
 @functools.cache
 def _nobody() -> str:
     """Checked against when the name is unknown, so that a wrong name takes as long as a wrong password. Made on
-    first use, not at import: a scrypt hash costs about 0.1 s, and every `vodguard` command imports this."""
+    first use, not at import: a scrypt hash costs about 0.1 s, which a process that checks no password (a
+    worker, `vodguard keys`) should not pay."""
     return hash_password(secrets.token_urlsafe(16))
 
 
