@@ -438,7 +438,9 @@ moderate two words. Where the time went (one process, `-X importtime` and timers
   to 4e-16 (0 changed at the 0.97 threshold), and a text costs 0.02 ms instead of 2.2 ms.
 * **the text models before the others**: a video's or picture's call loaded the text models (USE, the tuned
   towers; about 2 s) before it started the picture models. They now load on a thread of their own beside them,
-  and OCR or ASR waits for them only if it reads text before they are ready.
+  and OCR or ASR waits for them only if it reads text before they are ready. That thread's load is timed as
+  its own stage, `load_text`: the `load_models` stage is the time the call's own threads spent loading or
+  waiting for a model (5c245d1; the run of 7c404dc below counted the text load twice there).
 
 What is left of `vodguard text`: about 2 s for the sentence encoders themselves (USE's pure-Python tokenizer
 reads its 128,000 pieces, 0.5 s; the weight files decompress) and 0.4 s of imports (numpy, scipy). A server or
