@@ -1,4 +1,5 @@
-"""Statistical abuse scores: English via alt-profanity-check's model (as arrays), Chinese via a char n-gram model we train and ship.
+"""Statistical abuse scores: English via alt-profanity-check's model (as arrays), Chinese via a char n-gram model
+we train and ship.
 
 The Chinese model (``scripts/train_zh_abuse.py``, trained on COLD) is NB-LR: logistic regression on the presence of
 character 1–3-grams of the folded text, each scaled by its naive-Bayes log-count ratio. Both factors multiply
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 
@@ -145,11 +147,7 @@ class EnglishAbuseModel:
         folded = fold(text)  # full-width letters (ｆｕｃｋ) are English words too
         if not _ASCII_WORD.search(folded):
             return 0.0
-        counts: dict[int, int] = {}
-        for token in _TOKEN.findall(folded.lower()):
-            i = self._index.get(token)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
+        counts = Counter(i for i in map(self._index.get, _TOKEN.findall(folded.lower())) if i is not None)
         decision = self._intercept
         if counts:
             idx = np.fromiter(counts, dtype=np.int64, count=len(counts))

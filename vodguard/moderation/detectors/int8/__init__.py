@@ -137,15 +137,15 @@ def quantize(
         logging.getLogger().removeFilter(quiet)
 
 
+_QUANTIZER = os.path.join("onnxruntime", "quantization", "")  # in the path of the quantizer's own modules
+
+
 class _QuantizerNotes(logging.Filter):
     """Drops the quantizer's notes: it logs to the root logger at INFO level ("Increased scale[13] for weight
     ..." on the OCR det model, 17 lines), which a server's first start printed between its banner and its own log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.levelno < logging.WARNING and _QUANTIZER in record.pathname)
-
-
-_QUANTIZER = os.path.join("onnxruntime", "quantization", "")
 
 
 def _quantize(source: Path, target: Path, ranges: Path, reader: Any, exclude: tuple[str, ...]) -> None:
