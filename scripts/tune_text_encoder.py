@@ -6,8 +6,9 @@
         --out vodguard/moderation/text/data/intent_e5_deep.npz          # intent_e5_deep.npz: layers 4..11
 
 The run-time model averages the two towers (``text/intent_model.py``). Each run takes 25 to 40 minutes on two
-cores with 24,000 training sentences; ``--states FILE`` keeps the frozen layers' outputs (about 750 MB) so that a
-second run with the same data and ``--tuned-from`` starts training at once.
+cores with 24,000 training sentences; ``--states FILE`` keeps the frozen layers' outputs by sentence (about 750 MB),
+so that a later run with the same ``--tuned-from`` computes them only for sentences it has not seen (new data files),
+and ``--states-only`` fills that file and stops (for example while new data is still being written).
 
 Steps (reproducible: fixed seed, one thread order, the split depends only on family names):
 
@@ -128,14 +129,37 @@ def frozen_states(base, rows: list[list[int]], tuned_from: int, pad_id: int) -> 
     return out
 
 
-def cached_states(path: Path | None, key: str) -> dict[str, list[np.ndarray]] | None:
-    """The frozen states ``--states`` stored, when they were made from the texts and layers ``key`` digests."""
+def states_key(e5_path: Path, tuned_from: int) -> str:
+    """What a sentence's frozen states depend on besides its text: the base model file and where the frozen part ends."""
+    digest = hashlib.sha256(e5_path.read_bytes()).hexdigest()
+    return f"{digest}:{tuned_from}"
+
+
+def stored_states(path: Path | None, key: str) -> dict[str, np.ndarray]:
+    """The frozen states ``--states`` keeps, by text, when they were made with the same base model and layers."""
     if path is None or not path.exists():
-        return None
+        return {}
     with np.load(path, allow_pickle=False) as stored:
         if "key" not in stored.files or str(stored["key"]) != key:
-            return None
-        return {name: np.split(stored[f"{name}.x"], stored[f"{name}.ends"][:-1]) for name in ("train", "dev")}
+            print(
+                f"{path} was made from another base model or --tuned-from: computing the states again",
+                flush=True,
+            )
+            return {}
+        return dict(zip(stored["texts"].tolist(), np.split(stored["x"], stored["ends"][:-1]), strict=True))
+
+
+def save_states(path: Path, key: str, states: dict[str, np.ndarray]) -> None:
+    texts = sorted(states)
+    partial = path.with_name(path.name + ".partial.npz")  # np.savez adds .npz to other names
+    np.savez(
+        partial,
+        key=np.array(key),
+        texts=np.array(texts),
+        x=np.concatenate([states[t] for t in texts]),
+        ends=np.cumsum([len(states[t]) for t in texts]),
+    )
+    partial.replace(path)  # a run stopped half-way leaves the old file whole
 
 
 def cold_sample(path: Path, count: int) -> list[dict[str, object]]:
@@ -179,8 +203,9 @@ def main() -> int:
     parser.add_argument(
         "--states",
         type=Path,
-        help="keep the frozen layers' outputs in this file and reuse them when it exists",
+        help="keep the frozen layers' outputs by sentence in this file; reuse those it holds, add the others",
     )
+    parser.add_argument("--states-only", action="store_true", help="fill --states and stop before training")
     parser.add_argument("--dev-probs", type=Path, help="also write dev's probabilities here (.npy)")
     args = parser.parse_args()
     try:
@@ -201,26 +226,19 @@ def main() -> int:
     dev = [r for r in rows if r["split"] == "dev"]
     print(f"train {len(train)} sentences, dev {len(dev)}", flush=True)
     started = time.perf_counter()
-    # what the frozen states depend on: the texts, in order, and where the frozen part ends
-    key = hashlib.sha256(
-        "\n".join([str(args.tuned_from), *(r["text"] for r in train), *(r["text"] for r in dev)]).encode()
-    ).hexdigest()
-    states = cached_states(args.states, key)
-    if states is None:
-        if args.states is not None and args.states.exists():
-            print(f"{args.states} was made from other data or layers: computing the states again", flush=True)
-        states = {
-            name: frozen_states(base, [tokenize(r["text"]) for r in part], args.tuned_from, tokenize.pad)
-            for name, part in (("train", train), ("dev", dev))
-        }
+    key = states_key(e5_path, args.tuned_from)
+    by_text = stored_states(args.states, key)
+    missing = sorted({r["text"] for r in train + dev} - set(by_text))
+    print(f"frozen states: {len(by_text)} stored, {len(missing)} to compute", flush=True)
+    if missing:
+        computed = frozen_states(base, [tokenize(t) for t in missing], args.tuned_from, tokenize.pad)
+        by_text.update(zip(missing, computed, strict=True))
         if args.states is not None:
-            np.savez(
-                args.states,
-                key=np.array(key),
-                **{f"{name}.x": np.concatenate(part) for name, part in states.items()},
-                **{f"{name}.ends": np.cumsum([len(x) for x in part]) for name, part in states.items()},
-            )
+            save_states(args.states, key, by_text)
+    states = {name: [by_text[r["text"]] for r in part] for name, part in (("train", train), ("dev", dev))}
     print(f"frozen layers: {time.perf_counter() - started:.0f} s", flush=True)
+    if args.states_only:
+        return 0
     truth = {
         name: np.array([[lab in r["labels"] for lab in LABELS] for r in part], np.float32)
         for name, part in (("train", train), ("dev", dev))
