@@ -1,0 +1,169 @@
+"""Check a new file of labelled sentences before it joins datasets/text (the rules of datasets/text/README.md).
+
+    python3 scripts/check_text_file.py NEW.jsonl PREFIX [--existing datasets/text] [--limit 0.5]
+
+Checks the fields and their values, families (contiguous, 7-16 lines, one label set, language, kind and register
+each, names that start with PREFIX and are not used elsewhere), speech lines (lower case, no punctuation) and
+languages (mixed lines hold both scripts), then compares every sentence with every sentence of every other .jsonl
+file under --existing (split/, contrast/ and next/ included) and with the file's other families: no equal
+sentence (lower-cased, whitespace collapsed), and character 4-gram Jaccard overlap at most --limit.
+
+Prints the counts and the failures only; a failure on overlap shows the nearest existing sentence, so that a
+writer can reword without reading the other files. Exit status 1 when anything fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import sys
+from pathlib import Path
+
+LABELS = {"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan"}
+LANGS = {"en", "zh", "mixed"}
+KINDS = {"explicit", "implicit", "near_miss", "clean"}
+REGISTERS = {"speech", "caption", "chat", "formal"}
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+PUNCT = re.compile(r"[.,!?;:\"'()\[\]，。！？；：“”‘’（）、《》…—]")
+
+
+def norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def grams(text: str) -> set[str]:
+    t = norm(text)
+    return {t[i : i + 4] for i in range(max(1, len(t) - 3))}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file", type=Path)
+    ap.add_argument("prefix")
+    ap.add_argument(
+        "--existing", type=Path, default=Path(__file__).resolve().parent.parent / "datasets" / "text"
+    )
+    ap.add_argument("--limit", type=float, default=0.5)
+    args = ap.parse_args()
+    failures: list[str] = []
+    rows = []
+    for n, line in enumerate(args.file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            failures.append(f"line {n}: empty line")
+            continue
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError as e:
+            failures.append(f"line {n}: not JSON ({e})")
+            continue
+        r["_n"] = n
+        rows.append(r)
+        if set(r) - {"_n"} != {"text", "labels", "lang", "family", "kind", "register"}:
+            failures.append(f"line {n}: fields {sorted(set(r) - {'_n'})}")
+            continue
+        if not isinstance(r["text"], str) or not r["text"].strip():
+            failures.append(f"line {n}: empty text")
+        if not isinstance(r["labels"], list) or set(r["labels"]) - LABELS:
+            failures.append(f"line {n}: labels {r['labels']}")
+        if r["lang"] not in LANGS or r["kind"] not in KINDS or r["register"] not in REGISTERS:
+            failures.append(f"line {n}: lang/kind/register {r['lang']}/{r['kind']}/{r['register']}")
+        if bool(r["labels"]) != (r["kind"] in {"explicit", "implicit"}):
+            failures.append(f"line {n}: kind {r['kind']} with labels {r['labels']}")
+        if not str(r["family"]).startswith(args.prefix):
+            failures.append(f"line {n}: family {r['family']} does not start with {args.prefix}")
+        text = r["text"]
+        if r["lang"] == "en" and CJK.search(text):
+            failures.append(f"line {n}: en line has Chinese characters")
+        if r["lang"] == "zh" and not CJK.search(text):
+            failures.append(f"line {n}: zh line has no Chinese characters")
+        if r["lang"] == "mixed" and not (CJK.search(text) and LATIN.search(text)):
+            failures.append(f"line {n}: mixed line needs both Chinese and Latin letters")
+        if r["register"] == "speech" and (re.search(r"[A-Z]", text) or PUNCT.search(text)):
+            failures.append(f"line {n}: speech line has a capital letter or punctuation")
+    # families: contiguous, 7-16 lines, one label set / lang / kind / register each
+    order: list[str] = []
+    fam: dict[str, list[dict]] = collections.defaultdict(list)
+    for r in rows:
+        f = r.get("family")
+        if order and order[-1] != f and f in fam:
+            failures.append(f"line {r['_n']}: family {f} is not contiguous")
+        if not order or order[-1] != f:
+            order.append(f)
+        fam[f].append(r)
+    for f, members in fam.items():
+        if not 7 <= len(members) <= 16:
+            failures.append(f"family {f}: {len(members)} lines (7-16 allowed)")
+        for key in ("lang", "kind", "register"):
+            if len({m.get(key) for m in members}) > 1:
+                failures.append(f"family {f}: more than one {key}")
+        if len({tuple(sorted(m.get("labels") or [])) for m in members}) > 1:
+            failures.append(f"family {f}: more than one label set")
+    # the other files' sentences: read, never printed except as the nearest match of a failure
+    existing: list[tuple[str, str]] = []
+    existing_families: set[str] = set()
+    for path in sorted(args.existing.rglob("*.jsonl")):
+        if path.resolve() == args.file.resolve():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                e = json.loads(line)
+                existing.append((e["text"], e.get("family", "")))
+                existing_families.add(e.get("family", ""))
+    for f in fam:
+        if f in existing_families:
+            failures.append(f"family {f}: name already used in an existing file")
+    index: dict[str, list[int]] = collections.defaultdict(list)
+    egrams = [grams(t) for t, _ in existing]
+    exact = {norm(t) for t, _ in existing}
+    for i, g in enumerate(egrams):
+        for x in g:
+            index[x].append(i)
+    worst = 0.0
+    new_grams = [grams(r.get("text", "")) for r in rows]
+    for k, r in enumerate(rows):
+        text = r.get("text", "")
+        if norm(text) in exact:
+            failures.append(f"line {r['_n']}: equals an existing sentence")
+            continue
+        g = new_grams[k]
+        hits = collections.Counter(i for x in g for i in index.get(x, ()))
+        best, best_i = 0.0, -1
+        for i, _c in hits.most_common(50):
+            j = jaccard(g, egrams[i])
+            if j > best:
+                best, best_i = j, i
+        worst = max(worst, best)
+        if best > args.limit:
+            failures.append(
+                f"line {r['_n']}: Jaccard {best:.2f} with an existing sentence: {existing[best_i][0]!r}"
+            )
+        for m in range(k + 1, len(rows)):
+            if rows[m].get("family") != r.get("family"):
+                j = jaccard(g, new_grams[m])
+                if j > args.limit:
+                    failures.append(f"lines {r['_n']} and {rows[m]['_n']}: Jaccard {j:.2f} across families")
+    counts = collections.Counter()
+    for r in rows:
+        lab = "+".join(r.get("labels") or []) or "clean"
+        counts[("label", lab)] += 1
+        counts[("lang", r.get("lang"))] += 1
+        counts[("register", r.get("register"))] += 1
+        counts[("kind", r.get("kind"))] += 1
+    print(f"{len(rows)} sentences, {len(fam)} families; highest overlap with existing {worst:.2f}")
+    for key in ("label", "kind", "lang", "register"):
+        print(f"  {key}: " + ", ".join(f"{v} {c}" for (k, v), c in sorted(counts.items()) if k == key))
+    for f in failures:
+        print("FAIL", f)
+    print("OK" if not failures else f"{len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
