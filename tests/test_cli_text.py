@@ -69,3 +69,27 @@ def test_eval_text_scores_labelled_sentences(tmp_path: Path) -> None:
     bad.write_text('{"text": "x", "labels": ["Spam"]}\n')
     run = vodguard("eval", "text", str(bad))
     assert run.returncode == 4 and "bad.jsonl:1" in run.stderr.decode() and "Spam" in run.stderr.decode()
+
+
+def test_eval_text_writes_the_mistakes_with_their_hits(tmp_path: Path) -> None:
+    data = tmp_path / "set.jsonl"
+    rows = [
+        # labelled wrongly on purpose: the threat is marked clean, the baking marked as abuse
+        {"text": "I am going to blow up the central train station tomorrow morning.", "labels": []},
+        {"text": "we baked bread with my grandmother this morning", "labels": ["Abuse"], "kind": "explicit"},
+        {"text": "加微信 abc123 免费领取", "labels": ["Ad"]},
+    ]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "wrong" / "mistakes.jsonl"
+    run = vodguard("eval", "text", str(data), "--mistakes", str(out))
+    assert run.returncode == 0, run.stderr
+    mistakes = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [m["text"] for m in mistakes] == [rows[0]["text"], rows[1]["text"]]  # the advert was right
+    threat, bread = mistakes
+    assert threat["flagged"] == ["Terror"] and threat["missed"] == [] and threat["labels"] == []
+    assert any(h["Label"] == "Terror" for h in threat["hits"])
+    assert bread["missed"] == ["Abuse"] and bread["flagged"] == [] and bread["kind"] == "explicit"
+    assert not list(out.parent.glob("*.tmp"))
+
+    run = vodguard("eval", str(data), "--mistakes", str(tmp_path / "m.jsonl"))
+    assert run.returncode == 4 and "--mistakes" in run.stderr.decode()

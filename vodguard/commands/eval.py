@@ -5,7 +5,7 @@ examples:
     vodguard eval MANIFEST --labels all --budget fast        ... with a template's budget (fast/balanced/thorough)
     vodguard eval make-corpus DIR [--size small|full]       make a labelled corpus and DIR/manifest.jsonl
     vodguard eval cold PATH [--json OUT]                    score text moderation on a COLD CSV
-    vodguard eval text FILE.jsonl [--labels LIST] [--json OUT]
+    vodguard eval text FILE.jsonl [--labels LIST] [--json OUT] [--mistakes OUT]
                                                             score text moderation on labelled sentences
                                                             ({"text", "labels": [...]}, [] = clean)
 
@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")
     parser.add_argument(
+        "--mistakes",
+        type=Path,
+        metavar="OUT",
+        help="text: also write each sentence that was missed or flagged wrongly, with its hits (JSON Lines)",
+    )
+    parser.add_argument(
         "--size", choices=("small", "full"), default="small", help="corpus size (make-corpus)"
     )
     parser.add_argument(
@@ -65,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     """Dispatch on the first argument: make-corpus, cold, or a manifest to score."""
     if args.json is not None:
         check_output_file(args.json, "--json")
+    if args.mistakes is not None:
+        if args.target != "text":
+            return _usage("--mistakes is for eval text")
+        check_output_file(args.mistakes, "--mistakes")
     if args.target == "make-corpus":
         return _make_corpus(args)
     if args.target == "cold":
@@ -117,7 +127,7 @@ def _cold(args: argparse.Namespace) -> int:
 
 def _text(args: argparse.Namespace) -> int:
     from vodguard.evaluation.report import machine, write_json
-    from vodguard.evaluation.textset import print_text_scores, read_labelled, score_texts
+    from vodguard.evaluation.textset import print_text_scores, read_labelled, score_texts, write_mistakes
     from vodguard.moderation.errors import ModelUnavailable
     from vodguard.moderation.presets import parse_labels
     from vodguard.moderation.types import LABELS
@@ -137,10 +147,14 @@ def _text(args: argparse.Namespace) -> int:
         moderator = get_text_moderator()
     except ModelUnavailable as exc:
         return _usage(str(exc))
-    scores = score_texts(examples, lambda text: moderator(text, labels=labels), labels)
+    scores = score_texts(
+        examples, lambda text: moderator(text, labels=labels), labels, keep_mistakes=args.mistakes is not None
+    )
     print_text_scores(scores)
     if args.json:
         write_json(args.json, {"dataset": str(args.path), "machine": machine(), **scores.to_json()})
+    if args.mistakes:
+        write_mistakes(args.mistakes, scores)
     return 0
 
 

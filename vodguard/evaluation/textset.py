@@ -17,7 +17,7 @@ from vodguard.moderation.policy import suggestion_for
 from vodguard.moderation.presets import labels_template
 from vodguard.moderation.types import LABELS, TextHit
 
-__all__ = ["LabelledText", "TextScores", "flagged_labels", "read_labelled", "score_texts"]
+__all__ = ["LabelledText", "TextScores", "flagged_labels", "read_labelled", "score_texts", "write_mistakes"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class TextScores:
     labels: tuple[str, ...]
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> tp, fp, fn
     clean: dict[str, list[int]] = field(default_factory=dict)  # kind -> [flagged, total]
+    # every sentence whose flagged labels differ from its own, in input order, when score_texts keeps them
+    mistakes: list[dict[str, object]] = field(default_factory=list)
 
     def per_label(self) -> dict[str, dict[str, float]]:
         out = {}
@@ -100,13 +102,19 @@ def score_texts(
     examples: Iterable[LabelledText],
     moderate: Callable[[str], list[TextHit]],
     labels: Collection[str] = LABELS,
+    *,
+    keep_mistakes: bool = False,
 ) -> TextScores:
-    """Per-label precision/recall/F1 and the share of clean sentences flagged (all of them, and by kind)."""
+    """Per-label precision/recall/F1 and the share of clean sentences flagged (all of them, and by kind); with
+    ``keep_mistakes``, also each sentence that was missed or flagged wrongly, with the hits that decided it."""
     chosen = tuple(label for label in LABELS if label in labels)
     scores = TextScores(chosen, {label: {"tp": 0, "fp": 0, "fn": 0} for label in chosen})
     for example in examples:
         truth = example.labels & set(chosen)
-        predicted = flagged_labels(moderate(example.text), chosen)
+        hits = moderate(example.text)
+        predicted = flagged_labels(hits, chosen)
+        if keep_mistakes and predicted != truth:
+            scores.mistakes.append(_mistake(example, truth, frozenset(predicted), hits))
         for label in chosen:
             if label in predicted and label in truth:
                 scores.counts[label]["tp"] += 1
@@ -120,6 +128,38 @@ def score_texts(
                 tally[0] += bool(predicted)
                 tally[1] += 1
     return scores
+
+
+def _mistake(
+    example: LabelledText, truth: frozenset[str], predicted: frozenset[str], hits: list[TextHit]
+) -> dict[str, object]:
+    return {
+        "text": example.text,
+        "labels": sorted(truth),
+        "kind": example.kind,
+        "missed": sorted(truth - predicted),
+        "flagged": sorted(predicted - truth),
+        # the wire names a segment uses, so the line reads like `vodguard text --json` output
+        "hits": [
+            {
+                "Label": h.label,
+                "SubLabel": h.sub_label,
+                "Confidence": round(h.confidence, 1),
+                "Keywords": list(h.keywords),
+            }
+            for h in hits
+        ],
+    }
+
+
+def write_mistakes(path: Path, scores: TextScores) -> None:
+    """The kept mistakes as JSON Lines, through a temporary file (a failed run leaves nothing half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in scores.mistakes:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
 
 
 def print_text_scores(scores: TextScores) -> None:
