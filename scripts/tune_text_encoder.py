@@ -10,6 +10,8 @@ sentences, the frozen part takes 9 minutes (layers 0-7, for 36,000 train and dev
 training 9 minutes (four layers) or 19 (eight). ``--states FILE`` keeps the frozen layers' outputs by sentence
 (1.4 GB for 36,000), so that a later run with the same ``--tuned-from`` computes them only for sentences it has not
 seen (new data files); ``--states-only`` fills that file and stops (for example while new data is being written).
+A sentence's states depend a little on the batch it was computed in (sentences of similar length pad together),
+so a run from stored states matches a fresh run closely, not bit for bit.
 
 Steps (reproducible: fixed seed, one thread order, the split depends only on family names):
 
