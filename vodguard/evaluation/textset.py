@@ -135,7 +135,7 @@ def _mistake(
 ) -> dict[str, object]:
     return {
         "text": example.text,
-        "labels": sorted(truth),
+        "labels": sorted(example.labels),  # all of them; missed and flagged count only the labels scored
         "kind": example.kind,
         "missed": sorted(truth - predicted),
         "flagged": sorted(predicted - truth),
