@@ -492,6 +492,29 @@ float32 now (7a9cdf5):
 
 `scripts/tune_text_encoder.py` runs the frozen layers with the same code, so a retrain now feeds the towers
 float32 features, as the run time does.
+
+## Where the CPU goes on the 10-minute video, sampled (issue #18, 2026-12-06, session 20)
+
+`py-spy record -r 40` (py-spy 0.4.0, in a scratch venv, not a dependency) of `vodguard review bench-600.mp4
+--labels all` at 77bccd3 on the idle machine: 5,418 samples of threads that were running Python or native code
+under it, about 135 thread-seconds. By what the thread was doing:
+
+| where | share of samples |
+|---|---:|
+| onnxruntime, PP-OCR det and rec (`rapidocr`) | 19.5 % |
+| onnxruntime, the safety classifier and nsfwjs (`FrameClassifier.probabilities`) | 17.1 % |
+| onnxruntime, NudeNet | 11.1 % |
+| onnxruntime, EfficientNet-Lite0 | 9.1 % |
+| onnxruntime, OCR's text screen | 6.1 % |
+| Pillow, the safety classifier's blurred padding (`blurpad`: resize, reduce) | 4.9 % |
+| PyAV, the sampler's thumbnails of every decoded frame (`_thumb`) | 4.2 % |
+| Pillow, EfficientNet's input squares (`to_input`) | 3.5 % |
+| onnxruntime, Silero VAD and YAMNet | 2.4 % |
+| everything else (decoding, Whisper's native code, numpy, glue) | 22 % |
+
+So the models are two thirds of the CPU, and no single preprocessing step is more than 5 %: the third of the
+video's CPU that a 10x lead needs (47 s → 37 s here) is not in the glue. It is in the models themselves: fewer
+frames or regions read (the near-copy and cascade work of sessions 12–17), or cheaper models.
 """
 
 
