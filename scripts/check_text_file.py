@@ -87,6 +87,8 @@ def main() -> int:
             failures.append(f"line {n}: mixed line needs both Chinese and Latin letters")
         if r["register"] == "speech" and (re.search(r"[A-Z]", text) or PUNCT.search(text)):
             failures.append(f"line {n}: speech line has a capital letter or punctuation")
+    if not rows:
+        failures.append(f"{args.file}: no sentences")
     # families: contiguous, 7-16 lines, one label set / lang / kind / register each
     order: list[str] = []
     fam: dict[str, list[dict]] = collections.defaultdict(list)
