@@ -1,6 +1,6 @@
 """Check a new file of labelled sentences before it joins datasets/text (the rules of datasets/text/README.md).
 
-    python3 scripts/check_text_file.py NEW.jsonl PREFIX [--existing datasets/text] [--limit 0.5]
+    .venv/bin/python scripts/check_text_file.py NEW.jsonl PREFIX [--existing datasets/text] [--limit 0.5]
 
 Checks the fields and their values, families (contiguous, 7-16 lines, one label set, language, kind and register
 each, names that start with PREFIX and are not used elsewhere), speech lines (lower case, no punctuation) and
@@ -21,7 +21,11 @@ import re
 import sys
 from pathlib import Path
 
-LABELS = {"Porn", "Terror", "Polity", "Ad", "Illegal", "Abuse", "Moan"}
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vodguard.moderation.types import LABELS  # noqa: E402
+
 LANGS = {"en", "zh", "mixed"}
 KINDS = {"explicit", "implicit", "near_miss", "clean"}
 REGISTERS = {"speech", "caption", "chat", "formal"}
@@ -47,9 +51,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("file", type=Path)
     ap.add_argument("prefix")
-    ap.add_argument(
-        "--existing", type=Path, default=Path(__file__).resolve().parent.parent / "datasets" / "text"
-    )
+    ap.add_argument("--existing", type=Path, default=ROOT / "datasets" / "text")
     ap.add_argument("--limit", type=float, default=0.5)
     args = ap.parse_args()
     failures: list[str] = []
@@ -70,7 +72,7 @@ def main() -> int:
             continue
         if not isinstance(r["text"], str) or not r["text"].strip():
             failures.append(f"line {n}: empty text")
-        if not isinstance(r["labels"], list) or set(r["labels"]) - LABELS:
+        if not isinstance(r["labels"], list) or set(r["labels"]) - set(LABELS):
             failures.append(f"line {n}: labels {r['labels']}")
         if r["lang"] not in LANGS or r["kind"] not in KINDS or r["register"] not in REGISTERS:
             failures.append(f"line {n}: lang/kind/register {r['lang']}/{r['kind']}/{r['register']}")

@@ -83,10 +83,15 @@ def report_json(
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write the report through a temporary file, so a failed run leaves no half-written JSON."""
+    write_whole(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` through a temporary file beside ``path``: a failed run leaves the file whole or absent."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 

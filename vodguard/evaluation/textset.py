@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vodguard.evaluation.report import write_whole
 from vodguard.moderation.policy import suggestion_for
 from vodguard.moderation.presets import labels_template
 from vodguard.moderation.types import LABELS, TextHit
@@ -153,13 +154,8 @@ def _mistake(
 
 
 def write_mistakes(path: Path, scores: TextScores) -> None:
-    """The kept mistakes as JSON Lines, through a temporary file (a failed run leaves nothing half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        for row in scores.mistakes:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """The kept mistakes as JSON Lines, written whole or not at all."""
+    write_whole(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in scores.mistakes))
 
 
 def print_text_scores(scores: TextScores) -> None:
