@@ -60,39 +60,40 @@ class IntentThresholds:
 # the USE heads (text/intent.py), then checked once on the test split
 # (figures and split rules: docs/quality.md, "Meaning-level text"). Review: the lowest probability at which the
 # label flags at most its budget of dev's near-misses (clean sentences that share its topic words) and of its
-# ordinary clean sentences. First Terror, Ad, Illegal and Abuse each got the smallest budget at which the whole
-# moderator keeps the dev recall the build before this one had on the same dev file (--keep-recall), because a
-# retrain may not buy fewer false alarms by finding fewer threats: Terror 1 % of near-misses and 0.75 % of
-# ordinary text, Ad 0.7 % and 0.3 %, Illegal 0.5 % and none, Abuse 0.2 % and 0.15 %. That already spent the
-# targets (5 % of near-misses, 1 % of ordinary text, on the 90th percentile of dev's families redrawn, lexicons
-# and floors included), so Porn, Polity and Moan kept the smallest budget (0.2 %, no ordinary sentence).
+# ordinary clean sentences. First every label with at least 100 dev sentences got the smallest budget at which the
+# whole moderator keeps the dev recall the build before this one had on the same dev file (--keep-recall), because
+# a retrain may not buy fewer false alarms by finding fewer threats: Terror 0.7 % of near-misses and 0.5 % of
+# ordinary text, Polity 0.3 % and 0.15 %, Ad 0.7 % and 0.75 %, Illegal 0.7 % and 0.3 %, Abuse 0.2 % and 0.15 %.
+# That already spent the targets (5 % of near-misses, 1 % of ordinary text, on the 90th percentile of dev's
+# families redrawn, lexicons and floors included), so Porn and Moan kept the smallest budget (0.2 %, no ordinary
+# sentence).
 # Ordinary text gets the tighter budget because a video holds far more of it, and one false hit sends the whole
 # video to a person. Block: only where a head was precise on both splits (dev precision >= 0.98 with no clean
 # sentence above the threshold, and test precision >= 0.97 over at least 10 hits). Elsewhere a head alone asks for
 # review, and a block needs a lexicon term.
 INTENT_THRESHOLDS: Mapping[str, IntentThresholds] = MappingProxyType(
     {  # the blend of the tuned E5 towers and the USE heads (0.8 : 0.2, chosen on dev by mean average precision)
-        "Porn": IntentThresholds(review=0.599, block=0.952),
-        "Terror": IntentThresholds(review=0.716, block=0.981),
+        "Porn": IntentThresholds(review=0.412, block=0.955),
+        "Terror": IntentThresholds(review=0.798, block=0.986),
         # Polity only ever asks for review, even where its blend earns a block on the numbers (session 15's: 25 of 25
         # on test): news and commentary share its words, and a wrong political block is the costliest mistake a
         # platform makes
-        "Polity": IntentThresholds(review=0.507),
-        "Ad": IntentThresholds(review=0.633, block=0.952),
-        "Illegal": IntentThresholds(review=0.909, block=0.977),
-        "Abuse": IntentThresholds(review=0.957, block=0.978),
-        "Moan": IntentThresholds(review=0.923),
+        "Polity": IntentThresholds(review=0.404),
+        "Ad": IntentThresholds(review=0.672, block=0.97),
+        "Illegal": IntentThresholds(review=0.914, block=0.985),
+        "Abuse": IntentThresholds(review=0.958, block=0.986),
+        "Moan": IntentThresholds(review=0.856),
     }
 )
 INTENT_THRESHOLDS_USE_ONLY: Mapping[str, IntentThresholds] = MappingProxyType(
     {  # the same rule for the USE heads, which stand alone where the tuned model cannot run (text/intent_model.py)
-        "Porn": IntentThresholds(review=0.936, block=0.992),
-        "Terror": IntentThresholds(review=0.952, block=0.998),
-        "Polity": IntentThresholds(review=0.932),
-        "Ad": IntentThresholds(review=0.958),
-        "Illegal": IntentThresholds(review=0.941),
-        "Abuse": IntentThresholds(review=0.980),
-        "Moan": IntentThresholds(review=0.990),
+        "Porn": IntentThresholds(review=0.943),
+        "Terror": IntentThresholds(review=0.982, block=0.997),
+        "Polity": IntentThresholds(review=0.942),
+        "Ad": IntentThresholds(review=0.971),
+        "Illegal": IntentThresholds(review=0.979),
+        "Abuse": IntentThresholds(review=0.979),
+        "Moan": IntentThresholds(review=0.992),
     }
 )
 # One weak cue alone (a single review-level lexicon term, one kind of ad signal) asks for review only where the
@@ -101,15 +102,15 @@ INTENT_THRESHOLDS_USE_ONLY: Mapping[str, IntentThresholds] = MappingProxyType(
 # label were right at least 90 % of the time against dev's clean sentences (Moan) or fewer than five were right;
 # elsewhere the 5th percentile of that probability over the lone cues that were right, so 95 % of them stay. Ad
 # needs support since datasets/text/contacts_i.jsonl put web addresses, numbers and handles in ordinary text on dev
-# (a lone Ad cue there was right 178 times and on a clean sentence 29 times).
+# (a lone Ad cue there was right 190 times and on a clean sentence 42 times).
 LEXICON_SUPPORT: Mapping[str, float] = MappingProxyType(
     {
-        "Porn": 0.929,
-        "Terror": 0.545,
+        "Porn": 0.949,
+        "Terror": 0.572,
         "Polity": 0.0,
-        "Ad": 0.765,
-        "Illegal": 0.3,
-        "Abuse": 0.505,
+        "Ad": 0.724,
+        "Illegal": 0.184,
+        "Abuse": 0.454,
         "Moan": 0.0,
     }
 )
