@@ -5,7 +5,7 @@
 Checks the fields and their values, families (contiguous, 7-16 lines, one label set, language, kind and register
 each, names that start with PREFIX and are not used elsewhere), speech lines (lower case, no punctuation) and
 languages (mixed lines hold both scripts), then compares every sentence with every sentence of every other .jsonl
-file under --existing (split/, contrast/ and next/ included) and with the file's other families: no equal
+file under --existing (split/, contrast/ and transfer/ included) and with the file's other families: no equal
 sentence (lower-cased, whitespace collapsed), and character 4-gram Jaccard overlap at most --limit.
 
 Prints the counts and the failures only; a failure on overlap shows the nearest existing sentence, so that a
