@@ -24,7 +24,8 @@ deterministic, and the encoders have no randomness. Steps:
    ``KEEP_MIN_SUPPORT`` dev sentences first gets the smallest budget at which it keeps that build's dev recall.
    Then each next step goes to the label that buys the most dev recall (the mean over ``RECALL_GROUPS``) for the
    clean text it adds, while the whole moderator (lexicons, lone-cue floors, the abuse models' support and every
-   label together) stays within issue #12's targets (5 % of near-misses, 1 % of ordinary text) on the 90th percentile of dev's families redrawn.
+   label together) stays within issue #12's targets (5 % of near-misses, 1 % of ordinary text) on the 90th
+   percentile of dev's families redrawn.
    Print, for the USE heads alone and for the blend, per label, that review threshold and the block threshold (dev
    precision >= ``BLOCK_PRECISION`` with no clean sentence flagged), and the test figures at both. A block
    threshold is kept only where the test split confirms it (precision >= ``BLOCK_PRECISION`` - 0.01 over at least
