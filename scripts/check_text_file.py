@@ -47,16 +47,10 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("file", type=Path)
-    ap.add_argument("prefix")
-    ap.add_argument("--existing", type=Path, default=ROOT / "datasets" / "text")
-    ap.add_argument("--limit", type=float, default=0.5)
-    args = ap.parse_args()
-    failures: list[str] = []
+def read_rows(file: Path, prefix: str, failures: list[str]) -> list[dict]:
+    """The file's lines as rows (``_n``: the line number), each line's own fields and values checked."""
     rows = []
-    for n, line in enumerate(args.file.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             failures.append(f"line {n}: empty line")
             continue
@@ -78,8 +72,8 @@ def main() -> int:
             failures.append(f"line {n}: lang/kind/register {r['lang']}/{r['kind']}/{r['register']}")
         if bool(r["labels"]) != (r["kind"] in {"explicit", "implicit"}):
             failures.append(f"line {n}: kind {r['kind']} with labels {r['labels']}")
-        if not str(r["family"]).startswith(args.prefix):
-            failures.append(f"line {n}: family {r['family']} does not start with {args.prefix}")
+        if not str(r["family"]).startswith(prefix):
+            failures.append(f"line {n}: family {r['family']} does not start with {prefix}")
         text = r["text"]
         if r["lang"] == "en" and CJK.search(text):
             failures.append(f"line {n}: en line has Chinese characters")
@@ -90,8 +84,12 @@ def main() -> int:
         if r["register"] == "speech" and (re.search(r"[A-Z]", text) or PUNCT.search(text)):
             failures.append(f"line {n}: speech line has a capital letter or punctuation")
     if not rows:
-        failures.append(f"{args.file}: no sentences")
-    # families: contiguous, 7-16 lines, one label set / lang / kind / register each
+        failures.append(f"{file}: no sentences")
+    return rows
+
+
+def check_families(rows: list[dict], failures: list[str]) -> dict[str, list[dict]]:
+    """The rows by family: contiguous, 7-16 lines, one label set / lang / kind / register each."""
     order: list[str] = []
     fam: dict[str, list[dict]] = collections.defaultdict(list)
     for r in rows:
@@ -109,11 +107,24 @@ def main() -> int:
                 failures.append(f"family {f}: more than one {key}")
         if len({tuple(sorted(m.get("labels") or [])) for m in members}) > 1:
             failures.append(f"family {f}: more than one label set")
-    # the other files' sentences: read, never printed except as the nearest match of a failure
+    return fam
+
+
+def check_overlap(
+    rows: list[dict],
+    fam: dict[str, list[dict]],
+    file: Path,
+    existing_dir: Path,
+    limit: float,
+    failures: list[str],
+) -> float:
+    """Family names and sentences against every other file under ``existing_dir``, and sentences across the
+    file's own families; returns the highest overlap with an existing sentence. The other files' sentences are
+    read, never printed except as the nearest match of a failure."""
     existing: list[tuple[str, str]] = []
     existing_families: set[str] = set()
-    for path in sorted(args.existing.rglob("*.jsonl")):
-        if path.resolve() == args.file.resolve():
+    for path in sorted(existing_dir.rglob("*.jsonl")):
+        if path.resolve() == file.resolve():
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -144,16 +155,30 @@ def main() -> int:
             if j > best:
                 best, best_i = j, i
         worst = max(worst, best)
-        if best > args.limit:
+        if best > limit:
             failures.append(
                 f"line {r['_n']}: Jaccard {best:.2f} with an existing sentence: {existing[best_i][0]!r}"
             )
         for m in range(k + 1, len(rows)):
             if rows[m].get("family") != r.get("family"):
                 j = jaccard(g, new_grams[m])
-                if j > args.limit:
+                if j > limit:
                     failures.append(f"lines {r['_n']} and {rows[m]['_n']}: Jaccard {j:.2f} across families")
-    counts = collections.Counter()
+    return worst
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file", type=Path)
+    ap.add_argument("prefix")
+    ap.add_argument("--existing", type=Path, default=ROOT / "datasets" / "text")
+    ap.add_argument("--limit", type=float, default=0.5)
+    args = ap.parse_args()
+    failures: list[str] = []
+    rows = read_rows(args.file, args.prefix, failures)
+    fam = check_families(rows, failures)
+    worst = check_overlap(rows, fam, args.file, args.existing, args.limit, failures)
+    counts: collections.Counter[tuple[str, object]] = collections.Counter()
     for r in rows:
         lab = "+".join(r.get("labels") or []) or "clean"
         counts[("label", lab)] += 1
