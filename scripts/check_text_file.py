@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/check_text_file.py NEW.jsonl PREFIX [--existing datasets/text] [--limit 0.5]
 
-Checks the fields and their values, families (contiguous, 7-16 lines, one label set, language, kind and register
-each, names that start with PREFIX and are not used elsewhere), speech lines (lower case, no punctuation) and
-languages (mixed lines hold both scripts), then compares every sentence with every sentence of every other .jsonl
-file under --existing (split/, contrast/ and transfer/ included) and with the file's other families: no equal
-sentence (lower-cased, whitespace collapsed), and character 4-gram Jaccard overlap at most --limit.
+Checks the fields and their values, families (contiguous, 7-16 lines, one label set, language, kind, register and
+``split_with`` each, names that start with PREFIX and are not used elsewhere, a ``split_with`` that names a family
+which exists), speech lines (lower case, no punctuation) and languages (mixed lines hold both scripts), then
+compares every sentence with every sentence of every other .jsonl file under --existing (split/, contrast/ and
+transfer/ included) and with the file's other families: no equal sentence (lower-cased, whitespace collapsed), and
+character 4-gram Jaccard overlap at most --limit.
 
 Prints the counts and the failures only; a failure on overlap shows the nearest existing sentence, so that a
 writer can reword without reading the other files. Exit status 1 when anything fails.
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from vodguard.moderation.types import LABELS  # noqa: E402
 
+REQUIRED = {"text", "labels", "lang", "family", "kind", "register"}
 LANGS = {"en", "zh", "mixed"}
 KINDS = {"explicit", "implicit", "near_miss", "clean"}
 REGISTERS = {"speech", "caption", "chat", "formal"}
@@ -61,9 +63,12 @@ def read_rows(file: Path, prefix: str, failures: list[str]) -> list[dict]:
             continue
         r["_n"] = n
         rows.append(r)
-        if set(r) - {"_n"} != {"text", "labels", "lang", "family", "kind", "register"}:
-            failures.append(f"line {n}: fields {sorted(set(r) - {'_n'})}")
+        fields = set(r) - {"_n"}
+        if not REQUIRED <= fields <= REQUIRED | {"split_with"}:
+            failures.append(f"line {n}: fields {sorted(fields)}")
             continue
+        if "split_with" in r and (not isinstance(r["split_with"], str) or not r["split_with"].strip()):
+            failures.append(f"line {n}: split_with {r['split_with']!r} is not a family name")
         if not isinstance(r["text"], str) or not r["text"].strip():
             failures.append(f"line {n}: empty text")
         if not isinstance(r["labels"], list) or set(r["labels"]) - set(LABELS):
@@ -107,6 +112,8 @@ def check_families(rows: list[dict], failures: list[str]) -> dict[str, list[dict
                 failures.append(f"family {f}: more than one {key}")
         if len({tuple(sorted(m.get("labels") or [])) for m in members}) > 1:
             failures.append(f"family {f}: more than one label set")
+        if len({m.get("split_with") for m in members}) > 1:
+            failures.append(f"family {f}: more than one split_with")
     return fam
 
 
@@ -131,9 +138,14 @@ def check_overlap(
                 e = json.loads(line)
                 existing.append((e["text"], e.get("family", "")))
                 existing_families.add(e.get("family", ""))
-    for f in fam:
+    for f, members in fam.items():
         if f in existing_families:
             failures.append(f"family {f}: name already used in an existing file")
+        # a family split with another follows that family's split (vodguard/evaluation/textsplit.py), so the
+        # other must exist, here or in an existing file
+        source = members[0].get("split_with")
+        if isinstance(source, str) and source not in fam and source not in existing_families:
+            failures.append(f"family {f}: split_with {source} names no family")
     index: dict[str, list[int]] = collections.defaultdict(list)
     egrams = [grams(t) for t, _ in existing]
     exact = {norm(t) for t, _ in existing}

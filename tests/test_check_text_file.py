@@ -88,3 +88,28 @@ def test_an_empty_file_fails(tmp_path: Path) -> None:
     empty.write_text("", encoding="utf-8")
     code, out = check(empty, tmp_path)
     assert code == 1 and "no sentences" in out
+
+
+def test_split_with_must_name_a_family_that_exists(tmp_path: Path) -> None:
+    # A clean twin is split with its violating family (datasets/text/README.md, "Splits"): the field is allowed,
+    # and it must name a family of this file or of an existing one.
+    existing = tmp_path / "data"
+    existing.mkdir()
+    write(existing / "old.jsonl", family("old-family", [OLD]))
+    new = write(
+        tmp_path / "new.jsonl",
+        family("t-clean-en-errands-chat", GOOD, split_with="old-family"),
+    )
+    code, out = check(new, existing)
+    assert code == 0, out
+
+    new = write(
+        tmp_path / "new.jsonl",
+        family("t-clean-en-errands-chat", GOOD[:4], split_with="t-missing-family")
+        + family("t-clean-en-errands-chat", GOOD[4:], split_with=""),
+    )
+    code, out = check(new, existing)
+    assert code == 1
+    assert "split_with '' is not a family name" in out
+    assert "family t-clean-en-errands-chat: more than one split_with" in out
+    assert "split_with t-missing-family names no family" in out
