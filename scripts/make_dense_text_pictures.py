@@ -72,7 +72,9 @@ def draw_picture(
     kind = KINDS[index % len(KINDS)]
     size = SIZES[(index // len(KINDS)) % len(SIZES)]
     height = HEIGHTS[(index // (len(KINDS) * len(SIZES))) % len(HEIGHTS)]
-    lang = "zh" if index % 2 else "en"
+    # alternate the language within each size and shift it from one size to the next, so that every kind of
+    # picture gets both languages
+    lang = "zh" if (index + index // len(KINDS)) % 2 else "en"
     font = ImageFont.truetype(FONTS[lang], height)
     image = background(kind, size, rng, photos)
     draw = ImageDraw.Draw(image)
@@ -84,7 +86,7 @@ def draw_picture(
         if kind == "chat":
             right = rng.random() < 0.5
             rows = wrap(text, font, int(w * 0.6))
-            box_w = max(int(font.getlength(r)) for r in rows) + 2 * height // 2
+            box_w = max(int(font.getlength(r)) for r in rows) + height
             box_h = len(rows) * int(height * 1.4) + height // 2
             if y + box_h > h - margin:
                 break
