@@ -559,7 +559,7 @@ read lost 413), under 0.6 on four more such pictures, and 0.03 to 0.06 on the ch
 tells every busy photo from every page of small print, and the cheaper read was not built. Nor its narrowest form,
 a full det only where the half-size map yields at least one line: that would skip it on 73 of the 87 photos (flower
 among them) and lose six dense pictures whole (2,485 words: 9 px text at 480x854 and 800x600, 11 to 16 px from
-1280 px up, where the screen sees a quarter of the pixels or fewer). What would: a model that
+1280 px up). What would: a model that
 answers "is there text here" at the screen's cost, trained on both groups.
 """
 
