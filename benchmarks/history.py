@@ -544,23 +544,23 @@ small print) are what OCR is for. Not built; a rule of this kind needs a set of 
 `scripts/make_dense_text_pictures.py` draws 144 pictures full of text: pages, dark pages, chat screenshots and
 captions over photos, in six sizes from 640x480 to 1080x1920, with text 9 to 28 px high, in Chinese and English,
 from our own clean sentences (deterministic; regenerate it, nothing is committed but the script). Where the screen
-marks more than 0.6 of a picture, det reads the whole picture at full size: 87 of the 360 pictures above (flower
-and gradient among them; there full det reads lines of three or more characters on three charts only) and 89 of the
-144 dense ones. The idea tried: take the line boxes from the screen's own half-size probability map (det's
-post-processing at the screen's scale) and run the full-size det only around them. On the 87 photos it read the
-same lines but for single glyphs and an "X1" on a portrait (the charts kept their titles and ticks), for 22 ms of
-OCR CPU a picture instead of 61. On the 89 dense pictures it lost 4,912 of 23,357 words and characters (21 %), nearly all where the text is
-9 to 16 px high: the half-size map does not hold such lines, the low floor of the screen still marks them. The
-screen's maps of those pages and of textured photos (petals, cells, fireworks, a horse's coat) look alike: the
-share of the picture above each floor from 0.05 to 0.5 overlaps between the two groups. The best cue tried, the
-share of the map (above 0.3) that lies in line-shaped pieces (three times as wide as tall), is 0 on the median
-photo and 1 on the median page, but 0 on 9 px English captions over a photo at 480x854 (of whose words the cheaper
-read lost 413), under 0.6 on four more such pictures, and 0.03 to 0.06 on the charts. So nothing at the screen
-tells every busy photo from every page of small print, and the cheaper read was not built. Nor its narrowest form,
-a full det only where the half-size map yields at least one line: that would skip it on 73 of the 87 photos (flower
-among them) and lose six dense pictures whole (2,485 words: 9 px text at 480x854 and 800x600, 11 to 16 px from
-1280 px up). What would: a model that
-answers "is there text here" at the screen's cost, trained on both groups.
+marks more than 0.6 of a picture, det reads the whole picture at full size: 87 of the 360 pictures above (flower and
+gradient among them; there full det reads lines of three or more characters on three charts only) and 89 of the 144
+dense ones. The idea tried: take the line boxes from the screen's own half-size probability map (det's
+post-processing at the screen's scale) and run the full-size det only around them. On the 87 photos it read the same
+lines but for single glyphs and an "X1" on a portrait (the charts kept their titles and ticks), for 22 ms of OCR CPU
+a picture instead of 61. On the 89 dense pictures it lost 4,912 of 23,357 words and characters (21 %), nearly all
+where the text is 9 to 16 px high: the half-size map does not hold such lines, the low floor of the screen still
+marks them. The screen's maps of those pages and of textured photos (petals, cells, fireworks, a horse's coat) look
+alike: the share of the picture above each floor from 0.05 to 0.5 overlaps between the two groups. The best cue
+tried, the share of the map (above 0.3) that lies in line-shaped pieces (three times as wide as tall), is 0 on the
+median photo and 1 on the median page, but 0 on 9 px English captions over a photo at 480x854 (of whose words the
+cheaper read lost 413), under 0.6 on four more such pictures, and 0.03 to 0.06 on the charts. So nothing at the
+screen tells every busy photo from every page of small print, and the cheaper read was not built. Nor its narrowest
+form, a full det only where the half-size map yields at least one line: that would skip it on 73 of the 87 photos
+(flower among them) and lose six dense pictures whole (2,485 words: 9 px text at 480x854 and 800x600, 11 to 16 px
+from 1280 px up). What would: a model that answers "is there text here" at the screen's cost, trained on both
+groups.
 """
 
 
