@@ -25,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from vodguard.evaluation.textsplit import FIELDS  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
-REQUIRED = {"text", "labels", "lang", "family", "kind", "register"}
+REQUIRED = set(FIELDS)
 LANGS = {"en", "zh", "mixed"}
 KINDS = {"explicit", "implicit", "near_miss", "clean"}
 REGISTERS = {"speech", "caption", "chat", "formal"}

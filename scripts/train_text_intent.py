@@ -54,7 +54,7 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vodguard.evaluation.textsplit import load_textset  # noqa: E402
+from vodguard.evaluation.textsplit import FIELDS, load_textset  # noqa: E402
 from vodguard.moderation import presets  # noqa: E402
 from vodguard.moderation.text import TextModerator  # noqa: E402
 from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
@@ -518,7 +518,7 @@ def main() -> int:
         with (split_dir / f"{name}.jsonl").open("w", encoding="utf-8") as out:
             for row in rows:
                 if row["split"] == name:
-                    keep = {k: row[k] for k in ("text", "labels", "lang", "family", "kind", "register")}
+                    keep = {k: row[k] for k in FIELDS}
                     out.write(json.dumps(keep, ensure_ascii=False) + "\n")
 
     texts = [r["text"] for r in rows]

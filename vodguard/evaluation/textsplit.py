@@ -16,7 +16,10 @@ from typing import Any
 
 from vodguard.moderation.types import LABELS
 
-__all__ = ["load_textset", "split_of"]
+__all__ = ["FIELDS", "load_textset", "split_of"]
+
+# Every line of a datasets/text file holds these; ``split_with`` is the one optional field.
+FIELDS = ("text", "labels", "lang", "family", "kind", "register")
 
 
 def split_of(family: str) -> str:
