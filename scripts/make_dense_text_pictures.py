@@ -1,6 +1,6 @@
 """Draw pictures full of text (pages, chats, captions over photos) for checking the OCR path of ReviewImage.
 
-    .venv/bin/python scripts/make_dense_text_pictures.py OUT_DIR [--count 144]
+    .venv/bin/python scripts/make_dense_text_pictures.py OUT_DIR [--count 144] [--seed 22] [--captions]
 
 The picture text screen (``detectors/ocr/reader.py``) decides where det reads at full size. A picture whose text
 covers most of it (a chat screenshot, a page of notes, a menu) is the case a change there can break, and the
@@ -8,7 +8,8 @@ clean-picture set has almost none. These are drawn with the Debian fonts the tes
 Chinese, DejaVu Sans for English), from clean sentences of ``datasets/text`` (ours), at text heights from
 9 to 28 px, on white, dark and photo backgrounds, in the sizes users upload (640x480 to 1080x1920). Deterministic:
 the same seed draws the same pictures. Writes ``OUT_DIR/dense_NNN.png`` and ``OUT_DIR/manifest.jsonl`` (each
-picture's kind, size, text height and lines).
+picture's kind, size, text height and lines). ``--captions`` draws one to four short lines (9 to 20 px) over each
+clean photo instead: text that covers a small part of a busy picture.
 """
 
 from __future__ import annotations
@@ -128,6 +129,34 @@ def draw_picture(
     return image, {"kind": kind, "size": list(size), "text_px": height, "lang": lang, "lines": drawn}
 
 
+CAPTION_HEIGHTS = [9, 11, 13, 16, 20]
+
+
+def draw_captions(photo: Path, rng: random.Random, pool: dict[str, list[str]]) -> tuple[Image.Image, dict]:
+    """One to four short lines over ``photo`` at its own size, anywhere, in the styles users add them: white with
+    an outline, white on a dark box, or plain white, black or yellow."""
+    image = Image.open(photo).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    w, h = image.size
+    drawn = []
+    for _ in range(rng.randint(1, 4)):
+        lang = rng.choice(["zh", "en"])
+        height = rng.choice(CAPTION_HEIGHTS)
+        font = ImageFont.truetype(FONTS[lang], height)
+        text = wrap(rng.choice(pool[lang]), font, w - 16)[0]
+        x = rng.randint(4, max(4, w - 4 - int(font.getlength(text))))
+        y = rng.randint(4, max(4, h - height - 8))
+        style = rng.choice(["outline", "box", "plain"])
+        if style == "box":
+            left, top, right, bottom = draw.textbbox((x, y), text, font=font)
+            draw.rectangle((left - 3, top - 3, right + 3, bottom + 3), fill=(0, 0, 0))
+        ink = (255, 255, 255) if style != "plain" else rng.choice([(255, 255, 255), (0, 0, 0), (255, 230, 0)])
+        outline = {"stroke_width": 1, "stroke_fill": (0, 0, 0)} if style == "outline" else {}
+        draw.text((x, y), text, font=font, fill=ink, **outline)
+        drawn.append(text)
+    return image, {"kind": "captions", "photo": photo.name, "size": [w, h], "lines": drawn}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,18 +164,26 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=len(KINDS) * len(SIZES) * len(HEIGHTS))
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument(
+        "--captions",
+        action="store_true",
+        help="instead: a few captions over each clean photo (captions_NNN.png)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     pool = sentences()
     photos = sorted((ROOT / "tests/fixtures/clean_pictures").glob("*.jpg"))
     with (args.out / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
-        for index in range(args.count):
-            image, row = draw_picture(index, rng, pool, photos)
-            name = f"dense_{index:03d}.png"
+        if args.captions:
+            drawn = [draw_captions(photo, rng, pool) for photo in photos]
+        else:
+            drawn = [draw_picture(index, rng, pool, photos) for index in range(args.count)]
+        for index, (image, row) in enumerate(drawn):
+            name = f"{'captions' if args.captions else 'dense'}_{index:03d}.png"
             image.save(args.out / name)
             manifest.write(json.dumps({"path": name, **row}, ensure_ascii=False) + "\n")
-    print(f"{args.count} pictures in {args.out}")
+    print(f"{len(drawn)} pictures in {args.out}")
 
 
 if __name__ == "__main__":

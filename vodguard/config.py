@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     int8_models: bool = True  # the shipped int8 picture and OCR models where they match fp32 (docs/models.md)
     # skip det on steady OCR lines and the picture models on near-copies of a frame (docs/benchmarks.md)
     skip_unchanged: bool = True
+    # on a busy picture, det reads only where the text cells see lines (detectors/ocr/cells.py); off: it reads it whole
+    ocr_text_cells: bool = True
     # the safety classifier reads every second video frame, and the rest next to a suspicious one (cascade.py)
     safety_cascade: bool = True
     asr_model: str = "auto"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
+import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from vodguard.moderation.detectors.ocr import (
     same_text,
     text_blocks,
 )
+from vodguard.moderation.detectors.ocr.cells import TextCells
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text import TextModerator, get_text_moderator
 from vodguard.moderation.types import Frame
@@ -149,9 +152,10 @@ def test_the_upside_down_classifier_loads_only_when_it_is_used(
     real = ort.InferenceSession
 
     class Counted(real):  # type: ignore[misc,valid-type]
-        def __init__(self, path: str, *args: object, **kwargs: object) -> None:
-            loaded.append(Path(path).name)
-            super().__init__(path, *args, **kwargs)
+        def __init__(self, model: str | bytes, *args: object, **kwargs: object) -> None:
+            # det comes as bytes: the bundled model with its hidden layer as a second output (cells.py)
+            loaded.append(Path(model).name if isinstance(model, str) else "det with its hidden layer")
+            super().__init__(model, *args, **kwargs)
 
     monkeypatch.setattr(ort, "InferenceSession", Counted)
     OcrReader(threads=1)
@@ -326,6 +330,81 @@ def test_a_small_picture_is_screened_where_a_video_frame_would_not_be(reader: Oc
     image = small_picture(12, width=480, height=270)
     assert screen_regions(reader, image) is None  # a video frame this small: det reads it whole
     assert screen_regions(reader, image, picture=True) is not None
+
+
+FLOWER = Path(__file__).resolve().parents[1] / "fixtures/clean_pictures/photo_sklearn_flower_full.jpg"
+
+
+@pytest.fixture(scope="module")
+def whole_reader() -> OcrReader:
+    return OcrReader(text_cells=False)
+
+
+def captions_over_petals(size: int) -> np.ndarray:
+    """The flower photo (640x427, a source the text cells never trained on) with two ``size`` px captions."""
+    picture = Image.open(FLOWER).convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    for text, at, kind in (
+        ("BUY COCAINE ONLINE NOW", (16, 427 - 3 * size), "latin"),
+        ("加微信买枪 货到付款", (16, 16), "cjk"),
+    ):
+        draw.text(
+            at, text, font=font(kind, size), fill=(255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0)
+        )
+    return np.asarray(picture)
+
+
+def words(lines: Sequence[OcrLine]) -> collections.Counter:
+    return collections.Counter(
+        w for line in lines for w in re.findall(r"[A-Za-z0-9]{2,}|[\u3400-\u9fff]", line.text)
+    )
+
+
+def test_a_busy_photo_without_text_is_not_read_whole(reader: OcrReader, whole_reader: OcrReader) -> None:
+    # the screen marks most of a picture of petals; det read it whole at full size and found nothing. The text
+    # cells (cells.py) see no line in it, so the gate reads almost none of it.
+    image = np.asarray(Image.open(FLOWER).convert("RGB"))
+    assert screen_regions(whole_reader, image, picture=True) is None
+    regions = screen_regions(reader, image, picture=True)
+    assert regions is not None
+    assert sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions) < 0.1 * image.shape[0] * image.shape[1]
+    assert ChangeGate(reader, pictures=True).read(Frame(image, 0.0, 0)).lines == ()
+
+
+@pytest.mark.parametrize("size", [11, 14])
+def test_captions_on_a_busy_photo_are_read_where_the_cells_see_them(
+    reader: OcrReader, whole_reader: OcrReader, size: int
+) -> None:
+    image = captions_over_petals(size)
+    assert screen_regions(whole_reader, image, picture=True) is None  # busy: the cells decide
+    regions = screen_regions(reader, image, picture=True)
+    assert regions is not None  # and send det to a part of the picture only
+    assert sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions) < 0.3 * 640 * 427
+    whole = words(whole_reader.read(image).lines)
+    read = words(ChangeGate(reader, pictures=True).read(Frame(image, 0.0, 0)).lines)
+    assert sum(whole.values()) == 13 and read == whole, (whole, read)
+
+
+def test_the_operator_can_turn_the_cells_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from vodguard.config import Settings
+    from vodguard.moderation.detectors import DETECTORS
+    from vodguard.services.engine_settings import engine_config
+
+    monkeypatch.setenv("VODGUARD_OCR_TEXT_CELLS", "false")
+    config = engine_config(Settings(data_dir=tmp_path))
+    assert config.ocr_text_cells is False
+    detector = DETECTORS["ocr"].build(OcrDetector, config, False, lambda _what: get_text_moderator())
+    image = np.asarray(Image.open(FLOWER).convert("RGB"))
+    # the engine's reader reads the busy photo whole again
+    assert detector.reader.text_screen(image, picture=True) is None
+
+
+def test_a_missing_or_broken_text_cell_model_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "text_cells.npz"
+    broken.write_bytes(b"not a numpy archive")
+    for path in (tmp_path / "absent.npz", broken):
+        with pytest.raises(ModelUnavailable, match=str(path)):
+            TextCells(path)
 
 
 def test_gate_on_a_moving_picture_reads_what_reading_every_frame_reads(reader: OcrReader) -> None:

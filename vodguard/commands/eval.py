@@ -195,6 +195,7 @@ def _manifest(args: argparse.Namespace) -> int:
             models_dir=settings.models_dir,
             int8_models=settings.int8_models,
             skip_unchanged=settings.skip_unchanged,
+            ocr_text_cells=settings.ocr_text_cells,
             safety_cascade=settings.safety_cascade,
         )
     )

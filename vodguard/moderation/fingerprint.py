@@ -81,6 +81,8 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "video_tiles": config.video_tiles,
         # what it skips may move a confidence or a box a little (near-copies, steady OCR lines)
         "skip_unchanged": config.skip_unchanged,
+        # off, det reads busy pictures whole and may find a faint line the cells leave out
+        "ocr_text_cells": config.ocr_text_cells,
         # a frame it skips is one the safety classifier gives no opinion on
         "safety_cascade": config.safety_cascade,
         # the setting, and which models it makes run in int8 (their ranges are in the code digest)

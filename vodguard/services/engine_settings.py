@@ -19,6 +19,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         video_tiles=settings.video_tiles,
         int8_models=settings.int8_models,
         skip_unchanged=settings.skip_unchanged,
+        ocr_text_cells=settings.ocr_text_cells,
         safety_cascade=settings.safety_cascade,
         asr_model=settings.asr_model,
         asr_model_path=settings.asr_model_path,

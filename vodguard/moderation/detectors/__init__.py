@@ -64,6 +64,8 @@ def _ocr(cls: type[OcrDetector], config: EngineConfig, tiled: bool, load: Load) 
         det_model=config.ocr_det_model_path or int8_weights("ocr_det", config),
         rec_model=config.ocr_rec_model_path or int8_weights("ocr_rec", config),
         rec_keys=config.ocr_rec_keys_path,
+        # the cells learnt the bundled det's features: an operator's det model reads busy pictures whole
+        text_cells=config.ocr_text_cells and config.ocr_det_model_path is None,
     )
     return cls(load("text"), reader, steady=config.skip_unchanged)
 

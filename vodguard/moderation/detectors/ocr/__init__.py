@@ -2,6 +2,7 @@
 
 * ``reader.py``: ``OcrReader``, the det and rec stages on RGB frames;
 * ``gate.py``: ``ChangeGate``, which re-reads only what changed since the last frame read;
+* ``cells.py``: ``TextCells``, which tell where a busy picture holds lines, so det need not read it whole;
 * ``layout.py``: lines grouped into blocks of text, and the lines that carry a hit's keywords;
 * ``boxes.py``: the box geometry they share.
 
@@ -63,6 +64,11 @@ class OcrDetector:
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
         self._steady = steady
+
+    @property
+    def reader(self) -> OcrReader:
+        """The det and rec stages this detector reads with."""
+        return self._reader
 
     def session(self, *, moderate: ModerateText | None = None, pictures: bool = False) -> OcrSession:
         """A reader for the frames of one file, in batches, that remembers what it has read. ``moderate`` stands

@@ -19,6 +19,7 @@ import numpy as np
 
 from vodguard.moderation.detectors.base import package_dir, session_options
 from vodguard.moderation.detectors.ocr.boxes import grow, merge_boxes, quad_box
+from vodguard.moderation.detectors.ocr.cells import HIDDEN, TextCells
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Box
 
@@ -90,9 +91,13 @@ class OcrReader:
         det_model: Path | None = None,
         rec_model: Path | None = None,
         rec_keys: Path | None = None,
+        text_cells: bool = True,
     ) -> None:
         """``det_model``/``rec_model``: an operator's PP-OCR ONNX files instead of the bundled ones; a rec model
-        without its character list inside needs ``rec_keys`` (one character a line, PaddleOCR's format)."""
+        without its character list inside needs ``rec_keys`` (one character a line, PaddleOCR's format).
+        ``text_cells``: on a busy picture, read only where the text cells see lines (``cells.py``); off, det
+        reads such a picture whole. The cells learnt the bundled det's hidden layer (fp32 or int8): turn them off
+        for another det model."""
         try:
             import onnxruntime as ort
             from omegaconf import flag_override
@@ -129,8 +134,11 @@ class OcrReader:
             # rapidocr takes a ready session (its "session" key), which is how ours get their options
             with flag_override(section, "allow_objects", True):
                 try:
+                    # det also gives its hidden layer, for the text cells of busy pictures (cells.py); rapidocr
+                    # takes the first output, the probability map, as before
+                    model = _with_hidden_output(path) if stage == "Det" else str(path)
                     section.session = ort.InferenceSession(
-                        str(path), session_options(threads), providers=["CPUExecutionProvider"]
+                        model, session_options(threads), providers=["CPUExecutionProvider"]
                     )
                 except Exception as exc:  # onnxruntime's own error types for files that are no model
                     raise ModelUnavailable(
@@ -148,6 +156,9 @@ class OcrReader:
         self._det = TextDetector(cfg.Det)
         self._det_session = cfg.Det.session
         self._det_input = self._det_session.get_inputs()[0].name
+        # a det model without that layer screens busy pictures as before: det reads them whole
+        outputs = [output.name for output in self._det_session.get_outputs()]
+        self._cells = TextCells() if text_cells and HIDDEN in outputs else None
         self._cls = TextClassifier(cfg.Cls) if use_cls else None
         self._rec = TextRecognizer(cfg.Rec)
         self.min_score = min_score
@@ -181,16 +192,12 @@ class OcrReader:
         each box is grown by a line height so that det sees its lines whole. A video frame is screened at a
         long side of 480 px; a ``picture`` at most at half its size, so that a small picture is screened too.
         """
-        h, w = image.shape[:2]
-        scale = _SCREEN_SIDE / max(h, w)
-        if picture:
-            scale = min(scale, _PICTURE_SCREEN_SCALE)
-        if scale >= 1.0:
+        maps = self.screen_maps(image, picture=picture)
+        if maps is None:
             return None  # a small frame: the screen would cost as much as det itself
-        sw, sh = max(32, round(w * scale / 32) * 32), max(32, round(h * scale / 32) * 32)
-        small = cv2.resize(_bgr(image), (sw, sh), interpolation=cv2.INTER_AREA)
-        batch = (small.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
-        prob = self._det_session.run(None, {self._det_input: batch})[0][0, 0]
+        prob, hidden = maps
+        h, w = image.shape[:2]
+        sh, sw = prob.shape
         mask = cv2.dilate((prob > _SCREEN_FLOOR).astype(np.uint8), np.ones((3, 3), np.uint8))
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
         sx, sy = w / sw, h / sh
@@ -199,9 +206,34 @@ class OcrReader:
             box = (int(x * sx), int(y * sy), int(np.ceil((x + bw) * sx)), int(np.ceil((y + bh) * sy)))
             boxes.append(grow(box, max(16, box[3] - box[1]), image.shape))
         merged = merge_boxes(boxes)
-        if sum((b[2] - b[0]) * (b[3] - b[1]) for b in merged) > _SCREEN_AREA * w * h:
-            return None
+        if _covered(merged) > _SCREEN_AREA * w * h:
+            if not picture or self._cells is None or hidden is None or max(h, w) > 2 * _SCREEN_SIDE:
+                return None
+            # a busy picture: petals and gradients, or a page of small print; the text cells tell which parts
+            # hold lines (cells.py). Only where the screen sees the picture at half its size (up to 960 px):
+            # past that, 13 px text is 3 px at the screen, and the cells missed most of such a page. Video frames
+            # keep the whole read too: the cells were trained on pictures.
+            merged, mask = self._cells.regions(hidden, prob, image.shape)
+            if _covered(merged) > _SCREEN_AREA * w * h:
+                return None
         return TextScreen(merged, mask, (sx, sy))
+
+    def screen_maps(
+        self, image: np.ndarray, *, picture: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The screen's det run: its text probability map and its hidden layer (``None`` where the det model has
+        none), at the screen's scale; ``None`` for a frame too small to screen."""
+        h, w = image.shape[:2]
+        scale = _SCREEN_SIDE / max(h, w)
+        if picture:
+            scale = min(scale, _PICTURE_SCREEN_SCALE)
+        if scale >= 1.0:
+            return None
+        sw, sh = max(32, round(w * scale / 32) * 32), max(32, round(h * scale / 32) * 32)
+        small = cv2.resize(_bgr(image), (sw, sh), interpolation=cv2.INTER_AREA)
+        batch = (small.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        outputs = self._det_session.run(None, {self._det_input: batch})
+        return outputs[0][0, 0], (outputs[1][0] if len(outputs) > 1 else None)
 
     def recognise(self, image: np.ndarray, quads: Sequence[np.ndarray]) -> list[OcrLine | None]:
         """Read each quad of an RGB image; ``None`` where the text is empty or scores under ``min_score``."""
@@ -227,6 +259,23 @@ class OcrReader:
         quads = plausible_lines(self.detect(image), image.shape)
         lines = self.recognise(image, quads)
         return OcrPage(tuple(line for line in lines if line is not None), recognised=len(quads))
+
+
+def _covered(boxes: Sequence[Box]) -> int:
+    return sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
+
+
+def _with_hidden_output(path: Path) -> str | bytes:
+    """The det model at ``path``, as bytes that also output det's hidden layer (``cells.HIDDEN``) where the model
+    has it; otherwise its path, unchanged."""
+    import onnx
+
+    model = onnx.load(str(path))
+    if not any(HIDDEN in node.output for node in model.graph.node):
+        return str(path)
+    model.graph.output.append(onnx.helper.make_tensor_value_info(HIDDEN, onnx.TensorProto.FLOAT, None))
+    serialised: bytes = model.SerializeToString()
+    return serialised
 
 
 def plausible_lines(quads: list[np.ndarray], shape: tuple[int, ...]) -> list[np.ndarray]:
