@@ -62,11 +62,17 @@ class TextCells:
             raise ModelUnavailable(f"the text-cell model {path} is missing or unreadable: {exc}") from exc
         if self._w1.shape[0] != self._mean.shape[0] or self._w1.shape[1] != self._w2.shape[0]:
             raise ModelUnavailable(f"the text-cell model {path} has inconsistent shapes")
+        from threadpoolctl import ThreadpoolController
+
+        # one BLAS thread: OpenBLAS's own pool kept spinning after each product, and the picture models running
+        # beside OCR lost 12 to 30 ms a picture to it (docs/benchmarks.md, "Text cells")
+        self._limit = ThreadpoolController().limit
 
     def probabilities(self, hidden: np.ndarray, prob: np.ndarray) -> np.ndarray:
         """P(a full-size det reads a line here) for each cell of ``hidden``, shaped as its rows and cols."""
         x = (cell_features(hidden, prob) - self._mean) / self._scale
-        logits = np.maximum(x @ self._w1 + self._b1, 0.0) @ self._w2 + self._b2
+        with self._limit(limits=1, user_api="blas"):
+            logits = np.maximum(x @ self._w1 + self._b1, 0.0) @ self._w2 + self._b2
         probability: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).reshape(hidden.shape[1:])
         return probability
 
