@@ -7,7 +7,7 @@ the picture too, and there every word counts. The screen's probability map does 
 (docs/benchmarks.md, "Where a picture's CPU goes"). Det's hidden layer before its output (24 channels, one cell
 per 4 x 4 pixels of the screen's input) holds more: a two-layer network on each cell's channels and their 5 x 5
 neighbourhood says whether a full-size det would read a line there. ``scripts/train_text_cells.py`` trains it on
-pictures drawn full of text and on photos, split by source; ``text_cells.npz`` holds its weights.
+pictures drawn full of text, captioned photos and photos, split by source; ``text_cells.npz`` holds its weights.
 """
 
 from __future__ import annotations
