@@ -175,15 +175,17 @@ def main() -> None:
     pool = sentences()
     photos = sorted((ROOT / "tests/fixtures/clean_pictures").glob("*.jpg"))
     with (args.out / "manifest.jsonl").open("w", encoding="utf-8") as manifest:
+        # one picture at a time: 144 large pictures held at once would take about a gigabyte
         if args.captions:
-            drawn = [draw_captions(photo, rng, pool) for photo in photos]
+            drawn = (draw_captions(photo, rng, pool) for photo in photos)
         else:
-            drawn = [draw_picture(index, rng, pool, photos) for index in range(args.count)]
-        for index, (image, row) in enumerate(drawn):
-            name = f"{'captions' if args.captions else 'dense'}_{index:03d}.png"
+            drawn = (draw_picture(index, rng, pool, photos) for index in range(args.count))
+        count = 0
+        for count, (image, row) in enumerate(drawn, 1):
+            name = f"{'captions' if args.captions else 'dense'}_{count - 1:03d}.png"
             image.save(args.out / name)
             manifest.write(json.dumps({"path": name, **row}, ensure_ascii=False) + "\n")
-    print(f"{len(drawn)} pictures in {args.out}")
+    print(f"{count} pictures in {args.out}")
 
 
 if __name__ == "__main__":

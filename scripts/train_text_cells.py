@@ -50,6 +50,7 @@ from vodguard.moderation.config import EngineConfig  # noqa: E402
 from vodguard.moderation.detectors.int8 import int8_weights  # noqa: E402
 from vodguard.moderation.detectors.ocr import ChangeGate, OcrReader  # noqa: E402
 from vodguard.moderation.detectors.ocr.cells import WEIGHTS, cell_features  # noqa: E402
+from vodguard.moderation.detectors.ocr.reader import CELLS_MAX_SIDE  # noqa: E402
 from vodguard.moderation.types import Frame  # noqa: E402
 
 HELD_OUT_SOURCES = ("astronaut", "rocket", "flower", "china", "gradient")
@@ -96,11 +97,8 @@ def held_out(path: Path) -> bool:
 def busy(reader: OcrReader, image: np.ndarray) -> bool:
     """Where the cells decide: det would read this picture whole, as the screen marks most of it (the reader has
     its cells off), and the screen sees it at half its size (pictures up to 960 px)."""
-    return (
-        max(image.shape[:2]) <= 960
-        and reader.screen_maps(image, picture=True) is not None
-        and reader.text_screen(image, picture=True) is None
-    )
+    # a picture is always screened (at most at half its size), so None here means busy
+    return max(image.shape[:2]) <= CELLS_MAX_SIDE and reader.text_screen(image, picture=True) is None
 
 
 def labelled_cells(reader: OcrReader, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,6 +39,9 @@ _SCREEN_AREA = 0.6  # past this share of the frame, det on the whole frame costs
 # the half-size screen and det inside its boxes read every word a full det read; only single glyphs (chart
 # ticks, bullets) came and went. Half size sees text from about 10 px high (tests/moderation/test_ocr.py).
 _PICTURE_SCREEN_SCALE = 0.5
+# The text cells (cells.py) decide on busy pictures up to this long side, where the screen sees them at half size:
+# past it, 13 px text is 3 px at the screen, and the cells missed most of such a page.
+CELLS_MAX_SIDE = int(_SCREEN_SIDE / _PICTURE_SCREEN_SCALE)
 
 
 @dataclass(frozen=True)
@@ -207,12 +210,10 @@ class OcrReader:
             boxes.append(grow(box, max(16, box[3] - box[1]), image.shape))
         merged = merge_boxes(boxes)
         if _covered(merged) > _SCREEN_AREA * w * h:
-            if not picture or self._cells is None or hidden is None or max(h, w) > 2 * _SCREEN_SIDE:
+            if not picture or self._cells is None or hidden is None or max(h, w) > CELLS_MAX_SIDE:
                 return None
             # a busy picture: petals and gradients, or a page of small print; the text cells tell which parts
-            # hold lines (cells.py). Only where the screen sees the picture at half its size (up to 960 px):
-            # past that, 13 px text is 3 px at the screen, and the cells missed most of such a page. Video frames
-            # keep the whole read too: the cells were trained on pictures.
+            # hold lines (cells.py). Video frames keep the whole read: the cells were trained on pictures.
             merged, mask = self._cells.regions(hidden, prob, image.shape)
             if _covered(merged) > _SCREEN_AREA * w * h:
                 return None
