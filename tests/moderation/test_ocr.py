@@ -117,6 +117,26 @@ def test_reads_rendered_caption_and_small_corner_text(reader: OcrReader) -> None
     assert near(zh.box, text_box("今天天气很好，我们去公园散步吧", (160, 560), caption), slack=20)
 
 
+def test_a_line_reads_the_same_alone_and_beside_a_long_caption(reader: OcrReader) -> None:
+    # rec reads each line alone: in a batch a short clock would be padded to the caption's width, costing
+    # as much as the caption and moving the clock's score with what else is on the frame
+    clock, caption = font("latin", 20), font("latin", 40)
+    alone = render([("LIVE 12:04:33", (24, 24), clock)])
+    beside = render(
+        [
+            ("LIVE 12:04:33", (24, 24), clock),
+            ("THE LONGEST CAPTION OF THIS WHOLE VIDEO, READ", (60, 560), caption),
+        ]
+    )
+    quad = np.array([[20, 20], [180, 20], [180, 52], [20, 52]], np.float32)
+    caption_quad = np.array([[40, 540], [1240, 540], [1240, 620], [40, 620]], np.float32)
+    [one] = reader.recognise(alone, [quad])
+    both = reader.recognise(beside, [quad, caption_quad])
+    assert one is not None and both[0] is not None and both[1] is not None
+    assert "12:04:33" in one.text
+    assert (both[0].text, both[0].score) == (one.text, one.score)
+
+
 def test_frame_without_text_has_no_lines_and_skips_rec(
     reader: OcrReader, fixture_file: Callable[[str], Path]
 ) -> None:

@@ -156,6 +156,11 @@ class OcrReader:
                 )
             cfg.Rec.rec_keys_path = str(rec_keys)
         cfg.Rec.font_path = None
+        # rec reads each line alone. In a batch every line is padded to the widest one's width, and rec's cost
+        # grows with the width: on the benchmark video, two 320-px clocks read beside a 1,000-px caption cost
+        # three captions. Batching saves nothing on a CPU (two lines in one run cost two runs), and alone a line
+        # is read the same whatever else is on its frame.
+        cfg.Rec.rec_batch_num = 1
         self._det = TextDetector(cfg.Det)
         self._det_session = cfg.Det.session
         self._det_input = self._det_session.get_inputs()[0].name
