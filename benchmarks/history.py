@@ -596,6 +596,33 @@ trap, found by the first `make bench` with the cells: their two small matrix pro
 two threads, which kept spinning after each call and took a core from the picture models beside OCR, so pictures
 without any busy region got slower (astronaut 41 → 53 ms, text.png 140 → 168). The products now run on one BLAS
 thread, as the text encoders' do (astronaut 38 to 40 ms again); that run's figures are not recorded.
+
+**Three costs that bought nothing (session 24).** A profile of the engine on the benchmark video (py-spy, every
+label) and the CPU of each thread (`/proc/self/task`) found work with no use in three places; each change keeps
+the output byte for byte:
+
+* The sampler made a 32 x 32 thumbnail of every decoded frame with `frame.reformat`, which builds a new swscale
+  context on each call: 0.31 ms a 720p frame against 0.04 ms through a `VideoReformatter` that keeps its context.
+  It now holds one per kind of output (rough and detailed thumbnails, the full frame). The sampler alone on the
+  video: 10.1 → 8.1 s wall, 12 → 10.3 s CPU; frames and thumbnails identical on the video and five fixtures.
+* FFmpeg decoded with three frame threads. On two cores the engine's lanes keep both cores busy, so those threads
+  only added handovers: with one thread the sampler spent 10.6 and 9.6 s of CPU against 13.4 and 11.2 s, the
+  engine took 44.9 and 41.7 s against 46.6 and 43.6 s, and the first verdict came in 5.61 and 5.58 s against 6.02
+  and 5.86 s (alternating runs). Machines with more than two cores keep the frame threads.
+* rapidocr batched up to six lines for rec and padded each to the widest. The video's two clocks are re-read on
+  every OCR frame, and when a caption changes (37 of its first 150 OCR frames) they went to rec padded to the
+  caption's 700 to 1,100 px: three captions' cost. On a CPU a batch of two costs what two runs cost (26.7 against
+  13.1 ms at 48 x 320), so each line is now read alone: rec's CPU on those 150 frames 12.6 → 9.1 s, the same text
+  on every frame, scores moved in the third decimal; and a line now reads the same whatever else is on its frame.
+  `vodguard review --labels all --json` gives byte-identical output on the corpus's 32 videos and 24 pictures and
+  the 330 clean pictures.
+
+Tried and not kept: OCR on one compute thread. It cut OCR's CPU by about 14 %, but the engine's wall time rose
+(59.9 and 62.4 s against 54.0 and 57.8 s, same host): the OCR lane is the long pole of the video, and its second
+thread is what keeps it from being the last to finish. Where the OCR lane's time goes on the video now, per OCR
+frame (CPU, two threads): the text screen about 35 ms, det on changed regions and every eighth frame in full about
+25 ms, rec of the two clocks about 30 ms. The clocks' digits change every second, so they are read on every OCR
+frame.
 """
 
 
