@@ -60,6 +60,7 @@ from vodguard.moderation.text import TextModerator  # noqa: E402
 from vodguard.moderation.text.encoder import SentenceEncoder  # noqa: E402
 from vodguard.moderation.text.intent import prepare  # noqa: E402
 from vodguard.moderation.text.intent_model import TunedIntentModel, default_tuned_paths  # noqa: E402
+from vodguard.moderation.text.ngrams import default_ngrams_path  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 # Per-label clean budgets for the review thresholds: each label's threshold flags at most a share of dev's near-misses
@@ -477,10 +478,12 @@ def allocate_budgets(
 
 
 def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
-    """The shipped tuned towers' averaged probabilities, through the run-time code, cached by text and the towers'
-    digest."""
+    """The shipped tuned model's probabilities (the towers' average mixed with the character n-grams), through the
+    run-time code, cached by text and the models' digest."""
     model = TunedIntentModel()
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in default_tuned_paths())).hexdigest()[:16]
+    # the n-gram model is part of what the tuned model answers (text/ngrams.py)
+    files = (*default_tuned_paths(), default_ngrams_path())
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
     cached = cache_dir / f"tuned-{digest}.npz"
     known: dict[str, np.ndarray] = {}
     if cached.exists():

@@ -23,7 +23,8 @@ from vodguard.moderation.text.intent_model import (
     default_tuned_paths,
     tuned_unavailable_reason,
 )
-from vodguard.moderation.types import AudioTrack, TextHit
+from vodguard.moderation.text.ngrams import CharNgrams
+from vodguard.moderation.types import LABELS, AudioTrack, TextHit
 
 
 @pytest.fixture(scope="module")
@@ -159,13 +160,51 @@ def test_tuned_model_gives_the_same_probabilities_from_many_threads(moderator: T
 def test_the_tuned_model_averages_its_two_towers() -> None:
     """The shipped towers share the layers below the lower one's tuned layers; sharing them changes nothing."""
     shallow, deep = default_tuned_paths()
-    both = TunedIntentModel()
+    both = TunedIntentModel(with_ngrams=False)
     assert both.tuned_from == 4
     texts = [UNWORDED[0][0], UNWORDED[2][0], NEAR_MISSES[0], "长期收对公 一年以上的优先 带网银 带U盾"]
-    alone = [TunedIntentModel(path).encode(texts) for path in (shallow, deep)]
+    alone = [TunedIntentModel(path, with_ngrams=False).encode(texts) for path in (shallow, deep)]
     assert np.allclose(both.encode(texts), (alone[0] + alone[1]) / 2, atol=1e-6)
     # two models, not one file twice: on sentences this plain both towers may agree to a hundredth
     assert np.abs(alone[0] - alone[1]).max() > 1e-4
+
+
+@needs_base
+def test_the_tuned_model_mixes_in_the_character_ngrams() -> None:
+    """The shipped model is the towers' average mixed with the n-gram model at the n-grams' dev-chosen weight."""
+    texts = [
+        UNWORDED[0][0],
+        NEAR_MISSES[0],
+        "长期收对公 一年以上的优先 带网银 带U盾",
+        "我们有枪出售 无需证件",
+    ]
+    ngrams = CharNgrams()
+    assert 0.0 < ngrams.weight < 1.0 and ngrams.labels == TunedIntentModel(with_ngrams=False).labels
+    towers = TunedIntentModel(with_ngrams=False).encode(texts)
+    mixed = TunedIntentModel().encode(texts)
+    expected = (1 - ngrams.weight) * towers + ngrams.weight * ngrams.probabilities(texts)
+    assert np.allclose(mixed, expected, atol=1e-6)
+    assert np.abs(mixed - towers).max() > 1e-3
+
+
+def test_a_missing_or_broken_ngram_model_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "intent_ngrams.npz"
+    with pytest.raises(ModelUnavailable, match="intent_ngrams.npz cannot be read"):
+        CharNgrams(missing)
+    missing.write_bytes(b"not a zip file")
+    with pytest.raises(ModelUnavailable, match="intent_ngrams.npz cannot be read"):
+        CharNgrams(missing)
+    np.savez(
+        missing,
+        vocabulary=np.array(["a", "b"]),
+        idf=np.ones(3),
+        coef=np.zeros((2, 7)),
+        intercept=np.zeros(7),
+        labels=np.array(LABELS),
+        weight=np.float32(0.3),
+    )
+    with pytest.raises(ModelUnavailable, match="inconsistent"):
+        CharNgrams(missing)
 
 
 @needs_base
@@ -186,7 +225,7 @@ def test_base_model_in_numpy_matches_the_packages_own_engine(tmp_path: Path) -> 
             "head.b": np.zeros(base.hidden, np.float32),
         },
     )
-    model = TunedIntentModel(identity, default_e5_path())
+    model = TunedIntentModel(identity, default_e5_path(), with_ngrams=False)
     texts = [
         "I am going to blow up the central train station tomorrow morning.",
         "加微信 abc123 免费领取",

@@ -1,0 +1,80 @@
+"""Character n-grams: the spelling of a text as a signal beside the tuned towers (``intent_model.py``).
+
+A sentence encoder reads what a text means, or nothing where it has not learnt the words; a code word, pinyin, a
+homophone or price-list shorthand is to it a rare token. Character n-grams see such spellings as strings. One
+logistic regression per label on TF-IDF over character n-grams of 1 to 4 within word bounds (scikit-learn's
+``char_wb``, lower-cased), trained by ``scripts/train_text_ngrams.py`` on the training families of
+``datasets/text``. Alone it ranks worse than the towers; mixed with them it ranked dev better for every label
+(docs/quality.md 2s), because the two err on different sentences.
+
+``data/intent_ngrams.npz`` holds the vocabulary, the inverse document frequencies, one row of weights per label,
+and ``weight``, the share the n-grams get in the mixture (chosen on dev).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vodguard.moderation.errors import ModelUnavailable
+
+__all__ = ["NGRAM_RANGE", "CharNgrams", "default_ngrams_path", "vectorizer"]
+
+NGRAM_RANGE = (1, 4)
+
+
+def default_ngrams_path() -> Path:
+    return Path(__file__).resolve().parent / "data" / "intent_ngrams.npz"
+
+
+def vectorizer(vocabulary: Sequence[str] | None = None, *, min_df: int = 2) -> Any:
+    """The one TF-IDF setting the model is trained and run with; ``vocabulary`` fixes the columns (run time)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=NGRAM_RANGE,
+        lowercase=True,
+        sublinear_tf=True,
+        min_df=1 if vocabulary is not None else min_df,
+        vocabulary=None if vocabulary is None else {gram: i for i, gram in enumerate(vocabulary)},
+        dtype=np.float32,
+    )
+
+
+class CharNgrams:
+    """Per-label probabilities of texts from their character n-grams; thread-safe (nothing changes after load)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        path = path or default_ngrams_path()
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                vocabulary = data["vocabulary"].tolist()
+                idf = data["idf"].astype(np.float32)
+                self._coef = data["coef"].astype(np.float32)  # (features, labels)
+                self._intercept = data["intercept"].astype(np.float32)
+                self.labels = tuple(str(label) for label in data["labels"])
+                self.weight = float(data["weight"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelUnavailable(
+                f"the character n-gram model {path} cannot be read ({exc}); reinstall vodguard"
+            ) from exc
+        if (
+            self._coef.shape != (len(vocabulary), len(self.labels))
+            or idf.shape != (len(vocabulary),)
+            or self._intercept.shape != (len(self.labels),)
+            or not 0.0 <= self.weight <= 1.0
+        ):
+            raise ModelUnavailable(f"the character n-gram model {path} is inconsistent; reinstall vodguard")
+        self._vectorizer = vectorizer(vocabulary)
+        self._vectorizer.idf_ = idf
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), labels) float32 probabilities."""
+        features = self._vectorizer.transform(list(texts))
+        logits = np.asarray(features @ self._coef) + self._intercept
+        out: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return out
