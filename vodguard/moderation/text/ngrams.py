@@ -4,11 +4,11 @@ A sentence encoder reads what a text means, or nothing where it has not learnt t
 homophone or price-list shorthand is to it a rare token. Character n-grams see such spellings as strings. One
 logistic regression per label on TF-IDF over character n-grams of 1 to 4 within word bounds (scikit-learn's
 ``char_wb``, lower-cased), trained by ``scripts/train_text_ngrams.py`` on the training families of
-``datasets/text``. Alone it ranks worse than the towers; mixed with them it ranked dev better for every label
-(docs/quality.md 2s), because the two err on different sentences.
+``datasets/text``. Alone it ranks worse than the towers; mixed with them it raised dev's average precision for
+every label (docs/quality.md 2s).
 
-``data/intent_ngrams.npz`` holds the vocabulary, the inverse document frequencies, one row of weights per label,
-and ``weight``, the share the n-grams get in the mixture (chosen on dev).
+``data/intent_ngrams.npz`` holds the vocabulary, the inverse document frequencies, the weights (one column per
+label) and ``weight``, the share the n-grams get in the mixture (chosen on dev).
 """
 
 from __future__ import annotations
