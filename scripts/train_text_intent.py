@@ -477,12 +477,10 @@ def allocate_budgets(
     return budgets_of(step)
 
 
-def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
-    """The shipped tuned model's probabilities (the towers' average mixed with the character n-grams), through the
-    run-time code, cached by text and the models' digest."""
-    model = TunedIntentModel()
-    # the n-gram model is part of what the tuned model answers (text/ngrams.py)
-    files = (*default_tuned_paths(), default_ngrams_path())
+def tuned_probabilities(texts: list[str], cache_dir: Path, *, with_ngrams: bool = True) -> np.ndarray:
+    """The shipped tuned model's probabilities (the towers' average mixed with the character n-grams, or the towers
+    alone), through the run-time code, cached by text and the digest of the models' files."""
+    files = (*default_tuned_paths(), *((default_ngrams_path(),) if with_ngrams else ()))
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
     cached = cache_dir / f"tuned-{digest}.npz"
     known: dict[str, np.ndarray] = {}
@@ -492,11 +490,15 @@ def tuned_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
     missing = sorted(
         {t for t in texts if t not in known}, key=lambda t: (len(t), t)
     )  # little padding a batch
+    model = (
+        TunedIntentModel(with_ngrams=with_ngrams) if missing else None
+    )  # loads in seconds: only when needed
     for start in range(0, len(missing), 256):
         chunk = missing[start : start + 256]
-        for text, row in zip(chunk, model.encode(chunk), strict=True):
+        for text, row in zip(chunk, model.encode(chunk), strict=True):  # type: ignore[union-attr]
             known[text] = row
     if missing:
+        cache_dir.mkdir(parents=True, exist_ok=True)
         np.savez(cached, texts=np.array(list(known)), probs=np.stack(list(known.values())))
     return np.stack([known[t] for t in texts])
 

@@ -9,7 +9,7 @@ mixture with the USE heads and chooses the thresholds. Reproducible: the split d
 1. Fit TF-IDF over character n-grams (``ngrams.vectorizer``: 1 to 4 characters within word bounds, seen in at
    least two training sentences) on the train split, and one logistic regression per label (balanced classes,
    C = 4, the value of the dev-only study in docs/quality.md 2s, not tuned).
-2. Score dev with the towers alone, through the run-time code (cached by text and the towers' digest), and with
+2. Score dev with the towers alone, through the run-time code (``train_text_intent.tuned_probabilities``), and with
    the n-grams; choose the n-grams' share ``weight`` of the mixture from 0.1, 0.2 and 0.3 by the mean dev average
    precision of the labels with at least ``MIN_SUPPORT`` dev sentences. Rule fixed before the run.
 3. Write the vocabulary, the inverse document frequencies, the weights (float32) and ``weight``.
@@ -18,7 +18,6 @@ mixture with the USE heads and chooses the thresholds. Reproducible: the split d
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -29,33 +28,15 @@ from sklearn.metrics import average_precision_score
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from train_text_intent import tuned_probabilities  # noqa: E402  (scripts/ is the script's own folder)
+
 from vodguard.evaluation.textsplit import load_textset  # noqa: E402
-from vodguard.moderation.text.intent_model import TunedIntentModel, default_tuned_paths  # noqa: E402
 from vodguard.moderation.text.ngrams import vectorizer  # noqa: E402
+from vodguard.moderation.types import LABELS  # noqa: E402
 
 C = 4.0
 WEIGHTS = (0.1, 0.2, 0.3)
 MIN_SUPPORT = 100
-
-
-def towers_probabilities(texts: list[str], cache_dir: Path) -> np.ndarray:
-    """The shipped towers' averaged probabilities alone, cached by text and the towers' digest."""
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in default_tuned_paths())).hexdigest()[:16]
-    cached = cache_dir / f"towers-{digest}.npz"
-    known: dict[str, np.ndarray] = {}
-    if cached.exists():
-        with np.load(cached) as stored:
-            known = dict(zip(stored["texts"].tolist(), stored["probs"], strict=True))
-    missing = sorted({t for t in texts if t not in known}, key=lambda t: (len(t), t))
-    if missing:
-        model = TunedIntentModel(with_ngrams=False)
-        for start in range(0, len(missing), 256):
-            chunk = missing[start : start + 256]
-            for text, row in zip(chunk, model.encode(chunk), strict=True):
-                known[text] = row
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        np.savez(cached, texts=np.array(list(known)), probs=np.stack(list(known.values())))
-    return np.stack([known[t] for t in texts])
 
 
 def main() -> int:
@@ -70,7 +51,7 @@ def main() -> int:
     rows = load_textset(args.data)
     train = [r for r in rows if r["split"] == "train"]
     dev = [r for r in rows if r["split"] == "dev"]
-    labels = TunedIntentModel(with_ngrams=False).labels
+    labels = LABELS  # the towers' order (TunedIntentModel checks that the file it mixes in agrees)
     vec = vectorizer()
     x_train = vec.fit_transform([r["text"] for r in train])
     x_dev = vec.transform([r["text"] for r in dev])
@@ -83,7 +64,7 @@ def main() -> int:
         model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x_train, truth)
         coef[:, j], intercept[j] = model.coef_[0], model.intercept_[0]
         ngram_dev[:, j] = model.predict_proba(x_dev)[:, 1]
-    towers = towers_probabilities([r["text"] for r in dev], args.cache)
+    towers = tuned_probabilities([r["text"] for r in dev], args.cache, with_ngrams=False)
     judged = [
         (j, np.array([label in r["labels"] for r in dev]))
         for j, label in enumerate(labels)

