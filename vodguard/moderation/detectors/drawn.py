@@ -108,8 +108,19 @@ class DrawnDetector(FrameClassifier):
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """The frames' Drawing, Hentai, Porn and Sexy findings at probability 0.5 or more."""
+        return [f for _, found in self.screened(frames) for f in found]
+
+    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]:
+        """Per frame, its probability of each reported class by kind of signal ("nsfwjs.Sexy", what the video
+        cascade screens on, ``cascade.py``) and its findings."""
         return [
-            f
+            (
+                {
+                    f"nsfwjs.{name}": float(p)
+                    for name, p in zip(CLASSES, probs, strict=True)
+                    if name in REPORTED
+                },
+                findings_for(frame, probs),
+            )
             for frame, probs in zip(frames, self.probabilities(frames), strict=True)
-            for f in findings_for(frame, probs)
         ]

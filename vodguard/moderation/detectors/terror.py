@@ -108,30 +108,39 @@ class TerrorDetector:
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
         """Terror findings (Weapon, Military, Explosive) at or above the floor, one per frame and kind."""
+        return [f for _, found in self.screened(frames) for f in found]
+
+    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]:
+        """Per frame, its highest probability of each kind over its views ("EfficientNet.Weapon", what the video
+        cascade screens on, ``cascade.py``) and its findings at or above the floor, one per kind."""
         views = [(i, box) for i, frame in enumerate(frames) for box in self._views(frame)]
         logits, _ = self._infer([to_input(frames[i].image, box) for i, box in views])
         scores = sub_label_scores(softmax(logits)) * 100.0
         best: dict[tuple[int, str], tuple[float, tuple[int, int, int, int]]] = {}
         for (i, box), row in zip(views, scores, strict=True):
             for sub_label, confidence in zip(SUB_LABELS, row, strict=True):
-                if confidence >= self._min_confidence and confidence > best.get((i, sub_label), (-1.0,))[0]:
+                if confidence > best.get((i, sub_label), (-1.0,))[0]:
                     best[(i, sub_label)] = (float(confidence), box)
-        findings = []
+        out: list[tuple[dict[str, float], list[Finding]]] = []
         for i, frame in enumerate(frames):
+            findings = []
             for sub_label in SUB_LABELS:
-                hit = best.get((i, sub_label))
-                if hit is not None:
-                    findings.append(
-                        Finding(
-                            form="Image",
-                            label="Terror",
-                            sub_label=sub_label,
-                            confidence=round(hit[0], 2),
-                            start=frame.time,
-                            end=frame.time,
-                            box=hit[1],
-                            frame_index=frame.index,
-                            signals=(Signal("EfficientNet", sub_label, round(hit[0] / 100.0, 4)),),
-                        )
+                confidence, box = best[(i, sub_label)]
+                if confidence < self._min_confidence:
+                    continue
+                findings.append(
+                    Finding(
+                        form="Image",
+                        label="Terror",
+                        sub_label=sub_label,
+                        confidence=round(confidence, 2),
+                        start=frame.time,
+                        end=frame.time,
+                        box=box,
+                        frame_index=frame.index,
+                        signals=(Signal("EfficientNet", sub_label, round(confidence / 100.0, 4)),),
                     )
-        return findings
+                )
+            probabilities = {f"EfficientNet.{sub}": best[(i, sub)][0] / 100.0 for sub in SUB_LABELS}
+            out.append((probabilities, findings))
+        return out
