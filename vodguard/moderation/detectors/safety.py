@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from vodguard.moderation.detectors.base import FrameClassifier, resolve_weights
+from vodguard.moderation.detectors.base import FrameClassifier, Screened, resolve_weights
 from vodguard.moderation.detectors.onnx_rewrite import fused_model
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.types import Finding, Frame, Signal
@@ -120,7 +120,7 @@ class SafetyDetector(FrameClassifier):
         """Gore and Nsfw findings at or above the floor, at most one of each per frame."""
         return [f for _, found in self.screened(frames) for f in found]
 
-    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]:
+    def screened(self, frames: Sequence[Frame]) -> Screened:
         """Per frame, its NSFL and NSFW probabilities by kind of signal (what the video cascade screens on,
         ``cascade.py``) and its findings."""
         return [

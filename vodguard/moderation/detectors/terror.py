@@ -22,6 +22,7 @@ from types import MappingProxyType
 import numpy as np
 
 from vodguard.moderation.config import EngineConfig
+from vodguard.moderation.detectors.base import Screened
 from vodguard.moderation.detectors.efficientnet import (
     EfficientNetLite0,
     center_view,
@@ -110,7 +111,7 @@ class TerrorDetector:
         """Terror findings (Weapon, Military, Explosive) at or above the floor, one per frame and kind."""
         return [f for _, found in self.screened(frames) for f in found]
 
-    def screened(self, frames: Sequence[Frame]) -> list[tuple[dict[str, float], list[Finding]]]:
+    def screened(self, frames: Sequence[Frame]) -> Screened:
         """Per frame, its highest probability of each kind over its views ("EfficientNet.Weapon", what the video
         cascade screens on, ``cascade.py``) and its findings at or above the floor, one per kind."""
         views = [(i, box) for i, frame in enumerate(frames) for box in self._views(frame)]
@@ -121,7 +122,7 @@ class TerrorDetector:
             for sub_label, confidence in zip(SUB_LABELS, row, strict=True):
                 if confidence > best.get((i, sub_label), (-1.0,))[0]:
                     best[(i, sub_label)] = (float(confidence), box)
-        out: list[tuple[dict[str, float], list[Finding]]] = []
+        out: Screened = []
         for i, frame in enumerate(frames):
             findings = []
             for sub_label in SUB_LABELS:

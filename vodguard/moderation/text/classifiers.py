@@ -105,6 +105,16 @@ class ChineseAbuseModel:
         return 1.0 / (1.0 + math.exp(-min(max(score, -40.0), 40.0)))
 
 
+def unit_tfidf(counts: Counter[int], idf: np.ndarray, *, sublinear: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A text's counted terms (vocabulary index -> count) as scikit-learn's ``TfidfVectorizer`` weighs them with its
+    l2 norm: their indices, and their TF-IDF weights scaled to unit length (``sublinear``: 1 + log of each count)."""
+    idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    x = (np.log(tf) + 1.0 if sublinear else tf) * idf[idx]
+    unit: np.ndarray = x / np.linalg.norm(x)
+    return idx, unit
+
+
 def default_en_model_path() -> Path:
     """Where the shipped English model lives inside the package."""
     return Path(str(resources.files("vodguard.moderation.text") / "data" / "en_profanity.npz"))
@@ -150,7 +160,6 @@ class EnglishAbuseModel:
         counts = Counter(i for i in map(self._index.get, _TOKEN.findall(folded.lower())) if i is not None)
         decision = self._intercept
         if counts:
-            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            x = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self._idf[idx]
-            decision = self._coef[:, idx] @ (x / np.linalg.norm(x)) + self._intercept
+            idx, x = unit_tfidf(counts, self._idf, sublinear=False)
+            decision = self._coef[:, idx] @ x + self._intercept
         return float(np.mean(1.0 / (1.0 + np.exp(self._a * decision + self._b))))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.text.classifiers import unit_tfidf
 
 __all__ = ["NGRAM_RANGE", "CharNgrams", "char_wb_ngrams", "default_ngrams_path", "vectorizer"]
 
@@ -98,9 +99,7 @@ class CharNgrams:
             counts = Counter(i for i in map(self._index.get, char_wb_ngrams(text)) if i is not None)
             if not counts:
                 continue
-            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            x = (np.log(tf) + 1.0) * self._idf[idx]  # sublinear tf, then idf, then unit length, as trained
-            logits[row] += (x / np.linalg.norm(x)) @ self._coef[idx]
+            idx, x = unit_tfidf(counts, self._idf, sublinear=True)  # as the vectorizer was trained
+            logits[row] += x @ self._coef[idx]
         out: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return out
