@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from train_text_intent import tuned_probabilities  # noqa: E402  (scripts/ is the script's own folder)
 
 from vodguard.evaluation.textsplit import load_textset  # noqa: E402
-from vodguard.moderation.text.ngrams import vectorizer  # noqa: E402
+from vodguard.moderation.text.ngrams import mix, vectorizer  # noqa: E402
 from vodguard.moderation.types import LABELS  # noqa: E402
 
 C = 4.0
@@ -72,7 +72,7 @@ def main() -> int:
     ]
 
     def mean_ap(weight: float) -> float:
-        mixed = (1 - weight) * towers + weight * ngram_dev
+        mixed = mix(towers, ngram_dev, weight)
         return float(np.mean([average_precision_score(truth, mixed[:, j]) for j, truth in judged]))
 
     for j, truth in judged:
@@ -80,7 +80,7 @@ def main() -> int:
             f"{labels[j]:8s} dev AP towers {average_precision_score(truth, towers[:, j]):.3f}, "
             f"n-grams {average_precision_score(truth, ngram_dev[:, j]):.3f}, "
             + ", ".join(
-                f"{w}: {average_precision_score(truth, (1 - w) * towers[:, j] + w * ngram_dev[:, j]):.3f}"
+                f"{w}: {average_precision_score(truth, mix(towers[:, j], ngram_dev[:, j], w)):.3f}"
                 for w in WEIGHTS
             )
         )

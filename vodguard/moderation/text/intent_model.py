@@ -41,7 +41,7 @@ from vodguard.moderation.text.e5_weights import (
     read_e5_file,
 )
 from vodguard.moderation.text.encoder import CachedRows
-from vodguard.moderation.text.ngrams import CharNgrams
+from vodguard.moderation.text.ngrams import CharNgrams, mix
 
 __all__ = [
     "MAX_TOKENS",
@@ -181,8 +181,7 @@ class TunedIntentModel(CachedRows):
         with self._limit(limits=1, user_api="blas"):
             probabilities: np.ndarray = self.forward(ids, mask)
             if self._ngrams is not None:
-                weight = self._ngrams.weight
-                probabilities = (1.0 - weight) * probabilities + weight * self._ngrams.probabilities(texts)
+                probabilities = mix(probabilities, self._ngrams.probabilities(texts), self._ngrams.weight)
         return probabilities
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.text.classifiers import unit_tfidf
 
-__all__ = ["NGRAM_RANGE", "CharNgrams", "char_wb_ngrams", "default_ngrams_path", "vectorizer"]
+__all__ = ["NGRAM_RANGE", "CharNgrams", "char_wb_ngrams", "default_ngrams_path", "mix", "vectorizer"]
 
 NGRAM_RANGE = (1, 4)
 
@@ -64,6 +64,13 @@ def vectorizer(vocabulary: Sequence[str] | None = None, *, min_df: int = 2) -> A
         vocabulary=None if vocabulary is None else {gram: i for i, gram in enumerate(vocabulary)},
         dtype=np.float32,
     )
+
+
+def mix(towers: np.ndarray, ngrams: np.ndarray, weight: float) -> np.ndarray:
+    """The tuned model's answer: the towers' probabilities and the n-grams' mixed at the n-grams' share ``weight``;
+    one place for the run time (``intent_model.py``) and the training that chooses ``weight``."""
+    mixed: np.ndarray = (1.0 - weight) * towers + weight * ngrams
+    return mixed
 
 
 class CharNgrams:
