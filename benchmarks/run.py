@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         figures += _part("naive baseline", notes, run_baseline)
     by_key = {f.key: f for f in figures}
     if "engine.video.wall" in by_key and "baseline.video.wall" in by_key:
-        speedup = by_key["baseline.video.wall"].value / by_key["engine.video.wall"].value
-        figures.append(Figure("engine.vs_baseline", "Engine speed-up over the naive baseline", speedup, "×"))
+        assert video is not None
+        figures += _part("engine video again", notes, lambda: engine_bench.video_again(video, config))
+        figures += engine_bench.leads(figures)
     if "first-verdict" not in args.skip:
         figures += _part(
             "first verdict", notes, lambda: first_verdict.first_verdict(config, args.work, notes)

@@ -295,3 +295,21 @@ def test_bench_page_shows_the_known_content_index_in_its_own_section(tmp_path):
     assert "Recorded with the run of day 1." in section and "| Known lookup p50 | 1.25 | ms |" in section
     assert "Known content index: 1M hashes" in section
     assert page.count("Known lookup p50") == 1
+
+
+def test_bench_lead_is_taken_against_the_engine_runs_on_both_sides_of_the_baseline():
+    from benchmarks.engine_bench import leads
+    from benchmarks.figures import Figure
+
+    figures = [Figure("engine.video.wall", "", 50.0, "s"), Figure("baseline.video.wall", "", 500.0, "s")]
+    # the second engine run failed: the lead is the run before the baseline's alone
+    assert [(f.key, f.value) for f in leads(figures)] == [
+        ("engine.vs_baseline", 10.0),
+        ("engine.vs_baseline.before", 10.0),
+    ]
+    # the host slowed while the baseline ran: the mean of the two engine runs stands for the baseline's conditions
+    found = {f.key: f for f in leads([*figures, Figure("engine.video.wall_after", "", 75.0, "s")])}
+    assert (
+        found["engine.vs_baseline"].value == 8.0 and "before and after" in found["engine.vs_baseline"].title
+    )
+    assert found["engine.vs_baseline.before"].value == 10.0
