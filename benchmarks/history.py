@@ -674,7 +674,7 @@ of the ratio run ten minutes apart, and the host's speed moved by more than the 
 The engine's run and the naive composition's are ten minutes apart, and on this host the speed drifts within that
 time by more than the margin the issue's 10x needs (session 25: the same code gave 10.0x and 9.3x). `make bench`
 now moderates the video a second time right after the naive composition and takes the lead against the mean of
-the two engine runs. The first run of that harness (19:28 UTC, session 26) gave an engine run of 51.4 s, the naive
+the two engine runs. The first run of that harness (19:36 UTC, session 26) gave an engine run of 51.4 s, the naive
 composition 495.0 s, and a second engine run of 40.6 s; that second run was made in the benchmark's own process,
 where the modules were already imported and the text models (a process-wide singleton) already loaded, which the
 first run had paid (its model loading was 6.0 s). So it was not comparable, the run was not recorded, and the
