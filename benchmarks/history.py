@@ -679,6 +679,13 @@ composition 495.0 s, and a second engine run of 40.6 s; that second run was made
 where the modules were already imported and the text models (a process-wide singleton) already loaded, which the
 first run had paid (its model loading was 6.0 s). So it was not comparable, the run was not recorded, and the
 second run now goes in a fresh process. Against the first run alone the lead was 9.6x.
+
+The second run of the harness (21:08 UTC, the second engine run in a fresh process): the engine 42.7 s, the naive
+composition 418.9 s, the engine again 37.3 s, so the lead is 10.5x against their mean and 9.8x against the first
+run alone. Two more fresh runs straight after the benchmark took 41.0 and 39.4 s: the engine's own time moves by
+about 7 % either way within twenty minutes on this host, about as much as the lead's distance from 10x, so one run
+still cannot say which side of 10x the engine is on; the mean of two runs halves that noise's effect on the lead,
+it does not remove it.
 """
 
 
