@@ -684,8 +684,8 @@ The second run of the harness (21:08 UTC, the second engine run in a fresh proce
 composition 418.9 s, the engine again 37.3 s, so the lead is 10.5x against their mean and 9.8x against the first
 run alone. Two more fresh runs straight after the benchmark took 41.0 and 39.4 s: the engine's own time moves by
 about 7 % either way within twenty minutes on this host, about as much as the lead's distance from 10x, so one run
-still cannot say which side of 10x the engine is on; the mean of two runs halves that noise's effect on the lead,
-it does not remove it.
+still cannot say which side of 10x the engine is on; the mean of two independent runs cuts that noise by about
+30 % (a factor of the square root of two), and it cancels a steady drift, but it does not remove the noise.
 """
 
 
