@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
         figures += _part("naive baseline", notes, run_baseline)
     by_key = {f.key: f for f in figures}
-    if "engine.video.wall" in by_key and "baseline.video.wall" in by_key:
-        assert video is not None
+    if video is not None and "engine.video.wall" in by_key and "baseline.video.wall" in by_key:
         figures += _part("engine video again", notes, lambda: engine_bench.video_again(video, config))
         figures += engine_bench.leads(figures)
     if "first-verdict" not in args.skip:
