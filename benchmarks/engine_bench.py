@@ -8,19 +8,13 @@ from pathlib import Path
 from benchmarks.figures import ROOT, Figure, load, percentile
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.presets import labels_template, preset_template
-from vodguard.moderation.types import LABELS
+from vodguard.moderation.types import LABELS, ModerationResult
 
 
 def video(path: Path, config: EngineConfig, notes: list[str]) -> list[Figure]:
     """Moderate ``path`` once with every label (a fresh engine, so model loading is part of the figure)."""
-    from vodguard.moderation.engine import Engine
-
-    engine = Engine(config)
-    template = labels_template(LABELS)
     before = load()
-    start = time.perf_counter()
-    result = engine.moderate_media(path, template)
-    wall = time.perf_counter() - start
+    result, wall = _moderated(path, config)
     duration = result.duration
     loading = sum(t.seconds for t in result.timings if t.name == "load_models")
     what = f"{duration / 60:.0f}-min {_resolution(path)} video"
@@ -82,14 +76,15 @@ def video_again(path: Path, config: EngineConfig) -> list[Figure]:
     ]
 
 
-def _wall(path: Path, models_dir: Path) -> float:
-    """Seconds to moderate ``path`` with every label, a fresh engine and its model loading included."""
+def _moderated(path: Path, config: EngineConfig) -> tuple[ModerationResult, float]:
+    """``path`` moderated with every label by a fresh engine, and the seconds it took, model loading included."""
     from vodguard.moderation.engine import Engine
 
-    engine = Engine(EngineConfig(models_dir=models_dir))
+    engine = Engine(config)
+    template = labels_template(LABELS)
     start = time.perf_counter()
-    engine.moderate_media(path, labels_template(LABELS))
-    return time.perf_counter() - start
+    result = engine.moderate_media(path, template)
+    return result, time.perf_counter() - start
 
 
 def leads(figures: list[Figure]) -> list[Figure]:
@@ -221,4 +216,4 @@ def mandarin(config: EngineConfig, notes: list[str]) -> list[Figure]:
 if __name__ == "__main__":  # video_again's fresh process: prints the wall time alone
     import sys
 
-    print(f"{_wall(Path(sys.argv[1]), Path(sys.argv[2])):.3f}")
+    print(f"{_moderated(Path(sys.argv[1]), EngineConfig(models_dir=Path(sys.argv[2])))[1]:.3f}")
