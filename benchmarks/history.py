@@ -686,6 +686,49 @@ run alone. Two more fresh runs straight after the benchmark took 41.0 and 39.4 s
 about 7 % either way within twenty minutes on this host, about as much as the lead's distance from 10x, so one run
 still cannot say which side of 10x the engine is on; the mean of two independent runs cuts that noise by about
 30 % (a factor of the square root of two), and it cancels a steady drift, but it does not remove the noise.
+
+## The same code on another kind of host (issue #18, 2026-12-06, session 27)
+
+Session 27 ran on a new machine: 2 cores of an AMD EPYC (family 25 model 1, Zen 3, AVX2 with FMA, no AVX-512 and
+no VNNI), where sessions 18 to 26 had 2 cores of an Intel Xeon. `make bench` at abd2b6c, the machine otherwise
+idle, gave (the run below):
+
+| figure | Intel Xeon (21:08, session 26) | AMD EPYC (22:00, session 27) | AMD / Intel |
+|---|---:|---:|---:|
+| engine, 10-min video, wall, first run / after the composition | 42.7 / 37.3 s | 84.8 / 86.5 s | 2.1× |
+| naive composition, wall | 419 s | 481 s | 1.15× |
+| of which its OCR / NudeNet / Whisper / decoding | 383 / 10.1 / 8.5 / 16.4 s | 406 / 25.6 / 20.3 / 27.2 s | 1.06 / 2.5 / 2.4 / 1.65× |
+| **lead** (mean of the engine's two runs) | **10.5×** | **5.6×** | |
+| image p50, every label | 49.5 ms | 99.1 ms | 2.0× |
+| queue, 10-s clips, 1 / 2 / 4 workers | 209 / 230 / 201 a minute | 84 / 97 / 89 a minute | |
+| DescribeTaskDetail, 1 client thread (the API's Python and SQLite, no model) | 313 req/s | 173 req/s | 1.8× |
+
+So every figure the engine and the API give took about twice as long on this host, the pure-Python API too, while
+the naive composition took 1.15× as long: its OCR, nine tenths of it, hardly moved. The engine's CPU time on the
+10-minute video (every thread of the process, `/proc/self/task`) was 162 s here, against about 93 s measured on
+the Intel host in session 25; both cores stay busy, so the wall time follows it.
+
+What was checked on this host, side by side, to see whether a setting rather than the CPU was at fault:
+
+* **int8 needs VNNI.** `scripts/quantize_models.py measure` (one thread, fp32 and int8 interleaved, the machine
+  otherwise idle): the OCR det model took 70.3 ms in fp32 and 72.1 ms in int8 (0.97×), where the Intel host gave
+  2.78× (docs above, measured under load). NudeNet 1.29×, the safety classifier 1.21×, rec 1.28×, EfficientNet 1.07×,
+  nsfwjs 0.96×; the outputs moved as much as before (NudeNet: 27 of 92 inputs crossed a 0.3 floor). The engine's
+  OCR, the stage int8 made cheapest, gets nothing from it here.
+* **onnxruntime's version.** The naive composition's venv has onnxruntime 1.32.0 (unpinned), the engine 1.31.1:
+  NudeNet 29.8 and 30.3 ms, det at 960×544 200 and 207 ms, one thread each. The same.
+* **Another runtime.** OpenVINO 2026.4.1 (a scratch venv, not a dependency), one thread, latency hint: NudeNet
+  35.6 ms (onnxruntime 29.8), det 246 ms (200), EfficientNet-Lite0 15.1 ms (16.9). No gain worth a second runtime.
+* **Whisper's backend.** CTranslate2 4.8.5 uses oneDNN for its int8 GEMM on a CPU that is not Intel's (its log:
+  `GEMM_S8 backend: DNNL`). Forcing Intel MKL (`CT2_USE_MKL=1`) took 14.1 s of CPU for the 7-s Mandarin fixture
+  against 3.9 s; float32 and int8_float32 were no faster than int8 (5.0 and 4.1 s).
+* **OCR on one compute thread.** `EngineConfig.threads` 1 against 2, the 10-minute video, alternately: 79.8 and
+  85.4 s against 86.1 and 74.0 s wall (144.8 and 154.7 s against 165.5 and 142.2 s of CPU). Within the host's noise.
+
+So the lead is the host's as much as the engine's: on a CPU with AVX-512 and VNNI the engine's int8 OCR and its
+models run far cheaper than the composition's rec-heavy fp32 OCR; on AVX2 alone they do not. Issue #18's 10× on
+this host needs the engine's CPU to fall from about 162 to about 96 s, two fifths. Nothing exact is left that
+large; it has to come from reading fewer frames or regions, which changes results and needs the quality gate.
 """
 
 
