@@ -159,7 +159,16 @@ class SoundEventDetector:
                     bundle.extractall(scratch)
                 # onnx reads the external weights file next to the graph; the session then needs neither file
                 model = onnx.load(str(Path(scratch) / graph))
-            self._session = ort.InferenceSession(model.SerializeToString(), session_options(threads))
+            options = session_options(threads)
+            # The graph is 8-bit (QDQ). Fused into onnxruntime's integer kernels, it gave other results on a CPU
+            # without VNNI (AVX2 alone), whose uint8 x int8 kernels can saturate (onnxruntime's quantization notes
+            # advise reduce_range there): on an AMD EPYC the recorded clips of docs/quality.md §5 gave 7 of 13
+            # gunfire clips heard and a door slam as a gunshot at 0.84, where the Intel host that section was
+            # measured on gave 9 and none. Unfused, each op runs in float on the dequantised values and gives 9 and
+            # none on the EPYC too. It costs CPU: the benchmark video's 10 minutes of audio took 8.4 s instead of
+            # 2.7 s there.
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+            self._session = ort.InferenceSession(model.SerializeToString(), options)
         except StopIteration:
             raise ModelUnavailable(f"the YAMNet model {archive} holds no model.onnx") from None
         except (
