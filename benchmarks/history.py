@@ -729,6 +729,31 @@ So the lead is the host's as much as the engine's: on a CPU with AVX-512 and VNN
 models run far cheaper than the composition's rec-heavy fp32 OCR; on AVX2 alone they do not. Issue #18's 10× on
 this host needs the engine's CPU to fall from about 162 to about 96 s, two fifths. Nothing exact is left that
 large; it has to come from reading fewer frames or regions, which changes results and needs the quality gate.
+
+## Ticking lines: a clock read at every 8th change (issue #18, 2026-12-06, session 27)
+
+Of the OCR rec calls on the benchmark video, most were its two clocks (FFmpeg's test pattern draws one, the
+caption filter the other): each shows a new time at every OCR read, so the change gate (`detectors/ocr/gate.py`)
+sent both to rec every time, at 35 ms a line on one thread of this host. Now a line that ticks (in the same place,
+a different number at each of its last three reads; digits and separators only, at least three digits) keeps its
+last reading when it changes again, and rec reads it at every 8th change; whatever the line shows is compared
+with the pixels rec last read it from, so a number that stops ticking, or anything that takes its place, is read
+by the 8th read at the latest. Between reads its text is up to eight reads old (16 s at the default OCR cadence).
+`VODGUARD_OCR_TICKING=false` and the `thorough` budget read every change. A number alone carries nothing the text
+moderator flags except as part of an advert, and an advert's number does not change at every read.
+
+The 10-minute video, every label, at 724fed3 (before) and with the change, alternately on the idle AMD host:
+
+| run | rec lines | rec, its thread's CPU | process CPU | wall |
+|---|---:|---:|---:|---:|
+| `vodguard review --json`, before / after, first pair | | | 199.6 / 157.6 s | 104.9 / 83.5 s |
+| the same, second pair | | | 185.0 / 177.5 s | 97.0 / 93.1 s |
+| an engine in one process, timed inside OCR (`time.thread_time`) | 681 / 204 | 24.3 / 11.3 s | 180.8 / 169.3 s | 93.5 / 86.9 s |
+
+So rec reads 70 % fewer lines and its own thread spends 13 s less (its second onnxruntime thread saves more,
+uncounted here); the process's CPU fell by 4 to 21 % in three pairs, the host's noise being of that size. The
+output was byte-identical (`vodguard review --labels all --json`: the benchmark video, the 70 files of the full
+synthetic corpus and the video's 2-minute cut, before and after).
 """
 
 

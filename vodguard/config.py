@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     ocr_text_cells: bool = True
     # the picture models that never block alone read every second video frame, the rest where it matters (cascade.py)
     safety_cascade: bool = True
+    # a line that ticks (a clock, a counter) is read again every 8th change, not every one (detectors/ocr/gate.py)
+    ocr_ticking: bool = True
     asr_model: str = "auto"
     asr_model_path: Path | None = None
     asr_language: str | None = None

@@ -197,6 +197,7 @@ def _manifest(args: argparse.Namespace) -> int:
             skip_unchanged=settings.skip_unchanged,
             ocr_text_cells=settings.ocr_text_cells,
             safety_cascade=settings.safety_cascade,
+            ocr_ticking=settings.ocr_ticking,
         )
     )
     from rich.console import Console

@@ -78,6 +78,10 @@ class EngineConfig:
     # (cascade.py); the thorough budget turns it off. False: they read every frame, as NudeNet always does.
     # Pictures are always read in full. (The name is from when the safety classifier was the only cascade.)
     safety_cascade: bool = True
+    # OCR reads a line that ticks (in place, a different number at each of its last three reads: a clock, a
+    # timestamp, a counter) again only at every 8th change, and keeps its last reading in between
+    # (detectors/ocr/gate.py); the thorough budget turns it off. False: every change is read.
+    ocr_ticking: bool = True
     custom_models: tuple[CustomModel, ...] = field(default_factory=tuple)
     limits: Limits = field(default_factory=Limits)
     # Compute threads per onnxruntime session: one budget for the picture models that run side by side

@@ -85,6 +85,8 @@ def engine_fingerprint(config: EngineConfig) -> str:
         "ocr_text_cells": config.ocr_text_cells,
         # a frame it skips is one the safety classifier gives no opinion on
         "safety_cascade": config.safety_cascade,
+        # a ticking line keeps its last reading between reads
+        "ocr_ticking": config.ocr_ticking,
         # the setting, and which models it makes run in int8 (their ranges are in the code digest)
         "int8": [config.int8_models, sorted(int8_models(config))],
         # a file over a lowered limit must be refused, not replayed

@@ -16,8 +16,8 @@ __all__ = ["BUDGETS", "DEFAULT_BUDGET", "Budget", "Plan", "budgeted", "plan_for"
 @dataclass(frozen=True)
 class Budget:
     """A speed/thoroughness level: factors on the configured sampling intervals, whether video frames are
-    scanned in tiles (``None``: as configured), and whether the safety classifier may skip frames (``cascade``:
-    as configured; False: never)."""
+    scanned in tiles (``None``: as configured), and whether the cascades may skip frames and OCR a ticking line's
+    changes (``cascade``: as configured; False: never)."""
 
     interval_factor: float
     tiles: bool | None
@@ -51,6 +51,7 @@ def budgeted(config: EngineConfig, budget: str) -> EngineConfig:
         ocr_interval=config.ocr_interval * level.interval_factor,
         video_tiles=config.video_tiles if level.tiles is None else level.tiles,
         safety_cascade=config.safety_cascade and level.cascade,
+        ocr_ticking=config.ocr_ticking and level.cascade,
     )
 
 

@@ -21,6 +21,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         skip_unchanged=settings.skip_unchanged,
         ocr_text_cells=settings.ocr_text_cells,
         safety_cascade=settings.safety_cascade,
+        ocr_ticking=settings.ocr_ticking,
         asr_model=settings.asr_model,
         asr_model_path=settings.asr_model_path,
         asr_language=settings.asr_language,

@@ -67,7 +67,7 @@ def _ocr(cls: type[OcrDetector], config: EngineConfig, tiled: bool, load: Load) 
         # the cells learnt the bundled det's features: an operator's det model reads busy pictures whole
         text_cells=config.ocr_text_cells and config.ocr_det_model_path is None,
     )
-    return cls(load("text"), reader, steady=config.skip_unchanged)
+    return cls(load("text"), reader, steady=config.skip_unchanged, ticking=config.ocr_ticking)
 
 
 # In this order the planner lists them, and the engine starts their lanes.

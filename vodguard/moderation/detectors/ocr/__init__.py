@@ -57,13 +57,16 @@ class OcrDetector:
         *,
         gate: bool = True,
         steady: bool = True,
+        ticking: bool = True,
     ) -> None:
         """``gate``: re-read only what changed from frame to frame (``ChangeGate``); ``steady``: in the gate,
-        skip det where the text screen sees only lines read before (``steady.py``)."""
+        skip det where the text screen sees only lines read before (``steady.py``); ``ticking``: in the gate,
+        read a ticking line (a clock) again only at every 8th change."""
         self._moderate = text_moderator
         self._reader = reader if reader is not None else OcrReader()
         self._gate = gate
         self._steady = steady
+        self._ticking = ticking
 
     @property
     def reader(self) -> OcrReader:
@@ -75,7 +78,12 @@ class OcrDetector:
         in for the detector's text moderator in this session (the engine passes one that also reads the
         template's custom labels); ``pictures``: the frames are a picture's, not a video's (``ChangeGate``)."""
         return OcrSession(
-            self._reader, moderate or self._moderate, gate=self._gate, pictures=pictures, steady=self._steady
+            self._reader,
+            moderate or self._moderate,
+            gate=self._gate,
+            pictures=pictures,
+            steady=self._steady,
+            ticking=self._ticking,
         )
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
@@ -98,10 +106,11 @@ class OcrSession:
         gate: bool = True,
         pictures: bool = False,
         steady: bool = True,
+        ticking: bool = True,
     ) -> None:
         self._reader = reader
         self._moderate = text_moderator
-        self._gate = ChangeGate(reader, pictures=pictures, steady=steady) if gate else None
+        self._gate = ChangeGate(reader, pictures=pictures, steady=steady, ticking=ticking) if gate else None
         self._verdicts: dict[str, list[TextHit]] = {}  # a caption stays on many frames: moderate it once
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:

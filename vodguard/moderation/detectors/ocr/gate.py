@@ -8,6 +8,7 @@ caption is recognised once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import cv2
@@ -28,6 +29,11 @@ _BLOCK_DIFF = 18.0  # mean grey difference in any glyph-sized block of a line th
 _STRONG_DIFF = 0.4
 _STRONG_SHARE = 0.015
 _FULL_EVERY = 8  # a gate reads every 8th whole-frame change at full size, in case the screen missed tiny text
+# A line that ticks: in place, and a different number at each of its last _TICKS reads (a clock, a timestamp, a
+# counter). Rec reads it again only every _FULL_EVERY-th time it changes; in between it keeps its last reading.
+_TICKS = 3
+_NUMBER = re.compile(r"[\d\s:.,/-]+")
+_NUMBER_DIGITS = 3
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -65,10 +71,9 @@ def same_text(old_box: Box, old_crop: np.ndarray, new_box: Box, grey: np.ndarray
     again. The pixels are compared in place, in glyph-sized blocks, so one changed character is not averaged
     away by a long line; the margin det adds around the glyphs (it shows the background) is left out.
     """
-    height = new_box[3] - new_box[1]
-    tolerance = max(4, height // 4)
-    if any(abs(o - n) > tolerance for o, n in zip(old_box, new_box, strict=True)):
+    if not same_place(old_box, new_box):
         return False
+    height = new_box[3] - new_box[1]
     pad = height // 5
     x1, y1 = max(old_box[0], new_box[0]) + pad, max(old_box[1], new_box[1]) + pad
     x2, y2 = min(old_box[2], new_box[2]) - pad, min(old_box[3], new_box[3]) - pad
@@ -84,6 +89,17 @@ def same_text(old_box: Box, old_crop: np.ndarray, new_box: Box, grey: np.ndarray
         if float(part.mean()) >= _BLOCK_DIFF or float((part > strong).mean()) >= _STRONG_SHARE:
             return False
     return True
+
+
+def same_place(old_box: Box, new_box: Box) -> bool:
+    """Whether two line boxes agree to a quarter of the new line's height (at least 4 px) on every edge."""
+    tolerance = max(4, (new_box[3] - new_box[1]) // 4)
+    return all(abs(o - n) <= tolerance for o, n in zip(old_box, new_box, strict=True))
+
+
+def is_number(text: str) -> bool:
+    """Whether a line reads as a number, a time or a date alone: digits and separators, at least three digits."""
+    return _NUMBER.fullmatch(text) is not None and sum(c.isdigit() for c in text) >= _NUMBER_DIGITS
 
 
 def _crop(grey: np.ndarray, box: Box) -> np.ndarray:
@@ -102,6 +118,18 @@ def _patch(old: np.ndarray | None, new: np.ndarray, region: Box, shape: tuple[in
     return out
 
 
+def _holds(entry: _Entry) -> bool:
+    """Whether a ticking line that changed keeps its last reading this time, rather than going to rec."""
+    return entry.ticks >= _TICKS and entry.skipped < _FULL_EVERY - 1
+
+
+def _ticks(before: _Entry | None, line: OcrLine) -> int:
+    """How many reads in a row have found a different number in the place of ``line``, this one included."""
+    if before is None or not is_number(line.text) or line.text == before.line.text:
+        return 0
+    return before.ticks + 1 if is_number(before.line.text) else 1
+
+
 @dataclass(frozen=True)
 class FrameText:
     """The lines of one frame and what reading it cost.
@@ -118,8 +146,17 @@ class FrameText:
     steady: int = 0
 
 
-# A line read before: what it says, the grey pixels of its box, and the quad rec read it from.
-_Entry = tuple[OcrLine, np.ndarray, np.ndarray]
+@dataclass(frozen=True)
+class _Entry:
+    """A line read before: what it says, the grey pixels of its box when rec read it, and the quad rec read it
+    from; ``ticks``: how many reads in a row found a different number in its place; ``skipped``: how many
+    changes of a ticking line have kept its last reading since rec last read it."""
+
+    line: OcrLine
+    crop: np.ndarray
+    quad: np.ndarray
+    ticks: int = 0
+    skipped: int = 0
 
 
 @dataclass
@@ -129,10 +166,18 @@ class _Seen:
     thumb: np.ndarray
     lines: list[_Entry]
 
-    def lookup(self, box: Box, grey: np.ndarray) -> OcrLine | None:
-        for line, crop, _ in self.lines:
-            if same_text(line.box, crop, box, grey):
-                return OcrLine(line.text, line.score, box)
+    def lookup(self, box: Box, grey: np.ndarray) -> _Entry | None:
+        """The line read before whose place and pixels ``box`` shows unchanged."""
+        for entry in self.lines:
+            if same_text(entry.line.box, entry.crop, box, grey):
+                return entry
+        return None
+
+    def at(self, box: Box) -> _Entry | None:
+        """The line read before in the place of ``box``, whatever it shows now."""
+        for entry in self.lines:
+            if same_place(entry.line.box, box):
+                return entry
         return None
 
 
@@ -149,6 +194,13 @@ class ChangeGate:
     ``steady`` (on by default): in a screened region where the screen sees text only on lines read before,
     those lines stand for what det would find (``steady.py``), and step 3 runs on them.
 
+    ``ticking`` (on by default): a line whose place showed a different number at each of its last ``_TICKS``
+    reads (a clock, a timestamp, a counter; ``is_number``) keeps its last reading when it changes again, and rec
+    reads it only at every ``_FULL_EVERY``-th change. Such a line changes at every read, so rec read it every time,
+    and a number alone carries nothing to moderate; a number that stops ticking, or anything else that takes its
+    place, is read at the next of those reads at the latest, since what the line shows is compared with the pixels
+    rec last read it from. The price: between reads its text is a few seconds old.
+
     ``pictures``: the frames are a picture or an animation's frames (ReviewImage), not a video's. Then the
     first frame too goes through the screen, at the picture's scale: a picture is most often one frame, which
     a full-size det would read whole even when it shows no text at all.
@@ -156,9 +208,16 @@ class ChangeGate:
     """
 
     def __init__(
-        self, reader: OcrReader, *, screen: bool = True, pictures: bool = False, steady: bool = True
+        self,
+        reader: OcrReader,
+        *,
+        screen: bool = True,
+        pictures: bool = False,
+        steady: bool = True,
+        ticking: bool = True,
     ) -> None:
         self._reader = reader
+        self._ticking = ticking
         self._seen: _Seen | None = None
         self._screen = screen
         self._skip_steady = steady
@@ -176,12 +235,12 @@ class ChangeGate:
             changed = changed_region(seen.thumb, thumb, image.shape)
             if changed is None:
                 # the stored thumbnail stays that of the last read, so a slow fade still adds up to a change
-                return FrameText(frame, tuple(entry[0] for entry in seen.lines), 0, None)
+                return FrameText(frame, tuple(entry.line for entry in seen.lines), 0, None)
             region = self._cover_lines(grow(changed, 16, image.shape), seen, image.shape)
             if (region[2] - region[0]) * (region[3] - region[1]) > 0.5 * w * h:
                 region = (0, 0, w, h)
         grey = _grey(image)
-        kept = [] if seen is None else [entry for entry in seen.lines if not overlaps(entry[0].box, region)]
+        kept = [] if seen is None else [entry for entry in seen.lines if not overlaps(entry.line.box, region)]
         boxes_to_read, screen = self._det_boxes(image, region, first=seen is None)
         quads: list[np.ndarray] = []
         steady, taken = 0, set[int]()
@@ -194,30 +253,43 @@ class ChangeGate:
             for i in known:
                 if seen is not None and i not in taken:  # a line may touch two regions: read it once
                     taken.add(i)
-                    quads.append(seen.lines[i][2])
+                    quads.append(seen.lines[i].quad)
         boxes = [quad_box(q, image.shape) for q in quads]
-        found = [seen.lookup(box, grey) if seen else None for box in boxes]
-        todo = [i for i, line in enumerate(found) if line is None]
+        found: list[_Entry | None] = [None] * len(quads)
+        todo: list[int] = []
+        for i, box in enumerate(boxes):
+            same = seen.lookup(box, grey) if seen else None
+            before = seen.at(box) if seen and same is None else None
+            if same is not None:  # unchanged: the same reading, at det's box; it did not tick this time
+                found[i] = _Entry(OcrLine(same.line.text, same.line.score, box), _crop(grey, box), quads[i])
+            elif self._ticking and before is not None and _holds(before):
+                # a ticking line changed again: it keeps its last reading, and the pixels rec read it from, so
+                # whatever it shows next is compared with what was read
+                found[i] = _Entry(before.line, before.crop, before.quad, before.ticks, before.skipped + 1)
+            else:
+                todo.append(i)
         for i, line in zip(todo, self._reader.recognise(image, [quads[i] for i in todo]), strict=True):
-            found[i] = line
-        fresh = [(line, _crop(grey, line.box), quad) for line, quad in zip(found, quads, strict=True) if line]
-        entries = sorted(kept + fresh, key=lambda e: (e[0].box[1], e[0].box[0]))
+            if line is not None:
+                before = seen.at(line.box) if seen else None
+                found[i] = _Entry(line, _crop(grey, line.box), quads[i], _ticks(before, line))
+        entries = sorted(kept + [e for e in found if e], key=lambda e: (e.line.box[1], e.line.box[0]))
         self._seen = _Seen(_patch(seen.thumb if seen else None, thumb, region, image.shape), entries)
-        return FrameText(frame, tuple(entry[0] for entry in entries), len(todo), region, steady)
+        return FrameText(frame, tuple(entry.line for entry in entries), len(todo), region, steady)
 
     def _steady(self, screen: TextScreen | None, box: Box, seen: _Seen | None) -> list[int] | None:
         """Which lines read before stand for det's in a screened ``box``; ``None``: det must run there."""
         if not self._skip_steady or screen is None or seen is None:
             return None
-        return steady_lines(screen, box, [entry[0].box for entry in seen.lines])
+        return steady_lines(screen, box, [entry.line.box for entry in seen.lines])
 
     @staticmethod
     def _cover_lines(region: Box, seen: _Seen, shape: tuple[int, ...]) -> Box:
         # a line cut by the region would be detected as a fragment: take every line it touches whole
         grown = region
-        for line, _, _ in seen.lines:
-            if overlaps(line.box, grown) and not inside(line.box, grown):
-                grown = union_box([grown, grow(line.box, 8, shape, minimum=0)])
+        for entry in seen.lines:
+            box = entry.line.box
+            if overlaps(box, grown) and not inside(box, grown):
+                grown = union_box([grown, grow(box, 8, shape, minimum=0)])
         return grown
 
     def _det_boxes(
