@@ -738,7 +738,7 @@ sent both to rec every time, at 35 ms a line on one thread of this host. Now a l
 a different number at each of its last three reads; digits and separators only, at least three digits) keeps its
 last reading when it changes again, and rec reads it at every 8th change; whatever the line shows is compared
 with the pixels rec last read it from, so a number that stops ticking, or anything that takes its place, is read
-by the 8th read at the latest. Between reads its text is up to eight reads old (16 s at the default OCR cadence).
+by the 8th read at the latest. Between reads its text is up to seven reads old (14 s at the default OCR cadence).
 `VODGUARD_OCR_TICKING=false` and the `thorough` budget read every change. A number alone carries nothing the text
 moderator flags except as part of an advert, and an advert's number does not change at every read.
 

@@ -38,9 +38,13 @@ def status(vod, task_id: str) -> str:
 
 
 def test_sigkilled_worker_loses_no_task(tmp_path):
-    env = {"VODGUARD_TASK_LEASE_SECONDS": "2"}
+    # Short, so that the killed worker's lease runs out soon; not shorter, since the second worker's heartbeat
+    # (every third of the lease, from its own thread) must keep the lease while that worker loads its models (10 s
+    # there) and reads the video. At 2 s, on a 2-core AMD host shared with another test process, the second
+    # worker logged "lease lost" while working, and the task ran a third time.
+    env = {"VODGUARD_TASK_LEASE_SECONDS": "6"}
     data = tmp_path / "data"
-    running = start_server(data, workers=0, task_lease_seconds=2)
+    running = start_server(data, workers=0, task_lease_seconds=6)
     worker = second = None
     try:
         keys = running.new_key()

@@ -118,18 +118,6 @@ def _patch(old: np.ndarray | None, new: np.ndarray, region: Box, shape: tuple[in
     return out
 
 
-def _holds(entry: _Entry) -> bool:
-    """Whether a ticking line that changed keeps its last reading this time, rather than going to rec."""
-    return entry.ticks >= _TICKS and entry.skipped < _FULL_EVERY - 1
-
-
-def _ticks(before: _Entry | None, line: OcrLine) -> int:
-    """How many reads in a row have found a different number in the place of ``line``, this one included."""
-    if before is None or not is_number(line.text) or line.text == before.line.text:
-        return 0
-    return before.ticks + 1 if is_number(before.line.text) else 1
-
-
 @dataclass(frozen=True)
 class FrameText:
     """The lines of one frame and what reading it cost.
@@ -157,6 +145,18 @@ class _Entry:
     quad: np.ndarray
     ticks: int = 0
     skipped: int = 0
+
+
+def _holds(entry: _Entry) -> bool:
+    """Whether a ticking line that changed keeps its last reading this time, rather than going to rec."""
+    return entry.ticks >= _TICKS and entry.skipped < _FULL_EVERY - 1
+
+
+def _ticks(before: _Entry | None, line: OcrLine) -> int:
+    """How many reads in a row have found a different number in the place of ``line``, this one included."""
+    if before is None or not is_number(line.text) or line.text == before.line.text:
+        return 0
+    return before.ticks + 1 if is_number(before.line.text) else 1
 
 
 @dataclass
@@ -199,7 +199,8 @@ class ChangeGate:
     reads it only at every ``_FULL_EVERY``-th change. Such a line changes at every read, so rec read it every time,
     and a number alone carries nothing to moderate; a number that stops ticking, or anything else that takes its
     place, is read at the next of those reads at the latest, since what the line shows is compared with the pixels
-    rec last read it from. The price: between reads its text is a few seconds old.
+    rec last read it from. The price: between reads its text is up to seven reads old (14 s at the default
+    2-s OCR cadence).
 
     ``pictures``: the frames are a picture or an animation's frames (ReviewImage), not a video's. Then the
     first frame too goes through the screen, at the picture's scale: a picture is most often one frame, which
