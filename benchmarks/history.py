@@ -742,7 +742,7 @@ by the 8th read at the latest. Between reads its text is up to seven reads old (
 `VODGUARD_OCR_TICKING=false` and the `thorough` budget read every change. A number alone carries nothing the text
 moderator flags except as part of an advert, and an advert's number does not change at every read.
 
-The 10-minute video, every label, at 724fed3 (before) and with the change, alternately on the idle AMD host:
+The 10-minute video, every label, at 6cb3c92 (before) and with the change, alternately on the idle AMD host:
 
 | run | rec lines | rec, its thread's CPU | process CPU | wall |
 |---|---:|---:|---:|---:|
