@@ -257,22 +257,26 @@ class ChangeGate:
                     quads.append(seen.lines[i].quad)
         boxes = [quad_box(q, image.shape) for q in quads]
         found: list[_Entry | None] = [None] * len(quads)
+        before: list[_Entry | None] = [None] * len(
+            quads
+        )  # the line read before in each place, when it changed
         todo: list[int] = []
         for i, box in enumerate(boxes):
             same = seen.lookup(box, grey) if seen else None
-            before = seen.at(box) if seen and same is None else None
+            if same is None and seen is not None:
+                before[i] = seen.at(box)
+            held = before[i]
             if same is not None:  # unchanged: the same reading, at det's box; it did not tick this time
                 found[i] = _Entry(OcrLine(same.line.text, same.line.score, box), _crop(grey, box), quads[i])
-            elif self._ticking and before is not None and _holds(before):
+            elif self._ticking and held is not None and _holds(held):
                 # a ticking line changed again: it keeps its last reading, and the pixels rec read it from, so
                 # whatever it shows next is compared with what was read
-                found[i] = _Entry(before.line, before.crop, before.quad, before.ticks, before.skipped + 1)
+                found[i] = _Entry(held.line, held.crop, held.quad, held.ticks, held.skipped + 1)
             else:
                 todo.append(i)
         for i, line in zip(todo, self._reader.recognise(image, [quads[i] for i in todo]), strict=True):
-            if line is not None:
-                before = seen.at(line.box) if seen else None
-                found[i] = _Entry(line, _crop(grey, line.box), quads[i], _ticks(before, line))
+            if line is not None:  # rec's box is det's (quad_box of the same quad), so before[i] is its place
+                found[i] = _Entry(line, _crop(grey, line.box), quads[i], _ticks(before[i], line))
         entries = sorted(kept + [e for e in found if e], key=lambda e: (e.line.box[1], e.line.box[0]))
         self._seen = _Seen(_patch(seen.thumb if seen else None, thumb, region, image.shape), entries)
         return FrameText(frame, tuple(entry.line for entry in entries), len(todo), region, steady)
