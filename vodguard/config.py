@@ -198,6 +198,11 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
     @property
+    def has_database(self) -> bool:
+        """Whether there is a database to read: a URL, or the SQLite file that ``vodguard serve`` made."""
+        return bool(self.database_url) or (self.data_dir / "vodguard.db").is_file()
+
+    @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             url = self.database_url

@@ -93,7 +93,7 @@ def existing_settings(args: argparse.Namespace) -> Settings:
     a database, and it is never made. Says on stderr which directory it reads."""
     settings = settings_from(args)
     where = settings.data_dir
-    if not settings.database_url and not (where / "vodguard.db").is_file():
+    if not settings.has_database:
         raise UsageError(
             f"no vodguard data in {where}: pass --data-dir or set VODGUARD_DATA_DIR to the folder `vodguard serve` uses"
         )

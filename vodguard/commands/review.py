@@ -196,9 +196,11 @@ def run(args: argparse.Namespace) -> int:
     from vodguard.moderation.engine import Engine  # the engine pulls in numpy, PyAV, PIL: only when reviewing
 
     engine = Engine(config)
-    from vodguard.services import known
+    bank = None
+    if settings.has_database:  # the services behind the bank take a second to import: only when there is one
+        from vodguard.services import known
 
-    bank = known.local_bank(settings)  # the data directory's bank of known content, when there is one
+        bank = known.local_bank(settings)  # the data directory's bank of known content, if it has an app
     show_progress = not args.json and sys.stderr.isatty()
     outcomes: list[FileOutcome] = []
     with _progress(show_progress) as track:

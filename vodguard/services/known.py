@@ -355,7 +355,7 @@ class LocalBank:
 def local_bank(settings: Settings) -> LocalBank | None:
     """The first app's bank of an existing data directory; None when the data directory (or its database) does
     not exist, or has no app: a local review creates nothing."""
-    if not settings.database_url and not (settings.data_dir / "vodguard.db").is_file():
+    if not settings.has_database:
         return None
     migrate(settings.sqlalchemy_url)  # a data directory from before the bank existed gets its tables
     db = Database(settings.sqlalchemy_url)
