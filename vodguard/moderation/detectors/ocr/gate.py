@@ -257,15 +257,12 @@ class ChangeGate:
                     quads.append(seen.lines[i].quad)
         boxes = [quad_box(q, image.shape) for q in quads]
         found: list[_Entry | None] = [None] * len(quads)
-        before: list[_Entry | None] = [None] * len(
-            quads
-        )  # the line read before in each place, when it changed
+        # the line read before in each place that changed: its ticks carry over to what rec reads there now
+        before: list[_Entry | None] = [None] * len(quads)
         todo: list[int] = []
         for i, box in enumerate(boxes):
             same = seen.lookup(box, grey) if seen else None
-            if same is None and seen is not None:
-                before[i] = seen.at(box)
-            held = before[i]
+            held = before[i] = seen.at(box) if seen and same is None else None
             if same is not None:  # unchanged: the same reading, at det's box; it did not tick this time
                 found[i] = _Entry(OcrLine(same.line.text, same.line.score, box), _crop(grey, box), quads[i])
             elif self._ticking and held is not None and _holds(held):
