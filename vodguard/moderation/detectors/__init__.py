@@ -132,10 +132,12 @@ def build(name: str, config: EngineConfig, load: Load) -> object:
 
         texts = [m for m in config.custom_models if m.kind == "text"]
         if not texts:
-            return get_text_moderator()
+            return get_text_moderator(config.models_dir)
         from vodguard.moderation.detectors.custom import CustomTextModel
 
-        return TextModerator(extra=[CustomTextModel(m, threads=config.threads) for m in texts])
+        return TextModerator(
+            extra=[CustomTextModel(m, threads=config.threads) for m in texts], models_dir=config.models_dir
+        )
     if name == "transcriber":
         from vodguard.moderation.detectors.whisper import Transcriber
 

@@ -16,12 +16,9 @@ and input normalised as ``(x - 127) / 128`` on RGB 0..255.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
-import os
 import pickle
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
@@ -30,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from vodguard.moderation.cached_files import file_digest, write_atomically
 from vodguard.moderation.config import EngineConfig
 from vodguard.moderation.detectors.base import resolve_weights, session_options
 from vodguard.moderation.errors import ModelUnavailable
@@ -232,14 +230,6 @@ def build_onnx(state: dict[str, np.ndarray]) -> Any:
 # --- the cached file ------------------------------------------------------------------------------------
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def ensure_onnx(config: EngineConfig) -> Path:
     """The EfficientNet-Lite0 ONNX file: ``config.efficientnet_path`` if it is one, else converted and cached.
 
@@ -257,7 +247,7 @@ def ensure_onnx(config: EngineConfig) -> Path:
     if source.suffix == ".onnx":
         return source
     target = (
-        Path(config.models_dir) / f"efficientnet-lite0-{_file_digest(source)[:12]}-v{CONVERTER_VERSION}.onnx"
+        Path(config.models_dir) / f"efficientnet-lite0-{file_digest(source)[:12]}-v{CONVERTER_VERSION}.onnx"
     )
     if target.exists():
         return target
@@ -268,15 +258,7 @@ def ensure_onnx(config: EngineConfig) -> Path:
             "converting EfficientNet-Lite0 needs the 'onnx' package: pip install onnx"
         ) from exc
     model = build_onnx(read_legacy_state_dict(source))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".efficientnet-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(model.SerializeToString())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, model.SerializeToString())
     return target
 
 

