@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.paths import fixture_path
+from tests.paths import MODEL_CACHE, fixture_path
 
 
 def review(*args: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,12 @@ def review(*args: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProc
         text=True,
         cwd=Path(__file__).resolve().parents[1],
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "VODGUARD_DATA_DIR": str(cwd / "data"), **env},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "VODGUARD_DATA_DIR": str(cwd / "data"),
+            "VODGUARD_MODEL_CACHE_DIR": str(MODEL_CACHE),
+            **env,
+        },
     )
 
 
@@ -163,6 +168,18 @@ def test_the_servers_engine_settings_apply(clean_video, tmp_path):
     assert "gone.onnx" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_derived_model_files_go_to_the_model_cache_folder(tmp_path):
+    # VODGUARD_MODEL_CACHE_DIR: what the engine derives on first use is kept there, not in the data directory
+    cache = tmp_path / "cache"
+    done = review(fixture_path("images/gradient.jpg"), "--json", cwd=tmp_path, VODGUARD_MODEL_CACHE_DIR=str(cache))
+    assert done.returncode == 0, done.stderr
+    kept = sorted(p.name for p in cache.iterdir())
+    assert any(name.startswith("efficientnet-lite0-") for name in kept), kept
+    assert any(name.startswith("use-tokenizer-") for name in kept), kept
+    assert not any(name.endswith(".tmp") for name in kept), kept
+    assert not (tmp_path / "data" / "models").exists()
+
+
 @pytest.mark.parametrize("args", [(), ("--bogus",), ("--template", "abc")])
 def test_usage_errors_exit_4_never_a_verdict(clean_video, tmp_path, args):
     # 2 is "block" to a script: argparse's own usage status must not leak out of vodguard review
@@ -219,7 +236,7 @@ def test_a_terminal_sees_a_progress_bar_per_file_and_stage(tmp_path):
             stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300,
             cwd=Path(__file__).resolve().parents[1],
             env={"PATH": "/usr/bin:/bin", "VODGUARD_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120",
-                 "TERM": "xterm"},
+                 "TERM": "xterm", "VODGUARD_MODEL_CACHE_DIR": str(MODEL_CACHE)},
         )  # fmt: skip
         os.close(follower)
         follower = -1

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import known_media
+from tests.paths import MODEL_CACHE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 def vodguard(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vodguard", *map(str, args)],
-        capture_output=True, text=True, cwd=REPO, timeout=300, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "VODGUARD_MODEL_CACHE_DIR": str(MODEL_CACHE)},
     )  # fmt: skip
 
 

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     queue_url: str = ""  # empty: SqliteHuey under data_dir; redis://... for many machines
     queue_name: str = "vodguard"  # lets several deployments share one Redis
     storage_url: str = ""  # empty: local blob folder under data_dir; s3://bucket?endpoint=...
+    # files derived once from installed weights (converted, int8, joined; the tokenizer's tables); empty:
+    # data_dir/models. One folder can serve many data directories, workers or containers built in advance.
+    model_cache_dir: Path | None = None
 
     # Transport
     max_body_bytes: int = 1 << 20  # API 3.0 JSON bodies; uploads go through the object endpoint
@@ -152,6 +155,14 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("model_cache_dir", mode="before")
+    @classmethod
+    def _cache_dir(cls, value: object) -> object:
+        """``VODGUARD_MODEL_CACHE_DIR=`` means the default, not the current directory."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return Path(value).expanduser().resolve() if isinstance(value, str | Path) else value
+
     @field_validator(*MODEL_PATH_SETTINGS, mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -195,7 +206,8 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """Where derived model files are kept: ``model_cache_dir``, else the data directory's ``models``."""
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def has_database(self) -> bool:
