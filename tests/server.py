@@ -11,6 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
+from tests.paths import MODEL_CACHE
 from tests.ports import free_port
 from vodguard.api.app import create_app
 from vodguard.background import Background
@@ -66,7 +67,8 @@ def scale_overrides(data_dir: Path) -> dict[str, object]:
 
 def start_server(data_dir: Path, *, background: bool = True, **overrides: object) -> RunningServer:
     port = overrides.pop("port", None) or free_port()
-    overrides = {**scale_overrides(Path(data_dir)), **overrides}
+    # the derived model files are shared, as the CLI tests share them (tests/paths.py MODEL_CACHE)
+    overrides = {"model_cache_dir": MODEL_CACHE, **scale_overrides(Path(data_dir)), **overrides}
     settings = Settings(data_dir=data_dir, port=port, **overrides)
     services = open_services(settings)
     app = create_app(services)

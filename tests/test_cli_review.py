@@ -171,7 +171,9 @@ def test_the_servers_engine_settings_apply(clean_video, tmp_path):
 def test_derived_model_files_go_to_the_model_cache_folder(tmp_path):
     # VODGUARD_MODEL_CACHE_DIR: what the engine derives on first use is kept there, not in the data directory
     cache = tmp_path / "cache"
-    done = review(fixture_path("images/gradient.jpg"), "--json", cwd=tmp_path, VODGUARD_MODEL_CACHE_DIR=str(cache))
+    done = review(
+        fixture_path("images/gradient.jpg"), "--json", cwd=tmp_path, VODGUARD_MODEL_CACHE_DIR=str(cache)
+    )
     assert done.returncode == 0, done.stderr
     kept = sorted(p.name for p in cache.iterdir())
     assert any(name.startswith("efficientnet-lite0-") for name in kept), kept
