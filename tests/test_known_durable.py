@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import known_media
+from tests.paths import MODEL_CACHE
 from tests.ports import free_port
 from tests.server import scale_overrides
 from tests.test_cluster import _client
@@ -43,7 +44,12 @@ class Processes:
         data.mkdir()
         overrides = scale_overrides(data)
         self.settings = Settings(data_dir=data, **overrides)
-        self.env = {**os.environ, "VODGUARD_DATA_DIR": str(data), "VODGUARD_TASK_LEASE_SECONDS": "2"}
+        self.env = {
+            **os.environ,
+            "VODGUARD_DATA_DIR": str(data),
+            "VODGUARD_TASK_LEASE_SECONDS": "2",
+            "VODGUARD_MODEL_CACHE_DIR": str(MODEL_CACHE),  # the derived model files, shared (tests/paths.py)
+        }
         self.env.update({_ENV[name]: str(value) for name, value in overrides.items()})
         self.running: list[subprocess.Popen[bytes]] = []
 

@@ -14,7 +14,7 @@ from tencentcloud.vod.v20180717 import models
 
 from tests.conftest import vod_client
 from tests.media import make_video
-from tests.paths import fixture_path
+from tests.paths import MODEL_CACHE, fixture_path
 from tests.sdk import wait_finished
 from tests.server import scale_overrides, start_server
 from tests.services import Unavailable, start_redis
@@ -24,6 +24,7 @@ from tests.test_tasks import review, template, upload
 def start_worker(data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
     # The worker must use the same database and queue as the test server (PostgreSQL/Redis in the scale run).
     shared = {f"VODGUARD_{k.upper()}": str(v) for k, v in scale_overrides(data_dir).items()}
+    shared["VODGUARD_MODEL_CACHE_DIR"] = str(MODEL_CACHE)  # as the test server's (tests/server.py)
     env = {**shared, **env}
     return subprocess.Popen(
         [sys.executable, "-m", "vodguard", "worker", "--data-dir", str(data_dir), "--concurrency", "1"],
