@@ -144,7 +144,7 @@ def _text(args: argparse.Namespace) -> int:
     from vodguard.moderation.text import get_text_moderator
 
     try:
-        moderator = get_text_moderator()
+        moderator = get_text_moderator(settings_from(args).models_dir)
     except ModelUnavailable as exc:
         return _usage(str(exc))
     scores = score_texts(

@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Iterator
 
-from vodguard.commands.common import EXIT_USAGE
+from vodguard.commands.common import EXIT_USAGE, settings_from
 from vodguard.moderation.errors import ModelUnavailable
 from vodguard.moderation.policy import suggestion_for
 from vodguard.moderation.presets import labels_template, parse_labels
@@ -68,10 +68,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vodguard text: --labels: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # the models folder (VODGUARD_MODEL_CACHE_DIR, or the data directory's) keeps the tokenizer's tables between
+    # runs, as it does for `vodguard review`: a second of every start
+    models_dir = settings_from(args).models_dir
     from vodguard.moderation.text import get_text_moderator
 
     try:
-        moderator = get_text_moderator()
+        moderator = get_text_moderator(models_dir)
     except ModelUnavailable as exc:
         print(f"vodguard text: {exc}", file=sys.stderr)
         return EXIT_USAGE
