@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 from tencentcloud.vod.v20180717 import models
 
+from tests.paths import MODEL_CACHE
 from tests.ports import free_port, wait_port
 from vodguard import logs
 
@@ -90,18 +92,23 @@ def test_an_api_server_counts_every_process_on_its_data_directory(tmp_path):
     server = subprocess.Popen(
         [sys.executable, "-m", "vodguard", "serve", "--no-workers", "--port", str(port), "--data-dir", str(data)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "VODGUARD_MODEL_CACHE_DIR": str(MODEL_CACHE)},  # shared, as in tests/server.py
     )  # fmt: skip
+    # The server loads its models in the background as it starts, and on two cores shared with another test
+    # process its first answers took over httpx's default 5 s: this test counts, it does not time.
+    client = httpx.Client(timeout=60)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_port(port, "vodguard serve", timeout=60)
-        httpx.post(url, json={}, headers={"X-TC-Action": "DescribeReviewTemplates"})  # unsigned
-        text = httpx.get(f"{url}/metrics").text
+        client.post(url, json={}, headers={"X-TC-Action": "DescribeReviewTemplates"})  # unsigned
+        text = client.get(f"{url}/metrics").text
         assert _finished(text) == "2.0"  # the worker's tasks, and not the earlier run's
         assert 'vodguard_api_requests_total{action="DescribeReviewTemplates",code="MissingParameter"}' in text
         assert "# TYPE vodguard_tasks_waiting gauge" in text
         worker.communicate("")
-        assert _finished(httpx.get(f"{url}/metrics").text) == "2.0"  # an ended process still counts
+        assert _finished(client.get(f"{url}/metrics").text) == "2.0"  # an ended process still counts
     finally:
+        client.close()
         server.terminate()
         server.wait(20)
         if worker.poll() is None:
