@@ -790,6 +790,39 @@ Looked at and left, measured on the same host:
   1,503 pictures and frames by more than 0.011; OpenCV's true Gaussian for the blur was slower than Pillow's box
   passes and moved NSFW by up to 0.06. A few milliseconds a frame on a stage of 20 s of CPU: not worth a change
   of the model's input.
+
+## The queue's clips, and small video frames through the text cells: not shipped (issue #18, 2026-12-07, session 30)
+
+Where a warm queue task's time goes (the 10-second 480x270 clip of the queue benchmark, Porn, Ad and Abuse, an
+`Engine` in one process, five runs each, the AMD host idle): 0.56 to 0.73 s of wall time and 1.0 to 1.3 s of CPU a
+clip, of which NudeNet on 10 frames about 22 ms a frame, the safety classifier about 46 ms a frame on 6 of them,
+nsfwjs about 12 ms on 6, and OCR about 90 ms on each of its 5 frames (CPU of the process, each model alone on the
+clip's frames). Twelve clips on two threads of one `Engine`, no server: 84 to 99 a minute, as the queue benchmark
+gives through the API (81 to 88 this session); the server, its SQLite queue and the benchmark's polling add nothing
+that stands out from the host's noise. So 1.5x the queue's throughput needs a third less model CPU a clip.
+
+The clip's frames are a moving gradient, which the text screen would mark whole: det reads every frame whole
+(frames up to 480 px are not screened at all). The text cells (session 23) skip that read on busy pictures, but
+video frames were left out. Tried: a video frame up to 960 px screened as a picture is (half its size) and read
+through the cells when busy. The clip's CPU fell from 1.16 and 1.28 s to 0.96 and 1.02 s (OCR's busy time 0.40 →
+0.15 s), two alternating pairs. Then cases like those of `scripts/check_video_screen.py`, with one to four
+captions a frame (`make_dense_text_pictures.draw_captions`, 9 to 20 px, seeds 21 and 22, 136 cases a size): a
+held-out photo, then another one captioned at the frame's size; the words and characters of a whole read that the
+gate's read of the second frame lost, the reader's cells off (as before) against the change:
+
+| frame | before | with the change |
+|---|---:|---:|
+| 480x270 | 1 of 3,167 | 306 |
+| 270x480 | 2 of 2,817 | 315 |
+| 640x360 | 81 of 3,280 | 195 |
+| 480x854 | 209 of 3,479 | 330 |
+| 854x480 | 208 of 3,232 | 211 |
+| 960x540 | 239 of 3,784 | 251 |
+
+A tenth of the words on the smallest frames: a half-size screen of a 480-px frame sees 9 to 11 px type at 5 px, too
+small for it. Not shipped. What the same cases showed of the shipped gate on larger frames (a fifth of 9 to 13 px
+caption words lost on a moving 720p frame, more at 1080p) is in docs/quality.md §4b: the screen's size trades OCR's
+CPU against small text, the other way from this issue.
 """
 
 
