@@ -272,7 +272,14 @@ class Engine:
             # skip a tick.
             interval = 0.0 if picture else config.ocr_interval
             reader = cast("TextFrameDetector", self.detector("ocr"))
-            ocr = OcrPass(reader, run, interval=interval, slack=config.frame_interval / 2, pictures=picture)
+            ocr = OcrPass(
+                reader,
+                run,
+                interval=interval,
+                slack=config.frame_interval / 2,
+                pictures=picture,
+                ticking=config.ocr_ticking,  # the budget's: thorough reads every change of a ticking line
+            )
             lanes.append(Lane("ocr", ocr.batch, run, end=ocr.finish))
         try:
             for batch in batches(decoded(frames, run, pool), BATCH):

@@ -253,10 +253,19 @@ class OcrPass:
     """
 
     def __init__(
-        self, detector: TextFrameDetector, run: Run, *, interval: float, slack: float, pictures: bool = False
+        self,
+        detector: TextFrameDetector,
+        run: Run,
+        *,
+        interval: float,
+        slack: float,
+        pictures: bool = False,
+        ticking: bool | None = None,
     ) -> None:
+        """``ticking``: whether a ticking line may keep its last reading in this file (the call's budget decides;
+        ``None``: as the detector was built)."""
         # a session keeps OCR's change gate and text verdicts from batch to batch of this one file
-        self._detector = detector.session(moderate=run.moderate, pictures=pictures)
+        self._detector = detector.session(moderate=run.moderate, pictures=pictures, ticking=ticking)
         self._run = run
         self._interval = interval
         self._slack = slack
@@ -266,8 +275,12 @@ class OcrPass:
 
     def _read(self, frames: list[Frame]) -> list[Finding]:
         self._run.looked_at("OCR", frames)
+        before = self._detector.recognised
         with self._run.timings.stage("ocr", len(frames)):
-            return self._run.add(self._detector(frames), frames)
+            found = self._run.add(self._detector(frames), frames)
+        # the lines rec read: what the change gate and a ticking line's skips leave of OCR's costliest step
+        self._run.timings.add("ocr_rec", 0.0, self._detector.recognised - before)
+        return found
 
     def batch(self, batch: Sequence[Frame]) -> None:
         """OCR the batch's tick frames, then the skipped frames around any change of what they show."""

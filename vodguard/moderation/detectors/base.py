@@ -50,19 +50,29 @@ class AudioDetector(Protocol):
     def __call__(self, audio: AudioTrack) -> list[Finding]: ...
 
 
+class TextSession(Protocol):
+    """The reading of one file's frames, batch by batch; ``recognised`` counts the crops it has sent to rec."""
+
+    recognised: int
+
+    def __call__(self, frames: Sequence[Frame]) -> list[Finding]: ...
+
+
 class TextFrameDetector(FrameDetector, Protocol):
     """Reads the text in pictures and moderates it (Form OCR).
 
     ``moderate`` stands in for the detector's own text moderator (the engine passes one that also reads the
     template's custom labels). ``session`` reads the frames of one file in batches and may keep state from batch
-    to batch; a session belongs to one thread. ``pictures``: the file is a picture, not a video.
+    to batch; a session belongs to one thread. ``pictures``: the file is a picture, not a video. ``ticking``:
+    whether a ticking line may keep its last reading (``None``: as the detector was built), which a call's
+    budget decides.
     """
 
     def __call__(self, frames: Sequence[Frame], *, moderate: ModerateText | None = None) -> list[Finding]: ...
 
     def session(
-        self, *, moderate: ModerateText | None = None, pictures: bool = False
-    ) -> Callable[[Sequence[Frame]], list[Finding]]: ...
+        self, *, moderate: ModerateText | None = None, pictures: bool = False, ticking: bool | None = None
+    ) -> TextSession: ...
 
 
 class TextAudioDetector(AudioDetector, Protocol):

@@ -73,17 +73,20 @@ class OcrDetector:
         """The det and rec stages this detector reads with."""
         return self._reader
 
-    def session(self, *, moderate: ModerateText | None = None, pictures: bool = False) -> OcrSession:
+    def session(
+        self, *, moderate: ModerateText | None = None, pictures: bool = False, ticking: bool | None = None
+    ) -> OcrSession:
         """A reader for the frames of one file, in batches, that remembers what it has read. ``moderate`` stands
         in for the detector's text moderator in this session (the engine passes one that also reads the
-        template's custom labels); ``pictures``: the frames are a picture's, not a video's (``ChangeGate``)."""
+        template's custom labels); ``pictures``: the frames are a picture's, not a video's (``ChangeGate``);
+        ``ticking``: this file's choice (a template's budget), instead of the detector's."""
         return OcrSession(
             self._reader,
             moderate or self._moderate,
             gate=self._gate,
             pictures=pictures,
             steady=self._steady,
-            ticking=self._ticking,
+            ticking=self._ticking if ticking is None else ticking,
         )
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
@@ -112,15 +115,18 @@ class OcrSession:
         self._moderate = text_moderator
         self._gate = ChangeGate(reader, pictures=pictures, steady=steady, ticking=ticking) if gate else None
         self._verdicts: dict[str, list[TextHit]] = {}  # a caption stays on many frames: moderate it once
+        self.recognised = 0  # crops sent to rec so far (the engine reports them as the stage "ocr_rec")
 
     def read_frames(self, frames: Sequence[Frame]) -> list[FrameText]:
         """The lines of every frame, in order, reusing what is unchanged since the last frame read."""
         if self._gate is not None:
-            return [self._gate.read(frame) for frame in frames]
-        out = []
-        for frame in frames:
-            page = self._reader.read(frame.image)
-            out.append(FrameText(frame, page.lines, page.recognised, (0, 0, frame.width, frame.height)))
+            out = [self._gate.read(frame) for frame in frames]
+        else:
+            out = []
+            for frame in frames:
+                page = self._reader.read(frame.image)
+                out.append(FrameText(frame, page.lines, page.recognised, (0, 0, frame.width, frame.height)))
+        self.recognised += sum(page.recognised for page in out)
         return out
 
     def __call__(self, frames: Sequence[Frame]) -> list[Finding]:
