@@ -6,10 +6,10 @@ When most of a video frame changes (the camera moves), the change gate (``detect
 det read it whole: the text screen, det at a long side of 480 px, says where text may be and det reads only
 there; every 8th such frame, and a file's first, is read whole. This script measures what that screened read
 loses. Each case is two frames of one size, as the gate meets them in a moving video: a held-out clean photo, then
-another one with one caption line drawn at the frame's own size, in one of the three styles of
-``make_dense_text_pictures.draw_captions`` (white with an outline, white on a dark box, plain). Photos are the
-benchmark's sources only (``train_text_cells.HELD_OUT_SOURCES``), which no OCR model here was fitted on; the
-sentences are the clean ones that script draws from. The second frame is read whole by det at full size (the
+another one with one caption line drawn at the frame's own size by ``make_dense_text_pictures.draw_caption``
+(white with an outline, white on a dark box, or plain). Photos are the benchmark's sources only
+(``train_text_cells.HELD_OUT_SOURCES``), which no OCR model here was fitted on; the sentences are the clean ones
+that script draws from. The second frame is read whole by det at full size (the
 reference) and through the gate; reported by frame size and caption height: the words and characters of the
 reference that the gate's read lost, and its OCR CPU time.
 """
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,24 +62,6 @@ def cover(photo: Path, size: tuple[int, int]) -> Image.Image:
     return image.crop((left, top, left + w, top + h))
 
 
-def caption(
-    image: Image.Image, text: str, height: int, lang: str, rng: random.Random, drawing
-) -> Image.Image:
-    """``image`` with one line of ``text`` at ``height`` px somewhere on it, in a style users add captions in."""
-    font = ImageFont.truetype(drawing.FONTS[lang], height)
-    line = drawing.wrap(text, font, image.width - 16)[0]
-    x = rng.randint(4, max(4, image.width - 4 - int(font.getlength(line))))
-    y = rng.randint(4, max(4, image.height - height - 8))
-    draw, style = ImageDraw.Draw(image), rng.choice(["outline", "box", "plain"])
-    if style == "box":
-        left, top, right, bottom = draw.textbbox((x, y), line, font=font)
-        draw.rectangle((left - 3, top - 3, right + 3, bottom + 3), fill=(0, 0, 0))
-    ink = (255, 255, 255) if style != "plain" else rng.choice([(255, 255, 255), (0, 0, 0), (255, 230, 0)])
-    outline = {"stroke_width": 1, "stroke_fill": (0, 0, 0)} if style == "outline" else {}
-    draw.text((x, y), line, font=font, fill=ink, **outline)
-    return image
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -98,9 +80,9 @@ def main() -> None:
         by_height = report.setdefault(name, {})
         for i in range(CASES_PER_PHOTO * len(photos)):
             photo, height, lang = photos[i % len(photos)], HEIGHTS[i % len(HEIGHTS)], rng.choice(["zh", "en"])
-            second = np.asarray(
-                caption(cover(photo, size), rng.choice(pool[lang]), height, lang, rng, drawing)
-            )
+            captioned = cover(photo, size)
+            drawing.draw_caption(captioned, rng.choice(pool[lang]), lang, height, rng)
+            second = np.asarray(captioned)
             whole = cells.tokens(reader.read(second).lines)
             gate = ChangeGate(reader, pictures=False)
             gate.read(Frame(np.asarray(cover(photos[(i + 1) % len(photos)], size)), 0.0, 0))

@@ -136,25 +136,30 @@ def draw_captions(photo: Path, rng: random.Random, pool: dict[str, list[str]]) -
     """One to four short lines over ``photo`` at its own size, anywhere, in the styles users add them: white with
     an outline, white on a dark box, or plain white, black or yellow."""
     image = Image.open(photo).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    w, h = image.size
     drawn = []
     for _ in range(rng.randint(1, 4)):
         lang = rng.choice(["zh", "en"])
         height = rng.choice(CAPTION_HEIGHTS)
-        font = ImageFont.truetype(FONTS[lang], height)
-        text = wrap(rng.choice(pool[lang]), font, w - 16)[0]
-        x = rng.randint(4, max(4, w - 4 - int(font.getlength(text))))
-        y = rng.randint(4, max(4, h - height - 8))
-        style = rng.choice(["outline", "box", "plain"])
-        if style == "box":
-            left, top, right, bottom = draw.textbbox((x, y), text, font=font)
-            draw.rectangle((left - 3, top - 3, right + 3, bottom + 3), fill=(0, 0, 0))
-        ink = (255, 255, 255) if style != "plain" else rng.choice([(255, 255, 255), (0, 0, 0), (255, 230, 0)])
-        outline = {"stroke_width": 1, "stroke_fill": (0, 0, 0)} if style == "outline" else {}
-        draw.text((x, y), text, font=font, fill=ink, **outline)
-        drawn.append(text)
-    return image, {"kind": "captions", "photo": photo.name, "size": [w, h], "lines": drawn}
+        drawn.append(draw_caption(image, rng.choice(pool[lang]), lang, height, rng))
+    return image, {"kind": "captions", "photo": photo.name, "size": list(image.size), "lines": drawn}
+
+
+def draw_caption(image: Image.Image, sentence: str, lang: str, height: int, rng: random.Random) -> str:
+    """Draw the first line of ``sentence`` that fits across ``image``, ``height`` px high, at a random place and in a
+    random one of the caption styles; return the line."""
+    draw, (w, h) = ImageDraw.Draw(image), image.size
+    font = ImageFont.truetype(FONTS[lang], height)
+    text = wrap(sentence, font, w - 16)[0]
+    x = rng.randint(4, max(4, w - 4 - int(font.getlength(text))))
+    y = rng.randint(4, max(4, h - height - 8))
+    style = rng.choice(["outline", "box", "plain"])
+    if style == "box":
+        left, top, right, bottom = draw.textbbox((x, y), text, font=font)
+        draw.rectangle((left - 3, top - 3, right + 3, bottom + 3), fill=(0, 0, 0))
+    ink = (255, 255, 255) if style != "plain" else rng.choice([(255, 255, 255), (0, 0, 0), (255, 230, 0)])
+    outline = {"stroke_width": 1, "stroke_fill": (0, 0, 0)} if style == "outline" else {}
+    draw.text((x, y), text, font=font, fill=ink, **outline)
+    return text
 
 
 def main() -> None:
