@@ -34,14 +34,17 @@ _MODEL_FILES = {
 _SCREEN_SIDE = 480
 _SCREEN_FLOOR = 0.05
 _SCREEN_AREA = 0.6  # past this share of the frame, det on the whole frame costs less than on the pieces
-# A picture's screen sees it at most at half its size, whatever its size (480 px would be three quarters of a
-# 640-px picture: most of a full det's cost). On 366 pictures (the clean set, the corpus's and the benchmark's)
-# the half-size screen and det inside its boxes read every word a full det read; only single glyphs (chart
-# ticks, bullets) came and went. Half size sees text from about 10 px high (tests/moderation/test_ocr.py).
+# A picture's screen sees it at half its size, whatever its size (480 px would be three quarters of a 640-px
+# picture: most of a full det's cost). On 366 pictures (the clean set, the corpus's and the benchmark's) the
+# half-size screen and det inside its boxes read every word a full det read; only single glyphs (chart ticks,
+# bullets) came and went. Half size sees text from about 10 px high (tests/moderation/test_ocr.py). A larger
+# picture was once screened at the video's 480 px, which lost 12 % of the words of 9-28 px captions at 1280x720
+# and 34 % at 1080x1920 (scripts/check_video_screen.py --pictures); a picture whose half is det's own side or more
+# is now read whole, since such a screen would cost what that read costs.
 _PICTURE_SCREEN_SCALE = 0.5
-# The text cells (cells.py) decide on busy pictures up to this long side, where the screen sees them at half size:
-# past it, 13 px text is 3 px at the screen, and the cells missed most of such a page.
-CELLS_MAX_SIDE = int(_SCREEN_SIDE / _PICTURE_SCREEN_SCALE)
+# The text cells (cells.py) decide on busy pictures up to this long side, the largest they were trained and
+# checked on: past it, a busy picture is read whole.
+CELLS_MAX_SIDE = 960
 
 
 @dataclass(frozen=True)
@@ -198,11 +201,12 @@ class OcrReader:
         A full-size det costs ~130 ms of CPU on a 720p frame, a 480-px one a quarter of that. Reading full size
         only inside these boxes finds the same lines for much less on a frame whose text covers little of it;
         each box is grown by a line height so that det sees its lines whole. A video frame is screened at a
-        long side of 480 px; a ``picture`` at most at half its size, so that a small picture is screened too.
+        long side of 480 px; a ``picture`` at half its size, so that a small picture is screened too and a large
+        one's small print is not lost (a picture of twice det's side or more is read whole).
         """
         maps = self.screen_maps(image, picture=picture)
         if maps is None:
-            return None  # a small frame: the screen would cost as much as det itself
+            return None  # a small frame or a large picture: the screen would cost as much as det itself
         prob, hidden = maps
         h, w = image.shape[:2]
         sh, sw = prob.shape
@@ -228,12 +232,11 @@ class OcrReader:
         self, image: np.ndarray, *, picture: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """The screen's det run: its text probability map and its hidden layer (``None`` where the det model has
-        none), at the screen's scale; ``None`` for a frame too small to screen."""
+        none), at the screen's scale; ``None`` where a screen would cost as much as det on the whole frame (a video
+        frame up to 480 px, a picture of twice det's side or more)."""
         h, w = image.shape[:2]
-        scale = _SCREEN_SIDE / max(h, w)
-        if picture:
-            scale = min(scale, _PICTURE_SCREEN_SCALE)
-        if scale >= 1.0:
+        scale = _PICTURE_SCREEN_SCALE if picture else _SCREEN_SIDE / max(h, w)
+        if scale >= 1.0 or (picture and max(h, w) * scale >= self.det_side):
             return None
         sw, sh = max(32, round(w * scale / 32) * 32), max(32, round(h * scale / 32) * 32)
         small = cv2.resize(_bgr(image), (sw, sh), interpolation=cv2.INTER_AREA)
