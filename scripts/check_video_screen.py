@@ -1,6 +1,6 @@
 """What the video change gate's text screen misses: captions of each height on frames of each size, against a whole read.
 
-    .venv/bin/python scripts/check_video_screen.py [--report FILE.json] [--sizes 1280x720,854x480]
+    .venv/bin/python scripts/check_video_screen.py [--report FILE.json] [--sizes 1280x720,854x480] [--pictures]
 
 When most of a video frame changes (the camera moves), the change gate (``detectors/ocr/gate.py``) does not have
 det read it whole: the text screen, det at a long side of 480 px, says where text may be and det reads only
@@ -9,9 +9,10 @@ loses. Each case is two frames of one size, as the gate meets them in a moving v
 another one with one caption line drawn at the frame's own size by ``make_dense_text_pictures.draw_caption``
 (white with an outline, white on a dark box, or plain). Photos are the benchmark's sources only
 (``train_text_cells.HELD_OUT_SOURCES``), which no OCR model here was fitted on; the sentences are the clean ones
-that script draws from. The second frame is read whole by det at full size (the
-reference) and through the gate; reported by frame size and caption height: the words and characters of the
-reference that the gate's read lost, and its OCR CPU time.
+that script draws from. The second frame is read whole by det at full size (the reference) and through the gate;
+reported by frame size and caption height: the words and characters of the reference that the gate's read lost,
+and its OCR CPU time. ``--pictures``: the captioned photo alone through the picture gate, as ReviewImage reads it
+(a picture is screened at half its size, and read whole from twice det's side).
 """
 
 from __future__ import annotations
