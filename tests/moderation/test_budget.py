@@ -73,30 +73,26 @@ def test_early_exit_stops_at_the_block_before_the_end_of_the_file(engine, tmp_pa
 def _clock_video(path, *, seconds: int = 16, fps: int = 2):
     """A 640x360 H.264 video whose picture moves at every frame (a drifting gradient) and whose corner clock
     shows a new time at every frame: the ticking line OCR's change gate reads only now and then."""
-    import av
     import numpy as np
     from PIL import Image, ImageDraw
 
+    from tests.media import write_frames
     from tests.moderation.test_ocr import font
 
     face = font("latin", 28)
     x = np.linspace(0, 255, 640, dtype=np.float32)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
-        for i in range(seconds * fps):
-            background = np.zeros((360, 640, 3), np.uint8)
-            background[..., 0] = (x + i * 16) % 256
-            background[..., 1] = 90
-            picture = Image.fromarray(background)
-            draw = ImageDraw.Draw(picture)
-            draw.rectangle((12, 12, 200, 56), fill=(10, 10, 10))
-            draw.text((20, 16), f"00:00:{i:02d}", font=face, fill=(255, 255, 255))
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(picture), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+
+    def frame(i: int) -> np.ndarray:
+        background = np.zeros((360, 640, 3), np.uint8)
+        background[..., 0] = (x + i * 16) % 256
+        background[..., 1] = 90
+        picture = Image.fromarray(background)
+        draw = ImageDraw.Draw(picture)
+        draw.rectangle((12, 12, 200, 56), fill=(10, 10, 10))
+        draw.text((20, 16), f"00:00:{i:02d}", font=face, fill=(255, 255, 255))
+        return np.asarray(picture)
+
+    return write_frames(path, (frame(i) for i in range(seconds * fps)), fps=fps, crf=18)
 
 
 def test_the_thorough_budget_reads_a_ticking_line_at_every_change(engine, tmp_path):
